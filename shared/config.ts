@@ -1,0 +1,177 @@
+/**
+ * Run configuration: the schema, its defaults and its validation.
+ *
+ * A config names one simulated VM (mode, vCPUs, memory, MMU sizes), one guest
+ * workload and one cost profile. Validation errors name the field, the value
+ * given and what is allowed, in one line each.
+ */
+import { z } from 'zod';
+import { PROFILES, DEFAULT_PROFILE } from './costs.js';
+
+export const MODES = ['native', 'qemu', 'kvm-upstream', 'kvm-trunk', 'kvm-paravirt'] as const;
+export type Mode = (typeof MODES)[number];
+
+export const WORKLOADS = ['ctxswitch', 'pipe', 'hackbench'] as const;
+export type Workload = (typeof WORKLOADS)[number];
+
+/** What each mode turns on. The modes are described in the README's model section. */
+export interface ModeTraits {
+  /** Guest runs in VMX non-root mode: privileged events exit to the host. */
+  readonly vmx: boolean;
+  /** Guest runs under QEMU's dynamic translator with a soft MMU. */
+  readonly emulated: boolean;
+  /** Shadow paging flavour: 'discard' drops all shadow tables on a cr3 load, 'cached' keeps them. */
+  readonly shadow: 'none' | 'discard' | 'cached';
+  /** The paravirt patch: cr3 cache, exit-free io delay, simplified PIC ack, no cr3 read on TLB flush. */
+  readonly paravirt: boolean;
+}
+
+export const MODE_TRAITS: Readonly<Record<Mode, ModeTraits>> = {
+  native: { vmx: false, emulated: false, shadow: 'none', paravirt: false },
+  qemu: { vmx: false, emulated: true, shadow: 'none', paravirt: false },
+  'kvm-upstream': { vmx: true, emulated: false, shadow: 'discard', paravirt: false },
+  'kvm-trunk': { vmx: true, emulated: false, shadow: 'cached', paravirt: false },
+  'kvm-paravirt': { vmx: true, emulated: false, shadow: 'cached', paravirt: true },
+};
+
+/** A fully resolved run configuration (what every result records). */
+export interface SimConfig {
+  mode: Mode;
+  workload: Workload;
+  /** ctxswitch: tasks in the ring. pipe: always 2. hackbench: derived, groups x 40. */
+  tasks: number;
+  /** hackbench groups (20 senders + 20 receivers each). */
+  groups: number;
+  /** ctxswitch: token passes per task; pipe: round trips; hackbench: messages per sender per receiver. */
+  loops: number;
+  /** hackbench: threads sharing one address space instead of processes. */
+  thread: boolean;
+  /** hackbench: pipes instead of unix stream sockets. */
+  pipe: boolean;
+  /** Entries of the paravirt cr3 cache (KVM_CR3_CACHE_SIZE, 4 in the patch). */
+  cacheSize: number;
+  /** Shadow page pool (KVM_NUM_MMU_PAGES, 256 in early 2007). */
+  mmuPages: number;
+  /** Guest timer frequency. */
+  hz: number;
+  vcpus: number;
+  seed: number;
+  profile: string;
+  /** Guest physical memory, all of it lowmem (direct-mapped by the kernel, at most 896 MiB). */
+  memoryMiB: number;
+}
+
+interface FieldInfo {
+  readonly allowed: string;
+}
+
+const intRange = (min: number, max: number): FieldInfo => ({ allowed: `an integer from ${min} to ${max}` });
+
+/** What each field allows, in words, for error messages. */
+export const FIELD_INFO: Readonly<Record<keyof SimConfig, FieldInfo>> = {
+  mode: { allowed: `one of ${MODES.join(', ')}` },
+  workload: { allowed: `one of ${WORKLOADS.join(', ')}` },
+  tasks: intRange(1, 100000),
+  groups: intRange(1, 1000),
+  loops: intRange(1, 100000000),
+  thread: { allowed: 'true or false' },
+  pipe: { allowed: 'true or false' },
+  cacheSize: intRange(1, 1024),
+  mmuPages: intRange(16, 65536),
+  hz: { allowed: 'one of 100, 250, 300, 1000' },
+  vcpus: intRange(1, 64),
+  seed: intRange(0, 4294967295),
+  profile: { allowed: `one of ${Object.keys(PROFILES).join(', ')}` },
+  memoryMiB: intRange(16, 896),
+};
+
+const int = (min: number, max: number) => z.int().min(min).max(max);
+
+export const configSchema = z
+  .object({
+    mode: z.enum(MODES),
+    workload: z.enum(WORKLOADS),
+    tasks: int(1, 100000),
+    groups: int(1, 1000),
+    loops: int(1, 100000000),
+    thread: z.boolean(),
+    pipe: z.boolean(),
+    cacheSize: int(1, 1024),
+    mmuPages: int(16, 65536),
+    hz: z.union([z.literal(100), z.literal(250), z.literal(300), z.literal(1000)]),
+    vcpus: int(1, 64),
+    seed: int(0, 4294967295),
+    profile: z.string().refine((p) => p in PROFILES),
+    memoryMiB: int(16, 896),
+  })
+  .strict();
+
+/** A user mistake in a config: names the field, the value and what is allowed. */
+export class ConfigError extends Error {
+  readonly code = 'ECONFIG';
+  constructor(
+    readonly field: string,
+    readonly value: unknown,
+    readonly allowed: string,
+  ) {
+    super(`${field}: ${formatValue(value)} is not allowed; expected ${allowed}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function formatValue(v: unknown): string {
+  if (v === undefined) return 'a missing value';
+  return JSON.stringify(v);
+}
+
+export const DEFAULT_LOOPS: Readonly<Record<Workload, number>> = {
+  ctxswitch: 10000,
+  pipe: 10000,
+  hackbench: 100,
+};
+
+export const DEFAULTS = {
+  mode: 'kvm-paravirt' as Mode,
+  workload: 'ctxswitch' as Workload,
+  tasks: 2,
+  groups: 1,
+  thread: false,
+  pipe: false,
+  cacheSize: 4,
+  mmuPages: 256,
+  hz: 1000,
+  vcpus: 1,
+  seed: 1,
+  profile: DEFAULT_PROFILE,
+  memoryMiB: 256,
+};
+
+/** Tasks a hackbench of `groups` groups creates (20 senders + 20 receivers each). */
+export const HACKBENCH_GROUP_TASKS = 40;
+
+/**
+ * Fill defaults, derive dependent fields, validate. Throws ConfigError on the
+ * first bad field (in schema order).
+ */
+export function resolveConfig(partial: Partial<SimConfig>): SimConfig {
+  const workload = (partial.workload ?? DEFAULTS.workload) as Workload;
+  const merged: Record<string, unknown> = { ...DEFAULTS, loops: DEFAULT_LOOPS[workload] ?? 1, ...stripUndefined(partial) };
+  if (workload === 'pipe') merged.tasks = 2;
+  if (workload === 'hackbench' && typeof merged.groups === 'number') merged.tasks = merged.groups * HACKBENCH_GROUP_TASKS;
+  const parsed = configSchema.safeParse(merged, { reportInput: true });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    if (issue.code === 'unrecognized_keys') {
+      throw new ConfigError(issue.keys[0]!, 'unknown field', `one of ${Object.keys(FIELD_INFO).join(', ')}`);
+    }
+    const field = String(issue.path[0]) as keyof SimConfig;
+    throw new ConfigError(field, issue.input, FIELD_INFO[field]?.allowed ?? issue.message);
+  }
+  return parsed.data as SimConfig;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  return out;
+}

@@ -1,0 +1,150 @@
+/**
+ * Cost profiles: every per-event cost the simulation charges, as data.
+ *
+ * A reported time is always (counted events) x (one of these costs). Nothing is
+ * charged from a constant hidden in code. Each entry carries its source, or says
+ * that it is a first estimate to be fitted by calibration against the two
+ * published rows (see experiments/ and the README's model section).
+ *
+ * Units: cycles of the host/guest CPU unless the name says otherwise.
+ */
+
+export interface CostEntry {
+  readonly value: number;
+  /** Where the number comes from, or "first estimate" with the reasoning. */
+  readonly note: string;
+}
+
+/** The names of all costs; a profile must define each of them. */
+export const COST_NAMES = [
+  // --- CPU and TLB -------------------------------------------------------
+  'clockHz',
+  'tlbEntries',
+  'tlbWays',
+  'tlbWalk',
+  'movCr3',
+  'invlpg',
+  'portIoNative',
+  // --- guest kernel paths (native cycles; slowed down under qemu) ----------
+  'syscallEntryExit',
+  'pipeWrite',
+  'pipeRead',
+  'unixSend',
+  'unixRecv',
+  'wakeup',
+  'schedule',
+  'switchMm',
+  'irqEntryExit',
+  'timerTick',
+  'ptWrite',
+  'taskExit',
+  'waitReap',
+  'pvCr3Lookup',
+  // --- user code of the workloads ------------------------------------------
+  'userLoop',
+  'userMessage',
+  // --- VMX / KVM (host side) -------------------------------------------------
+  'vmexitRoundTrip',
+  'kvmExitPath',
+  'crAccessHandler',
+  'shadowFaultHandler',
+  'shadowPageAlloc',
+  'shadowPageZap',
+  'ptWriteEmulate',
+  'ioInstructionHandler',
+  'userspaceExit',
+  'hltHandler',
+  'invlpgHandler',
+  'interruptInjection',
+  'pvCacheFill',
+  // --- QEMU dynamic translation ------------------------------------------
+  'qemuSlowdown',
+  'qemuSoftTlbEntries',
+  'qemuSoftTlbFlush',
+  'qemuSoftTlbFill',
+  'qemuPortIo',
+  'qemuTimerEvent',
+] as const;
+
+export type CostName = (typeof COST_NAMES)[number];
+
+export interface CostProfile {
+  readonly name: string;
+  readonly description: string;
+  readonly costs: { readonly [K in CostName]: CostEntry };
+}
+
+/** Plain numbers for the hot path: `costs.tlbWalk` rather than an object lookup chain. */
+export type Costs = { readonly [K in CostName]: number };
+
+export function costValues(profile: CostProfile): Costs {
+  const out = {} as Record<CostName, number>;
+  for (const name of COST_NAMES) out[name] = profile.costs[name].value;
+  return out;
+}
+
+const FIRST = 'first estimate, to be fitted by calibration';
+
+/**
+ * The 2007 host of the study: an Intel Core 2 (Merom/Conroe) with VT-x, no EPT, no VPID,
+ * running KVM of January 2007 with QEMU 0.8/0.9 as its user-space device model, and a
+ * 32-bit Linux 2.6.20 guest.
+ */
+export const CORE2_2007: CostProfile = {
+  name: 'core2-2007',
+  description: 'Intel Core 2 host of January 2007, KVM-13 era, 32-bit 2.6.20 guest (first estimates, not yet calibrated)',
+  costs: {
+    clockHz: { value: 2.13e9, note: 'assumed Core 2 Duo at 2.13 GHz (E6400 class); the study names a Core 2 host without its clock' },
+    tlbEntries: { value: 256, note: 'Core 2 L1 DTLB: 256 entries for 4 KiB pages (Intel 64 and IA-32 Optimization Reference Manual, 2007)' },
+    tlbWays: { value: 4, note: 'Core 2 L1 DTLB is 4-way set associative (same source)' },
+    tlbWalk: { value: 30, note: `hardware page walk with the page-table lines in L1/L2; ${FIRST}` },
+    movCr3: { value: 120, note: `mov to cr3 (serialising, drops non-global TLB entries) on Core 2; ${FIRST}` },
+    invlpg: { value: 100, note: `invlpg of one entry; ${FIRST}` },
+    portIoNative: { value: 1000, note: 'legacy ISA port access through the ICH LPC bridge, about 0.5 us: the reason port 0x80 is used as a delay' },
+
+    syscallEntryExit: { value: 200, note: `int 0x80 / sysenter entry + return with register save on Core 2; ${FIRST}` },
+    pipeWrite: { value: 550, note: `fget, pipe_write: mutex, copy of a small message into the last pipe buffer, wake-up check; ${FIRST}` },
+    pipeRead: { value: 500, note: `pipe_read of a small message: mutex, copy out, buffer release; ${FIRST}` },
+    unixSend: { value: 2200, note: `unix_stream_sendmsg: sock_alloc_send_skb, memcpy_fromiovec, queue on the peer, sk_data_ready; ${FIRST}` },
+    unixRecv: { value: 1800, note: `unix_stream_recvmsg: dequeue skb, copy, kfree_skb, sock_wfree; ${FIRST}` },
+    wakeup: { value: 450, note: `try_to_wake_up + enqueue_task + recalc_task_prio (O(1) scheduler); ${FIRST}` },
+    schedule: { value: 1100, note: `schedule() + context_switch + __switch_to, without the cr3 load; ${FIRST}` },
+    switchMm: { value: 80, note: `switch_mm bookkeeping (cpu_vm_mask, load LDT check) around the cr3 load; ${FIRST}` },
+    irqEntryExit: { value: 400, note: `common_interrupt, do_IRQ, handle_level_irq, irq_exit; ${FIRST}` },
+    timerTick: { value: 1500, note: `timer_interrupt: do_timer, update_process_times, scheduler_tick (without the PIT read); ${FIRST}` },
+    ptWrite: { value: 20, note: 'one store to a page-table entry (set_pte / pte_clear) when it does not trap' },
+    taskExit: { value: 25000, note: `do_exit without the page-table teardown: files, signals, exit_notify; ${FIRST}` },
+    waitReap: { value: 3000, note: `sys_wait4 reaping one zombie (release_task); ${FIRST}` },
+    pvCr3Lookup: { value: 40, note: 'guest write_cr3 paravirt path: linear search of at most KVM_CR3_CACHE_SIZE entries in para_state' },
+
+    userLoop: { value: 100, note: `lat_ctx/pipe user loop between two system calls; ${FIRST}` },
+    userMessage: { value: 150, note: `hackbench user code per message (loop, libc write/read wrapper); ${FIRST}` },
+
+    vmexitRoundTrip: { value: 1600, note: 'VT-x VM exit + VM entry hardware latency on Merom, ~1,500-1,600 cycles (Intel and VMware published round-trip figures for 2006-2007 parts)' },
+    kvmExitPath: { value: 3000, note: `KVM 2007 common exit path: VMCS reads, host segment/MSR reload, lazy FPU, irq window checks; ${FIRST}` },
+    crAccessHandler: { value: 1200, note: `handle_cr: kvm_set_cr3 -> mmu new_cr3: free/alloc roots, hash lookup; ${FIRST}` },
+    shadowFaultHandler: { value: 2500, note: `paging32_page_fault: guest walk, fetch shadow PT, set spte, set guest A/D bits; ${FIRST}` },
+    shadowPageAlloc: { value: 900, note: `kvm_mmu_alloc_page: take a free shadow page, clear 4 KiB, rmap write-protect the guest frame; ${FIRST}` },
+    shadowPageZap: { value: 400, note: `kvm_mmu_zap_page: unlink parents and children, free; ${FIRST}` },
+    ptWriteEmulate: { value: 3500, note: `write to a write-protected guest page table: x86 emulator decode + kvm_mmu_pte_write; ${FIRST}` },
+    ioInstructionHandler: { value: 500, note: `handle_io: decode exit qualification, set up kvm_run for user space; ${FIRST}` },
+    userspaceExit: { value: 9000, note: `return from KVM_RUN to QEMU, device dispatch, ioctl back in (2007 PIO path: PIC and PIT in user space); ${FIRST}` },
+    hltHandler: { value: 400, note: `handle_halt: return to user space to wait; ${FIRST}` },
+    invlpgHandler: { value: 500, note: `handle_invlpg / paging_inval_page; ${FIRST}` },
+    interruptInjection: { value: 400, note: `kvm_do_inject_irq: read PIC vector, write VM-entry interruption info; ${FIRST}` },
+    pvCacheFill: { value: 400, note: `host fill of a para_state entry + CR3-target VMCS writes + unpin of the evicted root; ${FIRST}` },
+
+    qemuSlowdown: { value: 25, note: `QEMU 0.8/0.9 dynamic translation of kernel-heavy code (no kqemu), guest cycles x this factor; ${FIRST}` },
+    qemuSoftTlbEntries: { value: 256, note: 'QEMU softmmu TLB: CPU_TLB_SIZE 256 entries, direct mapped (cpu-defs.h)' },
+    qemuSoftTlbFlush: { value: 4000, note: `tlb_flush: memset of the read/write TLB arrays + tb_jmp_cache on a cr3 write; ${FIRST}` },
+    qemuSoftTlbFill: { value: 600, note: `tlb_fill -> cpu_x86_handle_mmu_fault: guest page walk in C + tlb_set_page; ${FIRST}` },
+    qemuPortIo: { value: 1500, note: `helper call from translated code to the in-process device model (cpu_outb/cpu_inb); ${FIRST}` },
+    qemuTimerEvent: { value: 5000, note: `QEMU main loop: SIGALRM, qemu_run_timers, PIT callback raising IRQ0; ${FIRST}` },
+  },
+};
+
+export const PROFILES: Readonly<Record<string, CostProfile>> = {
+  [CORE2_2007.name]: CORE2_2007,
+};
+
+export const DEFAULT_PROFILE = CORE2_2007.name;

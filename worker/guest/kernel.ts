@@ -1,0 +1,646 @@
+/**
+ * The guest kernel: a Linux 2.6.20-like i386 kernel reduced to what makes context
+ * switches, cr3 loads, page-table writes and port I/O happen. System calls on pipes and
+ * unix sockets block and wake tasks; the O(1) scheduler picks who runs; a switch to
+ * another address space loads cr3 (through the paravirt cr3 cache in kvm-paravirt); the
+ * timer tick comes in through the i8259A and is acknowledged with 2.6.20's port
+ * sequences; the idle loop executes HLT.
+ *
+ * Every guest operation charges its native cycles (times QEMU's slowdown under qemu)
+ * and touches the pages it runs on and uses, through the vCPU's TLB; the platform
+ * resolves the misses, traps and exits of the mode.
+ */
+import type { Costs } from '../../shared/costs.js';
+import { PicPair } from '../pic.js';
+import { Linux8259Driver, IO_DELAY_PORT, outbP, type PortIo } from './i8259-linux.js';
+import type { Platform } from '../platform/platform.js';
+import type { Vcpu } from '../vcpu.js';
+import {
+  GuestMemory,
+  KERNEL_PDE_FIRST,
+  KERNEL_VPN_BASE,
+  PAGE_SHIFT,
+  PT_ENTRIES,
+  PTE_A,
+  PTE_D,
+  PTE_G,
+  PTE_P,
+  PTE_RW,
+  PTE_US,
+} from '../memory.js';
+import { Channel, CH_PIPE, CH_UNIX, SkbSlab, WaitQueue, PIPE_BUFFERS } from './channel.js';
+import { Mm, Task, TASK_DEAD, TASK_INTERRUPTIBLE, TASK_RUNNING, idleProgram, type Program } from './task.js';
+import { chargeRun, creditSleep, DEF_TIMESLICE_NS } from './sched.js';
+import {
+  KDATA_GLOBAL,
+  KTEXT,
+  SKB_DATA_PER_PAGE,
+  SKB_HEADS_PER_PAGE,
+  UNIX_SKB_TRUESIZE,
+  UNIX_SNDBUF,
+  USER,
+} from './layout.js';
+
+/** The i8254 PIT's ports: the model charges their accesses, it does not emulate the counter. */
+const PIT_CH0 = 0x40;
+const PIT_MODE = 0x43;
+
+export interface KernelOptions {
+  readonly hz: number;
+  /** The paravirt patch's guest side: cr3 cache lookups, exit-free io delay, simplified PIC ack, no cr3 read to flush. */
+  readonly paravirt: boolean;
+  /**
+   * sleep_avg a new task starts with (ns): what fork gives a child of a shell-started
+   * parent (CURRENT_BONUS * CHILD_PENALTY / 100, in whole bonus steps).
+   */
+  readonly initialSleepAvgNs: number;
+}
+
+export class Kernel implements PortIo {
+  readonly pic = new PicPair();
+  readonly picDriver = new Linux8259Driver();
+  readonly tasks: Task[] = [];
+  /** Tasks not yet exited (idle tasks excluded). */
+  liveTasks = 0;
+  /** Cycles per timer tick. */
+  readonly tickCycles: number;
+  private readonly timesliceTicks: number;
+  private readonly factor: number;
+  private readonly nsPerCycle: number;
+  private readonly paravirt: boolean;
+  private readonly initialSleepAvgNs: number;
+  /** PDEs of the kernel half (the shared, global kernel page tables), copied into every new page directory. */
+  private readonly kernelPdes: number[] = [];
+  /** Frames shared by every process: the benchmark text and libc. */
+  private readonly textFrame: number;
+  private readonly libcFrame: number;
+  /** The kernel's own address space (swapper_pg_dir), loaded at boot, borrowed by idle. */
+  readonly initMm: Mm;
+  /** Per-vCPU run-queue page. */
+  private readonly rqVpn: number[];
+  readonly skbSlab: SkbSlab;
+  /** vCPU on whose behalf port I/O is issued (the PortIo interface has no vCPU argument). */
+  private ioVcpu: Vcpu;
+  private nextPid = 1;
+
+  constructor(
+    readonly mem: GuestMemory,
+    readonly platform: Platform,
+    readonly c: Costs,
+    readonly vcpus: readonly Vcpu[],
+    opts: KernelOptions,
+    bootVcpu: Vcpu,
+  ) {
+    this.factor = platform.guestFactor;
+    this.nsPerCycle = 1e9 / c.clockHz;
+    this.paravirt = opts.paravirt;
+    this.initialSleepAvgNs = opts.initialSleepAvgNs;
+    this.tickCycles = Math.round(c.clockHz / opts.hz);
+    this.timesliceTicks = Math.max(1, Math.round((DEF_TIMESLICE_NS * opts.hz) / 1e9));
+    this.buildKernelPageTables();
+    this.textFrame = mem.allocFrame();
+    this.libcFrame = mem.allocFrame();
+    this.rqVpn = vcpus.map(() => this.kernelPage());
+    // The skbuff slab: room for every socket buffer of every group filled at once.
+    this.skbSlab = new SkbSlab(1 << 18, SKB_HEADS_PER_PAGE, SKB_DATA_PER_PAGE, () => this.kernelPage());
+    // init_mm: swapper_pg_dir, the kernel-only page directory the vCPUs boot on.
+    this.initMm = new Mm(mem.allocPageTable());
+    for (let i = 0; i < this.kernelPdes.length; i++) mem.writeEntry(this.initMm.pdFrame, KERNEL_PDE_FIRST + i, this.kernelPdes[i]!);
+    this.initMm.users = 1;
+    for (const v of vcpus) {
+      platform.loadCr3(v, this.initMm.pdFrame);
+      v.activeMm = this.initMm;
+      const idle = new Task(0, `swapper/${v.id}`, v.id, null, idleProgram);
+      idle.prio = 140;
+      idle.kstackVpn = this.kernelPage();
+      idle.taskStructVpn = idle.kstackVpn;
+      v.idleTask = idle;
+      v.current = idle;
+      v.nextTick = this.tickCycles;
+    }
+    // init_8259A at boot, then the cascade (IRQ2) and the timer (IRQ0) unmasked; counters start after boot.
+    this.ioVcpu = bootVcpu;
+    this.picDriver.init(this);
+    this.picDriver.enableIrq(this, 2);
+    this.picDriver.enableIrq(this, 0);
+    this.pic.portReads = this.pic.portWrites = this.pic.irqsDelivered = 0;
+    this.ioVcpu = vcpus[0]!;
+  }
+
+  // --- memory set-up (boot and fork/exec; not timed) ------------------------------
+
+  /** The lowmem direct map: every guest frame at 0xC0000000 + frame * 4 KiB, global, supervisor. */
+  private buildKernelPageTables(): void {
+    const mem = this.mem;
+    const nPts = Math.ceil(mem.numFrames / PT_ENTRIES);
+    const pts: number[] = [];
+    for (let i = 0; i < nPts; i++) pts.push(mem.allocPageTable());
+    for (let f = 0; f < mem.numFrames; f++) {
+      mem.writeEntry(pts[f >>> 10]!, f & (PT_ENTRIES - 1), (f << PAGE_SHIFT) | PTE_P | PTE_RW | PTE_A | PTE_D | PTE_G);
+    }
+    for (const pt of pts) this.kernelPdes.push((pt << PAGE_SHIFT) | PTE_P | PTE_RW | PTE_A);
+  }
+
+  /** A frame for a kernel object, returned as its kernel virtual page. */
+  kernelPage(): number {
+    return KERNEL_VPN_BASE + this.mem.allocFrame();
+  }
+
+  /** pgd_alloc: a page directory whose kernel half points at the shared kernel page tables. */
+  createMm(): Mm {
+    const pd = this.mem.allocPageTable();
+    for (let i = 0; i < this.kernelPdes.length; i++) this.mem.writeEntry(pd, KERNEL_PDE_FIRST + i, this.kernelPdes[i]!);
+    const mm = new Mm(pd);
+    // Text and libc: the same frames in every process, read-only.
+    this.mapUser(mm, USER.text, this.textFrame, false);
+    this.mapUser(mm, USER.libc, this.libcFrame, false);
+    return mm;
+  }
+
+  /** Map a user page (as exec/fork would have), allocating the page table if needed. */
+  mapUser(mm: Mm, vpn: number, frame: number, writable: boolean): void {
+    const mem = this.mem;
+    const pdi = vpn >>> 10;
+    let pde = mem.readEntry(mm.pdFrame, pdi);
+    if ((pde & PTE_P) === 0) {
+      const pt = mem.allocPageTable();
+      pde = (pt << PAGE_SHIFT) | PTE_P | PTE_RW | PTE_US | PTE_A;
+      mem.writeEntry(mm.pdFrame, pdi, pde);
+      mm.userPtFrames.push(pt);
+    }
+    const flags = PTE_P | PTE_US | PTE_A | (writable ? PTE_RW | PTE_D : 0);
+    mem.writeEntry(pde >>> PAGE_SHIFT, vpn & (PT_ENTRIES - 1), (frame << PAGE_SHIFT) | flags);
+    mm.userVpns.push(vpn);
+    if (writable) mm.privateFrames.push(frame);
+  }
+
+  /**
+   * A new task (fork/clone done before the measured part): its kernel stack and
+   * task_struct, and in its mm a private stack page and, for a new process, a data page.
+   * `threadIndex` >= 0 makes it a thread of `mm` with its own stack.
+   */
+  createTask(name: string, mm: Mm, cpu: number, program: Program, threadIndex = -1): Task {
+    const t = new Task(this.nextPid++, name, cpu, mm, program);
+    t.kstackVpn = this.kernelPage();
+    t.taskStructVpn = this.kernelPage();
+    if (threadIndex < 0) {
+      t.stackVpn = USER.stack;
+      t.dataVpn = USER.data;
+      if (mm.users === 0) {
+        this.mapUser(mm, USER.stack, this.mem.allocFrame(), true);
+        this.mapUser(mm, USER.data, this.mem.allocFrame(), true);
+      }
+    } else {
+      t.stackVpn = USER.threadStackBase + threadIndex * 8;
+      t.dataVpn = USER.data;
+      if (mm.userVpns.indexOf(USER.data) < 0) this.mapUser(mm, USER.data, this.mem.allocFrame(), true);
+      this.mapUser(mm, t.stackVpn, this.mem.allocFrame(), true);
+    }
+    mm.users++;
+    t.sleepAvg = this.initialSleepAvgNs;
+    creditSleep(t, 0);
+    t.timeSlice = this.timesliceTicks;
+    this.tasks.push(t);
+    this.liveTasks++;
+    return t;
+  }
+
+  /** Make a new task runnable on its vCPU (wake_up_new_task). */
+  start(t: Task): void {
+    t.state = TASK_RUNNING;
+    const v = this.vcpus[t.cpu]!;
+    v.rq.enqueue(t);
+    v.needResched = true;
+  }
+
+  /**
+   * Park a new task on a wait queue, as if it had run up to a blocking call.
+   * `inSyscall`: it sleeps inside the call its program issues first (so the retry
+   * skips the entry), rather than before it.
+   */
+  park(t: Task, wq: WaitQueue, inSyscall: boolean): void {
+    t.state = TASK_INTERRUPTIBLE;
+    t.inSyscall = inSyscall;
+    wq.add(t);
+  }
+
+  newPipe(name: string): Channel {
+    const ch = new Channel(CH_PIPE, name);
+    ch.objVpn = this.kernelPage();
+    for (let i = 0; i < PIPE_BUFFERS; i++) ch.bufVpn[i] = this.kernelPage();
+    return ch;
+  }
+
+  /** A socketpair(AF_UNIX, SOCK_STREAM): one direction of it, writer to reader. */
+  newUnixStream(name: string): Channel {
+    const ch = new Channel(CH_UNIX, name, { sndbuf: UNIX_SNDBUF, truesize: UNIX_SKB_TRUESIZE });
+    ch.objVpn = this.kernelPage();
+    ch.peerVpn = this.kernelPage();
+    return ch;
+  }
+
+  // --- the hot path: cycles and memory touches ----------------------------------------
+
+  /** Guest work of `cycles` native cycles. */
+  work(v: Vcpu, cycles: number): void {
+    v.clock += cycles * this.factor;
+  }
+
+  /** A memory access to virtual page `vpn`. */
+  touch(v: Vcpu, vpn: number): void {
+    if (!v.tlb.lookup(vpn)) this.platform.tlbMiss(v, vpn, false);
+  }
+
+  /** User code between system calls: the loop, the libc wrapper, the stack, the buffer. */
+  userWork(v: Vcpu, t: Task, cycles: number): void {
+    this.work(v, cycles);
+    this.touch(v, USER.text);
+    this.touch(v, USER.libc);
+    this.touch(v, t.stackVpn);
+    this.touch(v, t.dataVpn);
+  }
+
+  /** System call entry and exit; skipped when a task resumes a call it slept in. */
+  private enterSyscall(v: Vcpu, t: Task): void {
+    if (t.inSyscall) {
+      t.inSyscall = false;
+      return;
+    }
+    v.syscalls++;
+    this.work(v, this.c.syscallEntryExit);
+    this.touch(v, KTEXT.entry);
+    this.touch(v, KTEXT.readWrite);
+    this.touch(v, t.kstackVpn);
+    this.touch(v, t.taskStructVpn);
+  }
+
+  private ns(cycles: number): number {
+    return cycles * this.nsPerCycle;
+  }
+
+  // --- system calls ---------------------------------------------------------------
+  // Each returns true when the call completed, false when the task went to sleep
+  // (the program retries the same step when it runs again).
+
+  write(v: Vcpu, t: Task, ch: Channel, len: number): boolean {
+    this.enterSyscall(v, t);
+    return ch.kind === CH_PIPE ? this.pipeWrite(v, t, ch, len) : this.unixSend(v, t, ch, len);
+  }
+
+  read(v: Vcpu, t: Task, ch: Channel, len: number): boolean {
+    this.enterSyscall(v, t);
+    return ch.kind === CH_PIPE ? this.pipeRead(v, t, ch, len) : this.unixRecv(v, t, ch, len);
+  }
+
+  /** poll() for input without reading it (pipe_poll). */
+  poll(v: Vcpu, t: Task, ch: Channel): boolean {
+    this.enterSyscall(v, t);
+    this.work(v, this.c.pipeRead);
+    this.touch(v, KTEXT.pipeB);
+    this.touch(v, ch.objVpn);
+    if (ch.bytes > 0) return true;
+    this.sleepOn(t, ch.readWait);
+    return false;
+  }
+
+  /** pipe_write: merge or take a buffer; sleep when all 16 are full; wake readers. */
+  private pipeWrite(v: Vcpu, t: Task, ch: Channel, len: number): boolean {
+    this.work(v, this.c.pipeWrite);
+    this.touch(v, KTEXT.pipeA);
+    this.touch(v, KTEXT.pipeB);
+    this.touch(v, ch.objVpn);
+    const b = ch.pipeWrite(len);
+    if (b < 0) {
+      // Full: wake the readers (synchronously, we are about to sleep) and wait for room.
+      this.wakeUpAll(v, ch.readWait, true);
+      this.sleepOn(t, ch.writeWait);
+      return false;
+    }
+    this.touch(v, ch.bufVpn[b]!);
+    v.messages++;
+    this.wakeUpAll(v, ch.readWait, false);
+    return true;
+  }
+
+  /** pipe_read: sleep on an empty pipe; release emptied buffers and wake writers. */
+  private pipeRead(v: Vcpu, t: Task, ch: Channel, len: number): boolean {
+    this.work(v, this.c.pipeRead);
+    this.touch(v, KTEXT.pipeA);
+    this.touch(v, KTEXT.pipeB);
+    this.touch(v, ch.objVpn);
+    if (ch.nrbufs === 0) {
+      this.sleepOn(t, ch.readWait);
+      return false;
+    }
+    this.touch(v, ch.bufVpn[ch.curbuf]!);
+    if (ch.pipeRead(len).released) this.wakeUpAll(v, ch.writeWait, false);
+    return true;
+  }
+
+  /** unix_stream_sendmsg: one skb per write, charged to the sender's wmem; sk_data_ready wakes the reader. */
+  private unixSend(v: Vcpu, t: Task, ch: Channel, len: number): boolean {
+    this.work(v, this.c.unixSend);
+    this.touch(v, KTEXT.unixA);
+    this.touch(v, KTEXT.sock);
+    this.touch(v, KTEXT.skb);
+    this.touch(v, KTEXT.slab);
+    this.touch(v, ch.peerVpn);
+    if (ch.sendBlocked) {
+      this.sleepOn(t, ch.writeWait); // sock_wait_for_wmem
+      return false;
+    }
+    const slot = this.skbSlab.alloc();
+    this.touch(v, this.skbSlab.headVpn(slot));
+    this.touch(v, this.skbSlab.dataVpn(slot));
+    ch.queueSkb(slot, len);
+    this.touch(v, ch.objVpn);
+    this.touch(v, KTEXT.unixB);
+    v.messages++;
+    this.wakeUpAll(v, ch.readWait, false); // sock_def_readable: wake_up_interruptible
+    return true;
+  }
+
+  /** unix_stream_recvmsg of one skb; sock_wfree wakes writers once unix_writable(). */
+  private unixRecv(v: Vcpu, t: Task, ch: Channel, len: number): boolean {
+    this.work(v, this.c.unixRecv);
+    this.touch(v, KTEXT.unixA);
+    this.touch(v, KTEXT.sock);
+    this.touch(v, KTEXT.skb);
+    this.touch(v, ch.objVpn);
+    if (ch.skbCount === 0) {
+      this.sleepOn(t, ch.readWait); // sk_wait_data
+      return false;
+    }
+    const slot = ch.dequeueSkb(len);
+    this.touch(v, this.skbSlab.headVpn(slot));
+    this.touch(v, this.skbSlab.dataVpn(slot));
+    this.touch(v, KTEXT.slab);
+    this.skbSlab.free(slot);
+    this.touch(v, ch.peerVpn);
+    if (ch.writable && ch.writeWait.tasks.length > 0) {
+      this.touch(v, KTEXT.unixB);
+      this.wakeUpAll(v, ch.writeWait, false); // unix_write_space
+    }
+    return true;
+  }
+
+  /** do_exit: tear down the address space if last user, become a zombie, notify the parent. */
+  exit(v: Vcpu, t: Task): void {
+    this.enterSyscall(v, t);
+    this.work(v, this.c.taskExit);
+    this.touch(v, KTEXT.exitA);
+    const mm = t.mm!;
+    if (--mm.users === 0) this.exitMmap(v, mm);
+    t.state = TASK_DEAD;
+    this.liveTasks--;
+    const parent = t.parent;
+    if (parent !== null) {
+      parent.zombies++;
+      this.wakeUpAll(v, parent.childWait!, true); // __wake_up_parent: wake_up_interruptible_sync
+    }
+  }
+
+  /** wait4 for any child: reap a zombie, or sleep on wait_chldexit. */
+  wait(v: Vcpu, t: Task): boolean {
+    this.enterSyscall(v, t);
+    this.touch(v, KTEXT.exitA);
+    if (t.zombies > 0) {
+      t.zombies--;
+      this.work(v, this.c.waitReap);
+      return true;
+    }
+    this.sleepOn(t, t.childWait!);
+    return false;
+  }
+
+  /**
+   * exit_mmap: clear the user PTEs (zap_pte_range), flush the TLB (tlb_finish_mmu), clear
+   * the user PDEs (free_pgtables) and free the page tables and private pages. These are
+   * stores to page-table frames: they trap where the frames are shadowed. The page
+   * directory itself is freed when the vCPU stops using it (mmdrop after the switch).
+   */
+  private exitMmap(v: Vcpu, mm: Mm): void {
+    const mem = this.mem;
+    this.touch(v, KTEXT.exitB);
+    for (const vpn of mm.userVpns) {
+      const pt = mem.readEntry(mm.pdFrame, vpn >>> 10) >>> PAGE_SHIFT;
+      this.setPte(v, pt, vpn & (PT_ENTRIES - 1), 0);
+    }
+    this.flushTlbLocal(v);
+    for (const pt of mm.userPtFrames) {
+      for (let pdi = 0; pdi < KERNEL_PDE_FIRST; pdi++) {
+        if (mem.readEntry(mm.pdFrame, pdi) >>> PAGE_SHIFT === pt && (mem.readEntry(mm.pdFrame, pdi) & PTE_P) !== 0) {
+          this.setPte(v, mm.pdFrame, pdi, 0);
+          break;
+        }
+      }
+      mem.freeFrame(pt);
+    }
+    for (const f of mm.privateFrames) mem.freeFrame(f);
+    mm.userPtFrames.length = 0;
+    mm.privateFrames.length = 0;
+  }
+
+  /** set_pte / pte_clear: a store to a page-table entry, seen by the platform (it may trap). */
+  setPte(v: Vcpu, frame: number, index: number, value: number): void {
+    this.mem.writeEntry(frame, index, value);
+    this.platform.ptWrite(v, frame, index);
+  }
+
+  // --- cr3 --------------------------------------------------------------------------
+
+  /** write_cr3; with the paravirt patch, look the target up in para_state first. */
+  writeCr3(v: Vcpu, pdFrame: number): void {
+    const para = v.para;
+    if (this.paravirt && para !== null) {
+      this.work(v, this.c.pvCr3Lookup);
+      const idx = para.lookup(pdFrame);
+      if (idx >= 0) {
+        this.platform.loadCachedCr3(v, idx, pdFrame);
+        return;
+      }
+    }
+    this.platform.loadCr3(v, pdFrame);
+  }
+
+  /** __flush_tlb(): reload cr3. Unpatched it reads cr3 first; the patch uses the value it knows. */
+  flushTlbLocal(v: Vcpu): void {
+    if (!this.paravirt) this.platform.readCr3(v);
+    this.writeCr3(v, v.cr3);
+  }
+
+  // --- scheduling -----------------------------------------------------------------------
+
+  private sleepOn(t: Task, wq: WaitQueue): void {
+    t.state = TASK_INTERRUPTIBLE;
+    t.inSyscall = true;
+    wq.add(t);
+  }
+
+  /** wake_up on a wait queue: every sleeper, most recent first (they were added at the head). */
+  wakeUpAll(v: Vcpu, wq: WaitQueue, sync: boolean): void {
+    const ts = wq.tasks;
+    const n = ts.length;
+    if (n === 0) return;
+    for (let i = n - 1; i >= 0; i--) this.tryToWakeUp(v, ts[i]!, sync);
+    ts.length = 0;
+  }
+
+  /**
+   * try_to_wake_up: credit the sleep, enqueue, and preempt the running task if the woken
+   * one has a better dynamic priority (not for a sync wake-up on the same CPU). A task
+   * on another vCPU gets there with a reschedule IPI.
+   */
+  tryToWakeUp(v: Vcpu, t: Task, sync: boolean): void {
+    if (t.state !== TASK_INTERRUPTIBLE) return;
+    const target = this.vcpus[t.cpu]!;
+    this.work(v, this.c.wakeup);
+    this.touch(v, KTEXT.schedA);
+    this.touch(v, KTEXT.schedB);
+    this.touch(v, t.taskStructVpn);
+    this.touch(v, this.rqVpn[t.cpu]!);
+    creditSleep(t, this.ns(v.clock - t.timestamp));
+    t.state = TASK_RUNNING;
+    target.rq.enqueue(t);
+    if (target === v) {
+      if (!sync && t.prio < v.current.prio) v.needResched = true;
+    } else if (t.prio < target.current.prio) {
+      if (v.clock < target.ipiAt) target.ipiAt = v.clock;
+    }
+  }
+
+  /** schedule(): charge the outgoing task's run time, pick the next, switch mm and stack. */
+  schedule(v: Vcpu): void {
+    const prev = v.current;
+    const now = v.clock;
+    this.work(v, this.c.schedule);
+    this.touch(v, KTEXT.schedA);
+    this.touch(v, KTEXT.schedB);
+    this.touch(v, this.rqVpn[v.id]!);
+    this.touch(v, prev.kstackVpn);
+    v.needResched = false;
+    if (prev !== v.idleTask) {
+      chargeRun(prev, this.ns(now - prev.timestamp));
+      if (prev.state !== TASK_RUNNING) v.rq.dequeue(prev);
+      prev.timestamp = now;
+    }
+    const next = v.rq.pickNext() ?? v.idleTask;
+    if (next === prev) return;
+    v.contextSwitches++;
+    this.touch(v, KTEXT.switchTo);
+    this.touch(v, next.kstackVpn);
+    this.touch(v, next.taskStructVpn);
+    const mm = next.mm;
+    if (mm !== null && mm !== v.activeMm) {
+      // switch_mm: load the new page directory; the idle task (mm null) borrows the old one.
+      this.work(v, this.c.switchMm);
+      v.addressSpaceSwitches++;
+      const old = v.activeMm;
+      this.writeCr3(v, mm.pdFrame);
+      v.activeMm = mm;
+      if (old !== null && old.users === 0) this.mmdrop(old);
+    }
+    next.timestamp = v.clock;
+    v.current = next;
+  }
+
+  /** The last reference to a dead mm is gone: pgd_free. */
+  private mmdrop(mm: Mm): void {
+    if (mm.pdFrame >= 0) {
+      this.mem.freeFrame(mm.pdFrame);
+      mm.pdFrame = -1;
+    }
+  }
+
+  /** The idle loop: nothing to run, so HLT until an interrupt. */
+  idle(v: Vcpu): void {
+    this.touch(v, KTEXT.idle);
+    this.platform.halt(v);
+  }
+
+  // --- interrupts ------------------------------------------------------------------
+
+  /**
+   * The timer tick. On vCPU 0 it is IRQ0 from the PIT through the i8259A: acknowledged
+   * with mask_and_ack_8259A (or the paravirt ack), do_timer reads the PIT clocksource
+   * (pit_read: outb_p + 2 x inb_p), and the line is unmasked after the handler. Other
+   * vCPUs get their local APIC timer (its EOI is not modelled).
+   */
+  timerInterrupt(v: Vcpu, wasHalted: boolean): void {
+    this.platform.timerArrival(v, wasHalted);
+    v.timerTicks++;
+    this.work(v, this.c.irqEntryExit);
+    this.touch(v, KTEXT.entry);
+    this.touch(v, KTEXT.irq);
+    this.touch(v, v.current.kstackVpn);
+    if (v.id === 0) {
+      const pic = this.pic;
+      pic.pulseIrq(0);
+      if (pic.hasInterrupt()) pic.acknowledge(); // the INTA cycle that gives the CPU vector 0x20
+      this.ioVcpu = v;
+      this.touch(v, KTEXT.i8259);
+      if (this.paravirt) this.picDriver.ackPara(this, 0);
+      else this.picDriver.maskAndAck(this, 0);
+      this.work(v, this.c.timerTick);
+      this.touch(v, KTEXT.time);
+      this.touch(v, KDATA_GLOBAL);
+      outbP(this, PIT_MODE, 0x00);
+      this.inbP(PIT_CH0);
+      this.inbP(PIT_CH0);
+      if (!this.paravirt) this.picDriver.enableIrq(this, 0);
+    } else {
+      this.work(v, this.c.timerTick);
+      this.touch(v, KTEXT.time);
+    }
+    this.schedulerTick(v);
+  }
+
+  /** A reschedule IPI: the interrupt entry, then schedule() on the way out. */
+  rescheduleInterrupt(v: Vcpu, wasHalted: boolean): void {
+    this.platform.ipiArrival(v, wasHalted);
+    this.work(v, this.c.irqEntryExit);
+    this.touch(v, KTEXT.entry);
+    this.touch(v, KTEXT.irq);
+    v.needResched = true;
+  }
+
+  /** scheduler_tick: use up the running task's time slice. */
+  private schedulerTick(v: Vcpu): void {
+    const t = v.current;
+    if (t === v.idleTask) return;
+    this.touch(v, KTEXT.schedA);
+    if (--t.timeSlice <= 0) {
+      t.timeSlice = this.timesliceTicks;
+      v.rq.expire(t);
+      v.needResched = true;
+    }
+  }
+
+  // --- port I/O (PortIo) ---------------------------------------------------------------
+
+  outb(port: number, value: number): void {
+    const v = this.ioVcpu;
+    if (port === IO_DELAY_PORT) {
+      // slow_down_io(): the patch makes it a no-op in a KVM guest.
+      if (this.paravirt) return;
+      v.ioDelayWrites++;
+      this.platform.portIo(v, port);
+      return;
+    }
+    this.platform.portIo(v, port);
+    if (PicPair.handlesPort(port)) this.pic.portWrite(port, value);
+  }
+
+  inb(port: number): number {
+    this.platform.portIo(this.ioVcpu, port);
+    return PicPair.handlesPort(port) ? this.pic.portRead(port) : 0;
+  }
+
+  /** inb_p: the read and the io delay. */
+  private inbP(port: number): number {
+    const r = this.inb(port);
+    this.outb(IO_DELAY_PORT, 0);
+    return r;
+  }
+}
+

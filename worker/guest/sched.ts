@@ -1,0 +1,141 @@
+/**
+ * The Linux 2.6.20 O(1) scheduler, per vCPU: two priority arrays (active, expired)
+ * with a bitmap of non-empty priorities, dynamic priority from sleep_avg (the
+ * interactivity bonus), time slices counted in ticks, and wakeup preemption when the
+ * woken task's dynamic priority is better than the running one's (TASK_PREEMPTS_CURR).
+ *
+ * As in 2.6.20 the running task stays on its queue; it leaves it only when it sleeps
+ * or exits. Not modelled: nice levels other than 0, TIMESLICE_GRANULARITY round-robin,
+ * EXPIRED_STARVING, the interactive-credit refinements.
+ */
+import type { Task } from './task.js';
+
+export const MAX_PRIO = 140;
+export const MAX_BONUS = 10;
+/** DEF_TIMESLICE: 100 ms for nice 0. */
+export const DEF_TIMESLICE_NS = 100e6;
+/** MAX_SLEEP_AVG = DEF_TIMESLICE * MAX_BONUS. */
+export const NS_MAX_SLEEP_AVG = DEF_TIMESLICE_NS * MAX_BONUS;
+/** INTERACTIVE_SLEEP(p) for nice 0: MAX_SLEEP_AVG * (MAX_BONUS/2 + DELTA + 1) / MAX_BONUS, DELTA = 2. */
+export const NS_INTERACTIVE_SLEEP = (NS_MAX_SLEEP_AVG * (MAX_BONUS / 2 + 2 + 1)) / MAX_BONUS;
+/** Ceiling given to a task back from a long interactive sleep: MAX_SLEEP_AVG - DEF_TIMESLICE. */
+export const NS_SLEEP_CEILING = NS_MAX_SLEEP_AVG - DEF_TIMESLICE_NS;
+/** TASK_INTERACTIVE for nice 0: prio <= static_prio - DELTA(p), DELTA = 2. */
+const INTERACTIVE_DELTA = 2;
+
+/** CURRENT_BONUS(p). */
+export function currentBonus(t: Task): number {
+  return Math.floor((t.sleepAvg * MAX_BONUS) / NS_MAX_SLEEP_AVG);
+}
+
+/** effective_prio(p): static_prio - (CURRENT_BONUS - MAX_BONUS/2), within the user range. */
+export function effectivePrio(t: Task): number {
+  const p = t.staticPrio - (currentBonus(t) - MAX_BONUS / 2);
+  return p < 100 ? 100 : p > MAX_PRIO - 1 ? MAX_PRIO - 1 : p;
+}
+
+export function isInteractive(t: Task): boolean {
+  return t.prio <= t.staticPrio - INTERACTIVE_DELTA;
+}
+
+/** recalc_task_prio() at wakeup after sleeping `sleptNs`. */
+export function creditSleep(t: Task, sleptNs: number): void {
+  if (sleptNs > 0) {
+    if (t.mm !== null && sleptNs > NS_INTERACTIVE_SLEEP) {
+      if (t.sleepAvg < NS_SLEEP_CEILING) t.sleepAvg = NS_SLEEP_CEILING;
+    } else {
+      // Tasks with a low bonus earn sleep credit faster: sleep_time *= (MAX_BONUS - CURRENT_BONUS) ?: 1.
+      const mult = MAX_BONUS - currentBonus(t) || 1;
+      t.sleepAvg += sleptNs * mult;
+      if (t.sleepAvg > NS_MAX_SLEEP_AVG) t.sleepAvg = NS_MAX_SLEEP_AVG;
+    }
+  }
+  t.prio = effectivePrio(t);
+}
+
+/** schedule(): the switched-out task pays for its run time, scaled down by its bonus. */
+export function chargeRun(t: Task, ranNs: number): void {
+  if (ranNs > NS_MAX_SLEEP_AVG) ranNs = NS_MAX_SLEEP_AVG;
+  const b = currentBonus(t) || 1;
+  t.sleepAvg -= ranNs / b;
+  if (t.sleepAvg < 0) t.sleepAvg = 0;
+}
+
+/** struct prio_array: a FIFO list per priority and a bitmap of the non-empty ones. */
+class PrioArray {
+  nrActive = 0;
+  readonly bitmap = new Uint32Array(5);
+  readonly head: (Task | null)[] = new Array<Task | null>(MAX_PRIO).fill(null);
+  readonly tail: (Task | null)[] = new Array<Task | null>(MAX_PRIO).fill(null);
+
+  enqueue(t: Task, id: number): void {
+    const p = (t.rqPrio = t.prio);
+    t.rqNext = null;
+    t.rqPrev = this.tail[p]!;
+    if (t.rqPrev) t.rqPrev.rqNext = t;
+    else this.head[p] = t;
+    this.tail[p] = t;
+    this.bitmap[p >>> 5]! |= 1 << (p & 31);
+    t.array = id;
+    this.nrActive++;
+  }
+
+  dequeue(t: Task): void {
+    const p = t.rqPrio;
+    if (t.rqPrev) t.rqPrev.rqNext = t.rqNext;
+    else this.head[p] = t.rqNext;
+    if (t.rqNext) t.rqNext.rqPrev = t.rqPrev;
+    else this.tail[p] = t.rqPrev;
+    if (this.head[p] === null) this.bitmap[p >>> 5]! &= ~(1 << (p & 31));
+    t.rqNext = t.rqPrev = null;
+    t.array = -1;
+    this.nrActive--;
+  }
+
+  /** sched_find_first_bit + list head. */
+  first(): Task | null {
+    for (let w = 0; w < 5; w++) {
+      const bits = this.bitmap[w]!;
+      if (bits !== 0) return this.head[w * 32 + (31 - Math.clz32(bits & -bits))]!;
+    }
+    return null;
+  }
+}
+
+export class RunQueue {
+  private arrays = [new PrioArray(), new PrioArray()];
+  private activeId = 0;
+  /** nr_running: tasks on either array (the running one included). */
+  nrRunning = 0;
+
+  /** activate_task: onto the active array at the tail of its priority. */
+  enqueue(t: Task): void {
+    this.arrays[this.activeId]!.enqueue(t, this.activeId);
+    this.nrRunning++;
+  }
+
+  /** deactivate_task. */
+  dequeue(t: Task): void {
+    if (t.array < 0) return;
+    this.arrays[t.array]!.dequeue(t);
+    this.nrRunning--;
+  }
+
+  /**
+   * Time slice used up: the priority is recomputed, and the task goes to the tail of
+   * its list on the active array if interactive, else to the expired array.
+   */
+  expire(t: Task): void {
+    this.arrays[t.array]!.dequeue(t);
+    t.prio = effectivePrio(t);
+    const id = isInteractive(t) ? this.activeId : 1 - this.activeId;
+    this.arrays[id]!.enqueue(t, id);
+  }
+
+  /** The task schedule() picks: the head of the best priority, swapping arrays when the active one is empty. */
+  pickNext(): Task | null {
+    if (this.nrRunning === 0) return null;
+    if (this.arrays[this.activeId]!.nrActive === 0) this.activeId = 1 - this.activeId;
+    return this.arrays[this.activeId]!.first();
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * Guest tasks and address spaces (Linux's task_struct and mm_struct, reduced to what
+ * the model needs). A task runs a workload program: a small state machine whose
+ * `step` issues one system call (or a piece of user work) at a time.
+ */
+import type { Channel, WaitQueue } from './channel.js';
+import type { Kernel } from './kernel.js';
+import type { Vcpu } from '../vcpu.js';
+
+export const TASK_RUNNING = 0; // runnable or running (on a run queue)
+export const TASK_INTERRUPTIBLE = 1; // blocked on a wait queue
+export const TASK_DEAD = 2; // exited, a zombie until reaped
+
+/** One step of a task's program. Advances `t.pc` when its system call completed. */
+export type Program = (k: Kernel, v: Vcpu, t: Task) => void;
+
+/** mm_struct: one page directory (the cr3 value) shared by the threads of a process. */
+export class Mm {
+  /** Page directory frame: cr3 = pdFrame << 12. */
+  pdFrame: number;
+  /** Tasks using this address space (mm_users). */
+  users = 0;
+  /** Page-table frames of the user half. */
+  readonly userPtFrames: number[] = [];
+  /** Mapped user virtual page numbers. */
+  readonly userVpns: number[] = [];
+  /** Frames of the private (writable) user pages, freed with the mm. */
+  readonly privateFrames: number[] = [];
+  constructor(pdFrame: number) {
+    this.pdFrame = pdFrame;
+  }
+}
+
+export class Task {
+  readonly pid: number;
+  readonly name: string;
+  /** The vCPU whose run queue holds the task. */
+  cpu: number;
+  readonly mm: Mm | null;
+  state = TASK_RUNNING;
+  /** Set when the task sleeps inside a system call; the retry skips the syscall entry. */
+  inSyscall = false;
+
+  // --- O(1) scheduler state (2.6.20 sched.c) ------------------------------------
+  staticPrio = 120;
+  prio = 120;
+  /** sleep_avg in ns: grows while sleeping, shrinks while running; gives the interactivity bonus. */
+  sleepAvg = 0;
+  /** time_slice left, in ticks. */
+  timeSlice = 0;
+  /** Which prio array holds the task (0/1), -1 if none. */
+  array = -1;
+  /** The priority list the task sits on (its prio when enqueued). */
+  rqPrio = 120;
+  rqNext: Task | null = null;
+  rqPrev: Task | null = null;
+  /** Cycle stamp of the last switch in or out (p->timestamp). */
+  timestamp = 0;
+
+  // --- kernel memory ---------------------------------------------------------------
+  /** Page of the task_struct and of the active kernel stack (8 KiB stack, thread_info at its bottom). */
+  taskStructVpn = 0;
+  kstackVpn = 0;
+
+  // --- user memory -------------------------------------------------------------
+  stackVpn = 0;
+  dataVpn = 0;
+
+  // --- program -----------------------------------------------------------------
+  program: Program;
+  pc = 0;
+  i = 0;
+  j = 0;
+  /** Channels the program reads from / writes to. */
+  chIn: Channel | null = null;
+  outs: Channel[] = [];
+  /** Parent to notify at exit, and its wait queue (wait_chldexit). */
+  parent: Task | null = null;
+  zombies = 0;
+  childWait: WaitQueue | null = null;
+
+  constructor(pid: number, name: string, cpu: number, mm: Mm | null, program: Program) {
+    this.pid = pid;
+    this.name = name;
+    this.cpu = cpu;
+    this.mm = mm;
+    this.program = program;
+  }
+}
+
+/** The idle task's program never runs: the vCPU loop halts instead. */
+export const idleProgram: Program = () => {
+  throw new Error('the idle task has no program');
+};

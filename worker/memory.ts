@@ -1,0 +1,150 @@
+/**
+ * Guest physical memory: 4 KiB frames, a frame allocator, and the contents of the
+ * frames that hold page tables.
+ *
+ * Models i386 32-bit two-level paging without PAE (Intel SDM vol. 3, 4.3): a page
+ * directory of 1024 PDEs, each pointing to a page table of 1024 PTEs, each mapping one
+ * 4 KiB frame. Only page-table frames have contents here (data frames are names, not
+ * bytes); their words live in `ptWords`, one 1024-word slot per page-table frame.
+ */
+import { Rng } from './rng.js';
+
+export const PAGE_SHIFT = 12;
+export const PAGE_SIZE = 4096;
+export const PT_ENTRIES = 1024;
+
+/** PTE/PDE bits (Linux's _PAGE_*). */
+export const PTE_P = 0x001; // present
+export const PTE_RW = 0x002; // writable
+export const PTE_US = 0x004; // user
+export const PTE_A = 0x020; // accessed
+export const PTE_D = 0x040; // dirty
+export const PTE_G = 0x100; // global (PTE only; honoured with CR4.PGE)
+
+/** Kernel virtual addresses start at PAGE_OFFSET 0xC0000000: PDE index 768, VPN 0xC0000. */
+export const KERNEL_PDE_FIRST = 768;
+export const KERNEL_VPN_BASE = 0xc0000;
+
+/** Frame use, for sanity checks and the translation checker. */
+export const FRAME_FREE = 0;
+export const FRAME_DATA = 1;
+export const FRAME_PT = 2;
+
+/** A guest run out of memory: a config asked for more tasks than the guest holds. */
+export class GuestOutOfMemory extends Error {
+  readonly code = 'EGUESTOOM';
+}
+
+export class GuestMemory {
+  readonly numFrames: number;
+  /** FRAME_FREE / FRAME_DATA / FRAME_PT per frame. */
+  readonly frameUse: Uint8Array;
+  /** Free frames, a LIFO stack (the buddy allocator's hot-page behaviour): last freed is reused first. */
+  private readonly freeStack: Int32Array;
+  private nFree = 0;
+  /** Page-table slot of a frame, or -1. */
+  private readonly ptSlot: Int32Array;
+  /** Words of all page-table frames, PT_ENTRIES per slot. */
+  private ptWords: Uint32Array;
+  private freeSlots: number[] = [];
+  private nSlots = 0;
+
+  /**
+   * @param reserved frames below this are the kernel image and boot data, never allocated
+   * @param rng shuffles the free list within 1 MiB blocks, so that which frame an object gets depends on the seed
+   */
+  constructor(numFrames: number, reserved: number, rng: Rng) {
+    this.numFrames = numFrames;
+    this.frameUse = new Uint8Array(numFrames);
+    this.freeStack = new Int32Array(numFrames);
+    this.ptSlot = new Int32Array(numFrames).fill(-1);
+    this.ptWords = new Uint32Array(PT_ENTRIES * 64);
+    // Frames are handed out in ascending order (a freshly booted buddy allocator), with
+    // the order inside each 1 MiB block shuffled by the seed.
+    for (let f = numFrames - 1; f >= reserved; f--) this.freeStack[this.nFree++] = f;
+    const block = 256;
+    for (let start = 0; start < this.nFree; start += block) {
+      const end = Math.min(this.nFree, start + block);
+      for (let i = end - 1; i > start; i--) {
+        const j = start + rng.below(i - start + 1);
+        const t = this.freeStack[i]!;
+        this.freeStack[i] = this.freeStack[j]!;
+        this.freeStack[j] = t;
+      }
+    }
+    for (let f = 0; f < reserved; f++) this.frameUse[f] = FRAME_DATA;
+  }
+
+  get freeFrames(): number {
+    return this.nFree;
+  }
+
+  allocFrame(): number {
+    if (this.nFree === 0) throw new GuestOutOfMemory(`guest memory exhausted (${this.numFrames} frames of 4 KiB)`);
+    const f = this.freeStack[--this.nFree]!;
+    this.frameUse[f] = FRAME_DATA;
+    return f;
+  }
+
+  freeFrame(f: number): void {
+    if (this.ptSlot[f]! >= 0) {
+      this.freeSlots.push(this.ptSlot[f]!);
+      this.ptSlot[f] = -1;
+    }
+    this.frameUse[f] = FRAME_FREE;
+    this.freeStack[this.nFree++] = f;
+  }
+
+  /** A frame to hold a page table (or directory), all entries zero. */
+  allocPageTable(): number {
+    const f = this.allocFrame();
+    let slot = this.freeSlots.pop();
+    if (slot === undefined) {
+      slot = this.nSlots++;
+      if ((slot + 1) * PT_ENTRIES > this.ptWords.length) {
+        const grown = new Uint32Array(this.ptWords.length * 2);
+        grown.set(this.ptWords);
+        this.ptWords = grown;
+      }
+    }
+    this.ptWords.fill(0, slot * PT_ENTRIES, (slot + 1) * PT_ENTRIES);
+    this.ptSlot[f] = slot;
+    this.frameUse[f] = FRAME_PT;
+    return f;
+  }
+
+  isPageTable(f: number): boolean {
+    return this.ptSlot[f]! >= 0;
+  }
+
+  /** Read entry `index` of the page table (or directory) in frame `f`. A frame without page-table contents reads as zero. */
+  readEntry(f: number, index: number): number {
+    const slot = this.ptSlot[f]!;
+    return slot < 0 ? 0 : this.ptWords[slot * PT_ENTRIES + index]!;
+  }
+
+  writeEntry(f: number, index: number, value: number): void {
+    const slot = this.ptSlot[f]!;
+    if (slot < 0) throw new Error(`write of a page-table entry to frame ${f}, which holds no page table`);
+    this.ptWords[slot * PT_ENTRIES + index] = value >>> 0;
+  }
+
+  /**
+   * The MMU's two-level walk of guest tables rooted at page directory `pdFrame` for
+   * virtual page `vpn`. Returns the PTE, or 0 when the PDE or PTE is not present.
+   * Sets the accessed bits, and the dirty bit on a write, as the hardware does.
+   */
+  walk(pdFrame: number, vpn: number, write: boolean): number {
+    const pdi = vpn >>> 10;
+    const pde = this.readEntry(pdFrame, pdi);
+    if ((pde & PTE_P) === 0) return 0;
+    const ptFrame = pde >>> PAGE_SHIFT;
+    const pti = vpn & (PT_ENTRIES - 1);
+    const pte = this.readEntry(ptFrame, pti);
+    if ((pte & PTE_P) === 0) return 0;
+    if ((pde & PTE_A) === 0) this.writeEntry(pdFrame, pdi, pde | PTE_A);
+    const set = write ? PTE_A | PTE_D : PTE_A;
+    if ((pte & set) !== set) this.writeEntry(ptFrame, pti, pte | set);
+    return pte | set;
+  }
+}

@@ -1,0 +1,11 @@
+import type { Workload } from '../../shared/config.js';
+import { buildCtxswitch } from './ctxswitch.js';
+import { buildHackbench } from './hackbench.js';
+import { buildPipe } from './pipe.js';
+import type { WorkloadBuilder } from './workload.js';
+
+export const WORKLOAD_BUILDERS: Readonly<Record<Workload, WorkloadBuilder>> = {
+  ctxswitch: buildCtxswitch,
+  pipe: buildPipe,
+  hackbench: buildHackbench,
+};
