@@ -3,7 +3,7 @@
  * page number, each with its global bit (Intel SDM vol. 3, 4.10: a mov to cr3 drops
  * non-global entries; a VM exit/entry without VPID drops all of them).
  *
- * The entries in use are also kept in a dense list, so a flush touches only what is
+ * The entries in use are also kept in dense lists, so a flush touches only what is
  * valid (as v86 does), not the whole array.
  */
 export class Tlb {
@@ -15,10 +15,15 @@ export class Tlb {
   private readonly global: Uint8Array;
   /** Next way to replace, per set (round-robin replacement). */
   private readonly victim: Uint8Array;
-  /** Dense list of valid slots, and each slot's position in it (-1 if invalid). */
-  private readonly validList: Int32Array;
-  private readonly validPos: Int32Array;
-  private nValid = 0;
+  /**
+   * Dense lists of the valid slots, one for non-global and one for global entries, and
+   * each slot's position in its list: a mov to cr3 walks only the non-global list.
+   */
+  private readonly userList: Int32Array;
+  private readonly globalList: Int32Array;
+  private nUser = 0;
+  private nGlobal = 0;
+  private readonly pos: Int32Array;
 
   misses = 0;
   flushesFull = 0;
@@ -32,12 +37,14 @@ export class Tlb {
     this.tag = new Int32Array(entries).fill(-1);
     this.global = new Uint8Array(entries);
     this.victim = new Uint8Array(this.sets);
-    this.validList = new Int32Array(entries);
-    this.validPos = new Int32Array(entries).fill(-1);
+    this.userList = new Int32Array(entries);
+    this.globalList = new Int32Array(entries);
+    this.pos = new Int32Array(entries).fill(-1);
   }
 
+  /** Valid entries. */
   get size(): number {
-    return this.nValid;
+    return this.nUser + this.nGlobal;
   }
 
   /** True on a hit. A miss is counted; the caller resolves it and calls insert(). */
@@ -53,21 +60,26 @@ export class Tlb {
     const base = set * this.ways;
     let slot = -1;
     for (let w = 0; w < this.ways; w++) {
-      const s = base + w;
-      if (this.tag[s] === -1) {
-        slot = s;
+      if (this.tag[base + w] === -1) {
+        slot = base + w;
         break;
       }
     }
     if (slot < 0) {
       slot = base + this.victim[set]!;
       this.victim[set] = (this.victim[set]! + 1) % this.ways;
-    } else {
-      this.validPos[slot] = this.nValid;
-      this.validList[this.nValid++] = slot;
+      this.drop(slot);
     }
     this.tag[slot] = vpn;
-    this.global[slot] = isGlobal ? 1 : 0;
+    if (isGlobal) {
+      this.global[slot] = 1;
+      this.pos[slot] = this.nGlobal;
+      this.globalList[this.nGlobal++] = slot;
+    } else {
+      this.global[slot] = 0;
+      this.pos[slot] = this.nUser;
+      this.userList[this.nUser++] = slot;
+    }
   }
 
   /** invlpg: drop the entry for one page, global or not. */
@@ -78,38 +90,39 @@ export class Tlb {
 
   /** VM exit/entry without VPID, or a soft-MMU flush: everything goes. */
   flushAll(): void {
-    for (let i = 0; i < this.nValid; i++) {
-      const s = this.validList[i]!;
-      this.tag[s] = -1;
-      this.validPos[s] = -1;
-    }
-    this.nValid = 0;
+    this.clearList(this.userList, this.nUser);
+    this.clearList(this.globalList, this.nGlobal);
+    this.nUser = this.nGlobal = 0;
     this.flushesFull++;
   }
 
   /** mov to cr3: non-global entries go, global (kernel) ones stay. */
   flushNonGlobal(): void {
-    let kept = 0;
-    for (let i = 0; i < this.nValid; i++) {
-      const s = this.validList[i]!;
-      if (this.global[s]) {
-        this.validPos[s] = kept;
-        this.validList[kept++] = s;
-      } else {
-        this.tag[s] = -1;
-        this.validPos[s] = -1;
-      }
-    }
-    this.nValid = kept;
+    this.clearList(this.userList, this.nUser);
+    this.nUser = 0;
     this.flushesNonGlobal++;
   }
 
+  private clearList(list: Int32Array, n: number): void {
+    for (let i = 0; i < n; i++) {
+      const s = list[i]!;
+      this.tag[s] = -1;
+      this.pos[s] = -1;
+    }
+  }
+
   private drop(s: number): void {
-    const pos = this.validPos[s]!;
-    const last = this.validList[--this.nValid]!;
-    this.validList[pos] = last;
-    this.validPos[last] = pos;
+    const p = this.pos[s]!;
+    if (this.global[s]) {
+      const last = this.globalList[--this.nGlobal]!;
+      this.globalList[p] = last;
+      this.pos[last] = p;
+    } else {
+      const last = this.userList[--this.nUser]!;
+      this.userList[p] = last;
+      this.pos[last] = p;
+    }
     this.tag[s] = -1;
-    this.validPos[s] = -1;
+    this.pos[s] = -1;
   }
 }

@@ -1,0 +1,42 @@
+/**
+ * `npm run bench`: how fast the simulator runs, on one core.
+ * For each mode: hackbench 5 (200 tasks, 200,000 messages): host seconds, simulated
+ * events per second (an event: a system call, a context switch, a TLB miss or a VM exit),
+ * and the ratio of simulated guest time to host time.
+ */
+import { MODES, resolveConfig } from '../shared/config.js';
+import { simulate } from '../worker/vm.js';
+
+const REPEAT = 3;
+
+function main(): void {
+  const groups = Number(process.env.BENCH_GROUPS ?? 5);
+  console.log(`hackbench ${groups} (${groups * 40} tasks, ${groups * 40000} messages), best of ${REPEAT}, one core`);
+  console.log(['mode', 'host s', 'events', 'events/s', 'guest s', 'guest/host'].map((h, i) => (i ? h.padStart(12) : h.padEnd(14))).join(''));
+  for (const mode of MODES) {
+    const cfg = resolveConfig({ mode, workload: 'hackbench', groups });
+    let best = Infinity;
+    let events = 0;
+    let guestS = 0;
+    for (let i = 0; i < REPEAT; i++) {
+      const t0 = process.hrtime.bigint();
+      const r = simulate(cfg);
+      const s = Number(process.hrtime.bigint() - t0) / 1e9;
+      best = Math.min(best, s);
+      events = r.guest.syscalls + r.guest.contextSwitches + r.tlb.misses + r.exits.total;
+      guestS = r.guestTimeNs / 1e9;
+    }
+    console.log(
+      [
+        mode.padEnd(14),
+        best.toFixed(3).padStart(12),
+        events.toLocaleString('en-US').padStart(12),
+        Math.round(events / best).toLocaleString('en-US').padStart(12),
+        guestS.toFixed(3).padStart(12),
+        (guestS / best).toFixed(1).padStart(12),
+      ].join(''),
+    );
+  }
+}
+
+main();

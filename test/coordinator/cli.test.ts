@@ -1,0 +1,41 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const BIN = fileURLToPath(new URL('../../bin/vcpusim.js', import.meta.url));
+const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
+
+describe('vcpusim run (built CLI)', () => {
+  it('--json prints one JSON document with the statistics', () => {
+    const r = cli('run', '--mode', 'kvm-paravirt', '--workload', 'ctxswitch', '--tasks', '2', '--loops', '50', '--hz', '100', '--json');
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.schemaVersion).toBe(1);
+    expect(out.config).toMatchObject({ mode: 'kvm-paravirt', workload: 'ctxswitch', tasks: 2, loops: 50, cacheSize: 4, mmuPages: 256 });
+    expect(out.metric.unit).toBe('us/switch');
+    expect(out.cr3Cache).toEqual({ size: 4, lookups: 105, hits: 102, misses: 3, fills: 3, evictions: 0 });
+    expect(Object.keys(out)).toEqual(
+      expect.arrayContaining(['guestTimeNs', 'exits', 'mmu', 'tlb', 'pic', 'guest', 'perVcpu']),
+    );
+    expect(out.exits.byReason.CR_ACCESS.count).toBe(3);
+  });
+
+  const bad: [string[], RegExp][] = [
+    [['--mode', 'kvm-foo'], /--mode.*kvm-foo.*native, qemu, kvm-upstream, kvm-trunk, kvm-paravirt/],
+    [['--cache-size', '0'], /--cache-size: 0 is not allowed; expected an integer from 1 to 1024/],
+    [['--cache-size', '-3'], /--cache-size: -3 is not allowed/],
+    [['--tasks', '2.5'], /--tasks.*"2\.5" is not allowed; expected an integer/],
+    [['--hz', '99'], /--hz: 99 is not allowed; expected one of 100, 250, 300, 1000/],
+    [['--workload', 'dbench'], /--workload.*dbench.*ctxswitch, pipe, hackbench/],
+  ];
+  for (const [args, message] of bad) {
+    it(`rejects ${args.join(' ')} with one line and exit code 2`, () => {
+      const r = cli('run', ...args);
+      expect(r.status).toBe(2);
+      expect(r.stdout).toBe('');
+      const lines = r.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(message);
+    });
+  }
+});

@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import { MODES, resolveConfig, type SimConfig } from '../../shared/config.js';
+import type { RunResult } from '../../shared/stats.js';
+import { simulate } from '../../worker/vm.js';
+
+const run = (o: Partial<SimConfig>): RunResult => simulate(resolveConfig(o));
+const exitCount = (r: RunResult, reason: string) => r.exits.byReason[reason as keyof RunResult['exits']['byReason']]?.count ?? 0;
+
+describe('ctxswitch, 2 tasks: counts that follow from the guest, by hand', () => {
+  // hz 100 and 50 passes per task: the run is shorter than one tick.
+  // Switches: idle->overhead, overhead->ring task 1, 1->0, then one per token pass
+  // (2 x 50, the last one to idle after both exit): 3 + 2L. Address-space switches:
+  // all but the one to idle. Messages: 2L overhead writes + 2L ring writes.
+  for (const mode of MODES) {
+    it(`${mode}: 103 switches, 102 cr3 loads, 200 messages, 403 syscalls`, () => {
+      const r = run({ mode, workload: 'ctxswitch', tasks: 2, loops: 50, hz: 100 });
+      expect(r.guest.timerTicks).toBe(0);
+      expect(r.guest.contextSwitches).toBe(103);
+      expect(r.guest.addressSpaceSwitches).toBe(102);
+      expect(r.guest.messages).toBe(200);
+      expect(r.guest.syscalls).toBe(403);
+    });
+  }
+
+  it('kvm-trunk: every cr3 load exits, plus a read and a write of cr3 per process exit', () => {
+    const r = run({ mode: 'kvm-trunk', workload: 'ctxswitch', tasks: 2, loops: 50, hz: 100 });
+    expect(exitCount(r, 'CR_ACCESS')).toBe(102 + 3 * 2);
+  });
+
+  it('kvm-paravirt: after warm-up a switch costs no CR_ACCESS exit', () => {
+    const short = run({ mode: 'kvm-paravirt', workload: 'ctxswitch', tasks: 2, loops: 50, hz: 100 });
+    const long = run({ mode: 'kvm-paravirt', workload: 'ctxswitch', tasks: 2, loops: 500, hz: 100 });
+    // Three misses fill the cache (the overhead process and the two ring processes).
+    expect(exitCount(short, 'CR_ACCESS')).toBe(3);
+    expect(exitCount(long, 'CR_ACCESS')).toBe(3);
+    // Lookups: every cr3 load plus the flush at each of the 3 exits.
+    expect(short.cr3Cache).toEqual({ size: 4, lookups: 105, hits: 102, misses: 3, fills: 3, evictions: 0 });
+    expect(long.cr3Cache.hits).toBe(1002);
+  });
+});
+
+describe('timer tick through the i8259A', () => {
+  it('unpatched: dummy IMR read, mask, EOI, unmask; PIT read with three io delays; ten port exits a tick', () => {
+    const r = run({ mode: 'kvm-trunk', workload: 'ctxswitch', tasks: 2, loops: 2000 });
+    const t = r.guest.timerTicks;
+    expect(t).toBeGreaterThan(5);
+    expect(r.pic).toEqual({ portReads: t, portWrites: 3 * t, irqsDelivered: t });
+    expect(r.guest.ioDelayWrites).toBe(3 * t);
+    expect(exitCount(r, 'IO_INSTRUCTION')).toBe(10 * t);
+    expect(exitCount(r, 'EXTERNAL_INTERRUPT')).toBe(t);
+  });
+
+  it('paravirt: one EOI write, exit-free io delays: four port exits a tick', () => {
+    const r = run({ mode: 'kvm-paravirt', workload: 'ctxswitch', tasks: 2, loops: 2000 });
+    const t = r.guest.timerTicks;
+    expect(t).toBeGreaterThan(1);
+    expect(r.pic).toEqual({ portReads: 0, portWrites: t, irqsDelivered: t });
+    expect(r.guest.ioDelayWrites).toBe(0);
+    expect(exitCount(r, 'IO_INSTRUCTION')).toBe(4 * t);
+  });
+});
+
+describe('the published 2-task row, before calibration', () => {
+  const published: Record<string, number> = {
+    native: 1.11,
+    qemu: 61.18,
+    'kvm-upstream': 53.01,
+    'kvm-trunk': 6.36,
+    'kvm-paravirt': 1.6,
+  };
+  const us = Object.fromEntries(MODES.map((mode) => [mode, run({ mode, workload: 'ctxswitch', tasks: 2, loops: 3000 }).metric.value]));
+
+  it('orders native < kvm-paravirt < kvm-trunk < kvm-upstream, qemu far above native', () => {
+    expect(us.native).toBeLessThan(us['kvm-paravirt']!);
+    expect(us['kvm-paravirt']).toBeLessThan(us['kvm-trunk']!);
+    expect(us['kvm-trunk']).toBeLessThan(us['kvm-upstream']!);
+    expect(us.qemu).toBeGreaterThan(10 * us.native!);
+  });
+
+  for (const mode of MODES) {
+    it(`${mode} is within a factor of 2 of ${published[mode]} us`, () => {
+      const ratio = us[mode]! / published[mode]!;
+      expect(ratio).toBeGreaterThan(0.5);
+      expect(ratio).toBeLessThan(2);
+    });
+  }
+});
+
+describe('hackbench', () => {
+  it('sends exactly 40,000 messages per group (plus the one-byte "go")', () => {
+    const r = run({ mode: 'native', workload: 'hackbench', groups: 2 });
+    expect(r.config.tasks).toBe(80);
+    expect(r.guest.messages).toBe(2 * 40000 + 1);
+    // Each of the 80 children: its 2,000 reads or writes and an exit (the poll it sleeps in
+    // was entered before the run); the parent: the go write, 80 waits, its exit.
+    expect(r.guest.syscalls).toBe(80 * (2000 + 1) + 1 + 80 + 1);
+  });
+
+  it('thread mode makes almost no address-space switches; process mode makes many', () => {
+    const threads = run({ mode: 'kvm-trunk', workload: 'hackbench', groups: 1, thread: true });
+    const procs = run({ mode: 'kvm-trunk', workload: 'hackbench', groups: 1 });
+    expect(threads.guest.contextSwitches).toBeGreaterThan(1000);
+    expect(threads.guest.addressSpaceSwitches).toBeLessThanOrEqual(2);
+    expect(procs.guest.addressSpaceSwitches).toBeGreaterThan(1000);
+  });
+
+  it('with 200 tasks the 4-entry cr3 cache mostly misses; 64 entries hold them', () => {
+    const small = run({ mode: 'kvm-paravirt', workload: 'hackbench', groups: 5, cacheSize: 4 });
+    const large = run({ mode: 'kvm-paravirt', workload: 'hackbench', groups: 5, cacheSize: 64 });
+    const rate = (r: RunResult) => r.cr3Cache.hits / r.cr3Cache.lookups;
+    expect(rate(small)).toBeLessThan(0.5);
+    expect(rate(large)).toBeGreaterThan(0.9);
+    expect(exitCount(large, 'CR_ACCESS')).toBeLessThan(exitCount(small, 'CR_ACCESS') / 10);
+  });
+});
+
+describe('determinism', () => {
+  it('the same config and seed give identical statistics', () => {
+    const cfg = { mode: 'kvm-paravirt' as const, workload: 'hackbench' as const, groups: 1, seed: 42 };
+    expect(JSON.stringify(run(cfg))).toBe(JSON.stringify(run(cfg)));
+  });
+
+  it('the seed changes where the guest puts its pages, and so its TLB misses', () => {
+    const a = run({ mode: 'native', workload: 'hackbench', groups: 1, seed: 1 });
+    const b = run({ mode: 'native', workload: 'hackbench', groups: 1, seed: 2 });
+    expect(a.tlb.misses).not.toBe(b.tlb.misses);
+  });
+});
