@@ -24,6 +24,12 @@ export class Tlb {
   private nUser = 0;
   private nGlobal = 0;
   private readonly pos: Int32Array;
+  /**
+   * slot + 1 of each cached VPN (0 = not cached): an index over the 2^20 VPNs of the
+   * 32-bit space so a lookup is one load. It mirrors `tag`; the set-associative
+   * placement and replacement above decide what is cached.
+   */
+  private readonly slotOf: Int16Array;
 
   misses = 0;
   flushesFull = 0;
@@ -40,6 +46,8 @@ export class Tlb {
     this.userList = new Int32Array(entries);
     this.globalList = new Int32Array(entries);
     this.pos = new Int32Array(entries).fill(-1);
+    if (entries > 32767) throw new RangeError(`TLB of ${entries} entries is larger than the model supports (32767)`);
+    this.slotOf = new Int16Array(1 << 20);
   }
 
   /** Valid entries. */
@@ -49,8 +57,7 @@ export class Tlb {
 
   /** True on a hit. A miss is counted; the caller resolves it and calls insert(). */
   lookup(vpn: number): boolean {
-    const base = (vpn & (this.sets - 1)) * this.ways;
-    for (let w = 0; w < this.ways; w++) if (this.tag[base + w] === vpn) return true;
+    if (this.slotOf[vpn] !== 0) return true;
     this.misses++;
     return false;
   }
@@ -71,6 +78,7 @@ export class Tlb {
       this.drop(slot);
     }
     this.tag[slot] = vpn;
+    this.slotOf[vpn] = slot + 1;
     if (isGlobal) {
       this.global[slot] = 1;
       this.pos[slot] = this.nGlobal;
@@ -84,8 +92,8 @@ export class Tlb {
 
   /** invlpg: drop the entry for one page, global or not. */
   invalidate(vpn: number): void {
-    const base = (vpn & (this.sets - 1)) * this.ways;
-    for (let w = 0; w < this.ways; w++) if (this.tag[base + w] === vpn) this.drop(base + w);
+    const slot = this.slotOf[vpn]! - 1;
+    if (slot >= 0) this.drop(slot);
   }
 
   /** VM exit/entry without VPID, or a soft-MMU flush: everything goes. */
@@ -106,6 +114,7 @@ export class Tlb {
   private clearList(list: Int32Array, n: number): void {
     for (let i = 0; i < n; i++) {
       const s = list[i]!;
+      this.slotOf[this.tag[s]!] = 0;
       this.tag[s] = -1;
       this.pos[s] = -1;
     }
@@ -122,6 +131,7 @@ export class Tlb {
       this.userList[p] = last;
       this.pos[last] = p;
     }
+    this.slotOf[this.tag[s]!] = 0;
     this.tag[s] = -1;
     this.pos[s] = -1;
   }
