@@ -11,7 +11,7 @@ import { PROFILES, DEFAULT_PROFILE } from './costs.js';
 export const MODES = ['native', 'qemu', 'kvm-upstream', 'kvm-trunk', 'kvm-paravirt'] as const;
 export type Mode = (typeof MODES)[number];
 
-export const WORKLOADS = ['ctxswitch', 'pipe', 'hackbench'] as const;
+export const WORKLOADS = ['ctxswitch', 'pipe', 'hackbench', 'idle'] as const;
 export type Workload = (typeof WORKLOADS)[number];
 
 /** What each mode turns on. The modes are described in the README's model section. */
@@ -42,7 +42,7 @@ export interface SimConfig {
   tasks: number;
   /** hackbench groups (20 senders + 20 receivers each). */
   groups: number;
-  /** ctxswitch: token passes per task; pipe: round trips; hackbench: messages per sender per receiver. */
+  /** ctxswitch: token passes per task; pipe: round trips; hackbench: messages per sender per receiver; idle: milliseconds. */
   loops: number;
   /** hackbench: threads sharing one address space instead of processes. */
   thread: boolean;
@@ -128,6 +128,7 @@ export const DEFAULT_LOOPS: Readonly<Record<Workload, number>> = {
   ctxswitch: 10000,
   pipe: 10000,
   hackbench: 100,
+  idle: 1000,
 };
 
 export const DEFAULTS = {
@@ -157,6 +158,7 @@ export function resolveConfig(partial: Partial<SimConfig>): SimConfig {
   const workload = (partial.workload ?? DEFAULTS.workload) as Workload;
   const merged: Record<string, unknown> = { ...DEFAULTS, loops: DEFAULT_LOOPS[workload] ?? 1, ...stripUndefined(partial) };
   if (workload === 'pipe') merged.tasks = 2;
+  if (workload === 'idle') merged.tasks = 1;
   if (workload === 'hackbench' && typeof merged.groups === 'number') merged.tasks = merged.groups * HACKBENCH_GROUP_TASKS;
   const parsed = configSchema.safeParse(merged, { reportInput: true });
   if (!parsed.success) {

@@ -79,6 +79,9 @@ export class Kernel implements PortIo {
   /** Per-vCPU run-queue page. */
   private readonly rqVpn: number[];
   readonly skbSlab: SkbSlab;
+  /** Tasks sleeping on a kernel timer, per vCPU, and the queue they sleep on. */
+  private readonly timers: Task[][];
+  private readonly timerWait = new WaitQueue();
   /** vCPU on whose behalf port I/O is issued (the PortIo interface has no vCPU argument). */
   private ioVcpu: Vcpu;
   private nextPid = 1;
@@ -97,6 +100,7 @@ export class Kernel implements PortIo {
     this.initialSleepAvgNs = opts.initialSleepAvgNs;
     this.tickCycles = Math.round(c.clockHz / opts.hz);
     this.timesliceTicks = Math.max(1, Math.round((DEF_TIMESLICE_NS * opts.hz) / 1e9));
+    this.timers = vcpus.map(() => []);
     this.buildKernelPageTables();
     this.textFrame = mem.allocFrame();
     this.libcFrame = mem.allocFrame();
@@ -400,6 +404,34 @@ export class Kernel implements PortIo {
     }
   }
 
+  /**
+   * nanosleep: sleep for `ns` on a kernel timer. Timers are jiffies-based (2.6.20's timer
+   * wheel): the task wakes on the first tick of its vCPU at or after the expiry.
+   */
+  sleep(v: Vcpu, t: Task, ns: number): boolean {
+    this.enterSyscall(v, t);
+    if (t.wakeAt >= 0 && v.clock >= t.wakeAt) {
+      t.wakeAt = -1;
+      return true;
+    }
+    t.wakeAt = v.clock + Math.round(ns / this.nsPerCycle);
+    this.timers[v.id]!.push(t);
+    this.sleepOn(t, this.timerWait);
+    return false;
+  }
+
+  /** run_timer_softirq: wake the sleepers of this vCPU whose time has come. */
+  private runTimers(v: Vcpu): void {
+    const list = this.timers[v.id]!;
+    for (let i = 0; i < list.length; i++) {
+      const t = list[i]!;
+      if (t.wakeAt > v.clock) continue;
+      list.splice(i--, 1);
+      this.timerWait.remove(t);
+      this.tryToWakeUp(v, t, false);
+    }
+  }
+
   /** wait4 for any child: reap a zombie, or sleep on wait_chldexit. */
   wait(v: Vcpu, t: Task): boolean {
     this.enterSyscall(v, t);
@@ -592,6 +624,7 @@ export class Kernel implements PortIo {
       this.work(v, this.c.timerTick);
       this.touch(v, KTEXT.time);
     }
+    if (this.timers[v.id]!.length > 0) this.runTimers(v);
     this.schedulerTick(v);
   }
 

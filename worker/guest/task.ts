@@ -74,6 +74,8 @@ export class Task {
   /** Channels the program reads from / writes to. */
   chIn: Channel | null = null;
   outs: Channel[] = [];
+  /** A timed sleep's expiry (cycles), -1 if none. */
+  wakeAt = -1;
   /** Parent to notify at exit, and its wait queue (wait_chldexit). */
   parent: Task | null = null;
   zombies = 0;

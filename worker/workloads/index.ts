@@ -1,6 +1,7 @@
 import type { Workload } from '../../shared/config.js';
 import { buildCtxswitch } from './ctxswitch.js';
 import { buildHackbench } from './hackbench.js';
+import { buildIdle } from './idle.js';
 import { buildPipe } from './pipe.js';
 import type { WorkloadBuilder } from './workload.js';
 
@@ -8,4 +9,5 @@ export const WORKLOAD_BUILDERS: Readonly<Record<Workload, WorkloadBuilder>> = {
   ctxswitch: buildCtxswitch,
   pipe: buildPipe,
   hackbench: buildHackbench,
+  idle: buildIdle,
 };
