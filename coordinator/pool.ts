@@ -1,0 +1,92 @@
+/**
+ * A pool of worker threads that run simulations: piscina underneath, one config per
+ * task, msgpackr buffers across the thread boundary (the config's buffer is
+ * transferred in, the result's buffer is transferred back).
+ *
+ * A thread that dies (process.exit, an uncaught exception) fails the run it was doing
+ * and piscina starts a replacement; retrying that run is the caller's decision (see
+ * runner.ts).
+ */
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import type { SimConfig } from '../shared/config.js';
+import { decodeResult, encodeConfig } from '../shared/codec.js';
+import type { RunResult } from '../shared/stats.js';
+import type { SimReply, SimTask } from '../worker/entry.js';
+
+/** Threads when none are asked for: one per core. */
+export function defaultWorkers(): number {
+  return availableParallelism();
+}
+
+/**
+ * The worker entry, resolved relative to this file. From the build it sits next to
+ * this file's directory in `dist/`; from source (vitest) it is still the built file,
+ * because the new threads piscina starts do not compile TypeScript.
+ */
+export function workerEntryUrl(): URL {
+  return import.meta.url.endsWith('.ts')
+    ? new URL('../dist/worker/entry.js', import.meta.url)
+    : new URL('../worker/entry.js', import.meta.url);
+}
+
+export interface SimPoolOptions {
+  /** Worker threads (default: one per core). */
+  threads?: number;
+  /**
+   * Called with errors that belong to no run, e.g. a thread that dies between runs.
+   * Errors during a run reject that run instead.
+   */
+  onError?: (err: Error) => void;
+}
+
+export interface PoolRun {
+  result: RunResult;
+  /** Host seconds the simulation took on its thread (not counting the queue). */
+  hostSeconds: number;
+}
+
+export class SimPool {
+  readonly threads: number;
+  readonly #pool: Piscina<SimTask, SimReply>;
+  #destroyed = false;
+
+  constructor(opts: SimPoolOptions = {}) {
+    const threads = opts.threads ?? defaultWorkers();
+    if (!Number.isInteger(threads) || threads < 1) {
+      throw new RangeError(`threads: expected a positive integer, got ${String(threads)}`);
+    }
+    const entry = workerEntryUrl();
+    if (!existsSync(entry)) {
+      throw new Error(`worker entry ${fileURLToPath(entry)} is missing: run \`npm run build\` first`);
+    }
+    this.threads = threads;
+    this.#pool = new Piscina<SimTask, SimReply>({
+      filename: entry.href,
+      // Start every thread up front (a sweep uses all of them at once) and keep the
+      // count there: piscina replaces a dead thread to stay at minThreads.
+      minThreads: threads,
+      maxThreads: threads,
+    });
+    const onError = opts.onError ?? (() => {});
+    // Without a listener an 'error' event would throw in this thread.
+    this.#pool.on('error', (err: unknown) => onError(err instanceof Error ? err : new Error(String(err))));
+  }
+
+  /** Runs one config on some thread. Rejects if the thread throws or dies. */
+  async run(config: SimConfig): Promise<PoolRun> {
+    if (this.#destroyed) throw new Error('SimPool.run after destroy');
+    const bytes = encodeConfig(config);
+    const reply = await this.#pool.run({ config: bytes }, { transferList: [bytes.buffer] });
+    return { result: decodeResult(reply.result), hostSeconds: reply.hostSeconds };
+  }
+
+  /** Terminates every thread; runs still in flight reject. Safe to call twice. */
+  async destroy(): Promise<void> {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    await this.#pool.destroy();
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * MessagePack encoding of what crosses a thread boundary: configs going to a worker,
+ * results coming back.
+ *
+ * Plain maps (no msgpackr records, no shared structures), so a buffer decodes on any
+ * thread without a structure table both ends would have to agree on. Key order and
+ * number encodings are preserved, so a result decoded here is JSON-identical to the
+ * one the worker produced.
+ */
+import { Packr } from 'msgpackr';
+import type { SimConfig } from './config.js';
+import type { RunResult } from './stats.js';
+
+const packr = new Packr({ useRecords: false });
+
+/**
+ * Encodes `value` into a buffer of its own. `pack()` returns a view into a buffer
+ * msgpackr reuses for the next call; the copy makes the result safe to keep or to
+ * transfer to another thread.
+ */
+function encode(value: unknown): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(packr.pack(value));
+}
+
+export function encodeConfig(cfg: SimConfig): Uint8Array<ArrayBuffer> {
+  return encode(cfg);
+}
+
+export function decodeConfig(bytes: Uint8Array): SimConfig {
+  return packr.unpack(bytes) as SimConfig;
+}
+
+export function encodeResult(r: RunResult): Uint8Array<ArrayBuffer> {
+  return encode(r);
+}
+
+export function decodeResult(bytes: Uint8Array): RunResult {
+  return packr.unpack(bytes) as RunResult;
+}
