@@ -1,0 +1,89 @@
+/**
+ * SVG plots of stored results: a Vega-Lite spec per plot definition, compiled by vega-lite
+ * and rendered by vega's headless view (`renderer: 'none'`, `toSVG()`), so no canvas is
+ * needed and the same data gives byte-identical SVG.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import { MODES, type SimConfig } from '../shared/config.js';
+import type { Experiment, PlotDef } from './experiments.js';
+import { fieldTitle, measure, measureTitle } from './report.js';
+import type { RunRecord } from './store.js';
+
+export function plotFileName(def: PlotDef): string {
+  return `${def.file ?? `${def.y}-vs-${def.x}`}.svg`;
+}
+
+/** The Vega-Lite spec of one plot over some stored runs. */
+export function plotSpec(def: PlotDef, records: readonly RunRecord[]): TopLevelSpec {
+  const values = records
+    .map((r) => ({
+      x: r.config[def.x],
+      y: measure(r.result, def.y),
+      ...(def.series ? { series: r.config[def.series] } : {}),
+    }))
+    .filter((d) => d.y !== null);
+  const numericX = values.every((d) => typeof d.x === 'number');
+  const units = [...new Set(records.map((r) => r.result.metric.unit))];
+  const yTitle = measureTitle(def.y, units.length === 1 ? units[0] : undefined);
+  const xTitle = fieldTitle(def.x);
+  const mark = def.mark ?? (numericX ? 'line' : 'bar');
+  const xSort = def.x === 'mode' ? [...MODES] : 'ascending';
+  const x =
+    mark === 'bar' || !numericX
+      ? { field: 'x', type: 'nominal' as const, title: xTitle, sort: xSort, axis: { labelAngle: 0 } }
+      : {
+          field: 'x',
+          type: 'quantitative' as const,
+          title: xTitle,
+          scale: def.logX ? { type: 'log' as const, base: 2 } : { zero: false },
+          axis: def.logX ? { values: [...new Set(values.map((d) => d.x as number))].sort((a, b) => a - b) } : {},
+        };
+  const seriesTitle = def.series ? fieldTitle(def.series) : undefined;
+  const seriesNumeric = values.every((d) => typeof (d as { series?: unknown }).series === 'number');
+  const color = def.series ? { field: 'series', type: seriesNumeric ? ('ordinal' as const) : ('nominal' as const), title: seriesTitle, legend: { orient: 'right' as const } } : undefined;
+  const spec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: def.title ?? `${yTitle} by ${xTitle}`,
+    width: 480,
+    height: 300,
+    background: 'white',
+    data: { values },
+    mark: mark === 'line' ? { type: 'line' as const, point: true } : { type: 'bar' as const },
+    encoding: {
+      x,
+      y: { field: 'y', type: 'quantitative' as const, title: yTitle },
+      ...(color ? { color } : {}),
+      ...(color && mark === 'bar' ? { xOffset: { field: 'series', type: 'nominal' as const } } : {}),
+      ...(color && mark === 'line' ? { detail: { field: 'series', type: color.type } } : {}),
+    },
+  };
+  return spec as TopLevelSpec;
+}
+
+/** Render a Vega-Lite spec to SVG text. */
+export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+/** Write every plot of an experiment into `dir`; returns the files written. */
+export async function writePlots(exp: Experiment, records: readonly RunRecord[], dir: string): Promise<string[]> {
+  const defs = exp.plots ?? [];
+  if (defs.length === 0) return [];
+  mkdirSync(dir, { recursive: true });
+  const files: string[] = [];
+  for (const def of defs) {
+    const svg = await renderSvg(plotSpec(def, records));
+    const file = join(dir, plotFileName(def));
+    writeFileSync(file, svg + '\n');
+    files.push(file);
+  }
+  return files;
+}
