@@ -11,7 +11,10 @@ import { PROFILES, DEFAULT_PROFILE } from './costs.js';
 export const MODES = ['native', 'qemu', 'kvm-upstream', 'kvm-trunk', 'kvm-paravirt'] as const;
 export type Mode = (typeof MODES)[number];
 
-export const WORKLOADS = ['ctxswitch', 'pipe', 'hackbench', 'idle'] as const;
+export const PINNED_ROOT_FIXES = ['none', 'unpin-on-write', 'hypercall'] as const;
+export type PinnedRootFix = (typeof PINNED_ROOT_FIXES)[number];
+
+export const WORKLOADS = ['ctxswitch', 'pipe', 'hackbench', 'idle', 'pgdreuse'] as const;
 export type Workload = (typeof WORKLOADS)[number];
 
 /** What each mode turns on. The modes are described in the README's model section. */
@@ -42,7 +45,7 @@ export interface SimConfig {
   tasks: number;
   /** hackbench groups (20 senders + 20 receivers each). */
   groups: number;
-  /** ctxswitch: token passes per task; pipe: round trips; hackbench: messages per sender per receiver; idle: milliseconds. */
+  /** ctxswitch: token passes per task; pipe: round trips; hackbench: messages per sender per receiver; idle: milliseconds; pgdreuse: children forked. */
   loops: number;
   /** hackbench: threads sharing one address space instead of processes. */
   thread: boolean;
@@ -57,6 +60,17 @@ export interface SimConfig {
   vcpus: number;
   seed: number;
   profile: string;
+  /**
+   * kvm-paravirt: what protects a page directory that is freed while its shadow root is
+   * pinned in the cr3 cache. 'none': the patch as posted (writes to a cache-pinned root
+   * are emulated but cannot zap it); 'unpin-on-write': such a write drops the cache entry
+   * first; 'hypercall': the guest tells the host when it frees a page directory.
+   */
+  pinnedRootFix: PinnedRootFix;
+  /** VM exit/entry flushes the whole TLB (true: 2007 hardware without VPID; false: a hypothetical tagged TLB, for the review's global-entries question). */
+  exitFlush: boolean;
+  /** Run the translation checker (shadow vs guest page tables) after every page-table teardown and at the end. */
+  check: boolean;
   /** Guest physical memory, all of it lowmem (direct-mapped by the kernel, at most 896 MiB). */
   memoryMiB: number;
 }
@@ -83,6 +97,9 @@ export const FIELD_INFO: Readonly<Record<keyof SimConfig, FieldInfo>> = {
   seed: intRange(0, 4294967295),
   profile: { allowed: `one of ${Object.keys(PROFILES).join(', ')}` },
   memoryMiB: intRange(16, 896),
+  pinnedRootFix: { allowed: `one of ${PINNED_ROOT_FIXES.join(', ')}` },
+  exitFlush: { allowed: 'true or false' },
+  check: { allowed: 'true or false' },
 };
 
 const int = (min: number, max: number) => z.int().min(min).max(max);
@@ -103,6 +120,9 @@ export const configSchema = z
     seed: int(0, 4294967295),
     profile: z.string().refine((p) => p in PROFILES),
     memoryMiB: int(16, 896),
+    pinnedRootFix: z.enum(PINNED_ROOT_FIXES),
+    exitFlush: z.boolean(),
+    check: z.boolean(),
   })
   .strict();
 
@@ -129,6 +149,7 @@ export const DEFAULT_LOOPS: Readonly<Record<Workload, number>> = {
   pipe: 10000,
   hackbench: 100,
   idle: 1000,
+  pgdreuse: 20,
 };
 
 export const DEFAULTS = {
@@ -145,6 +166,9 @@ export const DEFAULTS = {
   seed: 1,
   profile: DEFAULT_PROFILE,
   memoryMiB: 256,
+  pinnedRootFix: 'none' as PinnedRootFix,
+  exitFlush: true,
+  check: false,
 };
 
 /** Tasks a hackbench of `groups` groups creates (20 senders + 20 receivers each). */
@@ -159,6 +183,7 @@ export function resolveConfig(partial: Partial<SimConfig>): SimConfig {
   const merged: Record<string, unknown> = { ...DEFAULTS, loops: DEFAULT_LOOPS[workload] ?? 1, ...stripUndefined(partial) };
   if (workload === 'pipe') merged.tasks = 2;
   if (workload === 'idle') merged.tasks = 1;
+  if (workload === 'pgdreuse') merged.tasks = 2;
   if (workload === 'hackbench' && typeof merged.groups === 'number') merged.tasks = merged.groups * HACKBENCH_GROUP_TASKS;
   const parsed = configSchema.safeParse(merged, { reportInput: true });
   if (!parsed.success) {

@@ -39,6 +39,8 @@ export const COST_NAMES = [
   'ptWrite',
   'taskExit',
   'waitReap',
+  'fork',
+  'clearPage',
   'pvCr3Lookup',
   // --- user code of the workloads ------------------------------------------
   'userLoop',
@@ -57,6 +59,7 @@ export const COST_NAMES = [
   'invlpgHandler',
   'interruptInjection',
   'pvCacheFill',
+  'pvHypercall',
   // --- QEMU dynamic translation ------------------------------------------
   'qemuSlowdown',
   'qemuSoftTlbEntries',
@@ -114,6 +117,8 @@ export const CORE2_2007: CostProfile = {
     timerTick: { value: 1500, note: `timer_interrupt: do_timer, update_process_times, scheduler_tick (without the PIT read); ${FIRST}` },
     ptWrite: { value: 20, note: 'one store to a page-table entry (set_pte / pte_clear) when it does not trap' },
     taskExit: { value: 25000, note: `do_exit without the page-table teardown: files, signals, exit_notify; ${FIRST}` },
+    fork: { value: 40000, note: `do_fork of a small process without its page-table writes: copy_process, dup_mm bookkeeping, wake_up_new_task; ${FIRST}` },
+    clearPage: { value: 1000, note: 'clear_page of 4 KiB with rep stosl / movnti, about 1,000 cycles on Core 2 with the page in cache' },
     waitReap: { value: 3000, note: `sys_wait4 reaping one zombie (release_task); ${FIRST}` },
     pvCr3Lookup: { value: 40, note: 'guest write_cr3 paravirt path: linear search of at most KVM_CR3_CACHE_SIZE entries in para_state' },
 
@@ -132,6 +137,7 @@ export const CORE2_2007: CostProfile = {
     hltHandler: { value: 400, note: `handle_halt: return to user space to wait; ${FIRST}` },
     invlpgHandler: { value: 500, note: `handle_invlpg / paging_inval_page; ${FIRST}` },
     interruptInjection: { value: 400, note: `kvm_do_inject_irq: read PIC vector, write VM-entry interruption info; ${FIRST}` },
+    pvHypercall: { value: 600, note: `VMCALL handler of the pgd-free hypercall (the fix for pinned roots): find and drop the cr3-cache entries of a freed page directory; ${FIRST}` },
     pvCacheFill: { value: 400, note: `host fill of a para_state entry + CR3-target VMCS writes + unpin of the evicted root; ${FIRST}` },
 
     qemuSlowdown: { value: 25, note: `QEMU 0.8/0.9 dynamic translation of kernel-heavy code (no kqemu), guest cycles x this factor; ${FIRST}` },

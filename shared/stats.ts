@@ -35,6 +35,10 @@ export interface MmuStats {
   pagesZapped: number;
   pagesEvicted: number;
   ptWritesEmulated: number;
+  /** Translation checks run (config `check`, or a workload that checks). */
+  checks: number;
+  /** Most stale translations one check found (0 if every check passed). */
+  staleTranslations: number;
 }
 
 export interface TlbStats {

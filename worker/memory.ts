@@ -5,7 +5,10 @@
  * Models i386 32-bit two-level paging without PAE (Intel SDM vol. 3, 4.3): a page
  * directory of 1024 PDEs, each pointing to a page table of 1024 PTEs, each mapping one
  * 4 KiB frame. Only page-table frames have contents here (data frames are names, not
- * bytes); their words live in `ptWords`, one 1024-word slot per page-table frame.
+ * bytes); their words live in `ptWords`, one 1024-word slot per frame that has ever held
+ * a page table. A freed frame keeps its words until it is written again, as real memory
+ * does: a page directory freed and reused as an ordinary page still reads as the old
+ * directory until the kernel clears it.
  */
 import { Rng } from './rng.js';
 
@@ -46,7 +49,6 @@ export class GuestMemory {
   private readonly ptSlot: Int32Array;
   /** Words of all page-table frames, PT_ENTRIES per slot. */
   private ptWords: Uint32Array;
-  private freeSlots: number[] = [];
   private nSlots = 0;
 
   /**
@@ -86,34 +88,39 @@ export class GuestMemory {
     return f;
   }
 
+  /** Free a frame. Its contents stay as they were (real memory is not wiped on free). */
   freeFrame(f: number): void {
-    if (this.ptSlot[f]! >= 0) {
-      this.freeSlots.push(this.ptSlot[f]!);
-      this.ptSlot[f] = -1;
-    }
     this.frameUse[f] = FRAME_FREE;
     this.freeStack[this.nFree++] = f;
   }
 
-  /** A frame to hold a page table (or directory), all entries zero. */
+  /** A frame to hold a page table (or directory), all entries zero (boot and set-up, not trapped). */
   allocPageTable(): number {
     const f = this.allocFrame();
-    let slot = this.freeSlots.pop();
-    if (slot === undefined) {
-      slot = this.nSlots++;
-      if ((slot + 1) * PT_ENTRIES > this.ptWords.length) {
-        const grown = new Uint32Array(this.ptWords.length * 2);
-        grown.set(this.ptWords);
-        this.ptWords = grown;
-      }
-    }
-    this.ptWords.fill(0, slot * PT_ENTRIES, (slot + 1) * PT_ENTRIES);
-    this.ptSlot[f] = slot;
-    this.frameUse[f] = FRAME_PT;
+    this.holdPageTable(f);
+    this.ptWords.fill(0, this.ptSlot[f]! * PT_ENTRIES, (this.ptSlot[f]! + 1) * PT_ENTRIES);
     return f;
   }
 
-  isPageTable(f: number): boolean {
+  /**
+   * Give frame `f` page-table contents: the words it last held if it held a page table
+   * before, else zeros. The guest kernel then writes its entries itself.
+   */
+  holdPageTable(f: number): void {
+    this.frameUse[f] = FRAME_PT;
+    if (this.ptSlot[f]! >= 0) return;
+    const slot = this.nSlots++;
+    if ((slot + 1) * PT_ENTRIES > this.ptWords.length) {
+      const grown = new Uint32Array(this.ptWords.length * 2);
+      grown.set(this.ptWords);
+      this.ptWords = grown;
+    }
+    this.ptWords.fill(0, slot * PT_ENTRIES, (slot + 1) * PT_ENTRIES);
+    this.ptSlot[f] = slot;
+  }
+
+  /** Does frame `f` hold words the model tracks (it is, or was, a page table)? */
+  hasContents(f: number): boolean {
     return this.ptSlot[f]! >= 0;
   }
 
@@ -121,6 +128,12 @@ export class GuestMemory {
   readEntry(f: number, index: number): number {
     const slot = this.ptSlot[f]!;
     return slot < 0 ? 0 : this.ptWords[slot * PT_ENTRIES + index]!;
+  }
+
+  /** Zero entries `from`..1023 of a frame with contents (the untrapped rest of a clear_page). */
+  zeroFrom(f: number, from: number): void {
+    const slot = this.ptSlot[f]!;
+    if (slot >= 0) this.ptWords.fill(0, slot * PT_ENTRIES + from, (slot + 1) * PT_ENTRIES);
   }
 
   writeEntry(f: number, index: number, value: number): void {

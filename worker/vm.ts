@@ -59,17 +59,30 @@ export class Vm {
     this.mem = new GuestMemory(frames, RESERVED_FRAMES, rng);
     this.mmu = traits.shadow === 'none' ? null : new ShadowMmu(cfg.mmuPages, frames);
     if (traits.emulated) this.platform = new QemuPlatform(this.mem, this.c);
-    else if (traits.vmx) this.platform = new KvmPlatform(this.mem, this.c, this.mmu!, traits.shadow as 'discard' | 'cached', traits.paravirt);
+    else if (traits.vmx) {
+      this.platform = new KvmPlatform(this.mem, this.c, this.mmu!, {
+        shadow: traits.shadow as 'discard' | 'cached',
+        paravirt: traits.paravirt,
+        pinnedRootFix: cfg.pinnedRootFix,
+        exitFlush: cfg.exitFlush,
+      });
+    }
     else this.platform = new NativePlatform(this.mem, this.c);
     const cacheSize = traits.paravirt ? cfg.cacheSize : null;
     const mkVcpu = (id: number) => new Vcpu(id, this.platform.tlbEntries, this.platform.tlbWays, cacheSize);
     this.vcpus = Array.from({ length: cfg.vcpus }, (_, i) => mkVcpu(i));
+    if (this.platform instanceof KvmPlatform) this.platform.attachVcpus(this.vcpus);
     this.kernel = new Kernel(
       this.mem,
       this.platform,
       this.c,
       this.vcpus,
-      { hz: cfg.hz, paravirt: traits.paravirt, initialSleepAvgNs: (CHILD_BONUS * NS_MAX_SLEEP_AVG) / MAX_BONUS },
+      {
+        hz: cfg.hz,
+        paravirt: traits.paravirt,
+        initialSleepAvgNs: (CHILD_BONUS * NS_MAX_SLEEP_AVG) / MAX_BONUS,
+        check: cfg.check || cfg.workload === 'pgdreuse',
+      },
       mkVcpu(-1),
     );
     this.workload = WORKLOAD_BUILDERS[cfg.workload](this.kernel, cfg);
@@ -83,6 +96,11 @@ export class Vm {
 
   /** Run the workload to its end. */
   run(): void {
+    this.runLoop();
+    this.kernel.checkpoint();
+  }
+
+  private runLoop(): void {
     const limit = MAX_SIMULATED_SECONDS * this.c.clockHz;
     const k = this.kernel;
     const vcpus = this.vcpus;
@@ -185,6 +203,8 @@ export class Vm {
         pagesZapped: mmu?.pagesZapped ?? 0,
         pagesEvicted: mmu?.pagesEvicted ?? 0,
         ptWritesEmulated: mmu?.ptWritesEmulated ?? 0,
+        checks: this.kernel.checks,
+        staleTranslations: this.kernel.staleTranslations,
       },
       tlb: {
         flushesFull: sum((s) => s.tlb.flushesFull),

@@ -54,6 +54,8 @@ export interface KernelOptions {
    * parent (CURRENT_BONUS * CHILD_PENALTY / 100, in whole bonus steps).
    */
   readonly initialSleepAvgNs: number;
+  /** Run the translation checker at every page-table teardown and page-directory free. */
+  readonly check: boolean;
 }
 
 export class Kernel implements PortIo {
@@ -62,6 +64,10 @@ export class Kernel implements PortIo {
   readonly tasks: Task[] = [];
   /** Tasks not yet exited (idle tasks excluded). */
   liveTasks = 0;
+  /** Translation checks run, and the most stale translations one of them found. */
+  checks = 0;
+  staleTranslations = 0;
+  private readonly checking: boolean;
   /** Cycles per timer tick. */
   readonly tickCycles: number;
   private readonly timesliceTicks: number;
@@ -98,6 +104,7 @@ export class Kernel implements PortIo {
     this.nsPerCycle = 1e9 / c.clockHz;
     this.paravirt = opts.paravirt;
     this.initialSleepAvgNs = opts.initialSleepAvgNs;
+    this.checking = opts.check;
     this.tickCycles = Math.round(c.clockHz / opts.hz);
     this.timesliceTicks = Math.max(1, Math.round((DEF_TIMESLICE_NS * opts.hz) / 1e9));
     this.timers = vcpus.map(() => []);
@@ -145,37 +152,87 @@ export class Kernel implements PortIo {
     for (const pt of pts) this.kernelPdes.push((pt << PAGE_SHIFT) | PTE_P | PTE_RW | PTE_A);
   }
 
+  // Set-up (v === null) writes guest memory directly, before the measured run; at run
+  // time (a vCPU given) every store goes through the platform, where it may trap.
+
+  /** A page from the page allocator; at run time cleared by the kernel (clear_page). */
+  allocPage(v: Vcpu | null = null): number {
+    const f = this.mem.allocFrame();
+    if (v !== null) this.clearPage(v, f);
+    return f;
+  }
+
   /** A frame for a kernel object, returned as its kernel virtual page. */
-  kernelPage(): number {
-    return KERNEL_VPN_BASE + this.mem.allocFrame();
+  kernelPage(v: Vcpu | null = null): number {
+    return KERNEL_VPN_BASE + this.allocPage(v);
+  }
+
+  /** A page for a page table (pte_alloc_one / pgd_alloc), zeroed. */
+  private pageTablePage(v: Vcpu | null): number {
+    if (v === null) return this.mem.allocPageTable();
+    const f = this.mem.allocFrame();
+    this.mem.holdPageTable(f);
+    this.clearPage(v, f);
+    return f;
+  }
+
+  private store(v: Vcpu | null, frame: number, index: number, value: number): void {
+    if (v === null) this.mem.writeEntry(frame, index, value);
+    else this.setPte(v, frame, index, value);
+  }
+
+  /**
+   * clear_page: 1024 stores of zero. While the frame is write-protected (it still has a
+   * shadow page) each store traps; once the fork detector has zapped the shadow, the
+   * rest are plain stores.
+   */
+  clearPage(v: Vcpu, f: number): void {
+    this.work(v, this.c.clearPage);
+    if (!this.mem.hasContents(f)) return; // never a page table: nothing the model tracks
+    for (let i = 0; i < PT_ENTRIES; i++) {
+      if (!this.platform.isWriteProtected(f)) {
+        this.mem.zeroFrom(f, i);
+        break;
+      }
+      this.setPte(v, f, i, 0);
+    }
+    this.checkpoint();
   }
 
   /** pgd_alloc: a page directory whose kernel half points at the shared kernel page tables. */
-  createMm(): Mm {
-    const pd = this.mem.allocPageTable();
-    for (let i = 0; i < this.kernelPdes.length; i++) this.mem.writeEntry(pd, KERNEL_PDE_FIRST + i, this.kernelPdes[i]!);
+  createMm(v: Vcpu | null = null): Mm {
+    const pd = this.pageTablePage(v);
+    for (let i = 0; i < this.kernelPdes.length; i++) this.store(v, pd, KERNEL_PDE_FIRST + i, this.kernelPdes[i]!);
     const mm = new Mm(pd);
     // Text and libc: the same frames in every process, read-only.
-    this.mapUser(mm, USER.text, this.textFrame, false);
-    this.mapUser(mm, USER.libc, this.libcFrame, false);
+    this.mapUser(mm, USER.text, this.textFrame, false, v);
+    this.mapUser(mm, USER.libc, this.libcFrame, false, v);
     return mm;
   }
 
-  /** Map a user page (as exec/fork would have), allocating the page table if needed. */
-  mapUser(mm: Mm, vpn: number, frame: number, writable: boolean): void {
+  /** Map a user page (as exec/fork or a page fault would), allocating the page table if needed. */
+  mapUser(mm: Mm, vpn: number, frame: number, writable: boolean, v: Vcpu | null = null): void {
     const mem = this.mem;
     const pdi = vpn >>> 10;
     let pde = mem.readEntry(mm.pdFrame, pdi);
     if ((pde & PTE_P) === 0) {
-      const pt = mem.allocPageTable();
+      const pt = this.pageTablePage(v);
       pde = (pt << PAGE_SHIFT) | PTE_P | PTE_RW | PTE_US | PTE_A;
-      mem.writeEntry(mm.pdFrame, pdi, pde);
+      this.store(v, mm.pdFrame, pdi, pde);
       mm.userPtFrames.push(pt);
     }
     const flags = PTE_P | PTE_US | PTE_A | (writable ? PTE_RW | PTE_D : 0);
-    mem.writeEntry(pde >>> PAGE_SHIFT, vpn & (PT_ENTRIES - 1), (frame << PAGE_SHIFT) | flags);
+    this.store(v, pde >>> PAGE_SHIFT, vpn & (PT_ENTRIES - 1), (frame << PAGE_SHIFT) | flags);
     mm.userVpns.push(vpn);
     if (writable) mm.privateFrames.push(frame);
+  }
+
+  /** The translation checker, when enabled: count stale shadow translations now. */
+  checkpoint(): void {
+    if (!this.checking) return;
+    this.checks++;
+    const n = this.platform.staleTranslations();
+    if (n > this.staleTranslations) this.staleTranslations = n;
   }
 
   /**
@@ -183,22 +240,22 @@ export class Kernel implements PortIo {
    * task_struct, and in its mm a private stack page and, for a new process, a data page.
    * `threadIndex` >= 0 makes it a thread of `mm` with its own stack.
    */
-  createTask(name: string, mm: Mm, cpu: number, program: Program, threadIndex = -1): Task {
+  createTask(name: string, mm: Mm, cpu: number, program: Program, threadIndex = -1, v: Vcpu | null = null): Task {
     const t = new Task(this.nextPid++, name, cpu, mm, program);
-    t.kstackVpn = this.kernelPage();
-    t.taskStructVpn = this.kernelPage();
+    t.kstackVpn = this.kernelPage(v);
+    t.taskStructVpn = this.kernelPage(v);
     if (threadIndex < 0) {
       t.stackVpn = USER.stack;
       t.dataVpn = USER.data;
       if (mm.users === 0) {
-        this.mapUser(mm, USER.stack, this.mem.allocFrame(), true);
-        this.mapUser(mm, USER.data, this.mem.allocFrame(), true);
+        this.mapUser(mm, USER.stack, this.allocPage(v), true, v);
+        this.mapUser(mm, USER.data, this.allocPage(v), true, v);
       }
     } else {
       t.stackVpn = USER.threadStackBase + threadIndex * 8;
       t.dataVpn = USER.data;
-      if (mm.userVpns.indexOf(USER.data) < 0) this.mapUser(mm, USER.data, this.mem.allocFrame(), true);
-      this.mapUser(mm, t.stackVpn, this.mem.allocFrame(), true);
+      if (mm.userVpns.indexOf(USER.data) < 0) this.mapUser(mm, USER.data, this.allocPage(v), true, v);
+      this.mapUser(mm, t.stackVpn, this.allocPage(v), true, v);
     }
     mm.users++;
     t.sleepAvg = this.initialSleepAvgNs;
@@ -206,6 +263,16 @@ export class Kernel implements PortIo {
     t.timeSlice = this.timesliceTicks;
     this.tasks.push(t);
     this.liveTasks++;
+    return t;
+  }
+
+  /** fork() of a new process by `parent` at run time: its page tables are written by the running guest. */
+  fork(v: Vcpu, parent: Task, name: string, program: Program): Task {
+    this.enterSyscall(v, parent);
+    this.work(v, this.c.fork);
+    const t = this.createTask(name, this.createMm(v), parent.cpu, program, -1, v);
+    t.parent = parent;
+    this.start(t);
     return t;
   }
 
@@ -470,7 +537,9 @@ export class Kernel implements PortIo {
     }
     for (const f of mm.privateFrames) mem.freeFrame(f);
     mm.userPtFrames.length = 0;
+    mm.userVpns.length = 0;
     mm.privateFrames.length = 0;
+    this.checkpoint();
   }
 
   /** set_pte / pte_clear: a store to a page-table entry, seen by the platform (it may trap). */
@@ -570,18 +639,19 @@ export class Kernel implements PortIo {
       const old = v.activeMm;
       this.writeCr3(v, mm.pdFrame);
       v.activeMm = mm;
-      if (old !== null && old.users === 0) this.mmdrop(old);
+      if (old !== null && old.users === 0) this.mmdrop(v, old);
     }
     next.timestamp = v.clock;
     v.current = next;
   }
 
   /** The last reference to a dead mm is gone: pgd_free. */
-  private mmdrop(mm: Mm): void {
-    if (mm.pdFrame >= 0) {
-      this.mem.freeFrame(mm.pdFrame);
-      mm.pdFrame = -1;
-    }
+  private mmdrop(v: Vcpu, mm: Mm): void {
+    if (mm.pdFrame < 0) return;
+    this.platform.pgdFree(v, mm.pdFrame);
+    this.mem.freeFrame(mm.pdFrame);
+    mm.pdFrame = -1;
+    this.checkpoint();
   }
 
   /** The idle loop: nothing to run, so HLT until an interrupt. */

@@ -48,6 +48,8 @@ export class ShadowMmu {
   readonly level: Uint8Array;
   /** Pins: vCPUs using the page as their root, and cr3-cache entries holding it. */
   readonly rootCount: Int32Array;
+  /** The part of rootCount that comes from cr3-cache entries (kvm-paravirt). */
+  readonly cachePins: Int32Array;
   readonly spte: Int32Array;
   /** Entries that may be present, per page (stale ones are skipped), to clear only what is used. */
   private readonly presentList: Uint16Array;
@@ -77,6 +79,7 @@ export class ShadowMmu {
     this.gfn = new Int32Array(capacity).fill(NONE);
     this.level = new Uint8Array(capacity);
     this.rootCount = new Int32Array(capacity);
+    this.cachePins = new Int32Array(capacity);
     this.spte = new Int32Array(capacity * ENTRIES).fill(NONE);
     this.presentList = new Uint16Array(capacity * ENTRIES);
     this.presentCount = new Int32Array(capacity);
@@ -121,6 +124,7 @@ export class ShadowMmu {
     this.gfn[sp] = gfn;
     this.level[sp] = level;
     this.rootCount[sp] = 0;
+    this.cachePins[sp] = 0;
     this.presentCount[sp] = 0;
     this.hash[key] = sp;
     this.pushHead(sp);
@@ -227,9 +231,10 @@ export class ShadowMmu {
    * kvm_mmu_pte_write: the guest wrote entry `index` of its page-table frame `gfn` and the
    * write trapped. Drops the shadow entry derived from the old value, or zaps the shadow
    * page when this vCPU keeps writing the same frame (the third write in a row floods it).
-   * Returns how many shadow pages were zapped.
+   * With `skipCachePinned`, shadow pages pinned by the cr3 cache are left untouched (the
+   * hazard of the posted paravirt patch). Returns how many shadow pages were zapped.
    */
-  pteWrite(det: PtWriteDetector, gfn: number, index: number): number {
+  pteWrite(det: PtWriteDetector, gfn: number, index: number, skipCachePinned = false): number {
     this.ptWritesEmulated++;
     let flooded = false;
     if (gfn === det.lastPtWriteGfn) {
@@ -242,12 +247,19 @@ export class ShadowMmu {
     for (let level = LEVEL_PT; level <= LEVEL_PD; level++) {
       const sp = this.hash[gfn * 2 + level - 1]!;
       if (sp < 0) continue;
+      // The posted patch: a root pinned by the cr3 cache cannot be zapped, and is left as it is.
+      if (skipCachePinned && this.cachePins[sp]! > 0) continue;
       if (flooded) {
         this.zap(sp);
         zapped++;
       } else this.clearEntry(sp, index);
     }
     return zapped;
+  }
+
+  /** Shadow pages in use at level `level` (for the checker). */
+  *pagesAt(level: number): Generator<number> {
+    for (let sp = 0; sp < this.capacity; sp++) if (this.gfn[sp]! >= 0 && this.level[sp] === level) yield sp;
   }
 
   resetCounters(): void {

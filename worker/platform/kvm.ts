@@ -15,6 +15,8 @@
  *    missed cr3 load and keeps the CR3-target list equal to the cached host roots.
  */
 import type { Costs } from '../../shared/costs.js';
+import type { PinnedRootFix } from '../../shared/config.js';
+import { countStaleTranslations } from '../mmu/checker.js';
 import { EXIT_REASON } from '../../shared/exits.js';
 import type { GuestMemory } from '../memory.js';
 import { PAGE_SHIFT, PTE_D, PTE_G, PTE_RW } from '../memory.js';
@@ -23,35 +25,60 @@ import type { Vcpu } from '../vcpu.js';
 import type { Platform } from './platform.js';
 import { guestPageFault } from './fault.js';
 
-const { EXCEPTION_NMI, EXTERNAL_INTERRUPT, HLT, INVLPG, CR_ACCESS, IO_INSTRUCTION } = EXIT_REASON;
+const { EXCEPTION_NMI, EXTERNAL_INTERRUPT, HLT, INVLPG, CR_ACCESS, IO_INSTRUCTION, VMCALL } = EXIT_REASON;
+
+export interface KvmOptions {
+  readonly shadow: 'discard' | 'cached';
+  readonly paravirt: boolean;
+  readonly pinnedRootFix: PinnedRootFix;
+  /** VM exit/entry flushes the whole TLB (no VPID). */
+  readonly exitFlush: boolean;
+}
 
 export class KvmPlatform implements Platform {
   readonly guestFactor = 1;
   readonly tlbEntries: number;
   readonly tlbWays: number;
   private readonly discard: boolean;
+  private readonly paravirt: boolean;
+  private readonly fix: PinnedRootFix;
+  private readonly exitFlush: boolean;
   /** Cycles of one exit before its handler: hardware round trip + KVM's exit path. */
   private readonly exitBase: number;
+  /** The VM's vCPUs, whose cr3 caches a host-side unpin must reach. */
+  private vcpus: readonly Vcpu[] = [];
 
   constructor(
     private readonly mem: GuestMemory,
     private readonly c: Costs,
     readonly mmu: ShadowMmu,
-    shadow: 'discard' | 'cached',
-    private readonly paravirt: boolean,
+    opts: KvmOptions,
   ) {
     this.tlbEntries = c.tlbEntries;
     this.tlbWays = c.tlbWays;
-    this.discard = shadow === 'discard';
+    this.discard = opts.shadow === 'discard';
+    this.paravirt = opts.paravirt;
+    this.fix = opts.pinnedRootFix;
+    this.exitFlush = opts.exitFlush;
     this.exitBase = c.vmexitRoundTrip + c.kvmExitPath;
   }
 
-  /** A VM exit and the entry after it: counted, charged, and the whole TLB gone. */
-  private exit(v: Vcpu, reason: number, handler: number): void {
+  attachVcpus(vcpus: readonly Vcpu[]): void {
+    this.vcpus = vcpus;
+  }
+
+  /**
+   * A VM exit and the entry after it: counted, charged, and (without VPID) the whole TLB
+   * gone. With the hypothetical tagged TLB (`exitFlush` false) the entry keeps the TLB,
+   * and `flush` says what the handler must still drop: 'all' when it changed shadow
+   * entries (KVM's TLB flush request), 'user' when it loaded a new cr3.
+   */
+  private exit(v: Vcpu, reason: number, handler: number, flush: 'none' | 'user' | 'all' = 'none'): void {
     const cycles = this.exitBase + handler;
     v.clock += cycles;
     v.vmx.record(reason, cycles);
-    v.tlb.flushAll();
+    if (this.exitFlush || flush === 'all') v.tlb.flushAll();
+    else if (flush === 'user') v.tlb.flushNonGlobal();
   }
 
   /** kvm_mmu_free_some_pages before work that may allocate shadow pages; returns the handler cycles it cost. */
@@ -75,7 +102,8 @@ export class KvmPlatform implements Platform {
     const mmu = this.mmu;
     mmu.shadowFaults++;
     v.lastPtWriteCount = 0; // the fork detector is reset by a page fault
-    let handler = this.c.shadowFaultHandler + this.makeRoom();
+    const zapCycles = this.makeRoom();
+    let handler = this.c.shadowFaultHandler + zapCycles;
     const pte = this.mem.walk(v.cr3, vpn, write);
     if (pte === 0) guestPageFault(v, vpn);
     const pdi = vpn >>> 10;
@@ -86,7 +114,7 @@ export class KvmPlatform implements Platform {
     // A clean page is mapped read-only so that the first write traps and sets the guest dirty bit.
     const writable = (pte & PTE_RW) !== 0 && (write || (pte & PTE_D) !== 0);
     mmu.setPte(pt, vpn & 1023, ((pte >>> PAGE_SHIFT) << 2) | (writable ? SPTE_WRITABLE : 0) | (pte & PTE_G ? SPTE_GLOBAL : 0));
-    this.exit(v, EXCEPTION_NMI, handler);
+    this.exit(v, EXCEPTION_NMI, handler, zapCycles > 0 ? 'all' : 'none');
   }
 
   /** CR_ACCESS exit of a mov to cr3 that is not a CR3-target value: kvm_set_cr3 -> new_cr3. */
@@ -94,8 +122,10 @@ export class KvmPlatform implements Platform {
     const mmu = this.mmu;
     let handler = this.c.crAccessHandler;
     if (v.shadowRoot >= 0) mmu.unpin(v.shadowRoot); // mmu_free_roots
+    const zapBefore = mmu.pagesZapped;
     if (this.discard) handler += mmu.zapAll() * this.c.shadowPageZap;
     handler += this.makeRoom();
+    const zapped = mmu.pagesZapped > zapBefore;
     const root = mmu.getPage(pdFrame, LEVEL_PD); // mmu_alloc_roots
     if (mmu.lastCreated) handler += this.c.shadowPageAlloc;
     mmu.pin(root);
@@ -106,11 +136,15 @@ export class KvmPlatform implements Platform {
       // The patch's host side: fill para_state at cr3_cache_idx, pin the root, unpin the evicted one.
       const evicted = para.fill(pdFrame, root);
       mmu.pin(root);
-      if (evicted >= 0) mmu.unpin(evicted);
+      mmu.cachePins[root]!++;
+      if (evicted >= 0) {
+        mmu.unpin(evicted);
+        mmu.cachePins[evicted]!--;
+      }
       v.vmx.cr3Target.set(para.hostCr3);
       handler += this.c.pvCacheFill;
     }
-    this.exit(v, CR_ACCESS, handler);
+    this.exit(v, CR_ACCESS, handler, zapped ? 'all' : 'user');
   }
 
   /**
@@ -136,11 +170,51 @@ export class KvmPlatform implements Platform {
 
   ptWrite(v: Vcpu, frame: number, index: number): void {
     if (!this.discard && this.mmu.isShadowed(frame)) {
-      const zapped = this.mmu.pteWrite(v, frame, index);
-      this.exit(v, EXCEPTION_NMI, this.c.ptWriteEmulate + zapped * this.c.shadowPageZap);
+      let handler = this.c.ptWriteEmulate;
+      if (this.paravirt && this.fix === 'unpin-on-write') {
+        // The fix: a write to a root pinned by the cr3 cache first drops it from every cache.
+        const root = this.mmu.lookup(frame, LEVEL_PD);
+        if (root >= 0 && this.mmu.cachePins[root]! > 0) handler += this.dropFromCaches(root);
+      }
+      const zapped = this.mmu.pteWrite(v, frame, index, this.paravirt && this.fix === 'none');
+      this.exit(v, EXCEPTION_NMI, handler + zapped * this.c.shadowPageZap, 'all');
     } else {
       v.clock += this.c.ptWrite;
     }
+  }
+
+  isWriteProtected(frame: number): boolean {
+    return !this.discard && this.mmu.isShadowed(frame);
+  }
+
+  /** The other fix: pgd_free makes a hypercall, and the host forgets the directory's cache entries. */
+  pgdFree(v: Vcpu, pdFrame: number): void {
+    if (!this.paravirt || this.fix !== 'hypercall') return;
+    const root = this.mmu.lookup(pdFrame, LEVEL_PD);
+    const handler = this.c.pvHypercall + (root >= 0 ? this.dropFromCaches(root) : 0);
+    this.exit(v, VMCALL, handler);
+  }
+
+  /** Drop every cr3-cache entry holding `root`, on every vCPU, unpinning it; returns the cycles. */
+  private dropFromCaches(root: number): number {
+    let dropped = 0;
+    for (const w of this.vcpus) {
+      const para = w.para;
+      if (para === null) continue;
+      const n = para.invalidateHost(root);
+      if (n === 0) continue;
+      for (let i = 0; i < n; i++) {
+        this.mmu.unpin(root);
+        this.mmu.cachePins[root]!--;
+      }
+      w.vmx.cr3Target.set(para.hostCr3);
+      dropped += n;
+    }
+    return dropped * this.c.pvCacheFill;
+  }
+
+  staleTranslations(): number {
+    return countStaleTranslations(this.mmu, this.mem);
   }
 
   invlpg(v: Vcpu, vpn: number): void {
@@ -149,6 +223,7 @@ export class KvmPlatform implements Platform {
       if (pt >= 0) this.mmu.clearEntry(pt, vpn & 1023);
     }
     this.exit(v, INVLPG, this.c.invlpgHandler);
+    if (!this.exitFlush) v.tlb.invalidate(vpn);
   }
 
   portIo(v: Vcpu): void {

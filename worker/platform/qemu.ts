@@ -67,4 +67,15 @@ export class QemuPlatform implements Platform {
   halt(v: Vcpu): void {
     v.halted = true;
   }
+
+  /** No shadow paging: nothing is write-protected, nothing can be stale. */
+  isWriteProtected(): boolean {
+    return false;
+  }
+
+  pgdFree(): void {}
+
+  staleTranslations(): number {
+    return 0;
+  }
 }

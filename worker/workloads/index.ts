@@ -3,6 +3,7 @@ import { buildCtxswitch } from './ctxswitch.js';
 import { buildHackbench } from './hackbench.js';
 import { buildIdle } from './idle.js';
 import { buildPipe } from './pipe.js';
+import { buildPgdReuse } from './pgdreuse.js';
 import type { WorkloadBuilder } from './workload.js';
 
 export const WORKLOAD_BUILDERS: Readonly<Record<Workload, WorkloadBuilder>> = {
@@ -10,4 +11,5 @@ export const WORKLOAD_BUILDERS: Readonly<Record<Workload, WorkloadBuilder>> = {
   pipe: buildPipe,
   hackbench: buildHackbench,
   idle: buildIdle,
+  pgdreuse: buildPgdReuse,
 };
