@@ -140,7 +140,7 @@ export const CORE2_2007: CostProfile = {
     pvHypercall: { value: 600, note: `VMCALL handler of the pgd-free hypercall (the fix for pinned roots): find and drop the cr3-cache entries of a freed page directory; ${FIRST}` },
     pvCacheFill: { value: 400, note: `host fill of a para_state entry + CR3-target VMCS writes + unpin of the evicted root; ${FIRST}` },
 
-    qemuSlowdown: { value: 25, note: `QEMU 0.8/0.9 dynamic translation of kernel-heavy code (no kqemu), guest cycles x this factor; ${FIRST}` },
+    qemuSlowdown: { value: 30, note: `QEMU 0.8/0.9 dynamic translation of kernel-heavy code (no kqemu), guest cycles x this factor; ${FIRST}` },
     qemuSoftTlbEntries: { value: 256, note: 'QEMU softmmu TLB: CPU_TLB_SIZE 256 entries, direct mapped (cpu-defs.h)' },
     qemuSoftTlbFlush: { value: 4000, note: `tlb_flush: memset of the read/write TLB arrays + tb_jmp_cache on a cr3 write; ${FIRST}` },
     qemuSoftTlbFill: { value: 600, note: `tlb_fill -> cpu_x86_handle_mmu_fault: guest page walk in C + tlb_set_page; ${FIRST}` },

@@ -99,9 +99,11 @@ describe('hackbench', () => {
   it('thread mode makes almost no address-space switches; process mode makes many', () => {
     const threads = run({ mode: 'kvm-trunk', workload: 'hackbench', groups: 1, thread: true });
     const procs = run({ mode: 'kvm-trunk', workload: 'hackbench', groups: 1 });
-    expect(threads.guest.contextSwitches).toBeGreaterThan(1000);
+    expect(threads.guest.contextSwitches).toBeGreaterThan(100);
     expect(threads.guest.addressSpaceSwitches).toBeLessThanOrEqual(2);
-    expect(procs.guest.addressSpaceSwitches).toBeGreaterThan(1000);
+    expect(procs.guest.contextSwitches).toBeGreaterThan(100);
+    // Every switch but those to and from the idle task loads another address space.
+    expect(procs.guest.addressSpaceSwitches).toBeGreaterThan(0.9 * procs.guest.contextSwitches);
   });
 
   it('with 200 tasks the 4-entry cr3 cache mostly misses; 64 entries hold them', () => {

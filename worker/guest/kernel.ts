@@ -30,7 +30,15 @@ import {
 } from '../memory.js';
 import { Channel, CH_PIPE, CH_UNIX, SkbSlab, WaitQueue, PIPE_BUFFERS } from './channel.js';
 import { Mm, Task, TASK_DEAD, TASK_INTERRUPTIBLE, TASK_RUNNING, idleProgram, type Program } from './task.js';
-import { chargeRun, creditSleep, DEF_TIMESLICE_NS } from './sched.js';
+import {
+  chargeRun,
+  creditSleep,
+  DEF_TIMESLICE_NS,
+  ON_RUNQUEUE_WEIGHT,
+  SLEEP_INTERACTIVE,
+  SLEEP_NONINTERACTIVE,
+  SLEEP_NORMAL,
+} from './sched.js';
 import {
   KDATA_GLOBAL,
   KTEXT,
@@ -259,7 +267,7 @@ export class Kernel implements PortIo {
     }
     mm.users++;
     t.sleepAvg = this.initialSleepAvgNs;
-    creditSleep(t, 0);
+    t.prio = creditSleep(t, 0);
     t.timeSlice = this.timesliceTicks;
     this.tasks.push(t);
     this.liveTasks++;
@@ -370,7 +378,7 @@ export class Kernel implements PortIo {
     this.touch(v, KTEXT.pipeB);
     this.touch(v, ch.objVpn);
     if (ch.bytes > 0) return true;
-    this.sleepOn(t, ch.readWait);
+    this.sleepOn(t, ch.readWait); // poll_wait: a plain interruptible sleep
     return false;
   }
 
@@ -384,7 +392,7 @@ export class Kernel implements PortIo {
     if (b < 0) {
       // Full: wake the readers (synchronously, we are about to sleep) and wait for room.
       this.wakeUpAll(v, ch.readWait, true);
-      this.sleepOn(t, ch.writeWait);
+      this.sleepOn(t, ch.writeWait, true); // pipe_wait: TASK_INTERRUPTIBLE | TASK_NONINTERACTIVE
       return false;
     }
     this.touch(v, ch.bufVpn[b]!);
@@ -400,7 +408,7 @@ export class Kernel implements PortIo {
     this.touch(v, KTEXT.pipeB);
     this.touch(v, ch.objVpn);
     if (ch.nrbufs === 0) {
-      this.sleepOn(t, ch.readWait);
+      this.sleepOn(t, ch.readWait, true); // pipe_wait
       return false;
     }
     this.touch(v, ch.bufVpn[ch.curbuf]!);
@@ -572,9 +580,11 @@ export class Kernel implements PortIo {
 
   // --- scheduling -----------------------------------------------------------------------
 
-  private sleepOn(t: Task, wq: WaitQueue): void {
+  /** Sleep on a wait queue; `nonInteractive` for TASK_NONINTERACTIVE sleeps (pipe_wait). */
+  private sleepOn(t: Task, wq: WaitQueue, nonInteractive = false): void {
     t.state = TASK_INTERRUPTIBLE;
     t.inSyscall = true;
+    t.sleepNonInteractive = nonInteractive;
     wq.add(t);
   }
 
@@ -600,7 +610,11 @@ export class Kernel implements PortIo {
     this.touch(v, KTEXT.schedB);
     this.touch(v, t.taskStructVpn);
     this.touch(v, this.rqVpn[t.cpu]!);
-    creditSleep(t, this.ns(v.clock - t.timestamp));
+    // activate_task: recalc_task_prio, then the on-run-queue credit starts from now.
+    if (t.sleepNonInteractive) t.sleepType = SLEEP_NONINTERACTIVE;
+    t.prio = creditSleep(t, this.ns(v.clock - t.timestamp));
+    if (t.sleepType === SLEEP_NORMAL) t.sleepType = SLEEP_INTERACTIVE;
+    t.timestamp = v.clock;
     t.state = TASK_RUNNING;
     target.rq.enqueue(t);
     if (target === v) {
@@ -626,6 +640,13 @@ export class Kernel implements PortIo {
       prev.timestamp = now;
     }
     const next = v.rq.pickNext() ?? v.idleTask;
+    if (next.sleepType === SLEEP_INTERACTIVE) {
+      // Credit part of the time the woken task waited on the run queue.
+      const waited = (this.ns(now - next.timestamp) * ON_RUNQUEUE_WEIGHT) / 100;
+      const prio = creditSleep(next, waited);
+      if (prio !== next.prio) v.rq.requeueAt(next, prio);
+    }
+    next.sleepType = SLEEP_NORMAL;
     if (next === prev) return;
     v.contextSwitches++;
     this.touch(v, KTEXT.switchTo);

@@ -5,8 +5,9 @@
  * woken task's dynamic priority is better than the running one's (TASK_PREEMPTS_CURR).
  *
  * As in 2.6.20 the running task stays on its queue; it leaves it only when it sleeps
- * or exits. Not modelled: nice levels other than 0, TIMESLICE_GRANULARITY round-robin,
- * EXPIRED_STARVING, the interactive-credit refinements.
+ * or exits. Sleep credit follows 2.6.20's recalc_task_prio, sleep_type and the
+ * on-run-queue credit. Not modelled: nice levels other than 0, TIMESLICE_GRANULARITY
+ * round-robin, EXPIRED_STARVING, batch tasks.
  */
 import type { Task } from './task.js';
 
@@ -16,10 +17,8 @@ export const MAX_BONUS = 10;
 export const DEF_TIMESLICE_NS = 100e6;
 /** MAX_SLEEP_AVG = DEF_TIMESLICE * MAX_BONUS. */
 export const NS_MAX_SLEEP_AVG = DEF_TIMESLICE_NS * MAX_BONUS;
-/** INTERACTIVE_SLEEP(p) for nice 0: MAX_SLEEP_AVG * (MAX_BONUS/2 + DELTA + 1) / MAX_BONUS, DELTA = 2. */
+/** INTERACTIVE_SLEEP(p) for nice 0: MAX_SLEEP_AVG * (MAX_BONUS/2 + DELTA + 1) / MAX_BONUS, DELTA = 2 (less one jiffy, ignored). */
 export const NS_INTERACTIVE_SLEEP = (NS_MAX_SLEEP_AVG * (MAX_BONUS / 2 + 2 + 1)) / MAX_BONUS;
-/** Ceiling given to a task back from a long interactive sleep: MAX_SLEEP_AVG - DEF_TIMESLICE. */
-export const NS_SLEEP_CEILING = NS_MAX_SLEEP_AVG - DEF_TIMESLICE_NS;
 /** TASK_INTERACTIVE for nice 0: prio <= static_prio - DELTA(p), DELTA = 2. */
 const INTERACTIVE_DELTA = 2;
 
@@ -38,19 +37,39 @@ export function isInteractive(t: Task): boolean {
   return t.prio <= t.staticPrio - INTERACTIVE_DELTA;
 }
 
-/** recalc_task_prio() at wakeup after sleeping `sleptNs`. */
-export function creditSleep(t: Task, sleptNs: number): void {
+/** p->sleep_type (2.6.20). */
+export const SLEEP_NORMAL = 0;
+/** A sleep marked TASK_NONINTERACTIVE (pipe_wait) or uninterruptible: limited credit. */
+export const SLEEP_NONINTERACTIVE = 1;
+/** Woken from process context: the time it then waits on the run queue is credited at ON_RUNQUEUE_WEIGHT. */
+export const SLEEP_INTERACTIVE = 2;
+/** ON_RUNQUEUE_WEIGHT: percent of run-queue wait credited as sleep. */
+export const ON_RUNQUEUE_WEIGHT = 30;
+
+/**
+ * recalc_task_prio() of 2.6.20 after sleeping `sleptNs`: the sleep is added to sleep_avg,
+ * except that one long sleep only lifts a user task to INTERACTIVE_SLEEP, and a
+ * non-interactive sleep never lifts it above that ceiling. Returns the new dynamic prio.
+ */
+export function creditSleep(t: Task, sleptNs: number): number {
   if (sleptNs > 0) {
-    if (t.mm !== null && sleptNs > NS_INTERACTIVE_SLEEP) {
-      if (t.sleepAvg < NS_SLEEP_CEILING) t.sleepAvg = NS_SLEEP_CEILING;
+    const ceiling = NS_INTERACTIVE_SLEEP;
+    if (t.mm !== null && sleptNs > ceiling && t.sleepAvg < ceiling) {
+      t.sleepAvg = ceiling;
+      t.sleepType = SLEEP_NONINTERACTIVE;
     } else {
-      // Tasks with a low bonus earn sleep credit faster: sleep_time *= (MAX_BONUS - CURRENT_BONUS) ?: 1.
-      const mult = MAX_BONUS - currentBonus(t) || 1;
-      t.sleepAvg += sleptNs * mult;
-      if (t.sleepAvg > NS_MAX_SLEEP_AVG) t.sleepAvg = NS_MAX_SLEEP_AVG;
+      if (t.sleepType === SLEEP_NONINTERACTIVE && t.mm !== null) {
+        if (t.sleepAvg >= ceiling) sleptNs = 0;
+        else if (t.sleepAvg + sleptNs >= ceiling) {
+          t.sleepAvg = ceiling;
+          sleptNs = 0;
+        }
+      }
+      t.sleepAvg += sleptNs;
     }
+    if (t.sleepAvg > NS_MAX_SLEEP_AVG) t.sleepAvg = NS_MAX_SLEEP_AVG;
   }
-  t.prio = effectivePrio(t);
+  return effectivePrio(t);
 }
 
 /** schedule(): the switched-out task pays for its run time, scaled down by its bonus. */
@@ -129,6 +148,14 @@ export class RunQueue {
     this.arrays[t.array]!.dequeue(t);
     t.prio = effectivePrio(t);
     const id = isInteractive(t) ? this.activeId : 1 - this.activeId;
+    this.arrays[id]!.enqueue(t, id);
+  }
+
+  /** The task changed priority while queued (on-run-queue credit): move it to its new list in the same array. */
+  requeueAt(t: Task, prio: number): void {
+    const id = t.array;
+    this.arrays[id]!.dequeue(t);
+    t.prio = prio;
     this.arrays[id]!.enqueue(t, id);
   }
 

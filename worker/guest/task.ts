@@ -46,6 +46,10 @@ export class Task {
   prio = 120;
   /** sleep_avg in ns: grows while sleeping, shrinks while running; gives the interactivity bonus. */
   sleepAvg = 0;
+  /** p->sleep_type: how the last sleep is credited (sched.ts). */
+  sleepType = 0;
+  /** The sleep in progress is TASK_NONINTERACTIVE (pipe_wait). */
+  sleepNonInteractive = false;
   /** time_slice left, in ticks. */
   timeSlice = 0;
   /** Which prio array holds the task (0/1), -1 if none. */
