@@ -1,0 +1,84 @@
+/**
+ * `node dist/bench/sweep.js`: how well a sweep of independent runs spreads over worker
+ * threads. Sixteen runs (hackbench 1 in kvm-paravirt, cacheSize 1..16) through runAll
+ * with 1 worker (this thread) and with 2 worker threads (and every core, if more than 2),
+ * in two sizes:
+ *   - loops 100 (the hackbench default, ~25 ms a run): dominated by what a pool costs
+ *     to start (each thread loads the simulator and compiles it cold, ~0.15 s and more);
+ *   - loops 1000 (~0.4 s a run): what the pool is for.
+ * Prints host seconds (best of BENCH_REPEAT, default 3; every pass starts a fresh pool,
+ * as runAll does), the speed-up over 1 worker, and the resident memory a worker thread
+ * adds (peak RSS during the first pass minus RSS before it, per thread). The load
+ * average is printed first: other processes on the machine skew the numbers.
+ * BENCH_LOOPS=a,b picks other sizes; BENCH_RUNS the number of runs.
+ */
+import { availableParallelism, loadavg } from 'node:os';
+import { runAll } from '../coordinator/runner.js';
+import { resolveConfig, type SimConfig } from '../shared/config.js';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 16);
+const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
+const LOOPS = (process.env.BENCH_LOOPS ?? '100,1000').split(',').map(Number);
+
+const MiB = 1024 * 1024;
+
+interface Pass {
+  seconds: number;
+  /** Peak RSS during the pass minus RSS before it. */
+  rssDelta: number;
+}
+
+async function pass(configs: readonly SimConfig[], workers: number): Promise<Pass> {
+  const before = process.memoryUsage.rss();
+  let peak = before;
+  const sample = (): void => {
+    peak = Math.max(peak, process.memoryUsage.rss());
+  };
+  const sampler = setInterval(sample, 10);
+  const t0 = process.hrtime.bigint();
+  // Sampled once per outcome too: the in-process path never yields to the timer.
+  const outs = await runAll(configs, { workers, onOutcome: sample });
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  clearInterval(sampler);
+  const failed = outs.filter((o) => o.error);
+  if (failed.length) throw new Error(`${failed.length} runs failed: ${failed[0]!.error}`);
+  return { seconds, rssDelta: peak - before };
+}
+
+async function sweep(loops: number, counts: number[]): Promise<void> {
+  const configs = Array.from({ length: RUNS }, (_, i) =>
+    resolveConfig({ mode: 'kvm-paravirt', workload: 'hackbench', groups: 1, loops, cacheSize: i + 1 }),
+  );
+  console.log(`\n${RUNS} runs of hackbench 1, loops ${loops} (kvm-paravirt, cacheSize 1..${RUNS}), best of ${REPEAT}`);
+  console.log(['workers', 'host s', 'speed-up', 'RSS/thread MiB'].map((h, i) => (i ? h.padStart(16) : h.padEnd(8))).join(''));
+  let base = 0;
+  for (const workers of counts) {
+    let best = Infinity;
+    let rssDelta = 0;
+    for (let i = 0; i < REPEAT; i++) {
+      const p = await pass(configs, workers);
+      best = Math.min(best, p.seconds);
+      if (i === 0) rssDelta = p.rssDelta;
+    }
+    if (workers === 1) base = best;
+    console.log(
+      [
+        String(workers).padEnd(8),
+        best.toFixed(3).padStart(16),
+        `${(base / best).toFixed(2)}x`.padStart(16),
+        (workers === 1 ? '(this thread)' : (rssDelta / workers / MiB).toFixed(1)).padStart(16),
+      ].join(''),
+    );
+  }
+}
+
+async function main(): Promise<void> {
+  const cores = availableParallelism();
+  const counts = [1, 2, ...(cores > 2 ? [cores] : [])];
+  const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
+  console.log(`${cores} cores, load average ${load()}`);
+  for (const loops of LOOPS) await sweep(loops, counts);
+  console.log(`\nload average at the end ${load()}; process RSS ${(process.memoryUsage.rss() / MiB).toFixed(1)} MiB`);
+}
+
+await main();
