@@ -54,7 +54,7 @@ function intListOption(field: keyof SimConfig) {
     raw.split(',').map((part) => {
       const n = Number(part);
       if (part.trim() === '' || !Number.isInteger(n)) {
-        throw new InvalidArgumentError(`${JSON.stringify(part)} is not allowed; expected a comma list of ${FIELD_INFO[field].allowed.replace(/^an /, '')}s`);
+        throw new InvalidArgumentError(`${JSON.stringify(part)} is not allowed; expected a comma list of integers, each ${FIELD_INFO[field].allowed.replace(/^an integer /, '')}`);
       }
       return n;
     });
@@ -85,7 +85,9 @@ const FLAG_OF: Partial<Record<keyof SimConfig, string>> = {
   mmuPages: '--mmu-pages',
   memoryMiB: '--memory',
 };
-export const flagOf = (field: string): string => FLAG_OF[field as keyof SimConfig] ?? `--${field}`;
+/** Fields with an option of their own; the others are set with --param. */
+const FLAGGED = new Set(['mode', 'workload', 'profile', 'tasks', 'groups', 'loops', 'thread', 'pipe', 'cacheSize', 'mmuPages', 'hz', 'vcpus', 'memoryMiB', 'seed']);
+export const flagOf = (field: string): string => FLAG_OF[field as keyof SimConfig] ?? (FLAGGED.has(field) ? `--${field}` : `--param ${field}`);
 
 /** Config options shared by `run` (single values) and `sweep` (comma lists). */
 function addConfigOptions(cmd: Command, list: boolean): Command {
@@ -122,7 +124,7 @@ function addConfigOptions(cmd: Command, list: boolean): Command {
 }
 
 /** The config fields given by the options of `run` or `sweep` (lists for sweep). */
-function configFromOptions(opts: Record<string, unknown>): Record<string, unknown> {
+function configFromOptions(opts: Record<string, unknown>, list: boolean): Record<string, unknown> {
   const out: Record<string, unknown> = {
     mode: opts.mode,
     workload: opts.workload,
@@ -139,7 +141,10 @@ function configFromOptions(opts: Record<string, unknown>): Record<string, unknow
     memoryMiB: opts.memory,
     seed: opts.seed,
   };
-  for (const [k, v] of Object.entries((opts.param as Record<string, unknown>) ?? {})) out[k] = v;
+  for (const [k, v] of Object.entries((opts.param as Record<string, unknown[]>) ?? {})) {
+    if (!list && v.length !== 1) throw new UsageError(`--param ${k}: one value expected (use \`vcpusim sweep\` for lists)`);
+    out[k] = list ? v : v[0];
+  }
   for (const k of Object.keys(out)) if (out[k] === undefined) delete out[k];
   return out;
 }
@@ -342,7 +347,7 @@ Examples:
   vcpusim run --mode kvm-upstream --workload ctxswitch --tasks 2 --exits`,
     )
     .action((opts: Record<string, unknown>) => {
-      const cfg = resolveConfig(configFromOptions(opts) as Partial<SimConfig>);
+      const cfg = resolveConfig(configFromOptions(opts, false) as Partial<SimConfig>);
       const started = process.hrtime.bigint();
       const result = simulate(cfg);
       const hostSeconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -378,7 +383,7 @@ Examples:
     .action(async (opts: Record<string, unknown>) => {
       const name = String(opts.name);
       if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new UsageError(`--name: ${JSON.stringify(name)} is not allowed; expected letters, digits, ".", "_" and "-"`);
-      const fields = configFromOptions(opts);
+      const fields = configFromOptions(opts, true);
       const grid: Record<string, (string | number | boolean)[]> = {};
       const base: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(fields)) {

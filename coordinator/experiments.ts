@@ -208,6 +208,9 @@ function describeIssue(file: string, prefix: readonly PropertyKey[], err: z.ZodE
   if (typeof last === 'string' && last in FIELD_INFO && isConfigPath(path)) {
     return new ExperimentError(file, pathString(path), `${formatValue(input)} is not allowed; expected ${FIELD_INFO[last as keyof SimConfig].allowed}`);
   }
+  if (issue.code === 'invalid_value') {
+    return new ExperimentError(file, pathString(path), `${formatValue(input)} is not allowed; expected one of ${issue.values.map((v) => String(v)).join(', ')}`);
+  }
   if (issue.code === 'invalid_type' && input === undefined) {
     return new ExperimentError(file, pathString(path), `missing; expected ${issue.expected}`);
   }
@@ -217,12 +220,13 @@ function describeIssue(file: string, prefix: readonly PropertyKey[], err: z.ZodE
 /** Whether a path points into a config (base, runs[i], grid.x[i], published.rows[i].match). */
 function isConfigPath(path: readonly PropertyKey[]): boolean {
   const [a, , c] = path;
-  return a === 'base' || a === 'runs' || a === 'grid' || (a === 'published' && c !== undefined);
+  return a === 'base' || a === 'runs' || a === 'grid' || (a === 'published' && path[3] === 'match' && c !== undefined);
 }
 
 function knownKeysAt(path: readonly PropertyKey[]): string[] {
   if (path.length === 0) return Object.keys(experimentSchema.shape);
   if (path[0] === 'published' && path.length === 1) return ['source', 'rows'];
+  if (path[0] === 'published' && path[path.length - 1] === 'values') return [...MODES];
   if (path[0] === 'published') return Object.keys(publishedRowSchema.shape);
   if (path[0] === 'plots') return Object.keys(plotSchema.shape);
   return [];

@@ -56,7 +56,7 @@ export function plotSpec(def: PlotDef, records: readonly RunRecord[]): TopLevelS
       x,
       y: { field: 'y', type: 'quantitative' as const, title: yTitle },
       ...(color ? { color } : {}),
-      ...(color && mark === 'bar' ? { xOffset: { field: 'series', type: 'nominal' as const } } : {}),
+      ...(color && mark === 'bar' ? { xOffset: { field: 'series', type: 'nominal' as const, title: seriesTitle } } : {}),
       ...(color && mark === 'line' ? { detail: { field: 'series', type: color.type } } : {}),
     },
   };

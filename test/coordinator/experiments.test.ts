@@ -1,0 +1,99 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { MODES } from '../../shared/config.js';
+import { ExperimentError, expandExperiment, listExperimentFiles, loadExperiment, loadExperimentFile } from '../../coordinator/experiments.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'vcpusim-exp-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function write(name: string, text: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+/** The one-line message loading a file gives (or '' if it loads). */
+function errorOf(path: string): string {
+  try {
+    loadExperimentFile(path);
+    return '';
+  } catch (err) {
+    expect(err).toBeInstanceOf(ExperimentError);
+    const msg = (err as Error).message;
+    expect(msg.split('\n')).toHaveLength(1);
+    return msg;
+  }
+}
+
+describe('shipped experiments', () => {
+  it('all validate and expand to their grids', () => {
+    const names = listExperimentFiles().map((e) => e.name);
+    expect(names).toEqual(expect.arrayContaining(['published-table', 'cr3-cache-sweep', 'shadow-pool-sweep', 'smp-scale']));
+    const count = (n: string) => expandExperiment(loadExperiment(n)).length;
+    expect(count('published-table')).toBe(10);
+    expect(count('cr3-cache-sweep')).toBe(7 * 8);
+    expect(count('shadow-pool-sweep')).toBe(2 * 2 * 5);
+    expect(count('smp-scale')).toBe(3);
+  });
+
+  it('published-table: both rows, five modes, the published figures', () => {
+    const exp = loadExperiment('published-table');
+    const cfgs = expandExperiment(exp);
+    expect(new Set(cfgs.map((c) => c.mode))).toEqual(new Set(MODES));
+    expect(cfgs.filter((c) => c.workload === 'ctxswitch').every((c) => c.tasks === 2)).toBe(true);
+    expect(cfgs.filter((c) => c.workload === 'hackbench').every((c) => c.groups === 1 && c.tasks === 40)).toBe(true);
+    expect(exp.published!.rows.map((r) => r.values)).toEqual([
+      { native: 1.11, qemu: 61.18, 'kvm-upstream': 53.01, 'kvm-trunk': 6.36, 'kvm-paravirt': 1.6 },
+      { native: 0.25, qemu: 7.8, 'kvm-upstream': 2.8, 'kvm-trunk': 0.55, 'kvm-paravirt': 0.36 },
+    ]);
+  });
+
+  it('cr3-cache-sweep keeps tasks x loops bounded', () => {
+    for (const c of expandExperiment(loadExperiment('cr3-cache-sweep'))) {
+      expect(c.loops).toBe(Math.max(20, Math.floor(20000 / c.tasks)));
+    }
+  });
+});
+
+describe('experiment file errors: one line naming the file, the field and what is allowed', () => {
+  const head = 'name: x\ndescription: d\nbase: { mode: kvm-paravirt, workload: ctxswitch }\n';
+  const cases: [string, string, RegExp][] = [
+    ['runs-range.yaml', head + 'runs:\n  - { tasks: 2 }\n  - { tasks: 4 }\n  - { cacheSize: 0 }\n', /runs-range\.yaml: runs\[2\]\.cacheSize: 0 is not allowed; expected an integer from 1 to 1024$/],
+    ['grid-range.yaml', head + 'grid:\n  cacheSize: [1, 2, 2000]\n', /grid-range\.yaml: grid\.cacheSize\[2\]: 2000 is not allowed; expected an integer from 1 to 1024$/],
+    ['unknown-param.yaml', head + 'runs:\n  - { tasks: 2, cachesize: 4 }\n', /unknown-param\.yaml: runs\[0\]\.cachesize: unknown parameter; expected one of mode, workload, tasks/],
+    ['unknown-axis.yaml', head + 'grid:\n  cache: [1, 2]\n', /unknown-axis\.yaml: grid\.cache: unknown parameter; expected one of mode, workload/],
+    ['unknown-top.yaml', head + 'runs: [{}]\nrepeat: 3\n', /unknown-top\.yaml: repeat: unknown parameter; expected one of name, description, base, runs, grid, published, plots$/],
+    ['bad-mode.yaml', 'name: x\ndescription: d\nbase: { mode: kvm-foo }\nruns: [{}]\n', /bad-mode\.yaml: base\.mode: "kvm-foo" is not allowed; expected one of native, qemu, kvm-upstream, kvm-trunk, kvm-paravirt$/],
+    ['bad-hz.json', JSON.stringify({ name: 'x', description: 'd', runs: [{ hz: 99 }] }), /bad-hz\.json: runs\[0\]\.hz: 99 is not allowed; expected one of 100, 250, 300, 1000$/],
+    ['neither.yaml', head, /neither\.yaml: runs: missing; give either runs .* or grid/],
+    ['both.yaml', head + 'runs: [{}]\ngrid: { tasks: [2] }\n', /both\.yaml: grid: not allowed together with runs/],
+    ['no-name.yaml', 'description: d\nruns: [{}]\n', /no-name\.yaml: name: missing; expected string$/],
+    ['malformed.yaml', 'name: x\ndescription: [unclosed\n', /malformed\.yaml: not valid YAML: /],
+    ['malformed.json', '{"name": "x",', /malformed\.json: not valid JSON: /],
+    ['bad-plot.yaml', head + 'runs: [{}]\nplots: [{ x: cacheSize, y: speed }]\n', /bad-plot\.yaml: plots\[0\]\.y: "speed" is not allowed; expected one of metric, hitRate, exitsPerSwitch/],
+    ['bad-published.yaml', head + 'runs: [{}]\npublished: { source: s, rows: [{ label: l, match: { tasks: 2 }, unit: s, values: { kvm: 1 } }] }\n', /bad-published\.yaml: published\.rows\[0\]\.values\.kvm: unknown parameter; expected one of native, qemu, kvm-upstream, kvm-trunk, kvm-paravirt$/],
+  ];
+  for (const [file, text, message] of cases) {
+    it(file, () => {
+      expect(errorOf(write(file, text))).toMatch(message);
+    });
+  }
+
+  it('a valid grid of objects expands as a cartesian product', () => {
+    const p = write('ok.yaml', head + 'grid:\n  cacheSize: [1, 4]\n  tasks:\n    - { tasks: 2, loops: 100 }\n    - { tasks: 8, loops: 25 }\n');
+    expect(errorOf(p)).toBe('');
+    const cfgs = expandExperiment(loadExperimentFile(p));
+    expect(cfgs.map((c) => [c.cacheSize, c.tasks, c.loops])).toEqual([
+      [1, 2, 100],
+      [1, 8, 25],
+      [4, 2, 100],
+      [4, 8, 25],
+    ]);
+  });
+
+  it('an unknown experiment name lists the known ones', () => {
+    expect(() => loadExperiment('nope')).toThrow(/nope: no such experiment; expected one of .*published-table/);
+  });
+});
