@@ -33,10 +33,12 @@ import type { WorkloadRun } from './workloads/workload.js';
 const MAX_SIMULATED_SECONDS = 3600;
 
 /**
- * Bonus of the shell-started parent of a benchmark: 5 (half of MAX_BONUS, the neutral
- * point); fork gives the child CURRENT_BONUS * CHILD_PENALTY (95) / 100 = 4 steps.
+ * The interactivity bonus a benchmark's tasks start with. The shell that starts the
+ * benchmark sleeps on the terminal, so it sits at the INTERACTIVE_SLEEP ceiling (bonus 8);
+ * fork gives a child CURRENT_BONUS * CHILD_PENALTY (95) / 100 in whole steps: the
+ * benchmark's main process 7, the tasks it forks 6.
  */
-const CHILD_BONUS = Math.floor(((MAX_BONUS / 2) * 95) / 100);
+const CHILD_BONUS = Math.floor((Math.floor((8 * 95) / 100) * 95) / 100);
 
 export class Vm {
   readonly cfg: SimConfig;
