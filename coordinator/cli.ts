@@ -6,7 +6,7 @@
  */
 import { resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { ConfigError, DEFAULTS, FIELD_INFO, MODES, WORKLOADS, resolveConfig, type SimConfig } from '../shared/config.js';
+import { ConfigError, DEFAULTS, FIELD_INFO, MODES, PINNED_ROOT_FIXES, WORKLOADS, resolveConfig, type SimConfig } from '../shared/config.js';
 import { PROFILES } from '../shared/costs.js';
 import { SCHEMA_VERSION } from '../shared/stats.js';
 import { simulate } from '../worker/vm.js';
@@ -84,9 +84,11 @@ const FLAG_OF: Partial<Record<keyof SimConfig, string>> = {
   cacheSize: '--cache-size',
   mmuPages: '--mmu-pages',
   memoryMiB: '--memory',
+  pinnedRootFix: '--pinned-root-fix',
+  exitFlush: '--no-exit-flush',
 };
 /** Fields with an option of their own; the others are set with --param. */
-const FLAGGED = new Set(['mode', 'workload', 'profile', 'tasks', 'groups', 'loops', 'thread', 'pipe', 'cacheSize', 'mmuPages', 'hz', 'vcpus', 'memoryMiB', 'seed']);
+const FLAGGED = new Set(['mode', 'workload', 'profile', 'tasks', 'groups', 'loops', 'thread', 'pipe', 'cacheSize', 'mmuPages', 'hz', 'vcpus', 'memoryMiB', 'seed', 'check']);
 export const flagOf = (field: string): string => FLAG_OF[field as keyof SimConfig] ?? (FLAGGED.has(field) ? `--${field}` : `--param ${field}`);
 
 /** Config options shared by `run` (single values) and `sweep` (comma lists). */
@@ -97,12 +99,14 @@ function addConfigOptions(cmd: Command, list: boolean): Command {
     cmd
       .option('--mode <list>', `hypervisor configurations, among ${MODES.join(', ')} (default ${DEFAULTS.mode})`, stringList)
       .option('--workload <list>', `guest workloads, among ${WORKLOADS.join(', ')} (default ${DEFAULTS.workload})`, stringList)
-      .option('--profile <list>', `cost profiles, among ${Object.keys(PROFILES).join(', ')}`, stringList);
+      .option('--profile <list>', `cost profiles, among ${Object.keys(PROFILES).join(', ')}`, stringList)
+      .option('--pinned-root-fix <list>', `kvm-paravirt: protections of cache-pinned roots, among ${PINNED_ROOT_FIXES.join(', ')}`, stringList);
   } else {
     cmd
       .addOption(new Option('--mode <mode>', 'hypervisor configuration').choices(MODES).default(DEFAULTS.mode))
       .addOption(new Option('--workload <name>', 'guest workload').choices(WORKLOADS).default(DEFAULTS.workload))
-      .addOption(new Option('--profile <name>', 'cost profile').choices(Object.keys(PROFILES)).default(DEFAULTS.profile));
+      .addOption(new Option('--profile <name>', 'cost profile').choices(Object.keys(PROFILES)).default(DEFAULTS.profile))
+      .addOption(new Option('--pinned-root-fix <fix>', 'kvm-paravirt: what protects a freed page directory pinned in the cr3 cache').choices(PINNED_ROOT_FIXES));
   }
   return cmd
     .option(`--tasks ${v}`, 'ctxswitch: tasks in the ring', int('--tasks', 'tasks'))
@@ -116,6 +120,8 @@ function addConfigOptions(cmd: Command, list: boolean): Command {
     .option(`--vcpus ${v}`, 'vCPUs of the VM', int('--vcpus', 'vcpus'))
     .option(`--memory ${list ? '<list>' : '<MiB>'}`, 'guest memory in MiB', int('--memory', 'memoryMiB'))
     .option(`--seed ${v}`, 'random seed', int('--seed', 'seed'))
+    .option('--no-exit-flush', 'VM exit/entry keeps the TLB (a hypothetical tagged TLB; default: flush, as 2007 hardware)')
+    .option('--check', 'run the translation checker (shadow vs guest page tables)')
     .option(
       '--param <field=value>',
       `set any config field${list ? ' to a comma list of values' : ''} (repeatable), e.g. --param check=true`,
@@ -140,6 +146,9 @@ function configFromOptions(opts: Record<string, unknown>, list: boolean): Record
     vcpus: opts.vcpus,
     memoryMiB: opts.memory,
     seed: opts.seed,
+    pinnedRootFix: opts.pinnedRootFix,
+    exitFlush: opts.exitFlush === false ? false : undefined,
+    check: opts.check === true ? true : undefined,
   };
   for (const [k, v] of Object.entries((opts.param as Record<string, unknown[]>) ?? {})) {
     if (!list && v.length !== 1) throw new UsageError(`--param ${k}: one value expected (use \`vcpusim sweep\` for lists)`);

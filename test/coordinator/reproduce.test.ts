@@ -147,6 +147,8 @@ describe('usage and config errors: one line, exit code 2, store untouched', () =
     ['unknown --param field', ['sweep', '--name', 'x', '--param', 'speed=1,2'], /"speed" is not a parameter; expected one of mode, workload/],
     ['non-integer in a list', ['sweep', '--name', 'x', '--tasks', '2,x'], /"x" is not allowed; expected a comma list of integers/],
     ['unknown format', ['report', '--format', 'pdf'], /argument 'pdf' is invalid/],
+    ['bad value of a switch-less field', ['sweep', '--name', 'x', '--pinned-root-fix', 'none,later'], /^error: --pinned-root-fix: "later" is not allowed; expected one of none, unpin-on-write, hypercall$/],
+    ['bad --param value', ['sweep', '--name', 'x', '--param', 'exitFlush=maybe'], /^error: --no-exit-flush: "maybe" is not allowed; expected true or false$/],
   ];
   for (const [what, args, message] of cases) {
     it(what, () => {
@@ -162,6 +164,19 @@ describe('usage and config errors: one line, exit code 2, store untouched', () =
       expect(readFileSync(join(storeDir, 'aaaaaaaaaaaaaaaaaaaa.json'), 'utf8')).toBe('{"sentinel": true}\n');
     });
   }
+});
+
+describe('vcpusim run --exits', () => {
+  it('prints the exit report after the summary, its samples adding up to the exits', () => {
+    const r = cli(['run', '--mode', 'kvm-trunk', '--workload', 'ctxswitch', '--tasks', '2', '--loops', '50', '--hz', '100', '--exits']);
+    expect(r.status).toBe(0);
+    const total = Number(/exits: ([\d,]+)/.exec(r.stdout)![1]!.replace(/,/g, ''));
+    expect(Number(/Total Samples:(\d+)/.exec(r.stdout)![1])).toBe(total);
+    const rows = [...r.stdout.matchAll(/^\s+([A-Z_]+)\s+(\d+)\s+([\d.]+)%\s+([\d.]+)%\s+([\d.]+)us$/gm)];
+    expect(rows.map((m) => m[1])).toContain('CR_ACCESS');
+    expect(rows.reduce((s, m) => s + Number(m[2]), 0)).toBe(total);
+    expect(rows.reduce((s, m) => s + Number(m[3]), 0)).toBeCloseTo(100, 0);
+  });
 });
 
 describe('vcpusim list and help', () => {
