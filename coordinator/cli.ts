@@ -28,7 +28,7 @@ import {
 } from './experiments.js';
 import { writePlots } from './plot.js';
 import { createProgress, progressWanted } from './progress.js';
-import { FORMATS, formatExitReport, formatPublished, formatRuns, publishedReport, runsReport, type Format } from './report.js';
+import { FORMATS, exitReport, formatExitReport, formatPublished, formatRuns, publishedReport, runsReport, type Format } from './report.js';
 import { DEFAULT_RESULTS_DIR, MODEL_VERSION, ResultStore, type RunRecord } from './store.js';
 import { formatSummary } from './summary.js';
 
@@ -486,7 +486,6 @@ Examples:
       const plots = opts.plot ? await writePlots(exp, stored, String(opts.plot)) : [];
       if (opts.exits) {
         if (format === 'json') {
-          const { exitReport } = await import('./report.js');
           const doc = { schemaVersion: SCHEMA_VERSION, modelVersion: MODEL_VERSION, experiment: exp.name, exits: stored.map((r) => ({ key: r.key, config: r.config, ...exitReport(r.result) })) };
           process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
         } else {
