@@ -14,7 +14,7 @@ export type Mode = (typeof MODES)[number];
 export const PINNED_ROOT_FIXES = ['none', 'unpin-on-write', 'hypercall'] as const;
 export type PinnedRootFix = (typeof PINNED_ROOT_FIXES)[number];
 
-export const WORKLOADS = ['ctxswitch', 'pipe', 'hackbench', 'idle', 'pgdreuse'] as const;
+export const WORKLOADS = ['ctxswitch', 'pipe', 'hackbench', 'idle', 'pgdreuse', 'iomix'] as const;
 export type Workload = (typeof WORKLOADS)[number];
 
 /** What each mode turns on. The modes are described in the README's model section. */
@@ -45,7 +45,7 @@ export interface SimConfig {
   tasks: number;
   /** hackbench groups (20 senders + 20 receivers each). */
   groups: number;
-  /** ctxswitch: token passes per task; pipe: round trips; hackbench: messages per sender per receiver; idle: milliseconds; pgdreuse: children forked. */
+  /** ctxswitch: token passes per task; pipe: round trips; hackbench: messages per sender per receiver; idle: milliseconds; pgdreuse: children forked; iomix: token passes per task. */
   loops: number;
   /** hackbench: threads sharing one address space instead of processes. */
   thread: boolean;
@@ -71,6 +71,8 @@ export interface SimConfig {
   exitFlush: boolean;
   /** Run the translation checker (shadow vs guest page tables) after every page-table teardown and at the end. */
   check: boolean;
+  /** iomix: disk reads per token pass. */
+  io: number;
   /** Guest physical memory, all of it lowmem (direct-mapped by the kernel, at most 896 MiB). */
   memoryMiB: number;
 }
@@ -100,6 +102,7 @@ export const FIELD_INFO: Readonly<Record<keyof SimConfig, FieldInfo>> = {
   pinnedRootFix: { allowed: `one of ${PINNED_ROOT_FIXES.join(', ')}` },
   exitFlush: { allowed: 'true or false' },
   check: { allowed: 'true or false' },
+  io: intRange(0, 64),
 };
 
 const int = (min: number, max: number) => z.int().min(min).max(max);
@@ -123,6 +126,7 @@ export const configSchema = z
     pinnedRootFix: z.enum(PINNED_ROOT_FIXES),
     exitFlush: z.boolean(),
     check: z.boolean(),
+    io: int(0, 64),
   })
   .strict();
 
@@ -150,6 +154,7 @@ export const DEFAULT_LOOPS: Readonly<Record<Workload, number>> = {
   hackbench: 100,
   idle: 1000,
   pgdreuse: 20,
+  iomix: 2000,
 };
 
 export const DEFAULTS = {
@@ -169,6 +174,7 @@ export const DEFAULTS = {
   pinnedRootFix: 'none' as PinnedRootFix,
   exitFlush: true,
   check: false,
+  io: 0,
 };
 
 /** Tasks a hackbench of `groups` groups creates (20 senders + 20 receivers each). */
@@ -183,7 +189,7 @@ export function resolveConfig(partial: Partial<SimConfig>): SimConfig {
   const merged: Record<string, unknown> = { ...DEFAULTS, loops: DEFAULT_LOOPS[workload] ?? 1, ...stripUndefined(partial) };
   if (workload === 'pipe') merged.tasks = 2;
   if (workload === 'idle') merged.tasks = 1;
-  if (workload === 'pgdreuse') merged.tasks = 2;
+  if (workload === 'pgdreuse' || workload === 'iomix') merged.tasks = 2;
   if (workload === 'hackbench' && typeof merged.groups === 'number') merged.tasks = merged.groups * HACKBENCH_GROUP_TASKS;
   const parsed = configSchema.safeParse(merged, { reportInput: true });
   if (!parsed.success) {

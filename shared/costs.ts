@@ -41,6 +41,8 @@ export const COST_NAMES = [
   'waitReap',
   'fork',
   'clearPage',
+  'blockIo',
+  'diskServiceNs',
   'pvCr3Lookup',
   // --- user code of the workloads ------------------------------------------
   'userLoop',
@@ -118,6 +120,8 @@ export const CORE2_2007: CostProfile = {
     ptWrite: { value: 20, note: 'one store to a page-table entry (set_pte / pte_clear) when it does not trap' },
     taskExit: { value: 25000, note: `do_exit without the page-table teardown: files, signals, exit_notify; ${FIRST}` },
     fork: { value: 40000, note: `do_fork of a small process without its page-table writes: copy_process, dup_mm bookkeeping, wake_up_new_task; ${FIRST}` },
+    blockIo: { value: 6000, note: `a block read through the page cache and the IDE driver: generic_make_request, the request queue, ide_do_request, end_that_request; ${FIRST}` },
+    diskServiceNs: { value: 50000, note: `time from starting a DMA read to its completion interrupt: QEMU reading the block from the host page cache (ns, not cycles); ${FIRST}` },
     clearPage: { value: 1000, note: 'clear_page of 4 KiB with rep stosl / movnti, about 1,000 cycles on Core 2 with the page in cache' },
     waitReap: { value: 3000, note: `sys_wait4 reaping one zombie (release_task); ${FIRST}` },
     pvCr3Lookup: { value: 40, note: 'guest write_cr3 paravirt path: linear search of at most KVM_CR3_CACHE_SIZE entries in para_state' },

@@ -21,6 +21,8 @@ export class Vcpu implements PtWriteDetector {
   halted = false;
   /** A cross-vCPU wake-up (IPI) arriving at this cycle, or Infinity. */
   ipiAt = Infinity;
+  /** A device interrupt (disk completion) due at this cycle, or Infinity (vCPU 0 only: the PIC's CPU). */
+  deviceIrqAt = Infinity;
   /** Next timer interrupt (PIT on vCPU 0, local APIC timer on the others). */
   nextTick = 0;
 

@@ -138,7 +138,7 @@ export class Vm {
     const k = this.kernel;
     const wasHalted = v.halted;
     if (wasHalted) {
-      const wake = v.nextTick < v.ipiAt ? v.nextTick : v.ipiAt;
+      const wake = Math.min(v.nextTick, v.ipiAt, v.deviceIrqAt);
       if (wake > v.clock) {
         v.haltedCycles += wake - v.clock;
         v.clock = wake;
@@ -149,6 +149,10 @@ export class Vm {
     if (v.ipiAt <= v.clock) {
       v.ipiAt = Infinity;
       k.rescheduleInterrupt(v, wasHalted);
+      woken = true;
+    }
+    if (v.deviceIrqAt <= v.clock) {
+      k.diskInterrupt(v, wasHalted && !woken);
       woken = true;
     }
     if (v.clock >= v.nextTick) {
@@ -230,7 +234,7 @@ export class Vm {
 /** When a vCPU next has something to do. */
 function wakeKey(v: Vcpu): number {
   if (!v.halted) return v.clock;
-  const wake = v.nextTick < v.ipiAt ? v.nextTick : v.ipiAt;
+  const wake = Math.min(v.nextTick, v.ipiAt, v.deviceIrqAt);
   return wake > v.clock ? wake : v.clock;
 }
 

@@ -12,6 +12,17 @@
  */
 import type { Costs } from '../../shared/costs.js';
 import { PicPair } from '../pic.js';
+import {
+  ATA_CMD_READ_DMA,
+  BMDMA_COMMAND,
+  BMDMA_PRD,
+  BMDMA_STATUS,
+  IDE_COMMAND,
+  IDE_IRQ,
+  IDE_PORT_BASE,
+  IDE_STATUS,
+  IdeDisk,
+} from '../devices/ide.js';
 import { Linux8259Driver, IO_DELAY_PORT, outbP, type PortIo } from './i8259-linux.js';
 import type { Platform } from '../platform/platform.js';
 import type { Vcpu } from '../vcpu.js';
@@ -93,6 +104,9 @@ export class Kernel implements PortIo {
   /** Per-vCPU run-queue page. */
   private readonly rqVpn: number[];
   readonly skbSlab: SkbSlab;
+  /** The emulated IDE disk, and the queue its readers sleep on. */
+  readonly disk: IdeDisk;
+  private readonly diskWait = new WaitQueue();
   /** Tasks sleeping on a kernel timer, per vCPU, and the queue they sleep on. */
   private readonly timers: Task[][];
   private readonly timerWait = new WaitQueue();
@@ -116,6 +130,7 @@ export class Kernel implements PortIo {
     this.tickCycles = Math.round(c.clockHz / opts.hz);
     this.timesliceTicks = Math.max(1, Math.round((DEF_TIMESLICE_NS * opts.hz) / 1e9));
     this.timers = vcpus.map(() => []);
+    this.disk = new IdeDisk(Math.round((c.diskServiceNs * c.clockHz) / 1e9));
     this.buildKernelPageTables();
     this.textFrame = mem.allocFrame();
     this.libcFrame = mem.allocFrame();
@@ -142,6 +157,7 @@ export class Kernel implements PortIo {
     this.picDriver.init(this);
     this.picDriver.enableIrq(this, 2);
     this.picDriver.enableIrq(this, 0);
+    this.picDriver.enableIrq(this, IDE_IRQ); // request_irq of the IDE driver
     this.pic.portReads = this.pic.portWrites = this.pic.irqsDelivered = 0;
     this.ioVcpu = vcpus[0]!;
   }
@@ -505,6 +521,74 @@ export class Kernel implements PortIo {
       this.timerWait.remove(t);
       this.tryToWakeUp(v, t, false);
     }
+  }
+
+  /**
+   * A read of one block that misses the page cache: the block layer queues it, the IDE
+   * driver starts a DMA read if the disk is idle, and the task sleeps (io_schedule,
+   * uninterruptible: no interactivity credit) until the completion interrupt.
+   */
+  diskRead(v: Vcpu, t: Task): boolean {
+    this.enterSyscall(v, t);
+    if (t.ioDone) {
+      t.ioDone = false;
+      return true;
+    }
+    this.work(v, this.c.blockIo);
+    this.touch(v, KTEXT.block);
+    this.disk.queue.push(t);
+    if (!this.disk.busy) this.ideStartDma(v);
+    this.sleepOn(t, this.diskWait, true);
+    return false;
+  }
+
+  /**
+   * ide_dma_setup + ide_do_rw_disk + ide_dma_start: PRD table address, bus-master stop
+   * and status clear, the LBA28 task file (features, count, 3 x LBA, drive), the READ DMA
+   * command, bus-master start: 11 port writes.
+   */
+  private ideStartDma(v: Vcpu): void {
+    this.ioVcpu = v;
+    this.outb(BMDMA_PRD, 0);
+    this.outb(BMDMA_COMMAND, 0);
+    this.outb(BMDMA_STATUS, 0x06);
+    for (let reg = 1; reg <= 6; reg++) this.outb(IDE_PORT_BASE + reg, 0);
+    this.outb(IDE_COMMAND, ATA_CMD_READ_DMA);
+    this.outb(BMDMA_COMMAND, 0x09);
+    this.disk.start(v.clock);
+    this.vcpus[0]!.deviceIrqAt = this.disk.completionAt;
+  }
+
+  /**
+   * IRQ14 from the disk, through the slave i8259A: the ack sequence (slave and master
+   * EOIs), ide_dma_intr (status, bus-master status and stop: 2 reads, 2 writes), the
+   * waiting task woken, the next request started, the line unmasked.
+   */
+  diskInterrupt(v: Vcpu, wasHalted: boolean): void {
+    v.deviceIrqAt = Infinity;
+    this.platform.timerArrival(v, wasHalted);
+    this.work(v, this.c.irqEntryExit);
+    this.touch(v, KTEXT.entry);
+    this.touch(v, KTEXT.irq);
+    this.touch(v, v.current.kstackVpn);
+    const pic = this.pic;
+    pic.pulseIrq(IDE_IRQ);
+    if (pic.hasInterrupt()) pic.acknowledge();
+    this.ioVcpu = v;
+    this.touch(v, KTEXT.i8259);
+    if (this.paravirt) this.picDriver.ackPara(this, IDE_IRQ);
+    else this.picDriver.maskAndAck(this, IDE_IRQ);
+    this.touch(v, KTEXT.block);
+    this.inb(IDE_STATUS);
+    this.inb(BMDMA_STATUS);
+    this.outb(BMDMA_STATUS, 0x04);
+    this.outb(BMDMA_COMMAND, 0);
+    const t = this.disk.complete();
+    t.ioDone = true;
+    this.diskWait.remove(t);
+    this.tryToWakeUp(v, t, false);
+    if (this.disk.queue.length > 0) this.ideStartDma(v);
+    if (!this.paravirt) this.picDriver.enableIrq(this, IDE_IRQ);
   }
 
   /** wait4 for any child: reap a zombie, or sleep on wait_chldexit. */

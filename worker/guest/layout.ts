@@ -37,6 +37,7 @@ export const KTEXT = {
   exitA: k(15), // do_exit, exit_notify, release_task, sys_wait4
   exitB: k(16), // exit_mmap, unmap_vmas, free_pgtables, pgd_free
   idle: k(17), // cpu_idle, default_idle
+  block: k(18), // generic_make_request, elevator, ide_do_request, ide_dma_intr, end_request
 } as const;
 
 /** Kernel data pages shared by all: jiffies/xtime, the i8259A lock and cached mask. */

@@ -78,6 +78,8 @@ export class Task {
   /** Channels the program reads from / writes to. */
   chIn: Channel | null = null;
   outs: Channel[] = [];
+  /** The disk request the task sleeps on has completed. */
+  ioDone = false;
   /** A timed sleep's expiry (cycles), -1 if none. */
   wakeAt = -1;
   /** Parent to notify at exit, and its wait queue (wait_chldexit). */

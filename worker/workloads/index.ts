@@ -4,6 +4,7 @@ import { buildHackbench } from './hackbench.js';
 import { buildIdle } from './idle.js';
 import { buildPipe } from './pipe.js';
 import { buildPgdReuse } from './pgdreuse.js';
+import { buildIoMix } from './iomix.js';
 import type { WorkloadBuilder } from './workload.js';
 
 export const WORKLOAD_BUILDERS: Readonly<Record<Workload, WorkloadBuilder>> = {
@@ -12,4 +13,5 @@ export const WORKLOAD_BUILDERS: Readonly<Record<Workload, WorkloadBuilder>> = {
   hackbench: buildHackbench,
   idle: buildIdle,
   pgdreuse: buildPgdReuse,
+  iomix: buildIoMix,
 };
