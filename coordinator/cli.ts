@@ -88,7 +88,7 @@ const FLAG_OF: Partial<Record<keyof SimConfig, string>> = {
   exitFlush: '--no-exit-flush',
 };
 /** Fields with an option of their own; the others are set with --param. */
-const FLAGGED = new Set(['mode', 'workload', 'profile', 'tasks', 'groups', 'loops', 'thread', 'pipe', 'cacheSize', 'mmuPages', 'hz', 'vcpus', 'memoryMiB', 'seed', 'check']);
+const FLAGGED = new Set(['mode', 'workload', 'profile', 'tasks', 'groups', 'loops', 'thread', 'pipe', 'cacheSize', 'mmuPages', 'hz', 'vcpus', 'memoryMiB', 'seed', 'check', 'io']);
 export const flagOf = (field: string): string => FLAG_OF[field as keyof SimConfig] ?? (FLAGGED.has(field) ? `--${field}` : `--param ${field}`);
 
 /** Config options shared by `run` (single values) and `sweep` (comma lists). */
@@ -111,7 +111,7 @@ function addConfigOptions(cmd: Command, list: boolean): Command {
   return cmd
     .option(`--tasks ${v}`, 'ctxswitch: tasks in the ring', int('--tasks', 'tasks'))
     .option(`--groups ${v}`, 'hackbench: groups of 20 senders + 20 receivers', int('--groups', 'groups'))
-    .option(`--loops ${v}`, 'ctxswitch: passes per task; pipe: round trips; hackbench: loops (default 10000, 10000, 100)', int('--loops', 'loops'))
+    .option(`--loops ${v}`, 'ctxswitch, iomix: passes per task; pipe: round trips; hackbench: loops; idle: ms; pgdreuse: rounds', int('--loops', 'loops'))
     .option('--thread', 'hackbench: threads instead of processes')
     .option('--pipe', 'hackbench: pipes instead of unix sockets')
     .option(`--cache-size ${v}`, 'kvm-paravirt: cr3 cache entries', int('--cache-size', 'cacheSize'))
@@ -120,6 +120,7 @@ function addConfigOptions(cmd: Command, list: boolean): Command {
     .option(`--vcpus ${v}`, 'vCPUs of the VM', int('--vcpus', 'vcpus'))
     .option(`--memory ${list ? '<list>' : '<MiB>'}`, 'guest memory in MiB', int('--memory', 'memoryMiB'))
     .option(`--seed ${v}`, 'random seed', int('--seed', 'seed'))
+    .option(`--io ${v}`, 'iomix: disk reads per token pass', int('--io', 'io'))
     .option('--no-exit-flush', 'VM exit/entry keeps the TLB (a hypothetical tagged TLB; default: flush, as 2007 hardware)')
     .option('--check', 'run the translation checker (shadow vs guest page tables)')
     .option(
@@ -146,6 +147,7 @@ function configFromOptions(opts: Record<string, unknown>, list: boolean): Record
     vcpus: opts.vcpus,
     memoryMiB: opts.memory,
     seed: opts.seed,
+    io: opts.io,
     pinnedRootFix: opts.pinnedRootFix,
     exitFlush: opts.exitFlush === false ? false : undefined,
     check: opts.check === true ? true : undefined,

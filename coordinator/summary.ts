@@ -25,6 +25,9 @@ export function formatSummary(r: RunResult, hostSeconds: number): string {
   if (c.mode.startsWith('kvm')) {
     lines.push(`  shadow MMU: ${fmt(m.shadowFaults)} faults, ${fmt(m.pagesCreated)} pages created, ${fmt(m.pagesZapped)} zapped, ${fmt(m.pagesEvicted)} evicted, ${fmt(m.ptWritesEmulated)} pt writes emulated`);
   }
+  if (m.checks > 0) {
+    lines.push(`  translation checker: ${fmt(m.checks)} checks, ${m.staleTranslations === 0 ? 'no stale translation' : `up to ${fmt(m.staleTranslations)} stale translations in one check`}`);
+  }
   lines.push(`  TLB: ${fmt(r.tlb.misses)} misses, ${fmt(r.tlb.flushesFull)} full flushes, ${fmt(r.tlb.flushesNonGlobal)} non-global`);
   lines.push(`  PIC: ${fmt(r.pic.portReads)} port reads, ${fmt(r.pic.portWrites)} port writes, ${fmt(r.pic.irqsDelivered)} IRQs delivered; ${fmt(g.ioDelayWrites)} io-delay writes`);
   return lines.join('\n') + '\n';
