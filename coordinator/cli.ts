@@ -88,7 +88,7 @@ const FLAG_OF: Partial<Record<keyof SimConfig, string>> = {
   exitFlush: '--no-exit-flush',
 };
 /** Fields with an option of their own; the others are set with --param. */
-const FLAGGED = new Set(['mode', 'workload', 'profile', 'tasks', 'groups', 'loops', 'thread', 'pipe', 'cacheSize', 'mmuPages', 'hz', 'vcpus', 'memoryMiB', 'seed', 'check', 'io']);
+const FLAGGED = new Set(['mode', 'workload', 'profile', 'tasks', 'groups', 'loops', 'thread', 'pipe', 'cacheSize', 'mmuPages', 'hz', 'vcpus', 'memoryMiB', 'seed', 'check', 'io', 'sndbuf']);
 export const flagOf = (field: string): string => FLAG_OF[field as keyof SimConfig] ?? (FLAGGED.has(field) ? `--${field}` : `--param ${field}`);
 
 /** Config options shared by `run` (single values) and `sweep` (comma lists). */
@@ -121,6 +121,7 @@ function addConfigOptions(cmd: Command, list: boolean): Command {
     .option(`--memory ${list ? '<list>' : '<MiB>'}`, 'guest memory in MiB', int('--memory', 'memoryMiB'))
     .option(`--seed ${v}`, 'random seed', int('--seed', 'seed'))
     .option(`--io ${v}`, 'iomix: disk reads per token pass', int('--io', 'io'))
+    .option(`--sndbuf ${v}`, 'unix socket send buffer in bytes (2.6.20: 65535)', int('--sndbuf', 'sndbuf'))
     .option('--no-exit-flush', 'VM exit/entry keeps the TLB (a hypothetical tagged TLB; default: flush, as 2007 hardware)')
     .option('--check', 'run the translation checker (shadow vs guest page tables)')
     .option(
@@ -148,6 +149,7 @@ function configFromOptions(opts: Record<string, unknown>, list: boolean): Record
     memoryMiB: opts.memory,
     seed: opts.seed,
     io: opts.io,
+    sndbuf: opts.sndbuf,
     pinnedRootFix: opts.pinnedRootFix,
     exitFlush: opts.exitFlush === false ? false : undefined,
     check: opts.check === true ? true : undefined,

@@ -73,6 +73,11 @@ export interface SimConfig {
   check: boolean;
   /** iomix: disk reads per token pass. */
   io: number;
+  /**
+   * Guest unix sockets' sk_sndbuf in bytes: sysctl_wmem_default, SK_WMEM_MAX = 65535 in
+   * 2.6.20. Each 100-byte message is charged its skb truesize (304 bytes) against it.
+   */
+  sndbuf: number;
   /** Guest physical memory, all of it lowmem (direct-mapped by the kernel, at most 896 MiB). */
   memoryMiB: number;
 }
@@ -103,6 +108,7 @@ export const FIELD_INFO: Readonly<Record<keyof SimConfig, FieldInfo>> = {
   exitFlush: { allowed: 'true or false' },
   check: { allowed: 'true or false' },
   io: intRange(0, 64),
+  sndbuf: intRange(512, 4194304),
 };
 
 const int = (min: number, max: number) => z.int().min(min).max(max);
@@ -127,6 +133,7 @@ export const configSchema = z
     exitFlush: z.boolean(),
     check: z.boolean(),
     io: int(0, 64),
+    sndbuf: int(512, 4194304),
   })
   .strict();
 
@@ -175,6 +182,7 @@ export const DEFAULTS = {
   exitFlush: true,
   check: false,
   io: 0,
+  sndbuf: 65535,
 };
 
 /** Tasks a hackbench of `groups` groups creates (20 senders + 20 receivers each). */

@@ -84,6 +84,7 @@ export class Vm {
         paravirt: traits.paravirt,
         initialSleepAvgNs: (CHILD_BONUS * NS_MAX_SLEEP_AVG) / MAX_BONUS,
         check: cfg.check || cfg.workload === 'pgdreuse',
+        sndbuf: cfg.sndbuf,
       },
       mkVcpu(-1),
     );

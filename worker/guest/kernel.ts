@@ -56,7 +56,6 @@ import {
   SKB_DATA_PER_PAGE,
   SKB_HEADS_PER_PAGE,
   UNIX_SKB_TRUESIZE,
-  UNIX_SNDBUF,
   USER,
 } from './layout.js';
 
@@ -75,6 +74,8 @@ export interface KernelOptions {
   readonly initialSleepAvgNs: number;
   /** Run the translation checker at every page-table teardown and page-directory free. */
   readonly check: boolean;
+  /** sk_sndbuf of a unix socket (bytes). */
+  readonly sndbuf: number;
 }
 
 export class Kernel implements PortIo {
@@ -87,6 +88,7 @@ export class Kernel implements PortIo {
   checks = 0;
   staleTranslations = 0;
   private readonly checking: boolean;
+  private readonly sndbuf: number;
   /** Cycles per timer tick. */
   readonly tickCycles: number;
   private readonly timesliceTicks: number;
@@ -127,6 +129,7 @@ export class Kernel implements PortIo {
     this.paravirt = opts.paravirt;
     this.initialSleepAvgNs = opts.initialSleepAvgNs;
     this.checking = opts.check;
+    this.sndbuf = opts.sndbuf;
     this.tickCycles = Math.round(c.clockHz / opts.hz);
     this.timesliceTicks = Math.max(1, Math.round((DEF_TIMESLICE_NS * opts.hz) / 1e9));
     this.timers = vcpus.map(() => []);
@@ -328,7 +331,7 @@ export class Kernel implements PortIo {
 
   /** A socketpair(AF_UNIX, SOCK_STREAM): one direction of it, writer to reader. */
   newUnixStream(name: string): Channel {
-    const ch = new Channel(CH_UNIX, name, { sndbuf: UNIX_SNDBUF, truesize: UNIX_SKB_TRUESIZE });
+    const ch = new Channel(CH_UNIX, name, { sndbuf: this.sndbuf, truesize: UNIX_SKB_TRUESIZE });
     ch.objVpn = this.kernelPage();
     ch.peerVpn = this.kernelPage();
     return ch;

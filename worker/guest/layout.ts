@@ -59,8 +59,6 @@ export const USER = {
 
 /** unix stream skb of a 100-byte message: SKB_DATA_ALIGN(100) = 128 bytes of data + sizeof(struct sk_buff) = 176 on i386. */
 export const UNIX_SKB_TRUESIZE = 128 + 176;
-/** sysctl_wmem_default = SK_WMEM_MAX = 65535 in 2.6.20 (include/net/sock.h). */
-export const UNIX_SNDBUF = 65535;
 /** skbuff_head_cache objects per slab page (176 bytes, cache-line aligned to 192). */
 export const SKB_HEADS_PER_PAGE = 21;
 /** The 128 + skb_shared_info data area comes from kmalloc-512: 8 per page. */
