@@ -8,8 +8,10 @@
  *   - loops 1000 (~0.4 s a run): what the pool is for.
  * Prints host seconds (best of BENCH_REPEAT, default 3; every pass starts a fresh pool,
  * as runAll does), the speed-up over 1 worker, and the resident memory a worker thread
- * adds (peak RSS during the first pass minus RSS before it, per thread). The load
- * average is printed first: other processes on the machine skew the numbers.
+ * adds (peak RSS during the first pass minus RSS before it, per thread). Other
+ * processes on the machine skew the numbers: the load average is printed, and
+ * "CPU/host s" is the CPU time this process got per host second (near the worker count
+ * when its threads had the cores to themselves; V8's own GC and compiler threads add some).
  * BENCH_LOOPS=a,b picks other sizes; BENCH_RUNS the number of runs.
  */
 import { availableParallelism, loadavg } from 'node:os';
@@ -26,6 +28,8 @@ interface Pass {
   seconds: number;
   /** Peak RSS during the pass minus RSS before it. */
   rssDelta: number;
+  /** CPU seconds of this process (all threads) per host second. */
+  cpu: number;
 }
 
 async function pass(configs: readonly SimConfig[], workers: number): Promise<Pass> {
@@ -35,14 +39,16 @@ async function pass(configs: readonly SimConfig[], workers: number): Promise<Pas
     peak = Math.max(peak, process.memoryUsage.rss());
   };
   const sampler = setInterval(sample, 10);
+  const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   // Sampled once per outcome too: the in-process path never yields to the timer.
   const outs = await runAll(configs, { workers, onOutcome: sample });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
   clearInterval(sampler);
   const failed = outs.filter((o) => o.error);
   if (failed.length) throw new Error(`${failed.length} runs failed: ${failed[0]!.error}`);
-  return { seconds, rssDelta: peak - before };
+  return { seconds, rssDelta: peak - before, cpu: (cpu.user + cpu.system) / 1e6 / seconds };
 }
 
 async function sweep(loops: number, counts: number[]): Promise<void> {
@@ -50,14 +56,15 @@ async function sweep(loops: number, counts: number[]): Promise<void> {
     resolveConfig({ mode: 'kvm-paravirt', workload: 'hackbench', groups: 1, loops, cacheSize: i + 1 }),
   );
   console.log(`\n${RUNS} runs of hackbench 1, loops ${loops} (kvm-paravirt, cacheSize 1..${RUNS}), best of ${REPEAT}`);
-  console.log(['workers', 'host s', 'speed-up', 'RSS/thread MiB'].map((h, i) => (i ? h.padStart(16) : h.padEnd(8))).join(''));
+  console.log(['workers', 'host s', 'speed-up', 'CPU/host s', 'RSS/thread MiB'].map((h, i) => (i ? h.padStart(16) : h.padEnd(8))).join(''));
   let base = 0;
   for (const workers of counts) {
     let best = Infinity;
     let rssDelta = 0;
+    let cpu = 0;
     for (let i = 0; i < REPEAT; i++) {
       const p = await pass(configs, workers);
-      best = Math.min(best, p.seconds);
+      if (p.seconds < best) [best, cpu] = [p.seconds, p.cpu];
       if (i === 0) rssDelta = p.rssDelta;
     }
     if (workers === 1) base = best;
@@ -66,6 +73,7 @@ async function sweep(loops: number, counts: number[]): Promise<void> {
         String(workers).padEnd(8),
         best.toFixed(3).padStart(16),
         `${(base / best).toFixed(2)}x`.padStart(16),
+        cpu.toFixed(2).padStart(16),
         (workers === 1 ? '(this thread)' : (rssDelta / workers / MiB).toFixed(1)).padStart(16),
       ].join(''),
     );
