@@ -4,7 +4,8 @@
  * Output: readable text, or with --json exactly one JSON document on stdout (everything
  * else goes to stderr).
  */
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, DEFAULTS, FIELD_INFO, MODES, PINNED_ROOT_FIXES, WORKLOADS, resolveConfig, type SimConfig } from '../shared/config.js';
 import { PROFILES } from '../shared/costs.js';
@@ -31,6 +32,7 @@ import { createProgress, progressWanted } from './progress.js';
 import { FORMATS, exitReport, formatExitReport, formatPublished, formatRuns, publishedReport, runsReport, type Format } from './report.js';
 import { DEFAULT_RESULTS_DIR, MODEL_VERSION, ResultStore, type RunRecord } from './store.js';
 import { formatSummary } from './summary.js';
+import { calibrate, formatCalibration, loadCalibrationSpec } from './calibrate.js';
 
 /** A mistake in how the command was used (not in a config): exit code 2. */
 export class UsageError extends Error {
@@ -534,6 +536,37 @@ Examples:
       process.stdout.write(out.join('\n') + '\n');
     });
 
+  program
+    .command('calibrate')
+    .argument('[spec]', 'calibration spec: a name in experiments/calibration/ or a path', 'core2-2007')
+    .description('fit the free costs a calibration spec declares to its published figures; write the fitted profile')
+    .option('--max-evals <n>', 'objective evaluations (default: the spec\'s maxEvaluations)', positiveInt('--max-evals'))
+    .option('--out <file>', 'where to write the fitted profile (default: profiles/<name>.json)')
+    .option('--dry-run', 'fit and report, write nothing')
+    .option('--json', 'print one JSON document')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  vcpusim calibrate\n  vcpusim calibrate core2-2007 --max-evals 40 --dry-run\n\nEach evaluation simulates every target cell once (about a second); progress goes to stderr.',
+    )
+    .action((specName: string, opts: Record<string, unknown>) => {
+      const file = findCalibrationSpec(specName);
+      if (!file) throw new UsageError(`calibrate: no spec ${JSON.stringify(specName)}; expected a name in experiments/calibration/ or a path to a .yaml file`);
+      const spec = loadCalibrationSpec(file);
+      const showProgress = !opts.json && process.stderr.isTTY;
+      const r = calibrate(spec, {
+        maxEvaluations: opts.maxEvals as number | undefined,
+        out: opts.dryRun ? null : (opts.out as string | undefined),
+        onEvaluation: (n, _fx, best) => {
+          if (showProgress) process.stderr.write(`\revaluation ${n}, best mean squared log error ${best.toFixed(4)}   `);
+        },
+      });
+      if (showProgress) process.stderr.write('\n');
+      if (opts.json) {
+        const { spec: s, ...rest } = r;
+        process.stdout.write(JSON.stringify({ schemaVersion: SCHEMA_VERSION, spec: s.name, ...rest }, null, 2) + '\n');
+      } else process.stdout.write(formatCalibration(r));
+    });
+
   return program;
 }
 
@@ -574,3 +607,10 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 process.exitCode = await main(process.argv);
+
+/** A calibration spec by name (experiments/calibration/<name>.yaml) or path. */
+function findCalibrationSpec(nameOrPath: string): string | undefined {
+  if (/\.ya?ml$/.test(nameOrPath) && existsSync(nameOrPath)) return nameOrPath;
+  const p = join(defaultExperimentsDir(), 'calibration', `${nameOrPath}.yaml`);
+  return existsSync(p) ? p : undefined;
+}

@@ -8,6 +8,9 @@
  *
  * Units: cycles of the host/guest CPU unless the name says otherwise.
  */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export interface CostEntry {
   readonly value: number;
@@ -44,6 +47,7 @@ export const COST_NAMES = [
   'blockIo',
   'diskServiceNs',
   'pvCr3Lookup',
+  'movCr3Target',
   // --- user code of the workloads ------------------------------------------
   'userLoop',
   'userMessage',
@@ -124,6 +128,7 @@ export const CORE2_2007: CostProfile = {
     diskServiceNs: { value: 50000, note: `time from starting a DMA read to its completion interrupt: QEMU reading the block from the host page cache (ns, not cycles); ${FIRST}` },
     clearPage: { value: 1000, note: 'clear_page of 4 KiB with rep stosl / movnti, about 1,000 cycles on Core 2 with the page in cache' },
     waitReap: { value: 3000, note: `sys_wait4 reaping one zombie (release_task); ${FIRST}` },
+    movCr3Target: { value: 120, note: `a guest mov to cr3 in VMX non-root that matches a CR3-target value: no exit, but the CPU compares the targets and drops non-global TLB entries; no published latency, ${FIRST}` },
     pvCr3Lookup: { value: 40, note: 'guest write_cr3 paravirt path: linear search of at most KVM_CR3_CACHE_SIZE entries in para_state' },
 
     userLoop: { value: 100, note: `lat_ctx/pipe user loop between two system calls; ${FIRST}` },
@@ -153,8 +158,49 @@ export const CORE2_2007: CostProfile = {
   },
 };
 
-export const PROFILES: Readonly<Record<string, CostProfile>> = {
-  [CORE2_2007.name]: CORE2_2007,
-};
+/**
+ * A profile stored as data in the repository's `profiles/` folder (written by
+ * `vcpusim calibrate`): named costs replacing those of a base profile.
+ */
+export interface ProfileFile {
+  name: string;
+  description: string;
+  base: string;
+  costs: Partial<Record<CostName, CostEntry>>;
+}
 
-export const DEFAULT_PROFILE = CORE2_2007.name;
+/** Overlay `file` on its base profile. */
+export function profileFromFile(file: ProfileFile, bases: Readonly<Record<string, CostProfile>>): CostProfile {
+  const base = bases[file.base];
+  if (!base) throw new Error(`profile ${file.name}: unknown base profile ${file.base}`);
+  for (const k of Object.keys(file.costs)) {
+    if (!(COST_NAMES as readonly string[]).includes(k)) throw new Error(`profile ${file.name}: unknown cost ${k}`);
+  }
+  return { name: file.name, description: file.description, costs: { ...base.costs, ...file.costs } };
+}
+
+/** The repository's `profiles/` folder, found from this module (source or build). */
+export function profilesDir(): string | undefined {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    if (existsSync(join(dir, 'package.json'))) return join(dir, 'profiles');
+    dir = dirname(dir);
+  }
+  return undefined;
+}
+
+function loadProfiles(): Record<string, CostProfile> {
+  const out: Record<string, CostProfile> = { [CORE2_2007.name]: CORE2_2007 };
+  const dir = profilesDir();
+  if (!dir || !existsSync(dir)) return out;
+  for (const f of readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) {
+    const file = JSON.parse(readFileSync(join(dir, f), 'utf8')) as ProfileFile;
+    out[file.name] = profileFromFile(file, out);
+  }
+  return out;
+}
+
+export const PROFILES: Readonly<Record<string, CostProfile>> = loadProfiles();
+
+/** The fitted 2007 profile when it exists, else the first estimates. */
+export const DEFAULT_PROFILE = PROFILES['core2-2007-fitted'] ? 'core2-2007-fitted' : CORE2_2007.name;

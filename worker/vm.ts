@@ -50,11 +50,12 @@ export class Vm {
   readonly kernel: Kernel;
   readonly workload: WorkloadRun;
 
-  constructor(cfg: SimConfig) {
+  /** @param overrides costs replacing the profile's (calibration tries candidate values this way) */
+  constructor(cfg: SimConfig, overrides: Partial<Costs> = {}) {
     this.cfg = cfg;
     const profile = PROFILES[cfg.profile];
     if (!profile) throw new Error(`unknown cost profile ${cfg.profile}`);
-    this.c = costValues(profile);
+    this.c = { ...costValues(profile), ...overrides };
     const traits = MODE_TRAITS[cfg.mode];
     const rng = new Rng(cfg.seed);
     const frames = (cfg.memoryMiB * 1024 * 1024) / 4096;
@@ -271,8 +272,8 @@ function cr3Stats(vcpus: readonly Vcpu[], size: number) {
 }
 
 /** Build, run and report one config. */
-export function simulate(cfg: SimConfig): RunResult {
-  const vm = new Vm(cfg);
+export function simulate(cfg: SimConfig, overrides: Partial<Costs> = {}): RunResult {
+  const vm = new Vm(cfg, overrides);
   vm.run();
   return vm.result();
 }

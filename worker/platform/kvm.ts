@@ -155,7 +155,7 @@ export class KvmPlatform implements Platform {
   loadCachedCr3(v: Vcpu, idx: number, pdFrame: number): void {
     const root = v.para!.hostCr3[idx]!;
     if (!v.vmx.isCr3Target(root)) throw new Error(`host_cr3 ${root} of cache entry ${idx} is not a CR3-target value`);
-    v.clock += this.c.movCr3;
+    v.clock += this.c.movCr3Target;
     v.tlb.flushNonGlobal();
     if (v.shadowRoot >= 0) this.mmu.unpin(v.shadowRoot);
     this.mmu.pin(root);

@@ -1,0 +1,79 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { calibrate, loadCalibrationSpec, targetCells } from '../../coordinator/calibrate.js';
+import { nelderMead } from '../../coordinator/nelder-mead.js';
+import { CORE2_2007, profileFromFile } from '../../shared/costs.js';
+
+describe('Nelder–Mead', () => {
+  it('finds the minimum of a shifted quadratic in the unit box, deterministically', () => {
+    const f = (x: readonly number[]) => (x[0]! - 0.3) ** 2 + 2 * (x[1]! - 0.7) ** 2 + 0.5;
+    const a = nelderMead(f, [0.9, 0.1], { maxEvaluations: 400, tolerance: 1e-12 });
+    const b = nelderMead(f, [0.9, 0.1], { maxEvaluations: 400, tolerance: 1e-12 });
+    expect(a.x[0]).toBeCloseTo(0.3, 3);
+    expect(a.x[1]).toBeCloseTo(0.7, 3);
+    expect(a.fx).toBeCloseTo(0.5, 6);
+    expect(b).toEqual(a);
+  });
+
+  it('stays inside the box when the minimum lies outside it', () => {
+    const r = nelderMead((x) => (x[0]! - 2) ** 2, [0.5], { maxEvaluations: 200 });
+    expect(r.x[0]).toBe(1);
+  });
+});
+
+describe('calibration spec and fit', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vcpusim-cal-'));
+  const specPath = join(dir, 'tiny.yaml');
+  writeFileSync(
+    specPath,
+    [
+      'name: tiny-fitted',
+      'description: one cost fitted to the native 2-task figure',
+      'base: core2-2007',
+      'targets: published-table',
+      'maxEvaluations: 12',
+      'loops: { ctxswitch: 300, hackbench: 5 }',
+      'free:',
+      '  - { cost: schedule, min: 300, max: 6000, reason: the native switch }',
+    ].join('\n'),
+  );
+
+  it('reads the ten target cells of the published table', () => {
+    const cells = targetCells(loadCalibrationSpec(specPath));
+    expect(cells).toHaveLength(10);
+    expect(cells.find((c) => c.mode === 'kvm-paravirt' && c.config.workload === 'ctxswitch')?.published).toBe(1.6);
+    expect(cells.every((c) => c.config.profile === 'core2-2007')).toBe(true);
+  });
+
+  it('rejects more than 8 free costs, unknown costs and inverted bounds, naming the field', () => {
+    const bad = (free: string, name = 'bad.yaml') => {
+      const p = join(dir, name);
+      writeFileSync(p, ['name: x', 'description: x', 'base: core2-2007', 'targets: published-table', 'maxEvaluations: 5', 'free:', free].join('\n'));
+      return () => loadCalibrationSpec(p);
+    };
+    expect(bad('  - { cost: warpDrive, min: 1, max: 2, reason: r }')).toThrow(/free\[0\]\.cost: "warpDrive" is not allowed/);
+    expect(bad('  - { cost: schedule, min: 5, max: 2, reason: r }')).toThrow(/free\[0\]: .*min must be below max/);
+    const nine = ['schedule', 'wakeup', 'pipeRead', 'pipeWrite', 'unixSend', 'unixRecv', 'tlbWalk', 'movCr3', 'invlpg'];
+    expect(bad(nine.map((c) => `  - { cost: ${c}, min: 1, max: 2, reason: r }`).join('\n'))).toThrow(/free: .*is not allowed/);
+  });
+
+  it('lowers the objective and writes a profile whose fitted costs carry bounds and reasons', () => {
+    const out = join(dir, 'tiny-fitted.json');
+    const spec = loadCalibrationSpec(specPath);
+    const start = calibrate(spec, { out: null, maxEvaluations: 2 }); // only the initial simplex
+    const r = calibrate(spec, { out });
+    expect(r.evaluations).toBeGreaterThanOrEqual(12);
+    expect(r.cells).toHaveLength(10);
+    expect(r.fitObjective).toBeLessThan(start.fitObjective);
+    const file = JSON.parse(readFileSync(out, 'utf8'));
+    expect(file.base).toBe('core2-2007');
+    expect(file.costs.schedule.value).toBe(r.fitted.schedule);
+    expect(file.costs.schedule.note).toMatch(/within \[300, 6000\]: the native switch/);
+    expect(file.fit.cells).toHaveLength(10);
+    const profile = profileFromFile(file, { 'core2-2007': CORE2_2007 });
+    expect(profile.costs.schedule.value).toBe(r.fitted.schedule);
+    expect(profile.costs.wakeup.value).toBe(CORE2_2007.costs.wakeup.value);
+  });
+});
