@@ -37,7 +37,7 @@ export interface SimPoolOptions {
   threads?: number;
   /**
    * Called with errors that belong to no run, e.g. a thread that dies between runs.
-   * Errors during a run reject that run instead.
+   * Errors during a run reject that run instead. Default: a line on stderr.
    */
   onError?: (err: Error) => void;
 }
@@ -70,7 +70,8 @@ export class SimPool {
       minThreads: threads,
       maxThreads: threads,
     });
-    const onError = opts.onError ?? (() => {});
+    const onError =
+      opts.onError ?? ((err: Error) => process.stderr.write(`vcpusim: worker thread failed between runs: ${err.message}\n`));
     // Without a listener an 'error' event would throw in this thread.
     this.#pool.on('error', (err: unknown) => onError(err instanceof Error ? err : new Error(String(err))));
   }

@@ -153,6 +153,15 @@ describe('SimPool', () => {
     expect(a.hostSeconds).toBeGreaterThan(0);
   });
 
+  it('runAll reuses a pool the caller owns and leaves it running', async () => {
+    const first = await runAll(MIXED, { pool });
+    const second = await runAll(MIXED, { pool, workers: 1 });
+    const inThread = await runAll(MIXED, { workers: 1 });
+    expect(results(first)).toBe(results(inThread));
+    expect(results(second)).toBe(results(inThread));
+    await expect(pool.run(MIXED[0]!)).resolves.toBeDefined();
+  });
+
   it('rejects bad thread counts naming the option', () => {
     expect(() => new SimPool({ threads: 0 })).toThrow(RangeError);
     expect(() => new SimPool({ threads: 0 })).toThrow(/threads/);
