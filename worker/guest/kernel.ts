@@ -138,7 +138,9 @@ export class Kernel implements PortIo {
     this.textFrame = mem.allocFrame();
     this.libcFrame = mem.allocFrame();
     this.rqVpn = vcpus.map(() => this.kernelPage());
-    // The skbuff slab: room for every socket buffer of every group filled at once.
+    // The skbuff slab: room for every socket buffer of every group filled at once. Its
+    // pages come from the page allocator when first needed, without a modelled clear_page
+    // (they are taken before any process exits, so never a frame that is still shadowed).
     this.skbSlab = new SkbSlab(1 << 18, SKB_HEADS_PER_PAGE, SKB_DATA_PER_PAGE, () => this.kernelPage());
     // init_mm: swapper_pg_dir, the kernel-only page directory the vCPUs boot on.
     this.initMm = new Mm(mem.allocPageTable());
@@ -317,9 +319,8 @@ export class Kernel implements PortIo {
    * skips the entry), rather than before it.
    */
   park(t: Task, wq: WaitQueue, inSyscall: boolean): void {
-    t.state = TASK_INTERRUPTIBLE;
+    this.sleepOn(t, wq);
     t.inSyscall = inSyscall;
-    wq.add(t);
   }
 
   newPipe(name: string): Channel {
@@ -569,7 +570,7 @@ export class Kernel implements PortIo {
    */
   diskInterrupt(v: Vcpu, wasHalted: boolean): void {
     v.deviceIrqAt = Infinity;
-    this.platform.timerArrival(v, wasHalted);
+    this.platform.irqArrival(v, wasHalted);
     this.work(v, this.c.irqEntryExit);
     this.touch(v, KTEXT.entry);
     this.touch(v, KTEXT.irq);
@@ -777,7 +778,7 @@ export class Kernel implements PortIo {
    * vCPUs get their local APIC timer (its EOI is not modelled).
    */
   timerInterrupt(v: Vcpu, wasHalted: boolean): void {
-    this.platform.timerArrival(v, wasHalted);
+    this.platform.irqArrival(v, wasHalted);
     v.timerTicks++;
     this.work(v, this.c.irqEntryExit);
     this.touch(v, KTEXT.entry);

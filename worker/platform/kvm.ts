@@ -231,11 +231,12 @@ export class KvmPlatform implements Platform {
   }
 
   /**
-   * QEMU's PIT timer fires in user space: a running guest is kicked out (the host
-   * interrupt is an EXTERNAL_INTERRUPT exit) and QEMU raises IRQ0; a halted one is
-   * already out. Either way the interrupt is injected on the next entry.
+   * A device emulated by QEMU raises its line (the PIT's timer, the disk's completion) in
+   * user space: a running guest is kicked out (the host interrupt is an EXTERNAL_INTERRUPT
+   * exit) and QEMU sets the IRQ on its PIC; a halted one is already out. Either way the
+   * interrupt is injected on the next entry.
    */
-  timerArrival(v: Vcpu, wasHalted: boolean): void {
+  irqArrival(v: Vcpu, wasHalted: boolean): void {
     if (!wasHalted) this.exit(v, EXTERNAL_INTERRUPT, this.c.userspaceExit);
     else {
       v.clock += this.c.userspaceExit;

@@ -57,7 +57,7 @@ export class NativePlatform implements Platform {
   }
 
   /** The interrupt itself costs the guest's entry path only (charged by the kernel). */
-  timerArrival(): void {}
+  irqArrival(): void {}
 
   ipiArrival(): void {}
 

@@ -30,8 +30,8 @@ export interface Platform {
   invlpg(v: Vcpu, vpn: number): void;
   /** One guest in/out instruction to `port`. */
   portIo(v: Vcpu, port: number): void;
-  /** The timer fires for this vCPU; `wasHalted` if the vCPU sat in HLT. */
-  timerArrival(v: Vcpu, wasHalted: boolean): void;
+  /** A device interrupt (the timer, the disk) is raised for this vCPU; `wasHalted` if it sat in HLT. */
+  irqArrival(v: Vcpu, wasHalted: boolean): void;
   /** The guest executes HLT (sti; hlt in the idle loop). */
   halt(v: Vcpu): void;
   /** A reschedule IPI arrives at `v` from another vCPU. */

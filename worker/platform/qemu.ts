@@ -56,7 +56,7 @@ export class QemuPlatform implements Platform {
     v.clock += this.c.qemuPortIo;
   }
 
-  timerArrival(v: Vcpu): void {
+  irqArrival(v: Vcpu): void {
     v.clock += this.c.qemuTimerEvent;
   }
 
