@@ -139,8 +139,9 @@ export class Kernel implements PortIo {
     this.libcFrame = mem.allocFrame();
     this.rqVpn = vcpus.map(() => this.kernelPage());
     // The skbuff slab: room for every socket buffer of every group filled at once. Its
-    // pages come from the page allocator when first needed, without a modelled clear_page
-    // (they are taken before any process exits, so never a frame that is still shadowed).
+    // pages come from the page allocator when first needed, without a modelled clear_page:
+    // a slab page that reuses a frame still shadowed (freed by an exited process) does not
+    // take the traps its initialisation would. Rare, and left so.
     this.skbSlab = new SkbSlab(1 << 18, SKB_HEADS_PER_PAGE, SKB_DATA_PER_PAGE, () => this.kernelPage());
     // init_mm: swapper_pg_dir, the kernel-only page directory the vCPUs boot on.
     this.initMm = new Mm(mem.allocPageTable());
