@@ -8,34 +8,9 @@
 import { z } from 'zod';
 import { PROFILES, DEFAULT_PROFILE } from './costs.js';
 
-export const MODES = ['native', 'qemu', 'kvm-upstream', 'kvm-trunk', 'kvm-paravirt'] as const;
-export type Mode = (typeof MODES)[number];
-
-export const PINNED_ROOT_FIXES = ['none', 'unpin-on-write', 'hypercall'] as const;
-export type PinnedRootFix = (typeof PINNED_ROOT_FIXES)[number];
-
-export const WORKLOADS = ['ctxswitch', 'pipe', 'hackbench', 'idle', 'pgdreuse', 'iomix'] as const;
-export type Workload = (typeof WORKLOADS)[number];
-
-/** What each mode turns on. The modes are described in the README's model section. */
-export interface ModeTraits {
-  /** Guest runs in VMX non-root mode: privileged events exit to the host. */
-  readonly vmx: boolean;
-  /** Guest runs under QEMU's dynamic translator with a soft MMU. */
-  readonly emulated: boolean;
-  /** Shadow paging flavour: 'discard' drops all shadow tables on a cr3 load, 'cached' keeps them. */
-  readonly shadow: 'none' | 'discard' | 'cached';
-  /** The paravirt patch: cr3 cache, exit-free io delay, simplified PIC ack, no cr3 read on TLB flush. */
-  readonly paravirt: boolean;
-}
-
-export const MODE_TRAITS: Readonly<Record<Mode, ModeTraits>> = {
-  native: { vmx: false, emulated: false, shadow: 'none', paravirt: false },
-  qemu: { vmx: false, emulated: true, shadow: 'none', paravirt: false },
-  'kvm-upstream': { vmx: true, emulated: false, shadow: 'discard', paravirt: false },
-  'kvm-trunk': { vmx: true, emulated: false, shadow: 'cached', paravirt: false },
-  'kvm-paravirt': { vmx: true, emulated: false, shadow: 'cached', paravirt: true },
-};
+export { MODES, MODE_TRAITS, PINNED_ROOT_FIXES, WORKLOADS } from './modes.js';
+export type { Mode, ModeTraits, PinnedRootFix, Workload } from './modes.js';
+import { MODES, PINNED_ROOT_FIXES, WORKLOADS, type Mode, type PinnedRootFix, type Workload } from './modes.js';
 
 /** A fully resolved run configuration (what every result records). */
 export interface SimConfig {

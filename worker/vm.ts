@@ -10,7 +10,7 @@
  * config and the seed.
  */
 import type { SimConfig } from '../shared/config.js';
-import { MODE_TRAITS } from '../shared/config.js';
+import { MODE_TRAITS } from '../shared/modes.js';
 import { costValues, PROFILES, type Costs } from '../shared/costs.js';
 import { EXIT_REASON, EXIT_REASON_NAMES } from '../shared/exits.js';
 import { SCHEMA_VERSION, type ExitStats, type RunResult, type VcpuStats } from '../shared/stats.js';

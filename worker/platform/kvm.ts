@@ -15,7 +15,7 @@
  *    missed cr3 load and keeps the CR3-target list equal to the cached host roots.
  */
 import type { Costs } from '../../shared/costs.js';
-import type { PinnedRootFix } from '../../shared/config.js';
+import type { PinnedRootFix } from '../../shared/modes.js';
 import { countStaleTranslations } from '../mmu/checker.js';
 import { EXIT_REASON } from '../../shared/exits.js';
 import type { GuestMemory } from '../memory.js';

@@ -1,4 +1,4 @@
-import type { Workload } from '../../shared/config.js';
+import type { Workload } from '../../shared/modes.js';
 import { buildCtxswitch } from './ctxswitch.js';
 import { buildHackbench } from './hackbench.js';
 import { buildIdle } from './idle.js';
