@@ -5,7 +5,7 @@
  * Models i386 32-bit two-level paging without PAE (Intel SDM vol. 3, 4.3): a page
  * directory of 1024 PDEs, each pointing to a page table of 1024 PTEs, each mapping one
  * 4 KiB frame. Only page-table frames have contents here (data frames are names, not
- * bytes); their words live in `ptWords`, one 1024-word slot per frame that has ever held
+ * bytes); their words live in `ptChunks`, one 1024-word slot per frame that has ever held
  * a page table. A freed frame keeps its words until it is written again, as real memory
  * does: a page directory freed and reused as an ordinary page still reads as the old
  * directory until the kernel clears it.
@@ -28,6 +28,10 @@ export const PTE_G = 0x100; // global (PTE only; honoured with CR4.PGE)
 export const KERNEL_PDE_FIRST = 768;
 export const KERNEL_VPN_BASE = 0xc0000;
 
+/** Page-table slots per storage chunk (256 x 4 KiB = 1 MiB). */
+const CHUNK_SHIFT = 8;
+const CHUNK_MASK = (1 << CHUNK_SHIFT) - 1;
+
 /** Frame use, for sanity checks and the translation checker. */
 export const FRAME_FREE = 0;
 export const FRAME_DATA = 1;
@@ -48,7 +52,8 @@ export class GuestMemory {
   /** Page-table slot of a frame, or -1. */
   private readonly ptSlot: Int32Array;
   /** Words of all page-table frames, PT_ENTRIES per slot. */
-  private ptWords: Uint32Array;
+  /** Page-table words in chunks of SLOTS_PER_CHUNK slots (added as needed, never copied). */
+  private readonly ptChunks: Uint32Array[] = [];
   private nSlots = 0;
 
   /**
@@ -60,7 +65,6 @@ export class GuestMemory {
     this.frameUse = new Uint8Array(numFrames);
     this.freeStack = new Int32Array(numFrames);
     this.ptSlot = new Int32Array(numFrames).fill(-1);
-    this.ptWords = new Uint32Array(PT_ENTRIES * 64);
     // Frames are handed out in ascending order (a freshly booted buddy allocator), with
     // the order inside each 1 MiB block shuffled by the seed.
     for (let f = numFrames - 1; f >= reserved; f--) this.freeStack[this.nFree++] = f;
@@ -98,7 +102,7 @@ export class GuestMemory {
   allocPageTable(): number {
     const f = this.allocFrame();
     this.holdPageTable(f);
-    this.ptWords.fill(0, this.ptSlot[f]! * PT_ENTRIES, (this.ptSlot[f]! + 1) * PT_ENTRIES);
+    this.zeroFrom(f, 0);
     return f;
   }
 
@@ -110,12 +114,7 @@ export class GuestMemory {
     this.frameUse[f] = FRAME_PT;
     if (this.ptSlot[f]! >= 0) return;
     const slot = this.nSlots++;
-    if ((slot + 1) * PT_ENTRIES > this.ptWords.length) {
-      const grown = new Uint32Array(this.ptWords.length * 2);
-      grown.set(this.ptWords);
-      this.ptWords = grown;
-    }
-    this.ptWords.fill(0, slot * PT_ENTRIES, (slot + 1) * PT_ENTRIES);
+    if (slot >> CHUNK_SHIFT === this.ptChunks.length) this.ptChunks.push(new Uint32Array(PT_ENTRIES << CHUNK_SHIFT));
     this.ptSlot[f] = slot;
   }
 
@@ -127,19 +126,21 @@ export class GuestMemory {
   /** Read entry `index` of the page table (or directory) in frame `f`. A frame without page-table contents reads as zero. */
   readEntry(f: number, index: number): number {
     const slot = this.ptSlot[f]!;
-    return slot < 0 ? 0 : this.ptWords[slot * PT_ENTRIES + index]!;
+    return slot < 0 ? 0 : this.ptChunks[slot >> CHUNK_SHIFT]![((slot & CHUNK_MASK) << 10) + index]!;
   }
 
   /** Zero entries `from`..1023 of a frame with contents (the untrapped rest of a clear_page). */
   zeroFrom(f: number, from: number): void {
     const slot = this.ptSlot[f]!;
-    if (slot >= 0) this.ptWords.fill(0, slot * PT_ENTRIES + from, (slot + 1) * PT_ENTRIES);
+    if (slot < 0) return;
+    const base = (slot & CHUNK_MASK) << 10;
+    this.ptChunks[slot >> CHUNK_SHIFT]!.fill(0, base + from, base + PT_ENTRIES);
   }
 
   writeEntry(f: number, index: number, value: number): void {
     const slot = this.ptSlot[f]!;
     if (slot < 0) throw new Error(`write of a page-table entry to frame ${f}, which holds no page table`);
-    this.ptWords[slot * PT_ENTRIES + index] = value >>> 0;
+    this.ptChunks[slot >> CHUNK_SHIFT]![((slot & CHUNK_MASK) << 10) + index] = value >>> 0;
   }
 
   /**

@@ -250,6 +250,7 @@ export class Kernel implements PortIo {
       pde = (pt << PAGE_SHIFT) | PTE_P | PTE_RW | PTE_US | PTE_A;
       this.store(v, mm.pdFrame, pdi, pde);
       mm.userPtFrames.push(pt);
+      mm.userPtPdis.push(pdi);
     }
     const flags = PTE_P | PTE_US | PTE_A | (writable ? PTE_RW | PTE_D : 0);
     this.store(v, pde >>> PAGE_SHIFT, vpn & (PT_ENTRIES - 1), (frame << PAGE_SHIFT) | flags);
@@ -623,17 +624,13 @@ export class Kernel implements PortIo {
       this.setPte(v, pt, vpn & (PT_ENTRIES - 1), 0);
     }
     this.flushTlbLocal(v);
-    for (const pt of mm.userPtFrames) {
-      for (let pdi = 0; pdi < KERNEL_PDE_FIRST; pdi++) {
-        if (mem.readEntry(mm.pdFrame, pdi) >>> PAGE_SHIFT === pt && (mem.readEntry(mm.pdFrame, pdi) & PTE_P) !== 0) {
-          this.setPte(v, mm.pdFrame, pdi, 0);
-          break;
-        }
-      }
-      mem.freeFrame(pt);
+    for (let i = 0; i < mm.userPtFrames.length; i++) {
+      this.setPte(v, mm.pdFrame, mm.userPtPdis[i]!, 0);
+      mem.freeFrame(mm.userPtFrames[i]!);
     }
     for (const f of mm.privateFrames) mem.freeFrame(f);
     mm.userPtFrames.length = 0;
+    mm.userPtPdis.length = 0;
     mm.userVpns.length = 0;
     mm.privateFrames.length = 0;
     this.checkpoint();

@@ -20,8 +20,9 @@ export class Mm {
   pdFrame: number;
   /** Tasks using this address space (mm_users). */
   users = 0;
-  /** Page-table frames of the user half. */
+  /** Page-table frames of the user half, and the directory index of each. */
   readonly userPtFrames: number[] = [];
+  readonly userPtPdis: number[] = [];
   /** Mapped user virtual page numbers. */
   readonly userVpns: number[] = [];
   /** Frames of the private (writable) user pages, freed with the mm. */
