@@ -32,11 +32,6 @@ export const KERNEL_VPN_BASE = 0xc0000;
 const CHUNK_SHIFT = 8;
 const CHUNK_MASK = (1 << CHUNK_SHIFT) - 1;
 
-/** Frame use, for sanity checks and the translation checker. */
-export const FRAME_FREE = 0;
-export const FRAME_DATA = 1;
-export const FRAME_PT = 2;
-
 /** A guest run out of memory: a config asked for more tasks than the guest holds. */
 export class GuestOutOfMemory extends Error {
   readonly code = 'EGUESTOOM';
@@ -44,8 +39,6 @@ export class GuestOutOfMemory extends Error {
 
 export class GuestMemory {
   readonly numFrames: number;
-  /** FRAME_FREE / FRAME_DATA / FRAME_PT per frame. */
-  readonly frameUse: Uint8Array;
   /** Free frames, a LIFO stack (the buddy allocator's hot-page behaviour): last freed is reused first. */
   private readonly freeStack: Int32Array;
   private nFree = 0;
@@ -62,7 +55,6 @@ export class GuestMemory {
    */
   constructor(numFrames: number, reserved: number, rng: Rng) {
     this.numFrames = numFrames;
-    this.frameUse = new Uint8Array(numFrames);
     this.freeStack = new Int32Array(numFrames);
     this.ptSlot = new Int32Array(numFrames).fill(-1);
     // Frames are handed out in ascending order (a freshly booted buddy allocator), with
@@ -78,7 +70,6 @@ export class GuestMemory {
         this.freeStack[j] = t;
       }
     }
-    for (let f = 0; f < reserved; f++) this.frameUse[f] = FRAME_DATA;
   }
 
   get freeFrames(): number {
@@ -87,14 +78,11 @@ export class GuestMemory {
 
   allocFrame(): number {
     if (this.nFree === 0) throw new GuestOutOfMemory(`guest memory exhausted (${this.numFrames} frames of 4 KiB)`);
-    const f = this.freeStack[--this.nFree]!;
-    this.frameUse[f] = FRAME_DATA;
-    return f;
+    return this.freeStack[--this.nFree]!;
   }
 
   /** Free a frame. Its contents stay as they were (real memory is not wiped on free). */
   freeFrame(f: number): void {
-    this.frameUse[f] = FRAME_FREE;
     this.freeStack[this.nFree++] = f;
   }
 
@@ -111,7 +99,6 @@ export class GuestMemory {
    * before, else zeros. The guest kernel then writes its entries itself.
    */
   holdPageTable(f: number): void {
-    this.frameUse[f] = FRAME_PT;
     if (this.ptSlot[f]! >= 0) return;
     const slot = this.nSlots++;
     if (slot >> CHUNK_SHIFT === this.ptChunks.length) this.ptChunks.push(new Uint32Array(PT_ENTRIES << CHUNK_SHIFT));

@@ -9,13 +9,13 @@
  * time, if that is later). The order of steps, and so the result, depends only on the
  * config and the seed.
  */
-import type { SimConfig } from '../shared/config.js';
+import { ConfigError, type SimConfig } from '../shared/config.js';
 import { MODE_TRAITS } from '../shared/modes.js';
 import { costValues, PROFILES, type Costs } from '../shared/costs.js';
 import { EXIT_REASON, EXIT_REASON_NAMES } from '../shared/exits.js';
 import { SCHEMA_VERSION, type ExitStats, type RunResult, type VcpuStats } from '../shared/stats.js';
-import { GuestMemory } from './memory.js';
-import { ShadowMmu } from './mmu/shadow.js';
+import { GuestMemory, GuestOutOfMemory } from './memory.js';
+import { ShadowMmu, ShadowPoolExhausted } from './mmu/shadow.js';
 import { Rng } from './rng.js';
 import { Vcpu } from './vcpu.js';
 import { Kernel } from './guest/kernel.js';
@@ -89,7 +89,14 @@ export class Vm {
       },
       mkVcpu(-1),
     );
-    this.workload = WORKLOAD_BUILDERS[cfg.workload](this.kernel, cfg);
+    try {
+      this.workload = WORKLOAD_BUILDERS[cfg.workload](this.kernel, cfg);
+    } catch (err) {
+      if (err instanceof GuestOutOfMemory) {
+        throw new ConfigError('memoryMiB', cfg.memoryMiB, `more guest memory: ${cfg.tasks} tasks did not fit (${err.message})`);
+      }
+      throw err;
+    }
     // The measured run starts now, from a booted guest.
     for (const v of this.vcpus) {
       v.resetCounters();
@@ -100,7 +107,14 @@ export class Vm {
 
   /** Run the workload to its end. */
   run(): void {
-    this.runLoop();
+    try {
+      this.runLoop();
+    } catch (err) {
+      if (err instanceof ShadowPoolExhausted) {
+        throw new ConfigError('mmuPages', this.cfg.mmuPages, `a shadow page pool larger than what the cr3 cache and the vCPUs pin (${err.message})`);
+      }
+      throw err;
+    }
     this.kernel.checkpoint();
   }
 

@@ -29,10 +29,4 @@ export class Vmx {
     this.exitCount[reason]!++;
     this.exitCycles[reason]! += cycles;
   }
-
-  get totalExits(): number {
-    let n = 0;
-    for (let i = 0; i < EXIT_REASON_SLOTS; i++) n += this.exitCount[i]!;
-    return n;
-  }
 }

@@ -39,3 +39,18 @@ describe('vcpusim run (built CLI)', () => {
     });
   }
 });
+
+describe('vcpusim run: sizes the workload does not fit in', () => {
+  it('too little guest memory names --memory, exit 2', () => {
+    const r = cli('run', '--workload', 'hackbench', '--groups', '100', '--memory', '16');
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^error: --memory: 16 is not allowed; expected more guest memory: 4000 tasks did not fit/);
+  });
+
+  it('a shadow pool that the cr3 cache pins whole names --mmu-pages, exit 2', () => {
+    const r = cli('run', '--mode', 'kvm-paravirt', '--tasks', '40', '--cache-size', '64', '--mmu-pages', '16', '--loops', '10');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^error: --mmu-pages: 16 is not allowed; expected a shadow page pool larger than/);
+  });
+});

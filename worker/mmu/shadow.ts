@@ -266,18 +266,6 @@ export class ShadowMmu {
     this.shadowFaults = this.pagesCreated = this.pagesZapped = this.pagesEvicted = this.ptWritesEmulated = 0;
   }
 
-  /** All present level-1 entries reachable from `root`, as [vpn, spte] pairs (for checks and tests). */
-  *mappings(root: number): Generator<[number, number]> {
-    for (let pdi = 0; pdi < ENTRIES; pdi++) {
-      const pt = this.spte[root * ENTRIES + pdi]!;
-      if (pt < 0) continue;
-      for (let pti = 0; pti < ENTRIES; pti++) {
-        const e = this.spte[pt * ENTRIES + pti]!;
-        if (e >= 0) yield [(pdi << 10) | pti, e];
-      }
-    }
-  }
-
   private notePresent(sp: number, index: number): void {
     let n = this.presentCount[sp]!;
     if (n === ENTRIES) n = this.compactPresent(sp);
