@@ -47,6 +47,8 @@ const specSchema = z
       )
       .min(1)
       .max(MAX_FREE_COSTS),
+    /** Where the search starts, cost by cost (default: the base profile's values). */
+    start: z.partialRecord(z.enum(COST_NAMES), z.number().positive()).optional(),
     predictions: z.array(z.record(z.string(), z.unknown())).optional(),
   })
   .strict();
@@ -126,6 +128,8 @@ export interface CalibrateOptions {
   maxEvaluations?: number;
   /** Write the fitted profile here (default profiles/<name>.json); null: do not write. */
   out?: string | null;
+  /** Start the search from this profile's values of the free costs (default: the spec's `start`, else the base's). */
+  start?: string;
   onEvaluation?: (evaluations: number, objective: number, best: number) => void;
 }
 
@@ -152,7 +156,11 @@ export function calibrate(spec: CalibrationSpec, opts: CalibrateOptions = {}): C
   const budget = opts.maxEvaluations ?? spec.maxEvaluations;
   // Nelder–Mead, restarted from its best point with a fresh simplex while it still
   // improves and the budget lasts (a restart undoes a simplex collapsed along an axis).
-  let fit = { x: spec.free.map((f) => toUnit(f, base[f.cost as CostName])), fx: Infinity, evaluations: 0 };
+  const startProfile = {
+    ...(opts.start === undefined ? base : costValues(PROFILES[opts.start] ?? missingProfile(opts.start))),
+    ...(opts.start === undefined ? spec.start : {}),
+  } as Costs;
+  let fit = { x: spec.free.map((f) => toUnit(f, startProfile[f.cost as CostName])), fx: Infinity, evaluations: 0 };
   while (evaluations < budget) {
     const before = fit.fx;
     const run = nelderMead((x) => objective(x, fitCells), fit.x, {
@@ -192,6 +200,10 @@ export function calibrate(spec: CalibrationSpec, opts: CalibrateOptions = {}): C
     result.profileFile = out;
   }
   return result;
+}
+
+function missingProfile(name: string): never {
+  throw new ExperimentError('--start', '', `${JSON.stringify(name)} is not a profile; expected one of ${Object.keys(PROFILES).join(', ')}`);
 }
 
 function defaultProfilePath(name: string): string {

@@ -542,6 +542,7 @@ Examples:
     .description('fit the free costs a calibration spec declares to its published figures; write the fitted profile')
     .option('--max-evals <n>', 'objective evaluations (default: the spec\'s maxEvaluations)', positiveInt('--max-evals'))
     .option('--out <file>', 'where to write the fitted profile (default: profiles/<name>.json)')
+    .option('--start <profile>', "start from this profile's values of the free costs (default: the spec's base)")
     .option('--dry-run', 'fit and report, write nothing')
     .option('--json', 'print one JSON document')
     .addHelpText(
@@ -556,6 +557,7 @@ Examples:
       const r = calibrate(spec, {
         maxEvaluations: opts.maxEvals as number | undefined,
         out: opts.dryRun ? null : (opts.out as string | undefined),
+        start: opts.start as string | undefined,
         onEvaluation: (n, _fx, best) => {
           if (showProgress) process.stderr.write(`\revaluation ${n}, best mean squared log error ${best.toFixed(4)}   `);
         },

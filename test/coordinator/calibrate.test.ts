@@ -55,6 +55,7 @@ describe('calibration spec and fit', () => {
     };
     expect(bad('  - { cost: warpDrive, min: 1, max: 2, reason: r }')).toThrow(/free\[0\]\.cost: "warpDrive" is not allowed/);
     expect(bad('  - { cost: schedule, min: 5, max: 2, reason: r }')).toThrow(/free\[0\]: .*min must be below max/);
+    expect(bad('  - { cost: schedule, min: 1, max: 2, reason: r }\nstart: { warpDrive: 3 }')).toThrow(/start/);
     const nine = ['schedule', 'wakeup', 'pipeRead', 'pipeWrite', 'unixSend', 'unixRecv', 'tlbWalk', 'movCr3', 'invlpg'];
     expect(bad(nine.map((c) => `  - { cost: ${c}, min: 1, max: 2, reason: r }`).join('\n'))).toThrow(/free: .*is not allowed/);
   });

@@ -297,12 +297,24 @@ export class Kernel implements PortIo {
     return t;
   }
 
+  /**
+   * sched_fork's time-slice split: the child gets half of the parent's remaining slice
+   * (rounded up) and the parent keeps the other half (at least one tick), so the total of
+   * pending slices does not grow with fork.
+   */
+  splitTimeslice(parent: Task, child: Task): void {
+    child.timeSlice = (parent.timeSlice + 1) >> 1;
+    parent.timeSlice >>= 1;
+    if (parent.timeSlice === 0) parent.timeSlice = 1;
+  }
+
   /** fork() of a new process by `parent` at run time: its page tables are written by the running guest. */
   fork(v: Vcpu, parent: Task, name: string, program: Program): Task {
     this.enterSyscall(v, parent);
     this.work(v, this.c.fork);
     const t = this.createTask(name, this.createMm(v), parent.cpu, program, -1, v);
     t.parent = parent;
+    this.splitTimeslice(parent, t);
     this.start(t);
     return t;
   }

@@ -91,6 +91,7 @@ export function buildHackbench(k: Kernel, cfg: SimConfig): WorkloadRun {
     const mm: Mm = cfg.thread ? parentMm : k.createMm();
     const t = k.createTask(name, mm, placeCpu(++forked, vcpus), program, cfg.thread ? forked : -1);
     t.parent = parent;
+    k.splitTimeslice(parent, t);
     k.park(t, go.readWait, true);
     return t;
   };
