@@ -23,13 +23,26 @@ export const PIPE_BUF_SIZE = 4096;
 
 /** A wait queue (wait_queue_head_t). Sleepers are added at the head, so wake-up order is last-in first. */
 export class WaitQueue {
-  readonly tasks: Task[] = [];
+  /** Sleepers are slots 0..count-1 (the array keeps its capacity across wake-ups). */
+  private readonly list: Task[] = [];
+  count = 0;
   add(t: Task): void {
-    this.tasks.push(t);
+    this.list[this.count++] = t;
+  }
+  at(i: number): Task {
+    return this.list[i]!;
+  }
+  clear(): void {
+    this.count = 0;
   }
   remove(t: Task): void {
-    const i = this.tasks.indexOf(t);
-    if (i >= 0) this.tasks.splice(i, 1);
+    const list = this.list;
+    for (let i = 0; i < this.count; i++) {
+      if (list[i] !== t) continue;
+      for (let j = i + 1; j < this.count; j++) list[j - 1] = list[j]!;
+      this.count--;
+      return;
+    }
   }
 }
 

@@ -490,7 +490,7 @@ export class Kernel implements PortIo {
     this.touch(v, KTEXT.slab);
     this.skbSlab.free(slot);
     this.touch(v, ch.peerVpn);
-    if (ch.writable && ch.writeWait.tasks.length > 0) {
+    if (ch.writable && ch.writeWait.count > 0) {
       this.touch(v, KTEXT.unixB);
       this.wakeUpAll(v, ch.writeWait, false); // unix_write_space
     }
@@ -688,11 +688,10 @@ export class Kernel implements PortIo {
 
   /** wake_up on a wait queue: every sleeper, most recent first (they were added at the head). */
   wakeUpAll(v: Vcpu, wq: WaitQueue, sync: boolean): void {
-    const ts = wq.tasks;
-    const n = ts.length;
+    const n = wq.count;
     if (n === 0) return;
-    for (let i = n - 1; i >= 0; i--) this.tryToWakeUp(v, ts[i]!, sync);
-    ts.length = 0;
+    for (let i = n - 1; i >= 0; i--) this.tryToWakeUp(v, wq.at(i), sync);
+    wq.clear();
   }
 
   /**

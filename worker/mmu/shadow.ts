@@ -54,8 +54,9 @@ export class ShadowMmu {
   /** Entries that may be present, per page (stale ones are skipped), to clear only what is used. */
   private readonly presentList: Uint16Array;
   private readonly presentCount: Int32Array;
-  /** Parent links of each page: parentPage * 1024 + index (KVM's parent_pte). */
+  /** Parent links of each page: parentPage * 1024 + index (KVM's parent_pte), the first parentCount of each list. */
   private readonly parents: number[][];
+  private readonly parentCount: Int32Array;
   /** (gfn, level) -> shadow page, -1 if none: KVM's mmu_page_hash. */
   private readonly hash: Int32Array;
   /** active_mmu_pages: a list, newest at head; eviction takes the tail. */
@@ -84,6 +85,7 @@ export class ShadowMmu {
     this.presentList = new Uint16Array(capacity * ENTRIES);
     this.presentCount = new Int32Array(capacity);
     this.parents = Array.from({ length: capacity }, () => []);
+    this.parentCount = new Int32Array(capacity);
     this.hash = new Int32Array(numGuestFrames * 2).fill(NONE);
     this.prev = new Int32Array(capacity).fill(NONE);
     this.next = new Int32Array(capacity).fill(NONE);
@@ -157,7 +159,7 @@ export class ShadowMmu {
     if (old >= 0) this.removeParent(old, pd * ENTRIES + index);
     this.spte[at] = pt;
     this.notePresent(pd, index);
-    this.parents[pt]!.push(pd * ENTRIES + index);
+    this.parents[pt]![this.parentCount[pt]!++] = pd * ENTRIES + index;
   }
 
   /** Set level-1 entry `index` of `pt`. */
@@ -183,8 +185,9 @@ export class ShadowMmu {
    */
   zap(sp: number): void {
     const ps = this.parents[sp]!;
-    for (let i = 0; i < ps.length; i++) this.spte[ps[i]!] = NONE;
-    ps.length = 0;
+    const n = this.parentCount[sp]!;
+    for (let i = 0; i < n; i++) this.spte[ps[i]!] = NONE;
+    this.parentCount[sp] = 0;
     this.clearAll(sp);
     this.pagesZapped++;
     if (this.rootCount[sp] === 0) this.free(sp);
@@ -217,7 +220,7 @@ export class ShadowMmu {
     let n = 0;
     while (this.head !== NONE) {
       const sp = this.head;
-      this.parents[sp]!.length = 0;
+      this.parentCount[sp] = 0;
       this.clearAll(sp);
       this.rootCount[sp] = 0;
       this.free(sp);
@@ -298,10 +301,13 @@ export class ShadowMmu {
 
   private removeParent(child: number, link: number): void {
     const ps = this.parents[child]!;
-    const i = ps.lastIndexOf(link);
-    if (i < 0) return;
-    ps[i] = ps[ps.length - 1]!;
-    ps.pop();
+    const n = this.parentCount[child]!;
+    for (let i = n - 1; i >= 0; i--) {
+      if (ps[i] !== link) continue;
+      ps[i] = ps[n - 1]!;
+      this.parentCount[child] = n - 1;
+      return;
+    }
   }
 
   private free(sp: number): void {
