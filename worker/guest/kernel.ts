@@ -585,17 +585,8 @@ export class Kernel implements PortIo {
   diskInterrupt(v: Vcpu, wasHalted: boolean): void {
     v.deviceIrqAt = Infinity;
     this.platform.irqArrival(v, wasHalted);
-    this.work(v, this.c.irqEntryExit);
-    this.touch(v, KTEXT.entry);
-    this.touch(v, KTEXT.irq);
-    this.touch(v, v.current.kstackVpn);
-    const pic = this.pic;
-    pic.pulseIrq(IDE_IRQ);
-    if (pic.hasInterrupt()) pic.acknowledge();
-    this.ioVcpu = v;
-    this.touch(v, KTEXT.i8259);
-    if (this.paravirt) this.picDriver.ackPara(this, IDE_IRQ);
-    else this.picDriver.maskAndAck(this, IDE_IRQ);
+    this.irqEntry(v);
+    this.i8259Ack(v, IDE_IRQ);
     this.touch(v, KTEXT.block);
     this.inb(IDE_STATUS);
     this.inb(BMDMA_STATUS);
@@ -606,7 +597,7 @@ export class Kernel implements PortIo {
     this.diskWait.remove(t);
     this.tryToWakeUp(v, t, false);
     if (this.disk.queue.length > 0) this.ideStartDma(v);
-    if (!this.paravirt) this.picDriver.enableIrq(this, IDE_IRQ);
+    this.i8259Unmask(IDE_IRQ);
   }
 
   /** wait4 for any child: reap a zombie, or sleep on wait_chldexit. */
@@ -789,25 +780,16 @@ export class Kernel implements PortIo {
   timerInterrupt(v: Vcpu, wasHalted: boolean): void {
     this.platform.irqArrival(v, wasHalted);
     v.timerTicks++;
-    this.work(v, this.c.irqEntryExit);
-    this.touch(v, KTEXT.entry);
-    this.touch(v, KTEXT.irq);
-    this.touch(v, v.current.kstackVpn);
+    this.irqEntry(v);
     if (v.id === 0) {
-      const pic = this.pic;
-      pic.pulseIrq(0);
-      if (pic.hasInterrupt()) pic.acknowledge(); // the INTA cycle that gives the CPU vector 0x20
-      this.ioVcpu = v;
-      this.touch(v, KTEXT.i8259);
-      if (this.paravirt) this.picDriver.ackPara(this, 0);
-      else this.picDriver.maskAndAck(this, 0);
+      this.i8259Ack(v, 0);
       this.work(v, this.c.timerTick);
       this.touch(v, KTEXT.time);
       this.touch(v, KDATA_GLOBAL);
       outbP(this, PIT_MODE, 0x00);
       this.inbP(PIT_CH0);
       this.inbP(PIT_CH0);
-      if (!this.paravirt) this.picDriver.enableIrq(this, 0);
+      this.i8259Unmask(0);
     } else {
       this.work(v, this.c.timerTick);
       this.touch(v, KTEXT.time);
@@ -816,12 +798,37 @@ export class Kernel implements PortIo {
     this.schedulerTick(v);
   }
 
-  /** A reschedule IPI: the interrupt entry, then schedule() on the way out. */
-  rescheduleInterrupt(v: Vcpu, wasHalted: boolean): void {
-    this.platform.ipiArrival(v, wasHalted);
+  /** common_interrupt ... irq_exit: the entry and exit path every interrupt takes. */
+  private irqEntry(v: Vcpu): void {
     this.work(v, this.c.irqEntryExit);
     this.touch(v, KTEXT.entry);
     this.touch(v, KTEXT.irq);
+    this.touch(v, v.current.kstackVpn);
+  }
+
+  /**
+   * An edge on i8259A line `irq`, the CPU's INTA cycle (which sets the ISR bit), and the
+   * guest's acknowledgement: 2.6.20's mask_and_ack_8259A, or the patch's EOI alone.
+   */
+  private i8259Ack(v: Vcpu, irq: number): void {
+    const pic = this.pic;
+    pic.pulseIrq(irq);
+    if (pic.hasInterrupt()) pic.acknowledge();
+    this.ioVcpu = v;
+    this.touch(v, KTEXT.i8259);
+    if (this.paravirt) this.picDriver.ackPara(this, irq);
+    else this.picDriver.maskAndAck(this, irq);
+  }
+
+  /** handle_level_irq's unmask after the handler; the paravirt ack never masked. */
+  private i8259Unmask(irq: number): void {
+    if (!this.paravirt) this.picDriver.enableIrq(this, irq);
+  }
+
+  /** A reschedule IPI: the interrupt entry, then schedule() on the way out. */
+  rescheduleInterrupt(v: Vcpu, wasHalted: boolean): void {
+    this.platform.ipiArrival(v, wasHalted);
+    this.irqEntry(v);
     v.needResched = true;
   }
 
