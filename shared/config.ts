@@ -33,6 +33,13 @@ export interface SimConfig {
   /** Guest timer frequency. */
   hz: number;
   vcpus: number;
+  /**
+   * Simulated microseconds per synchronisation quantum of a multi-vCPU VM: within a
+   * quantum each vCPU runs on its own, and what one vCPU does to another (a wake-up, a
+   * message on a shared socket, a shadow-page zap) reaches it at the quantum's end. Has
+   * no effect with one vCPU.
+   */
+  quantum: number;
   seed: number;
   profile: string;
   /**
@@ -76,6 +83,7 @@ export const FIELD_INFO: Readonly<Record<keyof SimConfig, FieldInfo>> = {
   mmuPages: intRange(16, 65536),
   hz: { allowed: 'one of 100, 250, 300, 1000' },
   vcpus: intRange(1, 64),
+  quantum: intRange(1, 100000),
   seed: intRange(0, 4294967295),
   profile: { allowed: `one of ${Object.keys(PROFILES).join(', ')}` },
   memoryMiB: intRange(16, 896),
@@ -101,6 +109,7 @@ export const configSchema = z
     mmuPages: int(16, 65536),
     hz: z.union([z.literal(100), z.literal(250), z.literal(300), z.literal(1000)]),
     vcpus: int(1, 64),
+    quantum: int(1, 100000),
     seed: int(0, 4294967295),
     profile: z.string().refine((p) => p in PROFILES),
     memoryMiB: int(16, 896),
@@ -150,6 +159,7 @@ export const DEFAULTS = {
   mmuPages: 256,
   hz: 1000,
   vcpus: 1,
+  quantum: 20,
   seed: 1,
   profile: DEFAULT_PROFILE,
   memoryMiB: 256,
@@ -183,8 +193,15 @@ export function resolveConfig(partial: Partial<SimConfig>): SimConfig {
     const field = String(issue.path[0]) as keyof SimConfig;
     throw new ConfigError(field, issue.input, FIELD_INFO[field]?.allowed ?? issue.message);
   }
-  return parsed.data as SimConfig;
+  const cfg = parsed.data as SimConfig;
+  if (cfg.vcpus > 1 && !SMP_WORKLOADS.includes(cfg.workload)) {
+    throw new ConfigError('vcpus', cfg.vcpus, `1 for ${cfg.workload} (it runs on one vCPU); more vCPUs run ${SMP_WORKLOADS.join(', ')}`);
+  }
+  return cfg;
 }
+
+/** Workloads that run on a multi-vCPU VM (the others model one CPU: one disk on vCPU 0's i8259A, a host-CPU figure from one clock, a fork chain). */
+export const SMP_WORKLOADS: readonly Workload[] = ['ctxswitch', 'pipe', 'hackbench'];
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
   const out: Partial<T> = {};

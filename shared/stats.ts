@@ -6,7 +6,7 @@
 import type { SimConfig } from './config.js';
 import type { ExitReasonName } from './exits.js';
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export interface MetricStats {
   name: string;
@@ -60,6 +60,8 @@ export interface GuestStats {
   messages: number;
   ioDelayWrites: number;
   timerTicks: number;
+  /** Tasks the guest's load balancer moved onto a vCPU (0 with one vCPU). */
+  migrations: number;
 }
 
 /** Everything counted per vCPU (the VM totals are sums of these, plus the VM-wide MMU and PIC). */
@@ -71,6 +73,8 @@ export interface VcpuStats {
   cr3Cache: Cr3CacheStats;
   tlb: TlbStats;
   guest: GuestStats;
+  /** This vCPU's shard of the shadow MMU (with several vCPUs each has its own; see worker/platform/kvm.ts). */
+  mmu: MmuStats;
 }
 
 export interface RunResult {

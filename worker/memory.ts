@@ -76,14 +76,50 @@ export class GuestMemory {
     return this.nFree;
   }
 
-  allocFrame(): number {
+  /**
+   * A free frame. `cpu` picks the free list: one list for the whole guest until
+   * splitFree(), then one per vCPU (the per-CPU page lists, here holding all of a vCPU's
+   * frames, so that vCPUs never share allocator state).
+   */
+  allocFrame(cpu = 0): number {
+    if (this.cpuStacks !== null) {
+      const st = this.cpuStacks[cpu]!;
+      if (this.cpuFree[cpu] === 0) throw new GuestOutOfMemory(`guest memory exhausted on vCPU ${cpu} (${this.numFrames} frames of 4 KiB, split between vCPUs)`);
+      return st[--this.cpuFree[cpu]!]!;
+    }
     if (this.nFree === 0) throw new GuestOutOfMemory(`guest memory exhausted (${this.numFrames} frames of 4 KiB)`);
     return this.freeStack[--this.nFree]!;
   }
 
-  /** Free a frame. Its contents stay as they were (real memory is not wiped on free). */
-  freeFrame(f: number): void {
+  /** Free a frame (to `cpu`'s list once split). Its contents stay as they were (real memory is not wiped on free). */
+  freeFrame(f: number, cpu = 0): void {
+    if (this.cpuStacks !== null) {
+      this.cpuStacks[cpu]![this.cpuFree[cpu]!++] = f;
+      return;
+    }
     this.freeStack[this.nFree++] = f;
+  }
+
+  private cpuStacks: Int32Array[] | null = null;
+  private cpuFree = new Int32Array(0);
+
+  /**
+   * Deal the free frames to `cpus` vCPUs, in turn from the top of the stack, so each
+   * vCPU allocates from its own list (the same frames in every replica of the VM).
+   */
+  splitFree(cpus: number): void {
+    if (cpus <= 1 || this.cpuStacks !== null) return;
+    this.cpuStacks = Array.from({ length: cpus }, () => new Int32Array(this.numFrames));
+    this.cpuFree = new Int32Array(cpus);
+    // Top of stack first: frame order within each vCPU's list is the global order.
+    const take: number[][] = Array.from({ length: cpus }, () => []);
+    for (let i = this.nFree - 1, k = 0; i >= 0; i--, k++) take[k % cpus]!.push(this.freeStack[i]!);
+    for (let c = 0; c < cpus; c++) {
+      const list = take[c]!;
+      const st = this.cpuStacks[c]!;
+      for (let i = list.length - 1; i >= 0; i--) st[this.cpuFree[c]!++] = list[i]!;
+    }
+    this.nFree = 0;
   }
 
   /** A frame to hold a page table (or directory), all entries zero (boot and set-up, not trapped). */

@@ -9,7 +9,7 @@ import { Vmx } from './vmx.js';
 import { ParaState } from './mmu/cr3cache.js';
 import { RunQueue } from './guest/sched.js';
 import type { Task, Mm } from './guest/task.js';
-import type { PtWriteDetector } from './mmu/shadow.js';
+import type { PtWriteDetector, ShadowMmu } from './mmu/shadow.js';
 
 export class Vcpu implements PtWriteDetector {
   readonly id: number;
@@ -32,6 +32,8 @@ export class Vcpu implements PtWriteDetector {
   readonly para: ParaState | null;
   /** Guest cr3 loaded: the page directory frame, -1 before the first load. */
   cr3 = -1;
+  /** This vCPU's shard of the VM's shadow MMU (shadow paging modes), null otherwise. */
+  mmu: ShadowMmu | null = null;
   /** Shadow root the hardware walks (shadow paging modes), -1 if none. */
   shadowRoot = -1;
   /** KVM's fork detector (vcpu->last_pt_write_gfn / _count). */
@@ -54,6 +56,8 @@ export class Vcpu implements PtWriteDetector {
   messages = 0;
   ioDelayWrites = 0;
   timerTicks = 0;
+  /** Tasks the load balancer moved here. */
+  migrations = 0;
 
   /** Start the measured run: boot's cycles and counts are dropped; TLB and cache contents stay warm. */
   resetCounters(): void {
@@ -65,7 +69,7 @@ export class Vcpu implements PtWriteDetector {
     const p = this.para;
     if (p) p.lookups = p.hits = p.misses = p.fills = p.evictions = 0;
     this.contextSwitches = this.addressSpaceSwitches = this.syscalls = this.messages = 0;
-    this.ioDelayWrites = this.timerTicks = 0;
+    this.ioDelayWrites = this.timerTicks = this.migrations = 0;
   }
 
   constructor(id: number, tlbEntries: number, tlbWays: number, cr3CacheSize: number | null) {

@@ -1,19 +1,17 @@
 /**
- * One simulated VM: guest memory, the VM-wide shadow MMU and i8259A, the vCPUs, the
- * guest kernel and a workload, and the loop that runs them.
+ * One simulated VM: guest memory, the shadow MMU and i8259A, the vCPUs, the guest
+ * kernel and a workload, and the loop that runs them.
  *
- * vCPUs of one VM interleave by simulated time: the loop always steps the vCPU that is
- * furthest behind (a halted vCPU counts from the time it will wake), one guest
- * operation at a time, ties going to the lower vCPU id. A wake-up of a task on another
- * vCPU is a reschedule IPI taken there at the waker's time (or at the target's own
- * time, if that is later). The order of steps, and so the result, depends only on the
- * config and the seed.
+ * One vCPU runs operation by operation to the end. Several vCPUs run in quanta of
+ * simulated time (smp/partition.ts): every worker that runs some of them holds a
+ * replica of the whole VM, built the same way from the config and the seed, and runs
+ * only its own vCPUs; the replicas exchange messages at each quantum's end.
  */
 import { ConfigError, type SimConfig } from '../shared/config.js';
 import { MODE_TRAITS } from '../shared/modes.js';
 import { costValues, PROFILES, type Costs } from '../shared/costs.js';
-import { EXIT_REASON, EXIT_REASON_NAMES } from '../shared/exits.js';
-import { SCHEMA_VERSION, type ExitStats, type RunResult, type VcpuStats } from '../shared/stats.js';
+import type { RunResult } from '../shared/stats.js';
+import { mergePartials, type VcpuPartial, type VmPartial } from '../shared/partial.js';
 import { GuestMemory, GuestOutOfMemory } from './memory.js';
 import { ShadowMmu, ShadowPoolExhausted } from './mmu/shadow.js';
 import { Rng } from './rng.js';
@@ -28,6 +26,8 @@ import { QemuPlatform } from './platform/qemu.js';
 import { KvmPlatform } from './platform/kvm.js';
 import { WORKLOAD_BUILDERS } from './workloads/index.js';
 import type { WorkloadRun } from './workloads/workload.js';
+import { GuestSmp } from './guest/smp.js';
+import { LocalExchange, Partition, runSplit } from './smp/partition.js';
 
 /** A run that does not finish within this much simulated time is a model bug. */
 const MAX_SIMULATED_SECONDS = 3600;
@@ -44,14 +44,18 @@ export class Vm {
   readonly cfg: SimConfig;
   readonly c: Costs;
   readonly mem: GuestMemory;
-  readonly mmu: ShadowMmu | null;
   readonly platform: Platform;
   readonly vcpus: Vcpu[];
   readonly kernel: Kernel;
   readonly workload: WorkloadRun;
+  /** vCPUs this replica runs (all of them unless the VM is split between workers). */
+  readonly local: readonly Vcpu[];
 
-  /** @param overrides costs replacing the profile's (calibration tries candidate values this way) */
-  constructor(cfg: SimConfig, overrides: Partial<Costs> = {}) {
+  /**
+   * @param overrides costs replacing the profile's (calibration tries candidate values this way)
+   * @param local ids of the vCPUs this replica runs (all by default)
+   */
+  constructor(cfg: SimConfig, overrides: Partial<Costs> = {}, local?: readonly number[]) {
     this.cfg = cfg;
     const profile = PROFILES[cfg.profile];
     if (!profile) throw new Error(`unknown cost profile ${cfg.profile}`);
@@ -60,10 +64,9 @@ export class Vm {
     const rng = new Rng(cfg.seed);
     const frames = (cfg.memoryMiB * 1024 * 1024) / 4096;
     this.mem = new GuestMemory(frames, RESERVED_FRAMES, rng);
-    this.mmu = traits.shadow === 'none' ? null : new ShadowMmu(cfg.mmuPages, frames);
     if (traits.emulated) this.platform = new QemuPlatform(this.mem, this.c);
     else if (traits.vmx) {
-      this.platform = new KvmPlatform(this.mem, this.c, this.mmu!, {
+      this.platform = new KvmPlatform(this.mem, this.c, {
         shadow: traits.shadow as 'discard' | 'cached',
         paravirt: traits.paravirt,
         pinnedRootFix: cfg.pinnedRootFix,
@@ -74,7 +77,9 @@ export class Vm {
     const cacheSize = traits.paravirt ? cfg.cacheSize : null;
     const mkVcpu = (id: number) => new Vcpu(id, this.platform.tlbEntries, this.platform.tlbWays, cacheSize);
     this.vcpus = Array.from({ length: cfg.vcpus }, (_, i) => mkVcpu(i));
+    if (traits.shadow !== 'none') for (const v of this.vcpus) v.mmu = new ShadowMmu(cfg.mmuPages, frames);
     if (this.platform instanceof KvmPlatform) this.platform.attachVcpus(this.vcpus);
+    this.local = local ? this.vcpus.filter((v) => local.includes(v.id)) : this.vcpus;
     this.kernel = new Kernel(
       this.mem,
       this.platform,
@@ -91,62 +96,90 @@ export class Vm {
     );
     try {
       this.workload = WORKLOAD_BUILDERS[cfg.workload](this.kernel, cfg);
+      if (cfg.vcpus > 1) this.mem.splitFree(cfg.vcpus);
     } catch (err) {
       if (err instanceof GuestOutOfMemory) {
         throw new ConfigError('memoryMiB', cfg.memoryMiB, `more guest memory: ${cfg.tasks} tasks did not fit (${err.message})`);
       }
       throw err;
     }
+    if (cfg.vcpus > 1) {
+      const kvm = this.platform instanceof KvmPlatform ? this.platform : null;
+      // rebalance_tick: a busy vCPU balances about once per timer tick.
+      const quantumCycles = this.quantumCycles();
+      const every = Math.max(1, Math.round(this.kernel.tickCycles / quantumCycles));
+      this.kernel.smp = new GuestSmp(this.kernel, this.local.map((v) => v.id), kvm, every);
+      kvm?.attachSmp(this.kernel.smp);
+    }
     // The measured run starts now, from a booted guest.
     for (const v of this.vcpus) {
       v.resetCounters();
+      v.mmu?.resetCounters();
       v.nextTick = this.kernel.tickCycles;
     }
-    this.mmu?.resetCounters();
   }
 
-  /** Run the workload to its end. */
+  /** Cycles of simulated time per quantum. */
+  quantumCycles(): number {
+    return Math.max(1, Math.round((this.cfg.quantum * this.c.clockHz) / 1e6));
+  }
+
+  /** Run the workload to its end (all vCPUs, in this thread). */
   run(): void {
+    if (this.vcpus.length === 1) {
+      this.guard(() => this.runOne());
+      this.kernel.checkpoint();
+      return;
+    }
+    new Partition(this).run(new LocalExchange());
+  }
+
+  /** Turn a full shadow pool into the config error it is. */
+  guard<T>(f: () => T): T {
     try {
-      this.runLoop();
+      return f();
     } catch (err) {
       if (err instanceof ShadowPoolExhausted) {
         throw new ConfigError('mmuPages', this.cfg.mmuPages, `a shadow page pool larger than what the cr3 cache and the vCPUs pin (${err.message})`);
       }
       throw err;
     }
-    this.kernel.checkpoint();
   }
 
-  private runLoop(): void {
+  private runOne(): void {
     const limit = MAX_SIMULATED_SECONDS * this.c.clockHz;
     const k = this.kernel;
-    const vcpus = this.vcpus;
-    if (vcpus.length === 1) {
-      const v = vcpus[0]!;
-      while (k.liveTasks > 0) {
-        this.step(v);
-        if (v.clock > limit) this.stuck();
-      }
-      return;
-    }
+    const v = this.vcpus[0]!;
     while (k.liveTasks > 0) {
-      let best = vcpus[0]!;
-      let bestKey = wakeKey(best);
-      for (let i = 1; i < vcpus.length; i++) {
-        const key = wakeKey(vcpus[i]!);
-        if (key < bestKey) {
-          best = vcpus[i]!;
-          bestKey = key;
-        }
-      }
-      this.step(best);
-      if (best.clock > limit) this.stuck();
+      this.step(v);
+      if (v.clock > limit) this.stuck();
     }
   }
 
-  private stuck(): never {
+  /** Run vCPU v up to cycle `end` of a quantum (a halted vCPU whose wake-up is later sits in HLT to `end`). */
+  runUntil(v: Vcpu, end: number): void {
+    for (;;) {
+      if (v.halted) {
+        const wake = Math.min(v.nextTick, v.ipiAt, v.deviceIrqAt);
+        if (wake >= end) {
+          if (v.clock < end) {
+            v.haltedCycles += end - v.clock;
+            v.clock = end;
+          }
+          return;
+        }
+      } else if (v.clock >= end) return;
+      this.step(v);
+    }
+  }
+
+  stuck(): never {
     throw new Error(`the run did not finish within ${MAX_SIMULATED_SECONDS} s of simulated time (${this.kernel.liveTasks} tasks left)`);
+  }
+
+  /** Simulated cycles after which a run is a model bug. */
+  get limitCycles(): number {
+    return MAX_SIMULATED_SECONDS * this.c.clockHz;
   }
 
   /** One step of a vCPU: take pending interrupts, reschedule if asked, run one operation of the current task. */
@@ -187,102 +220,74 @@ export class Vm {
     if (t.state !== TASK_RUNNING || v.needResched) k.schedule(v);
   }
 
-  /** The statistics of the finished run. */
-  result(): RunResult {
-    const hz = this.c.clockHz;
-    const ns = (cycles: number) => (cycles / hz) * 1e9;
-    const perVcpu: VcpuStats[] = this.vcpus.map((v) => ({
-      vcpu: v.id,
-      guestTimeNs: ns(v.clock),
-      haltedNs: ns(v.haltedCycles),
-      exits: exitStats([v], ns),
-      cr3Cache: cr3Stats([v], this.cfg.cacheSize),
-      tlb: { flushesFull: v.tlb.flushesFull, flushesNonGlobal: v.tlb.flushesNonGlobal, misses: v.tlb.misses },
-      guest: {
-        contextSwitches: v.contextSwitches,
-        addressSpaceSwitches: v.addressSpaceSwitches,
-        syscalls: v.syscalls,
-        messages: v.messages,
-        ioDelayWrites: v.ioDelayWrites,
-        timerTicks: v.timerTicks,
-      },
-    }));
-    const sum = (f: (s: VcpuStats) => number) => perVcpu.reduce((a, s) => a + f(s), 0);
-    const clock = Math.max(...this.vcpus.map((v) => v.clock));
-    const busy = this.vcpus.reduce((a, v) => a + v.clock - v.haltedCycles, 0);
-    const mmu = this.mmu;
+  /** The statistics of this replica's vCPUs; `marks` are the workload's marks of the whole VM. */
+  partial(marks: Float64Array = this.kernel.marks): VmPartial {
+    const k = this.kernel;
+    const vcpus: VcpuPartial[] = this.local.map((v) => {
+      const p = v.para;
+      const mmu = v.mmu;
+      return {
+        id: v.id,
+        clock: v.clock,
+        halted: v.haltedCycles,
+        exitCount: Array.from(v.vmx.exitCount),
+        exitCycles: Array.from(v.vmx.exitCycles),
+        cr3Cache: {
+          size: this.cfg.cacheSize,
+          lookups: p?.lookups ?? 0,
+          hits: p?.hits ?? 0,
+          misses: p?.misses ?? 0,
+          fills: p?.fills ?? 0,
+          evictions: p?.evictions ?? 0,
+        },
+        tlb: { flushesFull: v.tlb.flushesFull, flushesNonGlobal: v.tlb.flushesNonGlobal, misses: v.tlb.misses },
+        guest: {
+          contextSwitches: v.contextSwitches,
+          addressSpaceSwitches: v.addressSpaceSwitches,
+          syscalls: v.syscalls,
+          messages: v.messages,
+          ioDelayWrites: v.ioDelayWrites,
+          timerTicks: v.timerTicks,
+          migrations: v.migrations,
+        },
+        mmu: {
+          shadowFaults: mmu?.shadowFaults ?? 0,
+          pagesCreated: mmu?.pagesCreated ?? 0,
+          pagesZapped: mmu?.pagesZapped ?? 0,
+          pagesEvicted: mmu?.pagesEvicted ?? 0,
+          ptWritesEmulated: mmu?.ptWritesEmulated ?? 0,
+          checks: k.checksBy[v.id]!,
+          staleTranslations: k.staleBy[v.id]!,
+        },
+      };
+    });
+    const hasBoot = this.local.some((v) => v.id === 0);
     return {
-      schemaVersion: SCHEMA_VERSION,
-      config: this.cfg,
-      metric: this.workload.metric(),
-      guestTimeNs: ns(clock),
-      hostCpuUtilisation: busy / (clock * this.vcpus.length),
-      exits: exitStats(this.vcpus, ns),
-      cr3Cache: cr3Stats(this.vcpus, this.cfg.cacheSize),
-      mmu: {
-        shadowFaults: mmu?.shadowFaults ?? 0,
-        pagesCreated: mmu?.pagesCreated ?? 0,
-        pagesZapped: mmu?.pagesZapped ?? 0,
-        pagesEvicted: mmu?.pagesEvicted ?? 0,
-        ptWritesEmulated: mmu?.ptWritesEmulated ?? 0,
-        checks: this.kernel.checks,
-        staleTranslations: this.kernel.staleTranslations,
-      },
-      tlb: {
-        flushesFull: sum((s) => s.tlb.flushesFull),
-        flushesNonGlobal: sum((s) => s.tlb.flushesNonGlobal),
-        misses: sum((s) => s.tlb.misses),
-      },
-      pic: { portReads: this.kernel.pic.portReads, portWrites: this.kernel.pic.portWrites, irqsDelivered: this.kernel.pic.irqsDelivered },
-      guest: {
-        contextSwitches: sum((s) => s.guest.contextSwitches),
-        addressSpaceSwitches: sum((s) => s.guest.addressSpaceSwitches),
-        syscalls: sum((s) => s.guest.syscalls),
-        messages: sum((s) => s.guest.messages),
-        ioDelayWrites: sum((s) => s.guest.ioDelayWrites),
-        timerTicks: sum((s) => s.guest.timerTicks),
-      },
-      perVcpu,
+      vcpus,
+      pic: hasBoot ? { portReads: k.pic.portReads, portWrites: k.pic.portWrites, irqsDelivered: k.pic.irqsDelivered } : null,
+      metric: hasBoot ? this.workload.metric(marks) : null,
     };
   }
-}
 
-/** When a vCPU next has something to do. */
-function wakeKey(v: Vcpu): number {
-  if (!v.halted) return v.clock;
-  const wake = Math.min(v.nextTick, v.ipiAt, v.deviceIrqAt);
-  return wake > v.clock ? wake : v.clock;
-}
-
-function exitStats(vcpus: readonly Vcpu[], ns: (c: number) => number): ExitStats {
-  const byReason: ExitStats['byReason'] = {};
-  let total = 0;
-  for (const name of EXIT_REASON_NAMES) {
-    const r = EXIT_REASON[name];
-    let count = 0;
-    let cycles = 0;
-    for (const v of vcpus) {
-      count += v.vmx.exitCount[r]!;
-      cycles += v.vmx.exitCycles[r]!;
-    }
-    if (count > 0) byReason[name] = { count, ns: ns(cycles) };
-    total += count;
+  /** The statistics of the finished run (every vCPU ran here). */
+  result(): RunResult {
+    return mergePartials(this.cfg, this.c.clockHz, [this.partial()]);
   }
-  return { total, byReason };
 }
 
-function cr3Stats(vcpus: readonly Vcpu[], size: number) {
-  const s = { size, lookups: 0, hits: 0, misses: 0, fills: 0, evictions: 0 };
-  for (const v of vcpus) {
-    const p = v.para;
-    if (!p) continue;
-    s.lookups += p.lookups;
-    s.hits += p.hits;
-    s.misses += p.misses;
-    s.fills += p.fills;
-    s.evictions += p.evictions;
-  }
-  return s;
+/**
+ * Build, run and report one config with its vCPUs split between replicas run in turn in
+ * this thread (placement[r]: the vCPU ids of replica r). The same statistics as
+ * simulate(), by construction; tests use it to show that placement does not matter.
+ */
+export function simulateSplit(cfg: SimConfig, placement: readonly (readonly number[])[], overrides: Partial<Costs> = {}): RunResult {
+  let c = 0;
+  const parts = runSplit((local) => {
+    const vm = new Vm(cfg, overrides, local);
+    c = vm.c.clockHz;
+    return vm;
+  }, placement);
+  return mergePartials(cfg, c, parts);
 }
 
 /** Build, run and report one config. */

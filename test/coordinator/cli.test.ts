@@ -10,7 +10,7 @@ describe('vcpusim run (built CLI)', () => {
     const r = cli('run', '--mode', 'kvm-paravirt', '--workload', 'ctxswitch', '--tasks', '2', '--loops', '50', '--hz', '100', '--json');
     expect(r.status).toBe(0);
     const out = JSON.parse(r.stdout);
-    expect(out.schemaVersion).toBe(1);
+    expect(out.schemaVersion).toBe(2);
     expect(out.config).toMatchObject({ mode: 'kvm-paravirt', workload: 'ctxswitch', tasks: 2, loops: 50, cacheSize: 4, mmuPages: 256 });
     expect(out.metric.unit).toBe('us/switch');
     expect(out.cr3Cache).toEqual({ size: 4, lookups: 105, hits: 102, misses: 3, fills: 3, evictions: 0 });

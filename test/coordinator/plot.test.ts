@@ -87,7 +87,7 @@ describe('published table', () => {
     const md = formatPublished(rep, 'md');
     expect(md).toContain('| workload | unit | native | qemu | kvm-upstream | kvm-trunk | kvm-paravirt |');
     const json = JSON.parse(formatPublished(rep, 'json'));
-    expect(json.schemaVersion).toBe(1);
+    expect(json.schemaVersion).toBe(2);
     expect(json.rows[1].cells[4]).toMatchObject({ mode: 'kvm-paravirt', published: 0.36 });
   });
 });

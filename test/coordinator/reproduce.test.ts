@@ -54,7 +54,7 @@ describe('vcpusim reproduce (the published table)', () => {
     const r = cli(['reproduce', '--results', results, '--json']);
     expect(r.status).toBe(0);
     const doc = JSON.parse(r.stdout);
-    expect(doc).toMatchObject({ schemaVersion: 1, experiment: 'published-table', total: 10, ran: 0, skipped: 10, failed: [] });
+    expect(doc).toMatchObject({ schemaVersion: 2, experiment: 'published-table', total: 10, ran: 0, skipped: 10, failed: [] });
     expect(doc.report.rows.map((row: { cells: unknown[] }) => row.cells.length)).toEqual([5, 5]);
     const md = cli(['report', '--results', results, '--format', 'md']);
     expect(md.status).toBe(0);
@@ -184,7 +184,7 @@ describe('vcpusim list and help', () => {
     const r = cli(['list', '--json']);
     expect(r.status).toBe(0);
     const doc = JSON.parse(r.stdout);
-    expect(doc.schemaVersion).toBe(1);
+    expect(doc.schemaVersion).toBe(2);
     expect(doc.experiments.map((e: { name: string }) => e.name)).toEqual(expect.arrayContaining(['published-table', 'cr3-cache-sweep', 'shadow-pool-sweep', 'smp-scale']));
     expect(doc.modes).toEqual(MODES);
     expect(doc.workloads).toEqual(expect.arrayContaining(['ctxswitch', 'pipe', 'hackbench']));

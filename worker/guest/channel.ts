@@ -57,26 +57,36 @@ export interface UnixSockParams {
 export class Channel {
   readonly kind: number;
   readonly name: string;
-  /** Where readers sleep (pipe->wait, or the receiving socket's sk_sleep). */
-  readonly readWait: WaitQueue;
-  /** Where writers sleep (the same queue for a pipe, the sending socket's sk_sleep for a socket). */
-  readonly writeWait: WaitQueue;
+  /** Index in the kernel's channel table (what messages between vCPUs name it by). */
+  id = -1;
+  /**
+   * Wait queues per vCPU: where each vCPU's readers sleep (pipe->wait, or the receiving
+   * socket's sk_sleep) and its writers (the same queue for a pipe, the sending socket's
+   * sk_sleep for a socket). A task sleeps on its own vCPU's queue; a wake-up from
+   * another vCPU reaches it at the quantum's end (one vCPU: one queue each, as in Linux).
+   */
+  private readonly readWaits: WaitQueue[];
+  private readonly writeWaits: WaitQueue[];
 
   // --- pipe -------------------------------------------------------------------
-  /** Bytes held by each of the PIPE_BUFFERS page buffers (ring from curbuf). */
-  readonly bufLen = new Int32Array(PIPE_BUFFERS);
+  /**
+   * Bytes held by each page buffer (ring from curbuf). A writer sleeps when PIPE_BUFFERS
+   * are in use; the ring has room for more because writers on other vCPUs may each have
+   * filled the pipe as they saw it within one quantum.
+   */
+  private readonly bufLen: Int32Array;
   curbuf = 0;
   nrbufs = 0;
   /** Page (VPN) of each pipe buffer, fixed frames recycled in ring order. */
-  readonly bufVpn = new Int32Array(PIPE_BUFFERS);
+  readonly bufVpn: Int32Array;
 
   // --- unix socket ------------------------------------------------------------
   readonly sndbuf: number;
   readonly truesize: number;
   /** sk_wmem_alloc of the sending socket. */
   wmemAlloc = 0;
-  /** Queued skbs, as slots of the skb slab, FIFO ring. */
-  private readonly skbRing: Int32Array;
+  /** Queued skbs, as slots of the skb slab, FIFO ring (grows if writers on several vCPUs overfill it). */
+  private skbRing: Int32Array;
   private skbHead = 0;
   skbCount = 0;
 
@@ -87,14 +97,67 @@ export class Channel {
   /** Bytes queued. */
   bytes = 0;
 
-  constructor(kind: number, name: string, unix?: UnixSockParams) {
+  // --- multi-vCPU bookkeeping (see guest/smp.ts) -------------------------------------
+  /** Per-vCPU copies: what each vCPU sees within a quantum, and the quantum each was copied in. */
+  views: (Channel | undefined)[] | null = null;
+  viewEpoch: Int32Array | null = null;
+  /** Quantum of the last operation merged in, and which vCPUs sent / received in it (first one, and whether there were others). */
+  opEpoch = -1;
+  sendSrc = -1;
+  sendMulti = false;
+  recvSrc = -1;
+  recvMulti = false;
+
+  constructor(kind: number, name: string, unix?: UnixSockParams, vcpus = 1, shareWith?: Channel) {
     this.kind = kind;
     this.name = name;
-    this.readWait = new WaitQueue();
-    this.writeWait = kind === CH_PIPE ? this.readWait : new WaitQueue();
     this.sndbuf = unix?.sndbuf ?? 0;
     this.truesize = unix?.truesize ?? 0;
+    this.bufLen = new Int32Array(kind === CH_PIPE ? PIPE_BUFFERS * vcpus : 1);
     this.skbRing = new Int32Array(unix ? Math.ceil(unix.sndbuf / unix.truesize) + 2 : 1);
+    if (shareWith) {
+      this.id = shareWith.id;
+      this.readWaits = shareWith.readWaits;
+      this.writeWaits = shareWith.writeWaits;
+      this.bufVpn = shareWith.bufVpn;
+      this.objVpn = shareWith.objVpn;
+      this.peerVpn = shareWith.peerVpn;
+    } else {
+      this.readWaits = [];
+      this.writeWaits = kind === CH_PIPE ? this.readWaits : [];
+      this.bufVpn = new Int32Array(PIPE_BUFFERS);
+    }
+  }
+
+  readWaitAt(cpu: number): WaitQueue {
+    return (this.readWaits[cpu] ??= new WaitQueue());
+  }
+
+  writeWaitAt(cpu: number): WaitQueue {
+    return (this.writeWaits[cpu] ??= new WaitQueue());
+  }
+
+  /** A per-vCPU copy of this channel: its own buffer state, the same identity and wait queues. */
+  newView(): Channel {
+    const unix = this.kind === CH_UNIX ? { sndbuf: this.sndbuf, truesize: this.truesize } : undefined;
+    return new Channel(this.kind, this.name, unix, this.bufLen.length / PIPE_BUFFERS || 1, this);
+  }
+
+  /** Take `src`'s buffer state (views are refreshed from the merged channel at each quantum). */
+  copyStateFrom(src: Channel): void {
+    this.curbuf = src.curbuf;
+    this.nrbufs = src.nrbufs;
+    this.bytes = src.bytes;
+    if (this.kind === CH_PIPE) {
+      this.bufLen.set(src.bufLen);
+      return;
+    }
+    this.wmemAlloc = src.wmemAlloc;
+    if (this.skbRing.length < src.skbRing.length) this.skbRing = new Int32Array(src.skbRing.length);
+    const n = src.skbCount;
+    for (let i = 0; i < n; i++) this.skbRing[i] = src.skbRing[(src.skbHead + i) % src.skbRing.length]!;
+    this.skbHead = 0;
+    this.skbCount = n;
   }
 
   // --- pipe buffer ring ---------------------------------------------------------
@@ -102,27 +165,29 @@ export class Channel {
   /**
    * pipe_write of `len` bytes: merged into the last buffer when it fits in its page,
    * else into a new buffer. Returns the buffer used, or -1 when all PIPE_BUFFERS are in
-   * use (the writer must sleep).
+   * use (the writer must sleep). `force`: a write another vCPU already made, merged in.
    */
-  pipeWrite(len: number): number {
+  pipeWrite(len: number, force = false): number {
+    const ring = this.bufLen.length;
     let b = -1;
     if (this.nrbufs > 0) {
-      const last = (this.curbuf + this.nrbufs - 1) % PIPE_BUFFERS;
+      const last = (this.curbuf + this.nrbufs - 1) % ring;
       if (this.bufLen[last]! + len <= PIPE_BUF_SIZE) b = last;
     }
     if (b < 0) {
-      if (this.nrbufs === PIPE_BUFFERS) return -1;
-      b = (this.curbuf + this.nrbufs) % PIPE_BUFFERS;
+      if (this.nrbufs >= (force ? ring : PIPE_BUFFERS)) return -1;
+      b = (this.curbuf + this.nrbufs) % ring;
       this.bufLen[b] = 0;
       this.nrbufs++;
     }
     this.bufLen[b]! += len;
     this.bytes += len;
-    return b;
+    return b % PIPE_BUFFERS;
   }
 
   /** pipe_read of up to `len` bytes from the first buffer(s). Returns bytes read and whether a buffer was released. */
   pipeRead(len: number): { read: number; released: boolean } {
+    const ring = this.bufLen.length;
     let read = 0;
     let released = false;
     while (read < len && this.nrbufs > 0) {
@@ -131,13 +196,18 @@ export class Channel {
       this.bufLen[b]! -= take;
       read += take;
       if (this.bufLen[b] === 0) {
-        this.curbuf = (b + 1) % PIPE_BUFFERS;
+        this.curbuf = (b + 1) % ring;
         this.nrbufs--;
         released = true;
       }
     }
     this.bytes -= read;
     return PIPE_READ_RESULT.set(read, released);
+  }
+
+  /** The page buffer reads start from. */
+  get firstBufVpn(): number {
+    return this.bufVpn[this.curbuf % PIPE_BUFFERS]!;
   }
 
   // --- unix socket queue --------------------------------------------------------
@@ -153,6 +223,12 @@ export class Channel {
   }
 
   queueSkb(slot: number, len: number): void {
+    if (this.skbCount === this.skbRing.length) {
+      const ring = new Int32Array(this.skbRing.length * 2);
+      for (let i = 0; i < this.skbCount; i++) ring[i] = this.skbRing[(this.skbHead + i) % this.skbRing.length]!;
+      this.skbRing = ring;
+      this.skbHead = 0;
+    }
     this.skbRing[(this.skbHead + this.skbCount) % this.skbRing.length] = slot;
     this.skbCount++;
     this.wmemAlloc += this.truesize;
@@ -167,6 +243,22 @@ export class Channel {
     this.wmemAlloc -= this.truesize;
     this.bytes -= len;
     return slot;
+  }
+
+  /** Remove the skb in `slot` (consumed by a reader on another vCPU); false if it is not queued. */
+  removeSkb(slot: number, len: number): boolean {
+    const ring = this.skbRing;
+    const n = this.skbCount;
+    for (let i = 0; i < n; i++) {
+      if (ring[(this.skbHead + i) % ring.length] !== slot) continue;
+      for (let j = i; j > 0; j--) ring[(this.skbHead + j) % ring.length] = ring[(this.skbHead + j - 1) % ring.length]!;
+      this.skbHead = (this.skbHead + 1) % ring.length;
+      this.skbCount--;
+      this.wmemAlloc -= this.truesize;
+      this.bytes -= len;
+      return true;
+    }
+    return false;
   }
 }
 
@@ -186,43 +278,70 @@ const PIPE_READ_RESULT = {
  * slab's per-CPU array cache does), each living on a slab page. Which pages a message
  * touches therefore depends on how many messages are in flight. Slab pages are guest
  * frames, taken from the page allocator the first time they are needed.
+ *
+ * Each vCPU has its own range of objects and pages (a per-CPU cache that never needs
+ * the others); an object freed on another vCPU goes back to its own vCPU's list when
+ * that vCPU learns of the free, at the quantum's end.
  */
 export class SkbSlab {
-  private readonly freeSlots: Int32Array;
-  private nFree: number;
+  private readonly freeSlots: Int32Array[];
+  private readonly nFree: Int32Array;
   private readonly headPage: Int32Array;
   private readonly dataPage: Int32Array;
   constructor(
     readonly capacity: number,
+    readonly cpus: number,
     readonly headsPerPage: number,
     readonly dataPerPage: number,
-    private readonly newPage: () => number,
+    private readonly newPage: (cpu: number) => number,
   ) {
-    this.freeSlots = new Int32Array(capacity);
-    for (let i = 0; i < capacity; i++) this.freeSlots[i] = capacity - 1 - i;
-    this.nFree = capacity;
-    this.headPage = new Int32Array(Math.ceil(capacity / headsPerPage)).fill(-1);
-    this.dataPage = new Int32Array(Math.ceil(capacity / dataPerPage)).fill(-1);
+    if (capacity % headsPerPage !== 0 || capacity % dataPerPage !== 0) throw new Error('skb slab capacity must fill whole pages');
+    this.freeSlots = [];
+    this.nFree = new Int32Array(cpus);
+    this.headPage = new Int32Array((capacity / headsPerPage) * cpus).fill(-1);
+    this.dataPage = new Int32Array((capacity / dataPerPage) * cpus).fill(-1);
   }
-  alloc(): number {
-    if (this.nFree === 0) throw new Error('skb slab exhausted');
-    return this.freeSlots[--this.nFree]!;
+  private list(cpu: number): Int32Array {
+    let l = this.freeSlots[cpu];
+    if (l === undefined) {
+      l = this.freeSlots[cpu] = new Int32Array(this.capacity);
+      const base = cpu * this.capacity;
+      for (let i = 0; i < this.capacity; i++) l[i] = base + this.capacity - 1 - i;
+      this.nFree[cpu] = this.capacity;
+    }
+    return l;
+  }
+  /** The vCPU whose cache an object belongs to. */
+  ownerOf(slot: number): number {
+    return Math.floor(slot / this.capacity);
+  }
+  alloc(cpu: number): number {
+    const l = this.list(cpu);
+    if (this.nFree[cpu] === 0) throw new Error('skb slab exhausted');
+    return l[--this.nFree[cpu]!]!;
   }
   free(slot: number): void {
-    this.freeSlots[this.nFree++] = slot;
+    const cpu = this.ownerOf(slot);
+    const l = this.list(cpu);
+    l[this.nFree[cpu]!++] = slot;
   }
   /** Page (VPN) of the sk_buff head of `slot`. */
   headVpn(slot: number): number {
     const i = Math.floor(slot / this.headsPerPage);
     let p = this.headPage[i]!;
-    if (p < 0) p = this.headPage[i] = this.newPage();
+    if (p < 0) p = this.headPage[i] = this.newPage(this.ownerOf(slot));
     return p;
   }
   /** Page (VPN) of the data area of `slot`. */
   dataVpn(slot: number): number {
     const i = Math.floor(slot / this.dataPerPage);
     let p = this.dataPage[i]!;
-    if (p < 0) p = this.dataPage[i] = this.newPage();
+    if (p < 0) p = this.dataPage[i] = this.newPage(this.ownerOf(slot));
     return p;
+  }
+  /** Learn the pages of an object another vCPU allocated (from its message). */
+  notePages(slot: number, head: number, data: number): void {
+    this.headPage[Math.floor(slot / this.headsPerPage)] = head;
+    this.dataPage[Math.floor(slot / this.dataPerPage)] = data;
   }
 }

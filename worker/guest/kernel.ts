@@ -40,6 +40,8 @@ import {
   PTE_US,
 } from '../memory.js';
 import { Channel, CH_PIPE, CH_UNIX, SkbSlab, WaitQueue, PIPE_BUFFERS } from './channel.js';
+import type { GuestSmp } from './smp.js';
+import { M_CHILD_EXIT, M_PIPE_READ, M_PIPE_WRITE, M_UNIX_RECV, M_UNIX_SEND, M_WAKE } from '../smp/bus.js';
 import { Mm, Task, TASK_DEAD, TASK_INTERRUPTIBLE, TASK_RUNNING, idleProgram, type Program } from './task.js';
 import {
   chargeRun,
@@ -54,6 +56,7 @@ import {
   KDATA_GLOBAL,
   KTEXT,
   SKB_DATA_PER_PAGE,
+  SKB_SLAB_OBJECTS,
   SKB_HEADS_PER_PAGE,
   UNIX_SKB_TRUESIZE,
   USER,
@@ -81,12 +84,24 @@ export interface KernelOptions {
 export class Kernel implements PortIo {
   readonly pic = new PicPair();
   readonly picDriver = new Linux8259Driver();
+  /** Every task, by pid - 1. */
   readonly tasks: Task[] = [];
-  /** Tasks not yet exited (idle tasks excluded). */
+  /** Every pipe and socket, by id. */
+  readonly channels: Channel[] = [];
+  /** Tasks not yet exited (idle tasks excluded); with several vCPUs, as this replica knows it. */
   liveTasks = 0;
-  /** Translation checks run, and the most stale translations one of them found. */
-  checks = 0;
-  staleTranslations = 0;
+  /**
+   * The workload's time marks (cycles): 'first' marks keep the earliest value recorded,
+   * 'last' marks the latest, so that marks taken on different vCPUs combine.
+   */
+  readonly marks = new Float64Array(8).fill(NaN);
+  /** 1 for a 'first' mark, 2 for a 'last' one (0: not recorded here). */
+  readonly markKinds = new Float64Array(8);
+  /** With several vCPUs: the messages and per-vCPU views that connect them (null with one). */
+  smp: GuestSmp | null = null;
+  /** Per vCPU: translation checks run on its shadow tables, and the most stale translations one of them found. */
+  readonly checksBy: Int32Array;
+  readonly staleBy: Int32Array;
   private readonly checking: boolean;
   private readonly sndbuf: number;
   /** Cycles per timer tick. */
@@ -111,7 +126,7 @@ export class Kernel implements PortIo {
   private readonly diskWait = new WaitQueue();
   /** Tasks sleeping on a kernel timer, per vCPU, and the queue they sleep on. */
   private readonly timers: Task[][];
-  private readonly timerWait = new WaitQueue();
+  private readonly timerWaits: WaitQueue[];
   /** vCPU on whose behalf port I/O is issued (the PortIo interface has no vCPU argument). */
   private ioVcpu: Vcpu;
   private nextPid = 1;
@@ -133,6 +148,9 @@ export class Kernel implements PortIo {
     this.tickCycles = Math.round(c.clockHz / opts.hz);
     this.timesliceTicks = Math.max(1, Math.round((DEF_TIMESLICE_NS * opts.hz) / 1e9));
     this.timers = vcpus.map(() => []);
+    this.checksBy = new Int32Array(vcpus.length);
+    this.staleBy = new Int32Array(vcpus.length);
+    this.timerWaits = vcpus.map(() => new WaitQueue());
     this.disk = new IdeDisk(Math.round((c.diskServiceNs * c.clockHz) / 1e9));
     this.buildKernelPageTables();
     this.textFrame = mem.allocFrame();
@@ -142,7 +160,7 @@ export class Kernel implements PortIo {
     // pages come from the page allocator when first needed, without a modelled clear_page:
     // a slab page that reuses a frame still shadowed (freed by an exited process) does not
     // take the traps its initialisation would. Rare, and left so.
-    this.skbSlab = new SkbSlab(1 << 18, SKB_HEADS_PER_PAGE, SKB_DATA_PER_PAGE, () => this.kernelPage());
+    this.skbSlab = new SkbSlab(SKB_SLAB_OBJECTS, vcpus.length, SKB_HEADS_PER_PAGE, SKB_DATA_PER_PAGE, (cpu) => this.kernelPage(null, cpu));
     // init_mm: swapper_pg_dir, the kernel-only page directory the vCPUs boot on.
     this.initMm = new Mm(mem.allocPageTable());
     for (let i = 0; i < this.kernelPdes.length; i++) mem.writeEntry(this.initMm.pdFrame, KERNEL_PDE_FIRST + i, this.kernelPdes[i]!);
@@ -186,21 +204,21 @@ export class Kernel implements PortIo {
   // time (a vCPU given) every store goes through the platform, where it may trap.
 
   /** A page from the page allocator; at run time cleared by the kernel (clear_page). */
-  allocPage(v: Vcpu | null = null): number {
-    const f = this.mem.allocFrame();
+  allocPage(v: Vcpu | null = null, cpu = v?.id ?? 0): number {
+    const f = this.mem.allocFrame(cpu);
     if (v !== null) this.clearPage(v, f);
     return f;
   }
 
   /** A frame for a kernel object, returned as its kernel virtual page. */
-  kernelPage(v: Vcpu | null = null): number {
-    return KERNEL_VPN_BASE + this.allocPage(v);
+  kernelPage(v: Vcpu | null = null, cpu = v?.id ?? 0): number {
+    return KERNEL_VPN_BASE + this.allocPage(v, cpu);
   }
 
   /** A page for a page table (pte_alloc_one / pgd_alloc), zeroed. */
   private pageTablePage(v: Vcpu | null): number {
     if (v === null) return this.mem.allocPageTable();
-    const f = this.mem.allocFrame();
+    const f = this.mem.allocFrame(v.id);
     this.mem.holdPageTable(f);
     this.clearPage(v, f);
     return f;
@@ -220,13 +238,13 @@ export class Kernel implements PortIo {
     this.work(v, this.c.clearPage);
     if (!this.mem.hasContents(f)) return; // never a page table: nothing the model tracks
     for (let i = 0; i < PT_ENTRIES; i++) {
-      if (!this.platform.isWriteProtected(f)) {
+      if (!this.platform.isWriteProtected(v, f)) {
         this.mem.zeroFrom(f, i);
         break;
       }
       this.setPte(v, f, i, 0);
     }
-    this.checkpoint();
+    this.checkpoint(v);
   }
 
   /** pgd_alloc: a page directory whose kernel half points at the shared kernel page tables. */
@@ -258,12 +276,16 @@ export class Kernel implements PortIo {
     if (writable) mm.privateFrames.push(frame);
   }
 
-  /** The translation checker, when enabled: count stale shadow translations now. */
-  checkpoint(): void {
+  /** The translation checker, when enabled: count stale shadow translations of v (or of every vCPU this replica runs) now. */
+  checkpoint(v?: Vcpu): void {
     if (!this.checking) return;
-    this.checks++;
-    const n = this.platform.staleTranslations();
-    if (n > this.staleTranslations) this.staleTranslations = n;
+    if (v === undefined) {
+      for (const w of this.smp?.localVcpus ?? this.vcpus) this.checkpoint(w);
+      return;
+    }
+    this.checksBy[v.id]!++;
+    const n = this.platform.staleTranslations(v);
+    if (n > this.staleBy[v.id]!) this.staleBy[v.id] = n;
   }
 
   /**
@@ -314,6 +336,7 @@ export class Kernel implements PortIo {
     this.work(v, this.c.fork);
     const t = this.createTask(name, this.createMm(v), parent.cpu, program, -1, v);
     t.parent = parent;
+    t.migratable = false;
     this.splitTimeslice(parent, t);
     this.start(t);
     return t;
@@ -338,18 +361,44 @@ export class Kernel implements PortIo {
   }
 
   newPipe(name: string): Channel {
-    const ch = new Channel(CH_PIPE, name);
+    const ch = new Channel(CH_PIPE, name, undefined, this.vcpus.length);
     ch.objVpn = this.kernelPage();
     for (let i = 0; i < PIPE_BUFFERS; i++) ch.bufVpn[i] = this.kernelPage();
+    return this.addChannel(ch);
+  }
+
+  private addChannel(ch: Channel): Channel {
+    ch.id = this.channels.length;
+    this.channels.push(ch);
     return ch;
+  }
+
+  /** The channel as vCPU `v` sees it: the channel itself with one vCPU, else v's view of it for this quantum. */
+  private chan(v: Vcpu, ch: Channel): Channel {
+    const smp = this.smp;
+    return smp === null ? ch : smp.view(v.id, ch);
+  }
+
+  /** Record the time of a workload event: the earliest one of mark `i`. */
+  markFirst(i: number, cycles: number): void {
+    const m = this.marks[i]!;
+    if (!(m <= cycles)) this.marks[i] = cycles;
+    this.markKinds[i] = 1;
+  }
+
+  /** Record the time of a workload event: the latest one of mark `i`. */
+  markLast(i: number, cycles: number): void {
+    const m = this.marks[i]!;
+    if (!(m >= cycles)) this.marks[i] = cycles;
+    this.markKinds[i] = 2;
   }
 
   /** A socketpair(AF_UNIX, SOCK_STREAM): one direction of it, writer to reader. */
   newUnixStream(name: string): Channel {
-    const ch = new Channel(CH_UNIX, name, { sndbuf: this.sndbuf, truesize: UNIX_SKB_TRUESIZE });
+    const ch = new Channel(CH_UNIX, name, { sndbuf: this.sndbuf, truesize: UNIX_SKB_TRUESIZE }, this.vcpus.length);
     ch.objVpn = this.kernelPage();
     ch.peerVpn = this.kernelPage();
-    return ch;
+    return this.addChannel(ch);
   }
 
   // --- the hot path: cycles and memory touches ----------------------------------------
@@ -395,24 +444,27 @@ export class Kernel implements PortIo {
   // Each returns true when the call completed, false when the task went to sleep
   // (the program retries the same step when it runs again).
 
-  write(v: Vcpu, t: Task, ch: Channel, len: number): boolean {
+  write(v: Vcpu, t: Task, chan: Channel, len: number): boolean {
     this.enterSyscall(v, t);
+    const ch = this.chan(v, chan);
     return ch.kind === CH_PIPE ? this.pipeWrite(v, t, ch, len) : this.unixSend(v, t, ch, len);
   }
 
-  read(v: Vcpu, t: Task, ch: Channel, len: number): boolean {
+  read(v: Vcpu, t: Task, chan: Channel, len: number): boolean {
     this.enterSyscall(v, t);
+    const ch = this.chan(v, chan);
     return ch.kind === CH_PIPE ? this.pipeRead(v, t, ch, len) : this.unixRecv(v, t, ch, len);
   }
 
   /** poll() for input without reading it (pipe_poll). */
-  poll(v: Vcpu, t: Task, ch: Channel): boolean {
+  poll(v: Vcpu, t: Task, chan: Channel): boolean {
     this.enterSyscall(v, t);
+    const ch = this.chan(v, chan);
     this.work(v, this.c.pipeRead);
     this.touch(v, KTEXT.pipeB);
     this.touch(v, ch.objVpn);
     if (ch.bytes > 0) return true;
-    this.sleepOn(t, ch.readWait); // poll_wait: a plain interruptible sleep
+    this.sleepOn(t, ch.readWaitAt(v.id)); // poll_wait: a plain interruptible sleep
     return false;
   }
 
@@ -425,13 +477,19 @@ export class Kernel implements PortIo {
     const b = ch.pipeWrite(len);
     if (b < 0) {
       // Full: wake the readers (synchronously, we are about to sleep) and wait for room.
-      this.wakeUpAll(v, ch.readWait, true);
-      this.sleepOn(t, ch.writeWait, true); // pipe_wait: TASK_INTERRUPTIBLE | TASK_NONINTERACTIVE
+      this.wakeUpAll(v, ch.readWaitAt(v.id), true);
+      this.sleepOn(t, ch.writeWaitAt(v.id), true); // pipe_wait: TASK_INTERRUPTIBLE | TASK_NONINTERACTIVE
       return false;
     }
     this.touch(v, ch.bufVpn[b]!);
     v.messages++;
-    this.wakeUpAll(v, ch.readWait, false);
+    const smp = this.smp;
+    if (smp !== null) {
+      const at = smp.emit(v, M_PIPE_WRITE, 2);
+      smp.out.data[at] = ch.id;
+      smp.out.data[at + 1] = len;
+    }
+    this.wakeUpAll(v, ch.readWaitAt(v.id), false);
     return true;
   }
 
@@ -442,11 +500,18 @@ export class Kernel implements PortIo {
     this.touch(v, KTEXT.pipeB);
     this.touch(v, ch.objVpn);
     if (ch.nrbufs === 0) {
-      this.sleepOn(t, ch.readWait, true); // pipe_wait
+      this.sleepOn(t, ch.readWaitAt(v.id), true); // pipe_wait
       return false;
     }
-    this.touch(v, ch.bufVpn[ch.curbuf]!);
-    if (ch.pipeRead(len).released) this.wakeUpAll(v, ch.writeWait, false);
+    this.touch(v, ch.firstBufVpn);
+    const released = ch.pipeRead(len).released;
+    const smp = this.smp;
+    if (smp !== null) {
+      const at = smp.emit(v, M_PIPE_READ, 2);
+      smp.out.data[at] = ch.id;
+      smp.out.data[at + 1] = len;
+    }
+    if (released) this.wakeUpAll(v, ch.writeWaitAt(v.id), false);
     return true;
   }
 
@@ -459,17 +524,30 @@ export class Kernel implements PortIo {
     this.touch(v, KTEXT.slab);
     this.touch(v, ch.peerVpn);
     if (ch.sendBlocked) {
-      this.sleepOn(t, ch.writeWait); // sock_wait_for_wmem
+      this.sleepOn(t, ch.writeWaitAt(v.id)); // sock_wait_for_wmem
       return false;
     }
-    const slot = this.skbSlab.alloc();
-    this.touch(v, this.skbSlab.headVpn(slot));
-    this.touch(v, this.skbSlab.dataVpn(slot));
+    const slab = this.skbSlab;
+    const slot = slab.alloc(v.id);
+    const head = slab.headVpn(slot);
+    const data = slab.dataVpn(slot);
+    this.touch(v, head);
+    this.touch(v, data);
     ch.queueSkb(slot, len);
     this.touch(v, ch.objVpn);
     this.touch(v, KTEXT.unixB);
     v.messages++;
-    this.wakeUpAll(v, ch.readWait, false); // sock_def_readable: wake_up_interruptible
+    const smp = this.smp;
+    if (smp !== null) {
+      const at = smp.emit(v, M_UNIX_SEND, 5);
+      const d = smp.out.data;
+      d[at] = ch.id;
+      d[at + 1] = len;
+      d[at + 2] = slot;
+      d[at + 3] = head;
+      d[at + 4] = data;
+    }
+    this.wakeUpAll(v, ch.readWaitAt(v.id), false); // sock_def_readable: wake_up_interruptible
     return true;
   }
 
@@ -481,18 +559,30 @@ export class Kernel implements PortIo {
     this.touch(v, KTEXT.skb);
     this.touch(v, ch.objVpn);
     if (ch.skbCount === 0) {
-      this.sleepOn(t, ch.readWait); // sk_wait_data
+      this.sleepOn(t, ch.readWaitAt(v.id)); // sk_wait_data
       return false;
     }
+    const slab = this.skbSlab;
     const slot = ch.dequeueSkb(len);
-    this.touch(v, this.skbSlab.headVpn(slot));
-    this.touch(v, this.skbSlab.dataVpn(slot));
+    this.touch(v, slab.headVpn(slot));
+    this.touch(v, slab.dataVpn(slot));
     this.touch(v, KTEXT.slab);
-    this.skbSlab.free(slot);
+    const smp = this.smp;
+    if (smp !== null) {
+      const at = smp.emit(v, M_UNIX_RECV, 3);
+      const d = smp.out.data;
+      d[at] = ch.id;
+      d[at + 1] = len;
+      d[at + 2] = slot;
+    }
+    // kfree_skb: back to this vCPU's cache if it is one of its own objects; another
+    // vCPU's object goes back to that vCPU when it merges this receive.
+    if (smp === null || slab.ownerOf(slot) === v.id) slab.free(slot);
     this.touch(v, ch.peerVpn);
-    if (ch.writable && ch.writeWait.count > 0) {
+    const ww = ch.writeWaitAt(v.id);
+    if (ch.writable && ww.count > 0) {
       this.touch(v, KTEXT.unixB);
-      this.wakeUpAll(v, ch.writeWait, false); // unix_write_space
+      this.wakeUpAll(v, ww, false); // unix_write_space
     }
     return true;
   }
@@ -506,11 +596,22 @@ export class Kernel implements PortIo {
     if (--mm.users === 0) this.exitMmap(v, mm);
     t.state = TASK_DEAD;
     this.liveTasks--;
+    const smp = this.smp;
+    if (smp !== null) smp.exited++;
     const parent = t.parent;
-    if (parent !== null) {
-      parent.zombies++;
-      this.wakeUpAll(v, parent.childWait!, true); // __wake_up_parent: wake_up_interruptible_sync
+    if (parent === null) return;
+    if (smp !== null && parent.cpu !== v.id) {
+      // The parent's vCPU learns of the zombie, and wakes the parent, at the quantum's end.
+      smp.out.data[smp.emit(v, M_CHILD_EXIT, 1)] = parent.pid;
+      return;
     }
+    this.childExited(v, parent, true);
+  }
+
+  /** A child of `parent` is a zombie: count it and wake the parent (__wake_up_parent: wake_up_interruptible_sync). */
+  childExited(v: Vcpu, parent: Task, sync: boolean, remote = false): void {
+    parent.zombies++;
+    this.wakeUpAll(v, parent.childWait!, sync, remote);
   }
 
   /**
@@ -525,7 +626,7 @@ export class Kernel implements PortIo {
     }
     t.wakeAt = v.clock + Math.round(ns / this.nsPerCycle);
     this.timers[v.id]!.push(t);
-    this.sleepOn(t, this.timerWait);
+    this.sleepOn(t, this.timerWaits[v.id]!);
     return false;
   }
 
@@ -536,7 +637,7 @@ export class Kernel implements PortIo {
       const t = list[i]!;
       if (t.wakeAt > v.clock) continue;
       list.splice(i--, 1);
-      this.timerWait.remove(t);
+      this.timerWaits[v.id]!.remove(t);
       this.tryToWakeUp(v, t, false);
     }
   }
@@ -629,14 +730,14 @@ export class Kernel implements PortIo {
     this.flushTlbLocal(v);
     for (let i = 0; i < mm.userPtFrames.length; i++) {
       this.setPte(v, mm.pdFrame, mm.userPtPdis[i]!, 0);
-      mem.freeFrame(mm.userPtFrames[i]!);
+      mem.freeFrame(mm.userPtFrames[i]!, v.id);
     }
-    for (const f of mm.privateFrames) mem.freeFrame(f);
+    for (const f of mm.privateFrames) mem.freeFrame(f, v.id);
     mm.userPtFrames.length = 0;
     mm.userPtPdis.length = 0;
     mm.userVpns.length = 0;
     mm.privateFrames.length = 0;
-    this.checkpoint();
+    this.checkpoint(v);
   }
 
   /** set_pte / pte_clear: a store to a page-table entry, seen by the platform (it may trap). */
@@ -677,11 +778,14 @@ export class Kernel implements PortIo {
     wq.add(t);
   }
 
-  /** wake_up on a wait queue: every sleeper, most recent first (they were added at the head). */
-  wakeUpAll(v: Vcpu, wq: WaitQueue, sync: boolean): void {
+  /**
+   * wake_up on a wait queue: every sleeper, most recent first (they were added at the
+   * head). `remote`: the wake-up comes from another vCPU (see tryToWakeUp).
+   */
+  wakeUpAll(v: Vcpu, wq: WaitQueue, sync: boolean, remote = false): void {
     const n = wq.count;
     if (n === 0) return;
-    for (let i = n - 1; i >= 0; i--) this.tryToWakeUp(v, wq.at(i), sync);
+    for (let i = n - 1; i >= 0; i--) this.tryToWakeUp(v, wq.at(i), sync, remote);
     wq.clear();
   }
 
@@ -690,9 +794,36 @@ export class Kernel implements PortIo {
    * one has a better dynamic priority (not for a sync wake-up on the same CPU). A task
    * on another vCPU gets there with a reschedule IPI.
    */
-  tryToWakeUp(v: Vcpu, t: Task, sync: boolean): void {
+  tryToWakeUp(v: Vcpu, t: Task, sync: boolean, remote = false): void {
+    const smp = this.smp;
+    if (smp !== null && t.cpu !== v.id) {
+      // The task's state belongs to its vCPU: the waker pays for try_to_wake_up here,
+      // the task's vCPU finishes it (and takes the IPI) at the quantum's end.
+      this.work(v, this.c.wakeup);
+      this.touch(v, KTEXT.schedA);
+      this.touch(v, KTEXT.schedB);
+      this.touch(v, t.taskStructVpn);
+      this.touch(v, this.rqVpn[t.cpu]!);
+      smp.out.data[smp.emit(v, M_WAKE, 1)] = t.pid;
+      return;
+    }
     if (t.state !== TASK_INTERRUPTIBLE) return;
     const target = this.vcpus[t.cpu]!;
+    if (remote) {
+      // A wake-up another vCPU made, delivered at the quantum's end: the enqueue (its
+      // cost charged here, on the task's vCPU) and a reschedule IPI if it preempts.
+      this.work(v, this.c.wakeup);
+      this.touch(v, this.rqVpn[t.cpu]!);
+      this.touch(v, t.taskStructVpn);
+      if (t.sleepNonInteractive) t.sleepType = SLEEP_NONINTERACTIVE;
+      t.prio = creditSleep(t, this.ns(v.clock - t.timestamp));
+      if (t.sleepType === SLEEP_NORMAL) t.sleepType = SLEEP_INTERACTIVE;
+      t.timestamp = v.clock;
+      t.state = TASK_RUNNING;
+      v.rq.enqueue(t);
+      if (t.prio < v.current.prio && v.clock < v.ipiAt) v.ipiAt = v.clock;
+      return;
+    }
     this.work(v, this.c.wakeup);
     this.touch(v, KTEXT.schedA);
     this.touch(v, KTEXT.schedB);
@@ -758,9 +889,9 @@ export class Kernel implements PortIo {
   private mmdrop(v: Vcpu, mm: Mm): void {
     if (mm.pdFrame < 0) return;
     this.platform.pgdFree(v, mm.pdFrame);
-    this.mem.freeFrame(mm.pdFrame);
+    this.mem.freeFrame(mm.pdFrame, v.id);
     mm.pdFrame = -1;
-    this.checkpoint();
+    this.checkpoint(v);
   }
 
   /** The idle loop: nothing to run, so HLT until an interrupt. */

@@ -63,3 +63,6 @@ export const UNIX_SKB_TRUESIZE = 128 + 176;
 export const SKB_HEADS_PER_PAGE = 21;
 /** The 128 + skb_shared_info data area comes from kmalloc-512: 8 per page. */
 export const SKB_DATA_PER_PAGE = 8;
+
+/** Objects in each vCPU's range of the skb slab: whole head and data pages (21 x 8 x 1561, about 2^18). */
+export const SKB_SLAB_OBJECTS = SKB_HEADS_PER_PAGE * SKB_DATA_PER_PAGE * 1561;

@@ -159,6 +159,21 @@ export class RunQueue {
     this.arrays[id]!.enqueue(t, id);
   }
 
+  /**
+   * move_tasks' choice of tasks to pull: the expired array first, then the active one;
+   * within an array the best priority first, from the tail of each list. Tasks for which
+   * `ok` is false are skipped. Fills `out` with up to `max` tasks (not dequeued).
+   */
+  migrationCandidates(max: number, ok: (t: Task) => boolean, out: Task[]): void {
+    out.length = 0;
+    for (const id of [1 - this.activeId, this.activeId]) {
+      const a = this.arrays[id]!;
+      for (let p = 0; p < MAX_PRIO && out.length < max; p++) {
+        for (let t: Task | null = a.tail[p]!; t !== null && out.length < max; t = t.rqPrev) if (ok(t)) out.push(t);
+      }
+    }
+  }
+
   /** The task schedule() picks: the head of the best priority, swapping arrays when the active one is empty. */
   pickNext(): Task | null {
     if (this.nrRunning === 0) return null;

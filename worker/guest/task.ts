@@ -37,6 +37,8 @@ export class Task {
   readonly name: string;
   /** The vCPU whose run queue holds the task. */
   cpu: number;
+  /** The load balancer may move it (false for a task forked during the run: its page tables live with its vCPU). */
+  migratable = true;
   readonly mm: Mm | null;
   state = TASK_RUNNING;
   /** Set when the task sleeps inside a system call; the retry skips the syscall entry. */

@@ -74,6 +74,12 @@ export class ShadowMmu {
   ptWritesEmulated = 0;
   /** Set by getPage(): whether the last call allocated a new shadow page. */
   lastCreated = false;
+  /** Set by pteWrite(): whether the write flooded the frame (and so zapped its shadows). */
+  lastFlooded = false;
+  /** With several vCPUs: guest frames whose shadowing may have changed since clearChanged() (a shard tells the others). */
+  changedGfns = new Int32Array(0);
+  nChanged = 0;
+  private changedMark: Uint8Array | null = null;
 
   constructor(capacity: number, numGuestFrames: number) {
     this.capacity = capacity;
@@ -129,6 +135,7 @@ export class ShadowMmu {
     this.cachePins[sp] = 0;
     this.presentCount[sp] = 0;
     this.hash[key] = sp;
+    if (this.changedMark !== null) this.noteChanged(gfn);
     this.pushHead(sp);
     this.pagesCreated++;
     this.lastCreated = true;
@@ -246,6 +253,21 @@ export class ShadowMmu {
       det.lastPtWriteGfn = gfn;
       det.lastPtWriteCount = 1;
     }
+    this.lastFlooded = flooded;
+    return this.applyPteWrite(gfn, index, flooded, skipCachePinned);
+  }
+
+  /**
+   * Another vCPU's emulated write to frame `gfn` (its detector decided `flooded`): the
+   * same drop or zap in this shard. Returns whether a shadow page of the frame was here.
+   */
+  remotePteWrite(gfn: number, index: number, flooded: boolean, skipCachePinned: boolean): boolean {
+    if (!this.isShadowed(gfn)) return false;
+    this.applyPteWrite(gfn, index, flooded, skipCachePinned);
+    return true;
+  }
+
+  private applyPteWrite(gfn: number, index: number, flooded: boolean, skipCachePinned: boolean): number {
     let zapped = 0;
     for (let level = LEVEL_PT; level <= LEVEL_PD; level++) {
       const sp = this.hash[gfn * 2 + level - 1]!;
@@ -263,6 +285,31 @@ export class ShadowMmu {
   /** Shadow pages in use at level `level` (for the checker). */
   *pagesAt(level: number): Generator<number> {
     for (let sp = 0; sp < this.capacity; sp++) if (this.gfn[sp]! >= 0 && this.level[sp] === level) yield sp;
+  }
+
+  /** Start noting which guest frames begin or stop being shadowed. */
+  trackShadowed(numGuestFrames: number): void {
+    this.changedMark = new Uint8Array(numGuestFrames);
+    this.changedGfns = new Int32Array(64);
+    this.nChanged = 0;
+  }
+
+  clearChanged(): void {
+    const mark = this.changedMark!;
+    for (let i = 0; i < this.nChanged; i++) mark[this.changedGfns[i]!] = 0;
+    this.nChanged = 0;
+  }
+
+  private noteChanged(gfn: number): void {
+    const mark = this.changedMark!;
+    if (mark[gfn] !== 0) return;
+    mark[gfn] = 1;
+    if (this.nChanged === this.changedGfns.length) {
+      const a = new Int32Array(this.changedGfns.length * 2);
+      a.set(this.changedGfns);
+      this.changedGfns = a;
+    }
+    this.changedGfns[this.nChanged++] = gfn;
   }
 
   resetCounters(): void {
@@ -311,6 +358,7 @@ export class ShadowMmu {
   }
 
   private free(sp: number): void {
+    if (this.changedMark !== null) this.noteChanged(this.gfn[sp]!);
     this.hash[this.gfn[sp]! * 2 + this.level[sp]! - 1] = NONE;
     this.gfn[sp] = NONE;
     this.unlinkList(sp);

@@ -13,6 +13,15 @@
  *  - kvm-trunk: shadow pages are cached; guest page tables are write-protected.
  *  - kvm-paravirt: kvm-trunk plus the cr3 cache: the host fills `para_state` on a
  *    missed cr3 load and keeps the CR3-target list equal to the cached host roots.
+ *
+ * With several vCPUs the VM's shadow MMU is kept as one shard per vCPU (`v.mmu`): a
+ * vCPU builds, finds and evicts shadow pages in its own shard only, so vCPUs can run
+ * apart within a quantum. What makes the shards one MMU is carried by messages at the
+ * quantum's end: which guest frames each shard shadows (a frame shadowed by any vCPU is
+ * write-protected for all), every emulated page-table write (the other shards drop or
+ * zap their shadow of it, as kvm_mmu_pte_write does for the one hash), and the
+ * cr3-cache drops of the pinned-root fixes. A frame two vCPUs use is shadowed twice,
+ * and each shard has the pool of `mmuPages` pages.
  */
 import type { Costs } from '../../shared/costs.js';
 import type { PinnedRootFix } from '../../shared/modes.js';
@@ -20,7 +29,9 @@ import { countStaleTranslations } from '../mmu/checker.js';
 import { EXIT_REASON } from '../../shared/exits.js';
 import type { GuestMemory } from '../memory.js';
 import { PAGE_SHIFT, PTE_D, PTE_G, PTE_RW } from '../memory.js';
-import { LEVEL_PD, LEVEL_PT, SPTE_GLOBAL, SPTE_WRITABLE, ShadowMmu } from '../mmu/shadow.js';
+import { LEVEL_PD, LEVEL_PT, SPTE_GLOBAL, SPTE_WRITABLE, type ShadowMmu } from '../mmu/shadow.js';
+import { M_DROP_ROOT, M_PT_WRITE, M_SHADOWED } from '../smp/bus.js';
+import type { GuestSmp } from '../guest/smp.js';
 import type { Vcpu } from '../vcpu.js';
 import type { Platform } from './platform.js';
 import { guestPageFault } from './fault.js';
@@ -45,13 +56,16 @@ export class KvmPlatform implements Platform {
   private readonly exitFlush: boolean;
   /** Cycles of one exit before its handler: hardware round trip + KVM's exit path. */
   private readonly exitBase: number;
-  /** The VM's vCPUs, whose cr3 caches a host-side unpin must reach. */
+  /** The VM's vCPUs. */
   private vcpus: readonly Vcpu[] = [];
+  /** Multi-vCPU: the message bus, how many shards shadowed each frame at the last quantum's end, and what each vCPU's shard published. */
+  private smp: GuestSmp | null = null;
+  private shadowedBy = new Uint16Array(0);
+  private published: Uint8Array[] = [];
 
   constructor(
     private readonly mem: GuestMemory,
     private readonly c: Costs,
-    readonly mmu: ShadowMmu,
     opts: KvmOptions,
   ) {
     this.tlbEntries = c.tlbEntries;
@@ -65,6 +79,73 @@ export class KvmPlatform implements Platform {
 
   attachVcpus(vcpus: readonly Vcpu[]): void {
     this.vcpus = vcpus;
+  }
+
+  /** Start exchanging shard state with the other vCPUs (after boot and set-up, the same in every replica). */
+  attachSmp(smp: GuestSmp): void {
+    this.smp = smp;
+    this.shadowedBy = new Uint16Array(this.mem.numFrames);
+    this.published = this.vcpus.map(() => new Uint8Array(this.mem.numFrames));
+    if (this.discard) return; // nothing is write-protected
+    for (const v of this.vcpus) {
+      const mmu = v.mmu!;
+      mmu.trackShadowed(this.mem.numFrames);
+      const pub = this.published[v.id]!;
+      for (let f = 0; f < this.mem.numFrames; f++) {
+        if (!mmu.isShadowed(f)) continue;
+        pub[f] = 1;
+        this.shadowedBy[f]!++;
+      }
+    }
+  }
+
+  /** Does a shard other than v's shadow `frame` (as of the last quantum's end)? */
+  private othersShadow(v: Vcpu, frame: number): boolean {
+    return this.smp !== null && this.shadowedBy[frame]! - this.published[v.id]![frame]! > 0;
+  }
+
+  /** At a quantum's end: tell the others which frames v's shard began or stopped shadowing. */
+  publish(v: Vcpu): void {
+    const smp = this.smp;
+    if (smp === null || this.discard) return;
+    const mmu = v.mmu!;
+    const pub = this.published[v.id]!;
+    const list = mmu.changedGfns;
+    for (let i = 0; i < mmu.nChanged; i++) {
+      const f = list[i]!;
+      const now = mmu.isShadowed(f) ? 1 : 0;
+      if (now === pub[f]) continue;
+      const at = smp.emit(v, M_SHADOWED, 2);
+      smp.out.data[at] = f;
+      smp.out.data[at + 1] = now - pub[f]!;
+      pub[f] = now;
+    }
+    mmu.clearChanged();
+  }
+
+  /** A message from another vCPU's shard, merged at the quantum's end on the vCPUs this replica runs. */
+  applyRemote(type: number, d: Float64Array, at: number, src: number, local: readonly Vcpu[]): void {
+    if (type === M_SHADOWED) {
+      this.shadowedBy[d[at]!]! += d[at + 1]!;
+      return;
+    }
+    const frame = d[at]!;
+    if (type === M_PT_WRITE) {
+      if (this.mem.hasContents(frame)) this.mem.writeEntry(frame, d[at + 1]!, d[at + 2]!);
+      const skip = this.paravirt && this.fix === 'none';
+      for (const w of local) {
+        if (w.id === src) continue;
+        if (w.mmu!.remotePteWrite(frame, d[at + 1]!, d[at + 3]! !== 0, skip)) w.tlb.flushAll(); // KVM_REQ_TLB_FLUSH
+      }
+      return;
+    }
+    if (type === M_DROP_ROOT) {
+      for (const w of local) {
+        if (w.id === src) continue;
+        const root = w.mmu!.lookup(frame, LEVEL_PD);
+        if (root >= 0 && w.mmu!.cachePins[root]! > 0) this.dropFromCache(w, root);
+      }
+    }
   }
 
   /**
@@ -82,15 +163,16 @@ export class KvmPlatform implements Platform {
   }
 
   /** kvm_mmu_free_some_pages before work that may allocate shadow pages; returns the handler cycles it cost. */
-  private makeRoom(): number {
-    return this.mmu.freeSomePages() * this.c.shadowPageZap;
+  private makeRoom(v: Vcpu): number {
+    return v.mmu!.freeSomePages() * this.c.shadowPageZap;
   }
 
   tlbMiss(v: Vcpu, vpn: number, write: boolean): void {
-    let spte = this.mmu.translate(v.shadowRoot, vpn);
+    const mmu = v.mmu!;
+    let spte = mmu.translate(v.shadowRoot, vpn);
     if (spte < 0 || (write && (spte & SPTE_WRITABLE) === 0)) {
       this.shadowPageFault(v, vpn, write);
-      spte = this.mmu.translate(v.shadowRoot, vpn);
+      spte = mmu.translate(v.shadowRoot, vpn);
     }
     // The hardware walk of the shadow tables, then the TLB fill.
     v.clock += this.c.tlbWalk;
@@ -99,10 +181,10 @@ export class KvmPlatform implements Platform {
 
   /** EXCEPTION_NMI exit with #PF: paging32_page_fault builds the missing shadow entries. */
   private shadowPageFault(v: Vcpu, vpn: number, write: boolean): void {
-    const mmu = this.mmu;
+    const mmu = v.mmu!;
     mmu.shadowFaults++;
     v.lastPtWriteCount = 0; // the fork detector is reset by a page fault
-    const zapCycles = this.makeRoom();
+    const zapCycles = this.makeRoom(v);
     let handler = this.c.shadowFaultHandler + zapCycles;
     const pte = this.mem.walk(v.cr3, vpn, write);
     if (pte === 0) guestPageFault(v, vpn);
@@ -119,12 +201,12 @@ export class KvmPlatform implements Platform {
 
   /** CR_ACCESS exit of a mov to cr3 that is not a CR3-target value: kvm_set_cr3 -> new_cr3. */
   loadCr3(v: Vcpu, pdFrame: number): void {
-    const mmu = this.mmu;
+    const mmu = v.mmu!;
     let handler = this.c.crAccessHandler;
     if (v.shadowRoot >= 0) mmu.unpin(v.shadowRoot); // mmu_free_roots
     const zapBefore = mmu.pagesZapped;
     if (this.discard) handler += mmu.zapAll() * this.c.shadowPageZap;
-    handler += this.makeRoom();
+    handler += this.makeRoom(v);
     const zapped = mmu.pagesZapped > zapBefore;
     const root = mmu.getPage(pdFrame, LEVEL_PD); // mmu_alloc_roots
     if (mmu.lastCreated) handler += this.c.shadowPageAlloc;
@@ -157,8 +239,8 @@ export class KvmPlatform implements Platform {
     if (!v.vmx.isCr3Target(root)) throw new Error(`host_cr3 ${root} of cache entry ${idx} is not a CR3-target value`);
     v.clock += this.c.movCr3Target;
     v.tlb.flushNonGlobal();
-    if (v.shadowRoot >= 0) this.mmu.unpin(v.shadowRoot);
-    this.mmu.pin(root);
+    if (v.shadowRoot >= 0) v.mmu!.unpin(v.shadowRoot);
+    v.mmu!.pin(root);
     v.shadowRoot = root;
     v.cr3 = pdFrame;
   }
@@ -169,58 +251,73 @@ export class KvmPlatform implements Platform {
   }
 
   ptWrite(v: Vcpu, frame: number, index: number): void {
-    if (!this.discard && this.mmu.isShadowed(frame)) {
-      let handler = this.c.ptWriteEmulate;
-      if (this.paravirt && this.fix === 'unpin-on-write') {
-        // The fix: a write to a root pinned by the cr3 cache first drops it from every cache.
-        const root = this.mmu.lookup(frame, LEVEL_PD);
-        if (root >= 0 && this.mmu.cachePins[root]! > 0) handler += this.dropFromCaches(root);
-      }
-      const zapped = this.mmu.pteWrite(v, frame, index, this.paravirt && this.fix === 'none');
-      this.exit(v, EXCEPTION_NMI, handler + zapped * this.c.shadowPageZap, 'all');
-    } else {
+    const mmu = v.mmu;
+    if (this.discard || mmu === null) {
       v.clock += this.c.ptWrite;
+      return;
     }
+    const others = this.othersShadow(v, frame);
+    if (!mmu.isShadowed(frame) && !others) {
+      v.clock += this.c.ptWrite;
+      return;
+    }
+    let handler = this.c.ptWriteEmulate;
+    const smp = this.smp;
+    if (this.paravirt && this.fix === 'unpin-on-write') {
+      // The fix: a write to a root pinned by the cr3 cache first drops it from every cache.
+      const root = mmu.lookup(frame, LEVEL_PD);
+      if (root >= 0 && mmu.cachePins[root]! > 0) handler += this.dropFromCache(v, root);
+      if (others) smp!.out.data[smp!.emit(v, M_DROP_ROOT, 1)] = frame;
+    }
+    const zapped = mmu.pteWrite(v, frame, index, this.paravirt && this.fix === 'none');
+    if (others) {
+      const at = smp!.emit(v, M_PT_WRITE, 4);
+      const d = smp!.out.data;
+      d[at] = frame;
+      d[at + 1] = index;
+      d[at + 2] = this.mem.readEntry(frame, index);
+      d[at + 3] = mmu.lastFlooded ? 1 : 0;
+    }
+    this.exit(v, EXCEPTION_NMI, handler + zapped * this.c.shadowPageZap, 'all');
   }
 
-  isWriteProtected(frame: number): boolean {
-    return !this.discard && this.mmu.isShadowed(frame);
+  isWriteProtected(v: Vcpu, frame: number): boolean {
+    return !this.discard && (v.mmu!.isShadowed(frame) || this.othersShadow(v, frame));
   }
 
   /** The other fix: pgd_free makes a hypercall, and the host forgets the directory's cache entries. */
   pgdFree(v: Vcpu, pdFrame: number): void {
     if (!this.paravirt || this.fix !== 'hypercall') return;
-    const root = this.mmu.lookup(pdFrame, LEVEL_PD);
-    const handler = this.c.pvHypercall + (root >= 0 ? this.dropFromCaches(root) : 0);
+    const root = v.mmu!.lookup(pdFrame, LEVEL_PD);
+    const handler = this.c.pvHypercall + (root >= 0 ? this.dropFromCache(v, root) : 0);
+    const smp = this.smp;
+    if (smp !== null) smp.out.data[smp.emit(v, M_DROP_ROOT, 1)] = pdFrame;
     this.exit(v, VMCALL, handler);
   }
 
-  /** Drop every cr3-cache entry holding `root`, on every vCPU, unpinning it; returns the cycles. */
-  private dropFromCaches(root: number): number {
-    let dropped = 0;
-    for (const w of this.vcpus) {
-      const para = w.para;
-      if (para === null) continue;
-      const n = para.invalidateHost(root);
-      if (n === 0) continue;
-      for (let i = 0; i < n; i++) {
-        this.mmu.unpin(root);
-        this.mmu.cachePins[root]!--;
-      }
-      w.vmx.cr3Target.set(para.hostCr3);
-      dropped += n;
+  /** Drop every entry of w's cr3 cache holding `root` (of w's shard), unpinning it; returns the cycles. */
+  private dropFromCache(w: Vcpu, root: number): number {
+    const para = w.para;
+    if (para === null) return 0;
+    const n = para.invalidateHost(root);
+    if (n === 0) return 0;
+    const mmu = w.mmu!;
+    for (let i = 0; i < n; i++) {
+      mmu.unpin(root);
+      mmu.cachePins[root]!--;
     }
-    return dropped * this.c.pvCacheFill;
+    w.vmx.cr3Target.set(para.hostCr3);
+    return n * this.c.pvCacheFill;
   }
 
-  staleTranslations(): number {
-    return countStaleTranslations(this.mmu, this.mem);
+  staleTranslations(v: Vcpu): number {
+    return countStaleTranslations(v.mmu!, this.mem);
   }
 
   invlpg(v: Vcpu, vpn: number): void {
     if (this.discard && v.shadowRoot >= 0) {
-      const pt = this.mmu.spte[v.shadowRoot * 1024 + (vpn >>> 10)]!;
-      if (pt >= 0) this.mmu.clearEntry(pt, vpn & 1023);
+      const pt = v.mmu!.spte[v.shadowRoot * 1024 + (vpn >>> 10)]!;
+      if (pt >= 0) v.mmu!.clearEntry(pt, vpn & 1023);
     }
     this.exit(v, INVLPG, this.c.invlpgHandler);
     if (!this.exitFlush) v.tlb.invalidate(vpn);

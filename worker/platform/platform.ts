@@ -37,9 +37,9 @@ export interface Platform {
   /** A reschedule IPI arrives at `v` from another vCPU. */
   ipiArrival(v: Vcpu, wasHalted: boolean): void;
   /** Would a guest store to `frame` trap (the frame is a write-protected, shadowed page table)? */
-  isWriteProtected(frame: number): boolean;
+  isWriteProtected(v: Vcpu, frame: number): boolean;
   /** The guest frees page directory `pdFrame` (pgd_free). */
   pgdFree(v: Vcpu, pdFrame: number): void;
   /** Shadow translations that disagree with the guest's tables (0 without shadow paging). */
-  staleTranslations(): number;
+  staleTranslations(v: Vcpu): number;
 }

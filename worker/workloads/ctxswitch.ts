@@ -19,13 +19,13 @@ export function buildCtxswitch(k: Kernel, cfg: SimConfig): WorkloadRun {
   const n = cfg.tasks;
   const passes = cfg.loops;
   const userLoop = k.c.userLoop;
-  const w = { overheadStart: -1, overheadEnd: -1, ringStart: -1, ringEnd: -1, done: 0 };
+  // Marks: 0 overhead start, 1 overhead end, 2 ring start, 3 ring end (the last ring task done).
   const startQueue = new WaitQueue();
 
   const ring = (kk: Kernel, v: Vcpu, t: Task): void => {
     switch (t.pc) {
       case 0:
-        if (w.ringStart < 0) w.ringStart = v.clock;
+        kk.markFirst(2, v.clock);
         if (!kk.read(v, t, t.chIn!, TOKEN)) return;
         kk.userWork(v, t, userLoop);
         t.pc = 1;
@@ -34,7 +34,7 @@ export function buildCtxswitch(k: Kernel, cfg: SimConfig): WorkloadRun {
         if (!kk.write(v, t, t.outs[0]!, TOKEN)) return;
         if (++t.i < passes) t.pc = 0;
         else {
-          if (++w.done === n) w.ringEnd = v.clock;
+          kk.markLast(3, v.clock);
           t.pc = 2;
         }
         return;
@@ -46,7 +46,7 @@ export function buildCtxswitch(k: Kernel, cfg: SimConfig): WorkloadRun {
   const overhead = (kk: Kernel, v: Vcpu, t: Task): void => {
     switch (t.pc) {
       case 0:
-        if (w.overheadStart < 0) w.overheadStart = v.clock;
+        kk.markFirst(0, v.clock);
         if (!kk.write(v, t, t.chIn!, TOKEN)) return;
         t.pc = 1;
         return;
@@ -55,7 +55,7 @@ export function buildCtxswitch(k: Kernel, cfg: SimConfig): WorkloadRun {
         kk.userWork(v, t, userLoop);
         if (++t.i < n * passes) t.pc = 0;
         else {
-          w.overheadEnd = v.clock;
+          kk.markLast(1, v.clock);
           t.pc = 2;
         }
         return;
@@ -84,9 +84,9 @@ export function buildCtxswitch(k: Kernel, cfg: SimConfig): WorkloadRun {
   pipes[0]!.pipeWrite(TOKEN);
 
   return {
-    metric() {
-      const ringCycles = w.ringEnd - w.ringStart;
-      const overheadCycles = w.overheadEnd - w.overheadStart;
+    metric(m) {
+      const ringCycles = m[3]! - m[2]!;
+      const overheadCycles = m[1]! - m[0]!;
       const us = ((ringCycles - overheadCycles) / (n * passes) / k.c.clockHz) * 1e6;
       return { name: 'ctxswitch', unit: 'us/switch', value: us };
     },

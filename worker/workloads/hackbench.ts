@@ -24,21 +24,20 @@ export function buildHackbench(k: Kernel, cfg: SimConfig): WorkloadRun {
   const perReceiver = HACKBENCH_FDS * loops;
   const userMessage = k.c.userMessage;
   const nChildren = cfg.groups * 2 * HACKBENCH_FDS;
-  const w = { start: -1, end: -1 };
 
   const go = k.newPipe('hackbench/go');
 
   const parentProgram = (kk: Kernel, v: Vcpu, t: Task): void => {
     switch (t.pc) {
       case 0:
-        if (w.start < 0) w.start = v.clock;
+        kk.markFirst(0, v.clock);
         if (!kk.write(v, t, go, 1)) return;
         t.pc = 1;
         return;
       case 1:
         if (!kk.wait(v, t)) return;
         if (++t.i === nChildren) {
-          w.end = v.clock;
+          kk.markLast(1, v.clock);
           t.pc = 2;
         }
         return;
@@ -92,7 +91,7 @@ export function buildHackbench(k: Kernel, cfg: SimConfig): WorkloadRun {
     const t = k.createTask(name, mm, placeCpu(++forked, vcpus), program, cfg.thread ? forked : -1);
     t.parent = parent;
     k.splitTimeslice(parent, t);
-    k.park(t, go.readWait, true);
+    k.park(t, go.readWaitAt(t.cpu), true);
     return t;
   };
 
@@ -106,8 +105,8 @@ export function buildHackbench(k: Kernel, cfg: SimConfig): WorkloadRun {
   k.start(parent);
 
   return {
-    metric() {
-      return { name: 'hackbench', unit: 's', value: (w.end - w.start) / k.c.clockHz };
+    metric(m) {
+      return { name: 'hackbench', unit: 's', value: (m[1]! - m[0]!) / k.c.clockHz };
     },
   };
 }

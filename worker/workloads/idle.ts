@@ -13,19 +13,19 @@ import type { WorkloadRun } from './workload.js';
 
 export function buildIdle(k: Kernel, cfg: SimConfig): WorkloadRun {
   const ns = cfg.loops * 1e6;
-  const w = { start: -1, end: -1, busyStart: 0, busyEnd: 0 };
+  // Marks: 0 start, 1 end, 2 busy cycles at the start, 3 at the end.
   /** Busy cycles so far, summed over vCPUs; the running vCPU counts up to its own clock. */
   const busy = (): number => k.vcpus.reduce((a, x) => a + x.clock - x.haltedCycles, 0);
   const sleeper = (kk: Kernel, v: Vcpu, t: Task): void => {
     switch (t.pc) {
       case 0:
-        if (w.start < 0) {
-          w.start = v.clock;
-          w.busyStart = busy();
+        if (Number.isNaN(kk.marks[0]!)) {
+          kk.markFirst(0, v.clock);
+          kk.markFirst(2, busy());
         }
         if (!kk.sleep(v, t, ns)) return;
-        w.end = v.clock;
-        w.busyEnd = busy();
+        kk.markLast(1, v.clock);
+        kk.markLast(3, busy());
         t.pc = 1;
         return;
       default:
@@ -34,9 +34,9 @@ export function buildIdle(k: Kernel, cfg: SimConfig): WorkloadRun {
   };
   k.start(k.createTask('sleep', k.createMm(), 0, sleeper));
   return {
-    metric() {
-      const span = (w.end - w.start) * k.vcpus.length;
-      return { name: 'idle', unit: '% host CPU', value: (100 * (w.busyEnd - w.busyStart)) / span };
+    metric(m) {
+      const span = (m[1]! - m[0]!) * k.vcpus.length;
+      return { name: 'idle', unit: '% host CPU', value: (100 * (m[3]! - m[2]!)) / span };
     },
   };
 }

@@ -17,12 +17,11 @@ const TOKEN = 4;
 export function buildIoMix(k: Kernel, cfg: SimConfig): WorkloadRun {
   const passes = cfg.loops;
   const io = cfg.io;
-  const w = { start: -1, end: -1, done: 0 };
 
   const ring = (kk: Kernel, v: Vcpu, t: Task): void => {
     switch (t.pc) {
       case 0:
-        if (w.start < 0) w.start = v.clock;
+        kk.markFirst(0, v.clock);
         if (!kk.read(v, t, t.chIn!, TOKEN)) return;
         kk.userWork(v, t, kk.c.userLoop);
         t.j = 0;
@@ -36,7 +35,7 @@ export function buildIoMix(k: Kernel, cfg: SimConfig): WorkloadRun {
         if (!kk.write(v, t, t.outs[0]!, TOKEN)) return;
         if (++t.i < passes) t.pc = 0;
         else {
-          if (++w.done === 2) w.end = v.clock;
+          kk.markLast(1, v.clock);
           t.pc = 3;
         }
         return;
@@ -55,8 +54,8 @@ export function buildIoMix(k: Kernel, cfg: SimConfig): WorkloadRun {
   pipes[0]!.pipeWrite(TOKEN);
 
   return {
-    metric() {
-      return { name: 'iomix', unit: 'us/pass', value: ((w.end - w.start) / (2 * passes) / k.c.clockHz) * 1e6 };
+    metric(m) {
+      return { name: 'iomix', unit: 'us/pass', value: ((m[1]! - m[0]!) / (2 * passes) / k.c.clockHz) * 1e6 };
     },
   };
 }

@@ -24,7 +24,6 @@ const HEAP_VPN = USER.data + 16;
 
 export function buildPgdReuse(k: Kernel, cfg: SimConfig): WorkloadRun {
   const rounds = cfg.loops;
-  const w = { start: -1, end: -1 };
 
   const child = (kk: Kernel, v: Vcpu, t: Task): void => {
     if (t.pc === 0) {
@@ -36,7 +35,7 @@ export function buildPgdReuse(k: Kernel, cfg: SimConfig): WorkloadRun {
   const parentProgram = (kk: Kernel, v: Vcpu, t: Task): void => {
     switch (t.pc) {
       case 0:
-        if (w.start < 0) w.start = v.clock;
+        kk.markFirst(0, v.clock);
         kk.fork(v, t, `child${t.i}`, child);
         t.pc = 1;
         return;
@@ -49,10 +48,10 @@ export function buildPgdReuse(k: Kernel, cfg: SimConfig): WorkloadRun {
         const vpn = HEAP_VPN + t.i;
         kk.mapUser(t.mm!, vpn, kk.allocPage(v), true, v);
         kk.touch(v, vpn);
-        kk.checkpoint();
+        kk.checkpoint(v);
         if (++t.i < rounds) t.pc = 0;
         else {
-          w.end = v.clock;
+          kk.markLast(1, v.clock);
           t.pc = 3;
         }
         return;
@@ -66,8 +65,8 @@ export function buildPgdReuse(k: Kernel, cfg: SimConfig): WorkloadRun {
   parent.childWait = new WaitQueue();
   k.start(parent);
   return {
-    metric() {
-      return { name: 'pgdreuse', unit: 'us/round', value: ((w.end - w.start) / rounds / k.c.clockHz) * 1e6 };
+    metric(m) {
+      return { name: 'pgdreuse', unit: 'us/round', value: ((m[1]! - m[0]!) / rounds / k.c.clockHz) * 1e6 };
     },
   };
 }

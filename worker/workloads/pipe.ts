@@ -13,7 +13,6 @@ const MSG = 4;
 export function buildPipe(k: Kernel, cfg: SimConfig): WorkloadRun {
   const loops = cfg.loops;
   const userLoop = k.c.userLoop;
-  const w = { start: -1, end: -1 };
   const ab = k.newPipe('a->b');
   const ba = k.newPipe('b->a');
 
@@ -21,7 +20,7 @@ export function buildPipe(k: Kernel, cfg: SimConfig): WorkloadRun {
   const a = (kk: Kernel, v: Vcpu, t: Task): void => {
     switch (t.pc) {
       case 0:
-        if (w.start < 0) w.start = v.clock;
+        kk.markFirst(0, v.clock);
         if (!kk.write(v, t, ab, MSG)) return;
         t.pc = 1;
         return;
@@ -30,7 +29,7 @@ export function buildPipe(k: Kernel, cfg: SimConfig): WorkloadRun {
         kk.userWork(v, t, userLoop);
         if (++t.i < loops) t.pc = 0;
         else {
-          w.end = v.clock;
+          kk.markLast(1, v.clock);
           t.pc = 2;
         }
         return;
@@ -58,8 +57,8 @@ export function buildPipe(k: Kernel, cfg: SimConfig): WorkloadRun {
   k.start(k.createTask('pipe/b', k.createMm(), placeCpu(1, k.vcpus.length), b));
 
   return {
-    metric() {
-      return { name: 'pipe', unit: 'us/roundtrip', value: ((w.end - w.start) / loops / k.c.clockHz) * 1e6 };
+    metric(m) {
+      return { name: 'pipe', unit: 'us/roundtrip', value: ((m[1]! - m[0]!) / loops / k.c.clockHz) * 1e6 };
     },
   };
 }

@@ -12,8 +12,9 @@ export function tinyGuest(opts: { shadow: 'discard' | 'cached'; paravirt?: boole
   const c = costValues(CORE2_2007);
   const mem = new GuestMemory(8192, 16, new Rng(1));
   const mmu = new ShadowMmu(opts.mmuPages ?? 256, mem.numFrames);
-  const platform = new KvmPlatform(mem, c, mmu, { shadow: opts.shadow, paravirt: opts.paravirt ?? false, pinnedRootFix: 'none', exitFlush: true });
+  const platform = new KvmPlatform(mem, c, { shadow: opts.shadow, paravirt: opts.paravirt ?? false, pinnedRootFix: 'none', exitFlush: true });
   const v = new Vcpu(0, 256, 4, opts.paravirt ? (opts.cacheSize ?? 4) : null);
+  v.mmu = mmu;
   platform.attachVcpus([v]);
   const newAddressSpace = () => {
     const pd = mem.allocPageTable();

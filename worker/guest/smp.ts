@@ -1,0 +1,319 @@
+/**
+ * What joins the vCPUs of a multi-vCPU guest when they run apart, a quantum at a time
+ * (DESIGN "Time": conservative synchronisation in fixed quanta).
+ *
+ * Within a quantum a vCPU touches only what is its own: its tasks and run queue, its
+ * shard of the shadow MMU, its page and skb free lists, and its view of each pipe or
+ * socket (the channel as it was when the quantum began, plus its own reads and writes).
+ * Everything it does that others must see is a message (smp/bus.ts). At the quantum's
+ * end every replica of the VM merges all messages in (time, vCPU, seq) order: channel
+ * operations replayed onto the one channel state, wake-ups and child exits finished on
+ * the task's vCPU, shadow-MMU coherence applied, tasks moved by the load balancer. A
+ * sleeper whose channel another vCPU read or wrote is woken then, by a reschedule IPI.
+ *
+ * Because a vCPU never sees another within a quantum, the result does not depend on
+ * which vCPUs share a worker thread. What it does depend on is the quantum: a wake-up
+ * across vCPUs takes effect up to one quantum late, and writers on several vCPUs can
+ * each fill a buffer that they all saw with room in it.
+ */
+import { HEADER, Inbox, MsgBuf, M_CHILD_EXIT, M_DROP_ROOT, M_LOAD, M_MIGRATE, M_PIPE_READ, M_PIPE_WRITE, M_PT_WRITE, M_SHADOWED, M_UNIX_RECV, M_UNIX_SEND, M_WAKE } from '../smp/bus.js';
+import { CH_PIPE, type Channel } from './channel.js';
+import { TASK_RUNNING, type Task } from './task.js';
+import type { Kernel } from './kernel.js';
+import type { Vcpu } from '../vcpu.js';
+
+/** The platform's side of the quantum's end (the shadow MMU shards of KVM). */
+export interface SmpPlatform {
+  publish(v: Vcpu): void;
+  applyRemote(type: number, d: Float64Array, at: number, src: number, local: readonly Vcpu[]): void;
+}
+
+/**
+ * sd->cache_hot_time of 2.6.20's CPU domain (SD_CPU_INIT: 2.5 ms): a task that ran this
+ * recently is not pulled, unless balancing has failed more than cache_nice_tries (1) times.
+ */
+export const CACHE_HOT_NS = 2_500_000;
+const CACHE_NICE_TRIES = 1;
+/** imbalance_pct of the CPU domain: the busiest must exceed the idlest by 25%. */
+const IMBALANCE_PCT = 125;
+
+const MIGRATE_FIELDS = 16;
+
+export class GuestSmp {
+  /** Quanta completed: a view copied in an earlier quantum is refreshed on first use. */
+  epoch = 0;
+  /** Messages of this replica's vCPUs in the current quantum. */
+  readonly out = new MsgBuf();
+  /** Tasks that exited on this replica's vCPUs (cumulative). */
+  exited = 0;
+  /** Every vCPU's nr_running at the last quantum's end, tasks arriving by migration counted. */
+  readonly loads: Int32Array;
+  readonly localMask: Uint8Array;
+  readonly localVcpus: readonly Vcpu[];
+  private readonly seq: Float64Array;
+  private readonly merged: Channel[] = [];
+  private readonly picked: Task[] = [];
+  private readonly failed: Int32Array;
+  private readonly cacheHotCycles: number;
+
+  constructor(
+    private readonly k: Kernel,
+    local: readonly number[],
+    private readonly platform: SmpPlatform | null,
+    /** Full load balancing every this many quanta (an idle vCPU pulls at every quantum's end). */
+    readonly balanceEvery: number,
+  ) {
+    const n = k.vcpus.length;
+    this.loads = new Int32Array(n);
+    this.localMask = new Uint8Array(n);
+    for (const id of local) this.localMask[id] = 1;
+    this.localVcpus = k.vcpus.filter((v) => this.localMask[v.id] === 1);
+    this.seq = new Float64Array(n);
+    this.failed = new Int32Array(n);
+    this.cacheHotCycles = (CACHE_HOT_NS * k.c.clockHz) / 1e9;
+  }
+
+  /** Start a message from vCPU v (at its clock); returns where its payload goes in `out.data`. */
+  emit(v: Vcpu, type: number, n: number): number {
+    return this.out.begin(type, n, v.clock, v.id, this.seq[v.id]!++);
+  }
+
+  /** vCPU `cpu`'s view of channel `ch` in this quantum. */
+  view(cpu: number, ch: Channel): Channel {
+    let views = ch.views;
+    if (views === null) {
+      views = ch.views = [];
+      ch.viewEpoch = new Int32Array(this.k.vcpus.length).fill(-1);
+    }
+    let vw = views[cpu];
+    if (vw === undefined) vw = views[cpu] = ch.newView();
+    if (ch.viewEpoch![cpu] !== this.epoch) {
+      vw.copyStateFrom(ch);
+      ch.viewEpoch![cpu] = this.epoch;
+    }
+    return vw;
+  }
+
+  /** The quantum is over on this replica's vCPUs: publish shard changes and run-queue lengths. */
+  endQuantum(): void {
+    for (const v of this.localVcpus) {
+      this.platform?.publish(v);
+      const at = this.emit(v, M_LOAD, 2);
+      this.out.data[at] = v.id;
+      this.out.data[at + 1] = v.rq.nrRunning;
+    }
+  }
+
+  /** Merge every replica's messages of the quantum (the same records, in the same order, everywhere). */
+  deliver(inbox: Inbox): void {
+    const d = inbox.data;
+    const order = inbox.order;
+    const n = inbox.count;
+    const k = this.k;
+    // Tasks in flight arrive first: later messages may be for them.
+    let arrivals = 0;
+    for (let i = 0; i < n; i++) {
+      const o = order[i]!;
+      if (d[o] === M_MIGRATE) {
+        this.arrive(d, o);
+        arrivals++;
+      }
+    }
+    const arrivedAt: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const o = order[i]!;
+      const type = d[o]!;
+      const src = d[o + 3]!;
+      const at = o + HEADER;
+      switch (type) {
+        case M_PIPE_WRITE: {
+          const ch = k.channels[d[at]!]!;
+          ch.pipeWrite(d[at + 1]!, true);
+          this.noteOp(ch, src, true);
+          break;
+        }
+        case M_PIPE_READ: {
+          const ch = k.channels[d[at]!]!;
+          ch.pipeRead(d[at + 1]!);
+          this.noteOp(ch, src, false);
+          break;
+        }
+        case M_UNIX_SEND: {
+          const ch = k.channels[d[at]!]!;
+          k.skbSlab.notePages(d[at + 2]!, d[at + 3]!, d[at + 4]!);
+          ch.queueSkb(d[at + 2]!, d[at + 1]!);
+          this.noteOp(ch, src, true);
+          break;
+        }
+        case M_UNIX_RECV: {
+          const ch = k.channels[d[at]!]!;
+          const slot = d[at + 2]!;
+          if (ch.removeSkb(slot, d[at + 1]!)) {
+            const owner = k.skbSlab.ownerOf(slot);
+            if (owner !== src && this.localMask[owner] === 1) k.skbSlab.free(slot);
+          }
+          this.noteOp(ch, src, false);
+          break;
+        }
+        case M_WAKE: {
+          const t = k.tasks[d[at]! - 1]!;
+          if (this.localMask[t.cpu] === 1) k.tryToWakeUp(k.vcpus[t.cpu]!, t, false, true);
+          break;
+        }
+        case M_CHILD_EXIT: {
+          const parent = k.tasks[d[at]! - 1]!;
+          if (this.localMask[parent.cpu] === 1) k.childExited(k.vcpus[parent.cpu]!, parent, false, true);
+          break;
+        }
+        case M_PT_WRITE:
+        case M_SHADOWED:
+        case M_DROP_ROOT:
+          this.platform?.applyRemote(type, d, at, src, this.localVcpus);
+          break;
+        case M_LOAD:
+          this.loads[d[at]!] = d[at + 1]!;
+          break;
+        case M_MIGRATE:
+          arrivedAt.push(d[at + 1]!);
+          break;
+        default:
+          throw new Error(`unknown message type ${type}`);
+      }
+    }
+    if (arrivals > 0) for (const dest of arrivedAt) this.loads[dest]!++;
+    this.wakeSleepers();
+    this.epoch++;
+  }
+
+  /** Note a merged channel operation: who sent, who received, in this quantum. */
+  private noteOp(ch: Channel, src: number, send: boolean): void {
+    if (ch.opEpoch !== this.epoch) {
+      ch.opEpoch = this.epoch;
+      ch.sendSrc = ch.recvSrc = -1;
+      ch.sendMulti = ch.recvMulti = false;
+      this.merged.push(ch);
+    }
+    if (send) {
+      if (ch.sendSrc < 0) ch.sendSrc = src;
+      else if (ch.sendSrc !== src) ch.sendMulti = true;
+    } else if (ch.recvSrc < 0) ch.recvSrc = src;
+    else if (ch.recvSrc !== src) ch.recvMulti = true;
+  }
+
+  /**
+   * The wake-ups another vCPU's operations would have made: readers of a channel another
+   * vCPU wrote, writers of a socket another vCPU drained to unix_writable(), and every
+   * sleeper of a pipe another vCPU used (pipe->wait is one queue).
+   */
+  private wakeSleepers(): void {
+    const k = this.k;
+    for (const ch of this.merged) {
+      for (const w of this.localVcpus) {
+        const id = w.id;
+        const sentByOther = ch.sendSrc >= 0 && (ch.sendMulti || ch.sendSrc !== id);
+        const recvByOther = ch.recvSrc >= 0 && (ch.recvMulti || ch.recvSrc !== id);
+        if (ch.kind === CH_PIPE) {
+          if (sentByOther || recvByOther) k.wakeUpAll(w, ch.readWaitAt(id), false, true);
+          continue;
+        }
+        if (sentByOther) k.wakeUpAll(w, ch.readWaitAt(id), false, true);
+        if (recvByOther && ch.writable) k.wakeUpAll(w, ch.writeWaitAt(id), false, true);
+      }
+    }
+    this.merged.length = 0;
+  }
+
+  /**
+   * load_balance at the quantum's end, from the run-queue lengths every vCPU published:
+   * an idle vCPU pulls from the busiest at every quantum's end (idle_balance), and every
+   * `balanceEvery` quanta (rebalance_tick) the busiest and idlest are evened out while
+   * they differ by 2 or more and by more than imbalance_pct. The busy vCPU gives up half
+   * the difference, chosen as move_tasks does; they arrive at the next quantum's end.
+   */
+  balance(quantum: number): void {
+    const full = (quantum + 1) % this.balanceEvery === 0;
+    const loads = Array.from(this.loads);
+    const n = loads.length;
+    for (let iter = 0; iter < n; iter++) {
+      let b = 0;
+      let i = 0;
+      for (let c = 1; c < n; c++) {
+        if (loads[c]! > loads[b]!) b = c;
+        if (loads[c]! < loads[i]!) i = c;
+      }
+      if (!full && loads[i] !== 0) break;
+      const diff = loads[b]! - loads[i]!;
+      if (diff < 2 || loads[b]! * 100 <= loads[i]! * IMBALANCE_PCT) break;
+      const count = diff >> 1;
+      if (this.localMask[b] === 1) this.pushTasks(this.k.vcpus[b]!, i, count);
+      loads[b]! -= count;
+      loads[i]! += count;
+    }
+  }
+
+  /** The busy vCPU's half of pull_task: take up to `count` tasks off its run queue and send them to `dest`. */
+  private pushTasks(src: Vcpu, dest: number, count: number): void {
+    const hotOk = this.failed[src.id]! > CACHE_NICE_TRIES;
+    const now = src.clock;
+    const hot = this.cacheHotCycles;
+    const current = src.current;
+    src.rq.migrationCandidates(count, (t) => t !== current && t.migratable && (hotOk || now - t.timestamp > hot), this.picked);
+    if (this.picked.length === 0) {
+      this.failed[src.id]!++;
+      return;
+    }
+    this.failed[src.id] = 0;
+    for (const t of this.picked) {
+      src.rq.dequeue(t);
+      const at = this.emit(src, M_MIGRATE, MIGRATE_FIELDS);
+      const d = this.out.data;
+      d[at] = t.pid;
+      d[at + 1] = dest;
+      d[at + 2] = t.inSyscall ? 1 : 0;
+      d[at + 3] = t.staticPrio;
+      d[at + 4] = t.prio;
+      d[at + 5] = t.sleepAvg;
+      d[at + 6] = t.sleepType;
+      d[at + 7] = t.sleepNonInteractive ? 1 : 0;
+      d[at + 8] = t.timeSlice;
+      d[at + 9] = t.timestamp;
+      d[at + 10] = t.pc;
+      d[at + 11] = t.i;
+      d[at + 12] = t.j;
+      d[at + 13] = t.ioDone ? 1 : 0;
+      d[at + 14] = t.wakeAt;
+      d[at + 15] = t.zombies;
+      t.cpu = dest;
+    }
+    this.picked.length = 0;
+  }
+
+  /** A migrated task arrives: every replica learns its new vCPU; the one running that vCPU enqueues it. */
+  private arrive(d: Float64Array, o: number): void {
+    const at = o + HEADER;
+    const t = this.k.tasks[d[at]! - 1]!;
+    const dest = d[at + 1]!;
+    t.cpu = dest;
+    if (this.localMask[dest] !== 1) return;
+    const v = this.k.vcpus[dest]!;
+    t.inSyscall = d[at + 2] === 1;
+    t.staticPrio = d[at + 3]!;
+    t.prio = d[at + 4]!;
+    t.sleepAvg = d[at + 5]!;
+    t.sleepType = d[at + 6]!;
+    t.sleepNonInteractive = d[at + 7] === 1;
+    t.timeSlice = d[at + 8]!;
+    // pull_task: the timestamp keeps its distance from the clock of the CPU it left.
+    t.timestamp = v.clock - (d[o + 2]! - d[at + 9]!);
+    t.pc = d[at + 10]!;
+    t.i = d[at + 11]!;
+    t.j = d[at + 12]!;
+    t.ioDone = d[at + 13] === 1;
+    t.wakeAt = d[at + 14]!;
+    t.zombies = d[at + 15]!;
+    t.state = TASK_RUNNING;
+    v.rq.enqueue(t);
+    v.migrations++;
+    if (t.prio < v.current.prio && v.clock < v.ipiAt) v.ipiAt = v.clock;
+  }
+}

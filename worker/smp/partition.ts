@@ -1,0 +1,123 @@
+/**
+ * The quantum loop of a multi-vCPU VM, for the vCPUs one replica runs.
+ *
+ * Each quantum: run every local vCPU to the quantum's end; publish what the others must
+ * see; swap messages with the other replicas (nothing to swap when one replica runs
+ * every vCPU; shared memory between worker threads otherwise: coordinator/vm-split.ts);
+ * merge all messages in (time, vCPU, seq) order; balance the run queues. The run ends at
+ * the first quantum's end by which every task has exited.
+ */
+import { Inbox } from './bus.js';
+import type { Vm } from '../vm.js';
+
+export interface Exchange {
+  /**
+   * Hand over this replica's records and its count of exited tasks; get back every
+   * replica's records (this one's included) and the total of exited tasks.
+   */
+  swap(records: Float64Array, exited: number): { parts: readonly Float64Array[]; exited: number };
+}
+
+/** One replica runs every vCPU: its own records are all there is. */
+export class LocalExchange implements Exchange {
+  swap(records: Float64Array, exited: number) {
+    return { parts: [records], exited };
+  }
+}
+
+export class Partition {
+  /** Quanta run. */
+  quanta = 0;
+  private readonly inbox = new Inbox();
+  private readonly total: number;
+
+  constructor(readonly vm: Vm) {
+    this.total = vm.kernel.liveTasks;
+  }
+
+  /** Tasks that exited on this replica's vCPUs. */
+  get exited(): number {
+    return this.vm.kernel.smp!.exited;
+  }
+
+  /** Run the local vCPUs through the next quantum; returns their messages (valid until deliver()). */
+  runQuantum(): Float64Array {
+    const vm = this.vm;
+    const smp = vm.kernel.smp!;
+    const end = (this.quanta + 1) * vm.quantumCycles();
+    vm.guard(() => {
+      for (const v of vm.local) vm.runUntil(v, end);
+    });
+    smp.endQuantum();
+    return smp.out.view();
+  }
+
+  /** The quantum's end: merge every replica's messages. Returns true when the run is over. */
+  deliver(parts: readonly Float64Array[], exitedTotal: number): boolean {
+    const vm = this.vm;
+    const smp = vm.kernel.smp!;
+    this.inbox.fill(parts);
+    smp.out.clear();
+    vm.guard(() => smp.deliver(this.inbox));
+    const n = this.quanta++;
+    if (exitedTotal >= this.total) {
+      vm.kernel.checkpoint();
+      return true;
+    }
+    if (this.quanta * vm.quantumCycles() > vm.limitCycles) vm.stuck();
+    smp.balance(n);
+    return false;
+  }
+
+  /** This replica's workload time marks and their kinds, to combine with the others'. */
+  marks(): Float64Array {
+    const k = this.vm.kernel;
+    const out = new Float64Array(k.marks.length * 2);
+    out.set(k.marks);
+    out.set(k.markKinds, k.marks.length);
+    return out;
+  }
+
+  /** Combine every replica's marks (earliest 'first' mark, latest 'last'). */
+  mergeMarks(parts: readonly Float64Array[]): void {
+    const k = this.vm.kernel;
+    const n = k.marks.length;
+    for (const p of parts) {
+      for (let i = 0; i < n; i++) {
+        const x = p[i]!;
+        if (Number.isNaN(x)) continue;
+        if (p[n + i] === 1) k.markFirst(i, x);
+        else k.markLast(i, x);
+      }
+    }
+  }
+
+  /** The whole run over an exchange. */
+  run(exchange: Exchange): void {
+    for (;;) {
+      const recs = this.runQuantum();
+      const { parts, exited } = exchange.swap(recs, this.exited);
+      if (this.deliver(parts, exited)) break;
+    }
+    this.mergeMarks(exchange.swap(this.marks(), this.exited).parts);
+  }
+}
+
+/**
+ * Run one VM as several replicas in this thread, replica r running the vCPUs
+ * `placement[r]`, and combine their statistics. (What worker threads do in parallel,
+ * done in turn: the result is the same.)
+ */
+export function runSplit(makeVm: (local: readonly number[]) => Vm, placement: readonly (readonly number[])[]) {
+  const parts = placement.map((local) => new Partition(makeVm(local)));
+  for (;;) {
+    const recs = parts.map((p) => p.runQuantum().slice());
+    const exited = parts.reduce((a, p) => a + p.exited, 0);
+    let done = false;
+    for (const p of parts) done = p.deliver(recs, exited);
+    if (done) break;
+  }
+  const marks = parts.map((p) => p.marks());
+  for (const p of parts) p.mergeMarks(marks);
+  return parts.map((p) => p.vm.partial());
+}
