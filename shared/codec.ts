@@ -10,6 +10,7 @@
 import { Packr } from 'msgpackr';
 import type { SimConfig } from './config.js';
 import type { RunResult } from './stats.js';
+import type { VmPartial } from './partial.js';
 
 const packr = new Packr({ useRecords: false });
 
@@ -36,4 +37,12 @@ export function encodeResult(r: RunResult): Uint8Array<ArrayBuffer> {
 
 export function decodeResult(bytes: Uint8Array): RunResult {
   return packr.unpack(bytes) as RunResult;
+}
+
+export function encodePartial(p: VmPartial): Uint8Array<ArrayBuffer> {
+  return encode(p);
+}
+
+export function decodePartial(bytes: Uint8Array): VmPartial {
+  return packr.unpack(bytes) as VmPartial;
 }

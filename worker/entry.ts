@@ -1,8 +1,12 @@
 /**
  * Worker-thread entry for the coordinator's piscina pool (loaded from `dist/`).
  *
- * One task: a msgpackr-encoded SimConfig in, a msgpackr-encoded RunResult out. The
- * result buffer is moved (transferred), not copied, back to the coordinator.
+ * Two tasks. The default one: a msgpackr-encoded SimConfig in, a msgpackr-encoded
+ * RunResult out. `runPart`: one replica of a VM split between threads, running the
+ * vCPUs placed on it for the whole run and exchanging messages with the other replicas
+ * through shared memory at every quantum (worker/smp/sab-exchange.ts); it returns its
+ * vCPUs' statistics. Result buffers are moved (transferred), not copied, back to the
+ * coordinator.
  *
  * Fault injection, for tests of the coordinator only: the environment variable
  * VCPUSIM_FAULT, read once when the thread starts, holds a comma-separated list of
@@ -12,14 +16,17 @@
  *                           (exclusively); any later attempt finds it and runs normally
  *   uncaught-on-seed:<n>    an uncaught exception kills the thread mid-run
  *   throw-on-seed:<n>       the task throws (the thread survives)
+ * In a split VM the fault hits the last replica only (the others are then stopped).
  * Configs have no field for this, so production runs cannot trigger it; without the
  * variable the entry does nothing but simulate.
  */
 import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
-import { decodeConfig, encodeResult } from '../shared/codec.js';
-import { simulate } from './vm.js';
+import { decodeConfig, encodePartial, encodeResult } from '../shared/codec.js';
+import { simulate, Vm } from './vm.js';
+import { Partition } from './smp/partition.js';
+import { SabExchange } from './smp/sab-exchange.js';
 
 /** The task piscina passes in. */
 export interface SimTask {
@@ -94,6 +101,50 @@ export default function runTask(task: SimTask): ReturnType<typeof move> | Promis
   // A Transferable: piscina posts the value and transfers the result's buffer with it.
   return move({
     [transferableSymbol]: [result.buffer],
+    [valueSymbol]: reply,
+  });
+}
+
+/** One replica of a split VM. */
+export interface PartTask {
+  config: Uint8Array;
+  /** vCPU ids this replica runs. */
+  local: number[];
+  index: number;
+  count: number;
+  ctl: SharedArrayBuffer;
+  data: SharedArrayBuffer;
+  capacity: number;
+}
+
+export interface PartReply {
+  partial: Uint8Array;
+  /** Host seconds of the run (set-up excluded) and of the set-up. */
+  hostSeconds: number;
+  setupSeconds: number;
+  quanta: number;
+}
+
+export function runPart(task: PartTask): ReturnType<typeof move> | Promise<never> {
+  const config = decodeConfig(task.config);
+  if (faults.size > 0 && task.index === task.count - 1) {
+    const pending = injectFault(config.seed);
+    if (pending) return pending;
+  }
+  const t0 = process.hrtime.bigint();
+  const vm = new Vm(config, {}, task.local);
+  const t1 = process.hrtime.bigint();
+  const part = new Partition(vm);
+  part.run(task.count === 1 ? undefined : new SabExchange(task.ctl, task.data, task.index, task.count, task.capacity));
+  const partial = encodePartial(vm.partial());
+  const reply: PartReply = {
+    partial,
+    hostSeconds: Number(process.hrtime.bigint() - t1) / 1e9,
+    setupSeconds: Number(t1 - t0) / 1e9,
+    quanta: part.quanta,
+  };
+  return move({
+    [transferableSymbol]: [partial.buffer],
     [valueSymbol]: reply,
   });
 }

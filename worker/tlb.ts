@@ -24,12 +24,7 @@ export class Tlb {
   private nUser = 0;
   private nGlobal = 0;
   private readonly pos: Int32Array;
-  /**
-   * slot + 1 of each cached VPN (0 = not cached): an index over the 2^20 VPNs of the
-   * 32-bit space so a lookup is one load. It mirrors `tag`; the set-associative
-   * placement and replacement above decide what is cached.
-   */
-  private readonly slotOf: Int16Array;
+  private readonly setMask: number;
 
   misses = 0;
   flushesFull = 0;
@@ -46,8 +41,7 @@ export class Tlb {
     this.userList = new Int32Array(entries);
     this.globalList = new Int32Array(entries);
     this.pos = new Int32Array(entries).fill(-1);
-    if (entries > 32767) throw new RangeError(`TLB of ${entries} entries is larger than the model supports (32767)`);
-    this.slotOf = new Int16Array(1 << 20);
+    this.setMask = this.sets - 1;
   }
 
   /** Valid entries. */
@@ -57,9 +51,18 @@ export class Tlb {
 
   /** True on a hit. A miss is counted; the caller resolves it and calls insert(). */
   lookup(vpn: number): boolean {
-    if (this.slotOf[vpn] !== 0) return true;
+    if (this.find(vpn) >= 0) return true;
     this.misses++;
     return false;
+  }
+
+  /** The slot holding `vpn`, or -1: a compare against each way of its set, as the hardware does. */
+  private find(vpn: number): number {
+    const tag = this.tag;
+    const ways = this.ways;
+    const base = (vpn & this.setMask) * ways;
+    for (let w = 0; w < ways; w++) if (tag[base + w] === vpn) return base + w;
+    return -1;
   }
 
   insert(vpn: number, isGlobal: boolean): void {
@@ -78,7 +81,6 @@ export class Tlb {
       this.drop(slot);
     }
     this.tag[slot] = vpn;
-    this.slotOf[vpn] = slot + 1;
     if (isGlobal) {
       this.global[slot] = 1;
       this.pos[slot] = this.nGlobal;
@@ -92,7 +94,7 @@ export class Tlb {
 
   /** invlpg: drop the entry for one page, global or not. */
   invalidate(vpn: number): void {
-    const slot = this.slotOf[vpn]! - 1;
+    const slot = this.find(vpn);
     if (slot >= 0) this.drop(slot);
   }
 
@@ -114,7 +116,6 @@ export class Tlb {
   private clearList(list: Int32Array, n: number): void {
     for (let i = 0; i < n; i++) {
       const s = list[i]!;
-      this.slotOf[this.tag[s]!] = 0;
       this.tag[s] = -1;
       this.pos[s] = -1;
     }
@@ -131,7 +132,6 @@ export class Tlb {
       this.userList[p] = last;
       this.pos[last] = p;
     }
-    this.slotOf[this.tag[s]!] = 0;
     this.tag[s] = -1;
     this.pos[s] = -1;
   }

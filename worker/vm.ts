@@ -27,7 +27,7 @@ import { KvmPlatform } from './platform/kvm.js';
 import { WORKLOAD_BUILDERS } from './workloads/index.js';
 import type { WorkloadRun } from './workloads/workload.js';
 import { GuestSmp } from './guest/smp.js';
-import { LocalExchange, Partition, runSplit } from './smp/partition.js';
+import { Partition, runSplit } from './smp/partition.js';
 
 /** A run that does not finish within this much simulated time is a model bug. */
 const MAX_SIMULATED_SECONDS = 3600;
@@ -131,7 +131,7 @@ export class Vm {
       this.kernel.checkpoint();
       return;
     }
-    new Partition(this).run(new LocalExchange());
+    new Partition(this).run();
   }
 
   /** Turn a full shadow pool into the config error it is. */

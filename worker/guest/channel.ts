@@ -26,13 +26,21 @@ export class WaitQueue {
   /** Sleepers are slots 0..count-1 (the array keeps its capacity across wake-ups). */
   private readonly list: Task[] = [];
   count = 0;
+  /** A channel's queue for one vCPU: the channel keeps a mask of the vCPUs with sleepers. */
+  constructor(
+    private readonly ch: Channel | null = null,
+    private readonly cpu = 0,
+    private readonly reads = true,
+  ) {}
   add(t: Task): void {
+    if (this.count === 0 && this.ch !== null) this.ch.noteSleepers(this.cpu, this.reads, true);
     this.list[this.count++] = t;
   }
   at(i: number): Task {
     return this.list[i]!;
   }
   clear(): void {
+    if (this.count > 0 && this.ch !== null) this.ch.noteSleepers(this.cpu, this.reads, false);
     this.count = 0;
   }
   remove(t: Task): void {
@@ -40,7 +48,7 @@ export class WaitQueue {
     for (let i = 0; i < this.count; i++) {
       if (list[i] !== t) continue;
       for (let j = i + 1; j < this.count; j++) list[j - 1] = list[j]!;
-      this.count--;
+      if (--this.count === 0 && this.ch !== null) this.ch.noteSleepers(this.cpu, this.reads, false);
       return;
     }
   }
@@ -67,6 +75,8 @@ export class Channel {
    */
   private readonly readWaits: WaitQueue[];
   private readonly writeWaits: WaitQueue[];
+  /** The merged channel (itself, or the one this view copies). */
+  private readonly auth: Channel;
 
   // --- pipe -------------------------------------------------------------------
   /**
@@ -88,7 +98,15 @@ export class Channel {
   /** Queued skbs, as slots of the skb slab, FIFO ring (grows if writers on several vCPUs overfill it). */
   private skbRing: Int32Array;
   private skbHead = 0;
-  skbCount = 0;
+  private ringCount = 0;
+  /**
+   * A view reads the merged channel's queue in place (it does not change within a
+   * quantum): `baseCount` skbs were queued there when the view was refreshed, the view
+   * has consumed `baseTaken` of them; its own sends go to its own ring after them.
+   */
+  private base: Channel | null = null;
+  private baseCount = 0;
+  private baseTaken = 0;
 
   /** Kernel objects: pipe_inode_info / receiving unix_sock, and the sending unix_sock. */
   objVpn = 0;
@@ -115,6 +133,7 @@ export class Channel {
     this.truesize = unix?.truesize ?? 0;
     this.bufLen = new Int32Array(kind === CH_PIPE ? PIPE_BUFFERS * vcpus : 1);
     this.skbRing = new Int32Array(unix ? Math.ceil(unix.sndbuf / unix.truesize) + 2 : 1);
+    this.auth = shareWith ?? this;
     if (shareWith) {
       this.id = shareWith.id;
       this.readWaits = shareWith.readWaits;
@@ -130,11 +149,30 @@ export class Channel {
   }
 
   readWaitAt(cpu: number): WaitQueue {
-    return (this.readWaits[cpu] ??= new WaitQueue());
+    return (this.readWaits[cpu] ??= new WaitQueue(this.auth, cpu, true));
   }
 
   writeWaitAt(cpu: number): WaitQueue {
-    return (this.writeWaits[cpu] ??= new WaitQueue());
+    if (this.kind === CH_PIPE) return this.readWaitAt(cpu);
+    return (this.writeWaits[cpu] ??= new WaitQueue(this.auth, cpu, false));
+  }
+
+  /**
+   * vCPUs with tasks asleep here, as bit masks (vCPUs 0-31 in lo, 32-63 in hi): to read
+   * (for a pipe: either way) and to write.
+   */
+  readersLo = 0;
+  readersHi = 0;
+  writersLo = 0;
+  writersHi = 0;
+
+  noteSleepers(cpu: number, reads: boolean, any: boolean): void {
+    const bit = 1 << (cpu & 31);
+    if (reads) {
+      if (cpu < 32) this.readersLo = any ? this.readersLo | bit : this.readersLo & ~bit;
+      else this.readersHi = any ? this.readersHi | bit : this.readersHi & ~bit;
+    } else if (cpu < 32) this.writersLo = any ? this.writersLo | bit : this.writersLo & ~bit;
+    else this.writersHi = any ? this.writersHi | bit : this.writersHi & ~bit;
   }
 
   /** A per-vCPU copy of this channel: its own buffer state, the same identity and wait queues. */
@@ -145,19 +183,24 @@ export class Channel {
 
   /** Take `src`'s buffer state (views are refreshed from the merged channel at each quantum). */
   copyStateFrom(src: Channel): void {
-    this.curbuf = src.curbuf;
-    this.nrbufs = src.nrbufs;
     this.bytes = src.bytes;
     if (this.kind === CH_PIPE) {
-      this.bufLen.set(src.bufLen);
+      // Only the buffers in use matter.
+      const ring = this.bufLen.length;
+      this.curbuf = src.curbuf;
+      this.nrbufs = src.nrbufs;
+      for (let i = 0; i < src.nrbufs; i++) {
+        const b = (src.curbuf + i) % ring;
+        this.bufLen[b] = src.bufLen[b]!;
+      }
       return;
     }
     this.wmemAlloc = src.wmemAlloc;
-    if (this.skbRing.length < src.skbRing.length) this.skbRing = new Int32Array(src.skbRing.length);
-    const n = src.skbCount;
-    for (let i = 0; i < n; i++) this.skbRing[i] = src.skbRing[(src.skbHead + i) % src.skbRing.length]!;
+    this.base = src;
+    this.baseCount = src.ringCount;
+    this.baseTaken = 0;
     this.skbHead = 0;
-    this.skbCount = n;
+    this.ringCount = 0;
   }
 
   // --- pipe buffer ring ---------------------------------------------------------
@@ -222,24 +265,35 @@ export class Channel {
     return this.wmemAlloc * 4 <= this.sndbuf;
   }
 
+  /** skbs queued. */
+  get skbCount(): number {
+    return this.ringCount + this.baseCount - this.baseTaken;
+  }
+
   queueSkb(slot: number, len: number): void {
-    if (this.skbCount === this.skbRing.length) {
+    if (this.ringCount === this.skbRing.length) {
       const ring = new Int32Array(this.skbRing.length * 2);
-      for (let i = 0; i < this.skbCount; i++) ring[i] = this.skbRing[(this.skbHead + i) % this.skbRing.length]!;
+      for (let i = 0; i < this.ringCount; i++) ring[i] = this.skbRing[(this.skbHead + i) % this.skbRing.length]!;
       this.skbRing = ring;
       this.skbHead = 0;
     }
-    this.skbRing[(this.skbHead + this.skbCount) % this.skbRing.length] = slot;
-    this.skbCount++;
+    this.skbRing[(this.skbHead + this.ringCount) % this.skbRing.length] = slot;
+    this.ringCount++;
     this.wmemAlloc += this.truesize;
     this.bytes += len;
   }
 
   /** Dequeue the oldest skb; returns its slab slot. */
   dequeueSkb(len: number): number {
-    const slot = this.skbRing[this.skbHead]!;
-    this.skbHead = (this.skbHead + 1) % this.skbRing.length;
-    this.skbCount--;
+    let slot: number;
+    if (this.baseTaken < this.baseCount) {
+      const b = this.base!;
+      slot = b.skbRing[(b.skbHead + this.baseTaken++) % b.skbRing.length]!;
+    } else {
+      slot = this.skbRing[this.skbHead]!;
+      this.skbHead = (this.skbHead + 1) % this.skbRing.length;
+      this.ringCount--;
+    }
     this.wmemAlloc -= this.truesize;
     this.bytes -= len;
     return slot;
@@ -248,12 +302,12 @@ export class Channel {
   /** Remove the skb in `slot` (consumed by a reader on another vCPU); false if it is not queued. */
   removeSkb(slot: number, len: number): boolean {
     const ring = this.skbRing;
-    const n = this.skbCount;
+    const n = this.ringCount;
     for (let i = 0; i < n; i++) {
       if (ring[(this.skbHead + i) % ring.length] !== slot) continue;
       for (let j = i; j > 0; j--) ring[(this.skbHead + j) % ring.length] = ring[(this.skbHead + j - 1) % ring.length]!;
       this.skbHead = (this.skbHead + 1) % ring.length;
-      this.skbCount--;
+      this.ringCount--;
       this.wmemAlloc -= this.truesize;
       this.bytes -= len;
       return true;

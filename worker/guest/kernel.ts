@@ -486,8 +486,8 @@ export class Kernel implements PortIo {
     const smp = this.smp;
     if (smp !== null) {
       const at = smp.emit(v, M_PIPE_WRITE, 2);
-      smp.out.data[at] = ch.id;
-      smp.out.data[at + 1] = len;
+      smp.d[at] = ch.id;
+      smp.d[at + 1] = len;
     }
     this.wakeUpAll(v, ch.readWaitAt(v.id), false);
     return true;
@@ -508,8 +508,8 @@ export class Kernel implements PortIo {
     const smp = this.smp;
     if (smp !== null) {
       const at = smp.emit(v, M_PIPE_READ, 2);
-      smp.out.data[at] = ch.id;
-      smp.out.data[at + 1] = len;
+      smp.d[at] = ch.id;
+      smp.d[at + 1] = len;
     }
     if (released) this.wakeUpAll(v, ch.writeWaitAt(v.id), false);
     return true;
@@ -540,7 +540,7 @@ export class Kernel implements PortIo {
     const smp = this.smp;
     if (smp !== null) {
       const at = smp.emit(v, M_UNIX_SEND, 5);
-      const d = smp.out.data;
+      const d = smp.d;
       d[at] = ch.id;
       d[at + 1] = len;
       d[at + 2] = slot;
@@ -570,7 +570,7 @@ export class Kernel implements PortIo {
     const smp = this.smp;
     if (smp !== null) {
       const at = smp.emit(v, M_UNIX_RECV, 3);
-      const d = smp.out.data;
+      const d = smp.d;
       d[at] = ch.id;
       d[at + 1] = len;
       d[at + 2] = slot;
@@ -602,7 +602,8 @@ export class Kernel implements PortIo {
     if (parent === null) return;
     if (smp !== null && parent.cpu !== v.id) {
       // The parent's vCPU learns of the zombie, and wakes the parent, at the quantum's end.
-      smp.out.data[smp.emit(v, M_CHILD_EXIT, 1)] = parent.pid;
+      const at = smp.emit(v, M_CHILD_EXIT, 1);
+      smp.d[at] = parent.pid;
       return;
     }
     this.childExited(v, parent, true);
@@ -804,7 +805,8 @@ export class Kernel implements PortIo {
       this.touch(v, KTEXT.schedB);
       this.touch(v, t.taskStructVpn);
       this.touch(v, this.rqVpn[t.cpu]!);
-      smp.out.data[smp.emit(v, M_WAKE, 1)] = t.pid;
+      const at = smp.emit(v, M_WAKE, 1);
+      smp.d[at] = t.pid;
       return;
     }
     if (t.state !== TASK_INTERRUPTIBLE) return;

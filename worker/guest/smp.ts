@@ -42,12 +42,18 @@ const MIGRATE_FIELDS = 16;
 export class GuestSmp {
   /** Quanta completed: a view copied in an earlier quantum is refreshed on first use. */
   epoch = 0;
-  /** Messages of this replica's vCPUs in the current quantum. */
-  readonly out = new MsgBuf();
+  /** Messages of each local vCPU in the current quantum (each in delivery order), and of all of them merged. */
+  private readonly bufs: MsgBuf[] = [];
+  private readonly out = new MsgBuf();
+  private readonly merger = new Inbox();
+  /** The buffer the last emit() wrote its header to: the payload goes at the offset it returned. */
+  d: Float64Array = new Float64Array(0);
   /** Tasks that exited on this replica's vCPUs (cumulative). */
   exited = 0;
   /** Every vCPU's nr_running at the last quantum's end, tasks arriving by migration counted. */
   readonly loads: Int32Array;
+  /** The nr_running each local vCPU last published. */
+  private readonly published: Int32Array;
   readonly localMask: Uint8Array;
   readonly localVcpus: readonly Vcpu[];
   private readonly seq: Float64Array;
@@ -55,6 +61,9 @@ export class GuestSmp {
   private readonly picked: Task[] = [];
   private readonly failed: Int32Array;
   private readonly cacheHotCycles: number;
+  /** The local vCPUs as bit masks (0-31, 32-63). */
+  private localLo = 0;
+  private localHi = 0;
 
   constructor(
     private readonly k: Kernel,
@@ -65,17 +74,55 @@ export class GuestSmp {
   ) {
     const n = k.vcpus.length;
     this.loads = new Int32Array(n);
+    this.published = new Int32Array(n).fill(-1);
     this.localMask = new Uint8Array(n);
-    for (const id of local) this.localMask[id] = 1;
+    for (const id of local) {
+      this.localMask[id] = 1;
+      if (id < 32) this.localLo |= 1 << id;
+      else this.localHi |= 1 << (id - 32);
+    }
     this.localVcpus = k.vcpus.filter((v) => this.localMask[v.id] === 1);
+    for (const v of this.localVcpus) this.bufs[v.id] = new MsgBuf(1 << 10);
     this.seq = new Float64Array(n);
     this.failed = new Int32Array(n);
     this.cacheHotCycles = (CACHE_HOT_NS * k.c.clockHz) / 1e9;
   }
 
-  /** Start a message from vCPU v (at its clock); returns where its payload goes in `out.data`. */
+  /** Start a message from vCPU v (at its clock); returns where its payload goes in `d`. */
   emit(v: Vcpu, type: number, n: number): number {
-    return this.out.begin(type, n, v.clock, v.id, this.seq[v.id]!++);
+    const buf = this.bufs[v.id]!;
+    const at = buf.begin(type, n, v.clock, v.id, this.seq[v.id]!++);
+    this.d = buf.data;
+    return at;
+  }
+
+  /** The local vCPUs' messages of the quantum, merged into delivery order. */
+  collect(): Float64Array {
+    const local = this.localVcpus;
+    if (local.length === 1) return this.bufs[local[0]!.id]!.view();
+    const m = this.merger;
+    m.fill(local.map((v) => this.bufs[v.id]!.view()));
+    const out = this.out;
+    out.clear();
+    const src = m.data;
+    for (let i = 0; i < m.count; i++) {
+      const o = m.order[i]!;
+      const n = src[o + 1]!;
+      const at = out.begin(src[o]!, n, src[o + 2]!, src[o + 3]!, src[o + 4]!);
+      const d = out.data;
+      for (let j = 0; j < n; j++) d[at + j] = src[o + HEADER + j]!;
+    }
+    return out.view();
+  }
+
+  /** The local vCPUs' messages of the quantum, one part per vCPU (each in delivery order). */
+  parts(): Float64Array[] {
+    return this.localVcpus.map((v) => this.bufs[v.id]!.view());
+  }
+
+  /** The quantum's messages have been handed over. */
+  clearOut(): void {
+    for (const v of this.localVcpus) this.bufs[v.id]!.clear();
   }
 
   /** vCPU `cpu`'s view of channel `ch` in this quantum. */
@@ -94,13 +141,16 @@ export class GuestSmp {
     return vw;
   }
 
-  /** The quantum is over on this replica's vCPUs: publish shard changes and run-queue lengths. */
+  /** The quantum is over on this replica's vCPUs: publish shard changes and run-queue lengths (when they changed). */
   endQuantum(): void {
     for (const v of this.localVcpus) {
       this.platform?.publish(v);
+      const nr = v.rq.nrRunning;
+      if (nr === this.published[v.id]) continue;
+      this.published[v.id] = nr;
       const at = this.emit(v, M_LOAD, 2);
-      this.out.data[at] = v.id;
-      this.out.data[at + 1] = v.rq.nrRunning;
+      this.d[at] = v.id;
+      this.d[at + 1] = nr;
     }
   }
 
@@ -207,17 +257,39 @@ export class GuestSmp {
    */
   private wakeSleepers(): void {
     const k = this.k;
+    const lo = this.localLo;
+    const hi = this.localHi;
     for (const ch of this.merged) {
-      for (const w of this.localVcpus) {
-        const id = w.id;
-        const sentByOther = ch.sendSrc >= 0 && (ch.sendMulti || ch.sendSrc !== id);
-        const recvByOther = ch.recvSrc >= 0 && (ch.recvMulti || ch.recvSrc !== id);
-        if (ch.kind === CH_PIPE) {
-          if (sentByOther || recvByOther) k.wakeUpAll(w, ch.readWaitAt(id), false, true);
-          continue;
+      const pipe = ch.kind === CH_PIPE;
+      // Readers (every sleeper of a pipe) on local vCPUs, then writers of a socket.
+      for (let pass = 0; pass < 2; pass++) {
+        if (pass === 1 && (pipe || !ch.writable)) break;
+        const reads = pass === 0;
+        const src = reads && !pipe ? ch.sendSrc : pass === 1 ? ch.recvSrc : -1;
+        let mLo = (reads ? ch.readersLo : ch.writersLo) & lo;
+        let mHi = (reads ? ch.readersHi : ch.writersHi) & hi;
+        while (mLo !== 0 || mHi !== 0) {
+          let id: number;
+          if (mLo !== 0) {
+            const bit = mLo & -mLo;
+            mLo ^= bit;
+            id = 31 - Math.clz32(bit);
+          } else {
+            const bit = mHi & -mHi;
+            mHi ^= bit;
+            id = 32 + 31 - Math.clz32(bit);
+          }
+          let other: boolean;
+          if (pipe) {
+            other = (ch.sendSrc >= 0 && (ch.sendMulti || ch.sendSrc !== id)) || (ch.recvSrc >= 0 && (ch.recvMulti || ch.recvSrc !== id));
+          } else {
+            const multi = reads ? ch.sendMulti : ch.recvMulti;
+            other = src >= 0 && (multi || src !== id);
+          }
+          if (!other) continue;
+          const w = k.vcpus[id]!;
+          k.wakeUpAll(w, reads ? ch.readWaitAt(id) : ch.writeWaitAt(id), false, true);
         }
-        if (sentByOther) k.wakeUpAll(w, ch.readWaitAt(id), false, true);
-        if (recvByOther && ch.writable) k.wakeUpAll(w, ch.writeWaitAt(id), false, true);
       }
     }
     this.merged.length = 0;
@@ -266,7 +338,7 @@ export class GuestSmp {
     for (const t of this.picked) {
       src.rq.dequeue(t);
       const at = this.emit(src, M_MIGRATE, MIGRATE_FIELDS);
-      const d = this.out.data;
+      const d = this.d;
       d[at] = t.pid;
       d[at + 1] = dest;
       d[at + 2] = t.inSyscall ? 1 : 0;
@@ -314,6 +386,7 @@ export class GuestSmp {
     t.state = TASK_RUNNING;
     v.rq.enqueue(t);
     v.migrations++;
+    this.published[dest] = -1; // every replica counted the arrival: publish the true length next time
     if (t.prio < v.current.prio && v.clock < v.ipiAt) v.ipiAt = v.clock;
   }
 }

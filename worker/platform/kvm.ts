@@ -116,8 +116,8 @@ export class KvmPlatform implements Platform {
       const now = mmu.isShadowed(f) ? 1 : 0;
       if (now === pub[f]) continue;
       const at = smp.emit(v, M_SHADOWED, 2);
-      smp.out.data[at] = f;
-      smp.out.data[at + 1] = now - pub[f]!;
+      smp.d[at] = f;
+      smp.d[at + 1] = now - pub[f]!;
       pub[f] = now;
     }
     mmu.clearChanged();
@@ -267,12 +267,15 @@ export class KvmPlatform implements Platform {
       // The fix: a write to a root pinned by the cr3 cache first drops it from every cache.
       const root = mmu.lookup(frame, LEVEL_PD);
       if (root >= 0 && mmu.cachePins[root]! > 0) handler += this.dropFromCache(v, root);
-      if (others) smp!.out.data[smp!.emit(v, M_DROP_ROOT, 1)] = frame;
+      if (others) {
+        const at = smp!.emit(v, M_DROP_ROOT, 1);
+        smp!.d[at] = frame;
+      }
     }
     const zapped = mmu.pteWrite(v, frame, index, this.paravirt && this.fix === 'none');
     if (others) {
       const at = smp!.emit(v, M_PT_WRITE, 4);
-      const d = smp!.out.data;
+      const d = smp!.d;
       d[at] = frame;
       d[at + 1] = index;
       d[at + 2] = this.mem.readEntry(frame, index);
@@ -291,7 +294,10 @@ export class KvmPlatform implements Platform {
     const root = v.mmu!.lookup(pdFrame, LEVEL_PD);
     const handler = this.c.pvHypercall + (root >= 0 ? this.dropFromCache(v, root) : 0);
     const smp = this.smp;
-    if (smp !== null) smp.out.data[smp.emit(v, M_DROP_ROOT, 1)] = pdFrame;
+    if (smp !== null) {
+      const at = smp.emit(v, M_DROP_ROOT, 1);
+      smp.d[at] = pdFrame;
+    }
     this.exit(v, VMCALL, handler);
   }
 

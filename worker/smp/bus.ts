@@ -71,9 +71,71 @@ export class MsgBuf {
   }
 }
 
+/** Is record a after record b in delivery order (time, source vCPU, seq)? */
+function after(d: Float64Array, a: number, b: number): boolean {
+  const ta = d[a + 2]!;
+  const tb = d[b + 2]!;
+  if (ta !== tb) return ta > tb;
+  const sa = d[a + 3]!;
+  const sb = d[b + 3]!;
+  if (sa !== sb) return sa > sb;
+  return d[a + 4]! > d[b + 4]!;
+}
+
 /**
- * The records of several buffers in delivery order: (time, source vCPU, seq). Reuses its
- * arrays from one quantum to the next.
+ * Merge runs of records already in delivery order (runs[r]..ends[r] of `d`) into
+ * `order` (record offsets), with a binary heap of the runs' heads. Returns the count.
+ */
+export function mergeRuns(d: Float64Array, starts: Int32Array, ends: Int32Array, nRuns: number, order: Int32Array, heap: Int32Array): number {
+  const pos = starts;
+  let n = 0;
+  if (nRuns === 1) {
+    for (let o = pos[0]!; o < ends[0]!; o += HEADER + d[o + 1]!) order[n++] = o;
+    return n;
+  }
+  let h = 0;
+  for (let r = 0; r < nRuns; r++) if (pos[r]! < ends[r]!) heap[h++] = r;
+  for (let i = (h >> 1) - 1; i >= 0; i--) siftDown(d, pos, heap, h, i);
+  while (h > 0) {
+    const r = heap[0]!;
+    const o = pos[r]!;
+    order[n++] = o;
+    const next = o + HEADER + d[o + 1]!;
+    pos[r] = next;
+    if (next >= ends[r]!) {
+      heap[0] = heap[--h]!;
+      if (h === 0) break;
+    }
+    siftDown(d, pos, heap, h, 0);
+  }
+  return n;
+}
+
+/** Restore the heap of runs (ordered by their head records) below slot i. */
+function siftDown(d: Float64Array, pos: Int32Array, heap: Int32Array, h: number, i: number): void {
+  for (;;) {
+    const l = 2 * i + 1;
+    if (l >= h) return;
+    let m = l;
+    if (l + 1 < h && after(d, pos[heap[l]!]!, pos[heap[l + 1]!]!)) m = l + 1;
+    if (!after(d, pos[heap[i]!]!, pos[heap[m]!]!)) return;
+    const t = heap[m]!;
+    heap[m] = heap[i]!;
+    heap[i] = t;
+    i = m;
+  }
+}
+
+/** Count the records of d[from, to). */
+export function countRecords(d: Float64Array, from: number, to: number): number {
+  let n = 0;
+  for (let o = from; o < to; o += HEADER + d[o + 1]!) n++;
+  return n;
+}
+
+/**
+ * The records of several buffers, each already in delivery order, merged into one
+ * delivery order. Reuses its arrays from one quantum to the next.
  */
 export class Inbox {
   /** All records, concatenated. */
@@ -81,27 +143,29 @@ export class Inbox {
   /** Offsets of the records in delivery order. */
   order = new Int32Array(256);
   count = 0;
+  private starts = new Int32Array(8);
+  private ends = new Int32Array(8);
+  private heap = new Int32Array(8);
 
   fill(parts: readonly Float64Array[]): void {
     let total = 0;
     for (const p of parts) total += p.length;
     if (total > this.data.length) this.data = new Float64Array(Math.max(total, this.data.length * 2));
-    let at = 0;
-    for (const p of parts) {
-      this.data.set(p, at);
-      at += p.length;
+    if (parts.length > this.starts.length) {
+      this.starts = new Int32Array(parts.length);
+      this.ends = new Int32Array(parts.length);
+      this.heap = new Int32Array(parts.length);
     }
-    const d = this.data;
-    let n = 0;
-    for (let o = 0; o < total; o += HEADER + d[o + 1]!) n++;
+    let at = 0;
+    for (let r = 0; r < parts.length; r++) {
+      const p = parts[r]!;
+      this.data.set(p, at);
+      this.starts[r] = at;
+      at += p.length;
+      this.ends[r] = at;
+    }
+    const n = countRecords(this.data, 0, total);
     if (n > this.order.length) this.order = new Int32Array(Math.max(n, this.order.length * 2));
-    const order = this.order;
-    n = 0;
-    for (let o = 0; o < total; o += HEADER + d[o + 1]!) order[n++] = o;
-    this.count = n;
-    // Insertion-friendly: each source's records are already in time order, so this sort is cheap.
-    const idx = Array.from(order.subarray(0, n));
-    idx.sort((a, b) => d[a + 2]! - d[b + 2]! || d[a + 3]! - d[b + 3]! || d[a + 4]! - d[b + 4]!);
-    for (let i = 0; i < n; i++) order[i] = idx[i]!;
+    this.count = mergeRuns(this.data, this.starts, this.ends, parts.length, this.order, this.heap);
   }
 }

@@ -18,13 +18,6 @@ export interface Exchange {
   swap(records: Float64Array, exited: number): { parts: readonly Float64Array[]; exited: number };
 }
 
-/** One replica runs every vCPU: its own records are all there is. */
-export class LocalExchange implements Exchange {
-  swap(records: Float64Array, exited: number) {
-    return { parts: [records], exited };
-  }
-}
-
 export class Partition {
   /** Quanta run. */
   quanta = 0;
@@ -40,8 +33,14 @@ export class Partition {
     return this.vm.kernel.smp!.exited;
   }
 
-  /** Run the local vCPUs through the next quantum; returns their messages (valid until deliver()). */
+  /** Run the local vCPUs through the next quantum; returns their messages merged (valid until deliver()). */
   runQuantum(): Float64Array {
+    this.advance();
+    return this.vm.kernel.smp!.collect();
+  }
+
+  /** Run the local vCPUs through the next quantum. */
+  advance(): void {
     const vm = this.vm;
     const smp = vm.kernel.smp!;
     const end = (this.quanta + 1) * vm.quantumCycles();
@@ -49,7 +48,6 @@ export class Partition {
       for (const v of vm.local) vm.runUntil(v, end);
     });
     smp.endQuantum();
-    return smp.out.view();
   }
 
   /** The quantum's end: merge every replica's messages. Returns true when the run is over. */
@@ -57,7 +55,7 @@ export class Partition {
     const vm = this.vm;
     const smp = vm.kernel.smp!;
     this.inbox.fill(parts);
-    smp.out.clear();
+    smp.clearOut();
     vm.guard(() => smp.deliver(this.inbox));
     const n = this.quanta++;
     if (exitedTotal >= this.total) {
@@ -92,8 +90,15 @@ export class Partition {
     }
   }
 
-  /** The whole run over an exchange. */
-  run(exchange: Exchange): void {
+  /** The whole run over an exchange (none: this replica runs every vCPU). */
+  run(exchange?: Exchange): void {
+    if (exchange === undefined) {
+      // Every vCPU is here: merge their messages straight from their own buffers.
+      const smp = this.vm.kernel.smp!;
+      do this.advance();
+      while (!this.deliver(smp.parts(), this.exited));
+      return;
+    }
     for (;;) {
       const recs = this.runQuantum();
       const { parts, exited } = exchange.swap(recs, this.exited);

@@ -1,0 +1,104 @@
+/**
+ * The exchange between replicas of one VM on different worker threads: shared memory
+ * and a barrier. Each replica writes its records of the quantum into its own slot of a
+ * SharedArrayBuffer, arrives at the barrier, then reads every replica's slot. Slots come
+ * in two banks used in alternate rounds, so one barrier per quantum is enough: a
+ * replica can only write a bank again after every replica has passed the barrier that
+ * follows their reading of it.
+ *
+ * Layout of `ctl` (Int32Array): [arrived, generation, abort, sleepers, len[bank][replica]...,
+ * exited[bank][replica]...]. `data` (Float64Array): [replica][bank][capacity].
+ */
+import { availableParallelism } from 'node:os';
+import type { Exchange } from './partition.js';
+
+const ARRIVED = 0;
+const GENERATION = 1;
+const ABORT = 2;
+const SLEEPERS = 3;
+const HEAD = 4;
+
+/** Int32 slots of the control block for `parts` replicas. */
+export function controlWords(parts: number): number {
+  return HEAD + 4 * parts;
+}
+
+export class ExchangeAborted extends Error {
+  constructor() {
+    super('another part of the VM failed');
+    this.name = 'ExchangeAborted';
+  }
+}
+
+/** Tell every replica waiting at the barrier to give up (the coordinator, when a thread died). */
+export function abortExchange(ctl: SharedArrayBuffer): void {
+  const c = new Int32Array(ctl);
+  Atomics.store(c, ABORT, 1);
+  Atomics.add(c, GENERATION, 1);
+  Atomics.notify(c, GENERATION);
+}
+
+export class SabExchange implements Exchange {
+  private readonly ctl: Int32Array;
+  private readonly data: Float64Array;
+  private round = 0;
+  private readonly parts: Float64Array[] = [];
+  /** Spins before sleeping at the barrier (a short wait is cheaper spun than slept). */
+  private readonly spins: number;
+
+  constructor(
+    ctl: SharedArrayBuffer,
+    data: SharedArrayBuffer,
+    private readonly index: number,
+    private readonly count: number,
+    private readonly capacity: number,
+  ) {
+    this.ctl = new Int32Array(ctl);
+    this.data = new Float64Array(data);
+    this.spins = count <= availableParallelism() ? Number(process.env.SPINS ?? 2000) : 200;
+  }
+
+  swap(records: Float64Array, exited: number): { parts: readonly Float64Array[]; exited: number } {
+    const bank = this.round & 1;
+    const n = this.count;
+    if (records.length > this.capacity) {
+      throw new Error(`${records.length} words of messages in one quantum, more than the ${this.capacity} the exchange holds: use a shorter --quantum`);
+    }
+    this.data.set(records, (this.index * 2 + bank) * this.capacity);
+    Atomics.store(this.ctl, HEAD + bank * n + this.index, records.length);
+    Atomics.store(this.ctl, HEAD + 2 * n + bank * n + this.index, exited);
+    this.barrier();
+    const parts = this.parts;
+    parts.length = 0;
+    let total = 0;
+    for (let r = 0; r < n; r++) {
+      const len = Atomics.load(this.ctl, HEAD + bank * n + r);
+      const at = (r * 2 + bank) * this.capacity;
+      parts.push(this.data.subarray(at, at + len));
+      total += Atomics.load(this.ctl, HEAD + 2 * n + bank * n + r);
+    }
+    this.round++;
+    return { parts, exited: total };
+  }
+
+  private barrier(): void {
+    const c = this.ctl;
+    const gen = Atomics.load(c, GENERATION);
+    if (Atomics.load(c, ABORT) !== 0) throw new ExchangeAborted();
+    if (Atomics.add(c, ARRIVED, 1) === this.count - 1) {
+      Atomics.store(c, ARRIVED, 0);
+      Atomics.add(c, GENERATION, 1);
+      if (Atomics.load(c, SLEEPERS) > 0) Atomics.notify(c, GENERATION);
+      return;
+    }
+    let spun = 0;
+    while (Atomics.load(c, GENERATION) === gen) {
+      if (++spun > this.spins) {
+        Atomics.add(c, SLEEPERS, 1);
+        Atomics.wait(c, GENERATION, gen, 50);
+        Atomics.sub(c, SLEEPERS, 1);
+      }
+    }
+    if (Atomics.load(c, ABORT) !== 0) throw new ExchangeAborted();
+  }
+}
