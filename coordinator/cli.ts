@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, DEFAULTS, FIELD_INFO, MODES, PINNED_ROOT_FIXES, WORKLOADS, resolveConfig, type SimConfig } from '../shared/config.js';
 import { PROFILES } from '../shared/costs.js';
-import { SCHEMA_VERSION } from '../shared/stats.js';
+import { SCHEMA_VERSION, type RunResult } from '../shared/stats.js';
 import { simulate } from '../worker/vm.js';
 import { executeConfigs, type ExecuteSummary } from './execute.js';
 import {
@@ -31,7 +31,9 @@ import { writePlots } from './plot.js';
 import { createProgress, progressWanted } from './progress.js';
 import { FORMATS, exitReport, formatExitReport, formatPublished, formatRuns, publishedReport, runsReport, type Format } from './report.js';
 import { DEFAULT_RESULTS_DIR, MODEL_VERSION, ResultStore, type RunRecord } from './store.js';
-import { formatSummary } from './summary.js';
+import { formatSummary, type SplitInfo } from './summary.js';
+import { SimPool } from './pool.js';
+import { PLACEMENTS, placeVcpus, runVmSplit, type PlacementKind } from './vm-split.js';
 import { calibrate, formatCalibration, loadCalibrationSpec } from './calibrate.js';
 
 /** A mistake in how the command was used (not in a config): exit code 2. */
@@ -90,7 +92,7 @@ const FLAG_OF: Partial<Record<keyof SimConfig, string>> = {
   exitFlush: '--no-exit-flush',
 };
 /** Fields with an option of their own; the others are set with --param. */
-const FLAGGED = new Set(['mode', 'workload', 'profile', 'tasks', 'groups', 'loops', 'thread', 'pipe', 'cacheSize', 'mmuPages', 'hz', 'vcpus', 'memoryMiB', 'seed', 'check', 'io', 'sndbuf']);
+const FLAGGED = new Set(['mode', 'workload', 'profile', 'tasks', 'groups', 'loops', 'thread', 'pipe', 'cacheSize', 'mmuPages', 'hz', 'vcpus', 'quantum', 'memoryMiB', 'seed', 'check', 'io', 'sndbuf']);
 export const flagOf = (field: string): string => FLAG_OF[field as keyof SimConfig] ?? (FLAGGED.has(field) ? `--${field}` : `--param ${field}`);
 
 /** Config options shared by `run` (single values) and `sweep` (comma lists). */
@@ -120,6 +122,7 @@ function addConfigOptions(cmd: Command, list: boolean): Command {
     .option(`--mmu-pages ${v}`, 'shadow page pool (KVM_NUM_MMU_PAGES)', int('--mmu-pages', 'mmuPages'))
     .option(`--hz ${v}`, 'guest timer frequency', int('--hz', 'hz'))
     .option(`--vcpus ${v}`, 'vCPUs of the VM', int('--vcpus', 'vcpus'))
+    .option(`--quantum ${list ? '<list>' : '<us>'}`, `multi-vCPU VMs: simulated microseconds between synchronisations of the vCPUs (default ${DEFAULTS.quantum})`, int('--quantum', 'quantum'))
     .option(`--memory ${list ? '<list>' : '<MiB>'}`, 'guest memory in MiB', int('--memory', 'memoryMiB'))
     .option(`--seed ${v}`, 'random seed', int('--seed', 'seed'))
     .option(`--io ${v}`, 'iomix: disk reads per token pass', int('--io', 'io'))
@@ -148,6 +151,7 @@ function configFromOptions(opts: Record<string, unknown>, list: boolean): Record
     mmuPages: opts.mmuPages,
     hz: opts.hz,
     vcpus: opts.vcpus,
+    quantum: opts.quantum,
     memoryMiB: opts.memory,
     seed: opts.seed,
     io: opts.io,
@@ -353,22 +357,41 @@ Exit codes: 0 ok, 1 some run failed, 2 usage or config error.`,
   addConfigOptions(program.command('run').description('simulate one configuration and print its statistics'), false)
     .option('--exits', 'also print a per-exit-reason report in the style of perf kvm stat report')
     .option('--json', 'print one JSON document')
+    .option('--workers <n>', 'worker threads to spread a multi-vCPU VM over (default 1: this thread; the statistics are the same for any number)', positiveInt('--workers'))
+    .addOption(new Option('--placement <how>', 'with --workers: how vCPUs are dealt to threads').choices(PLACEMENTS).default('blocks'))
     .addHelpText(
       'after',
       `
 Examples:
   vcpusim run --mode kvm-trunk --workload ctxswitch --tasks 2
   vcpusim run --mode kvm-paravirt --workload hackbench --groups 5 --cache-size 16 --json
-  vcpusim run --mode kvm-upstream --workload ctxswitch --tasks 2 --exits`,
+  vcpusim run --mode kvm-upstream --workload ctxswitch --tasks 2 --exits
+  vcpusim run --mode kvm-paravirt --workload hackbench --groups 50 --vcpus 16 --workers 2`,
     )
-    .action((opts: Record<string, unknown>) => {
+    .action(async (opts: Record<string, unknown>) => {
       const cfg = resolveConfig(configFromOptions(opts, false) as Partial<SimConfig>);
-      const started = process.hrtime.bigint();
-      const result = simulate(cfg);
-      const hostSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const workers = Math.min((opts.workers as number | undefined) ?? 1, cfg.vcpus);
+      let result: RunResult;
+      let hostSeconds: number;
+      let split: SplitInfo | undefined;
+      if (workers > 1) {
+        const pool = new SimPool({ threads: workers });
+        try {
+          const r = await runVmSplit(pool, cfg, placeVcpus(cfg.vcpus, workers, opts.placement as PlacementKind));
+          result = r.result;
+          hostSeconds = r.hostSeconds;
+          split = { workers, quanta: r.quanta };
+        } finally {
+          await pool.destroy();
+        }
+      } else {
+        const started = process.hrtime.bigint();
+        result = simulate(cfg);
+        hostSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+      }
       if (opts.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
       else {
-        process.stdout.write(formatSummary(result, hostSeconds));
+        process.stdout.write(formatSummary(result, hostSeconds, split));
         if (opts.exits) process.stdout.write('\n' + formatExitReport(result));
       }
     });

@@ -41,7 +41,7 @@ import {
 } from '../memory.js';
 import { Channel, CH_PIPE, CH_UNIX, SkbSlab, WaitQueue, PIPE_BUFFERS } from './channel.js';
 import type { GuestSmp } from './smp.js';
-import { M_CHILD_EXIT, M_PIPE_READ, M_PIPE_WRITE, M_UNIX_RECV, M_UNIX_SEND, M_WAKE } from '../smp/bus.js';
+import { M_CHILD_EXIT, M_MMPUT, M_PIPE_READ, M_PIPE_WRITE, M_UNIX_RECV, M_UNIX_SEND, M_WAKE } from '../smp/bus.js';
 import { Mm, Task, TASK_DEAD, TASK_INTERRUPTIBLE, TASK_RUNNING, idleProgram, type Program } from './task.js';
 import {
   chargeRun,
@@ -88,6 +88,8 @@ export class Kernel implements PortIo {
   readonly tasks: Task[] = [];
   /** Every pipe and socket, by id. */
   readonly channels: Channel[] = [];
+  /** Every address space, by id. */
+  readonly mms: Mm[] = [];
   /** Tasks not yet exited (idle tasks excluded); with several vCPUs, as this replica knows it. */
   liveTasks = 0;
   /**
@@ -162,7 +164,7 @@ export class Kernel implements PortIo {
     // take the traps its initialisation would. Rare, and left so.
     this.skbSlab = new SkbSlab(SKB_SLAB_OBJECTS, vcpus.length, SKB_HEADS_PER_PAGE, SKB_DATA_PER_PAGE, (cpu) => this.kernelPage(null, cpu));
     // init_mm: swapper_pg_dir, the kernel-only page directory the vCPUs boot on.
-    this.initMm = new Mm(mem.allocPageTable());
+    this.initMm = this.addMm(new Mm(mem.allocPageTable()));
     for (let i = 0; i < this.kernelPdes.length; i++) mem.writeEntry(this.initMm.pdFrame, KERNEL_PDE_FIRST + i, this.kernelPdes[i]!);
     this.initMm.users = 1;
     for (const v of vcpus) {
@@ -251,7 +253,7 @@ export class Kernel implements PortIo {
   createMm(v: Vcpu | null = null): Mm {
     const pd = this.pageTablePage(v);
     for (let i = 0; i < this.kernelPdes.length; i++) this.store(v, pd, KERNEL_PDE_FIRST + i, this.kernelPdes[i]!);
-    const mm = new Mm(pd);
+    const mm = this.addMm(new Mm(pd));
     // Text and libc: the same frames in every process, read-only.
     this.mapUser(mm, USER.text, this.textFrame, false, v);
     this.mapUser(mm, USER.libc, this.libcFrame, false, v);
@@ -365,6 +367,12 @@ export class Kernel implements PortIo {
     ch.objVpn = this.kernelPage();
     for (let i = 0; i < PIPE_BUFFERS; i++) ch.bufVpn[i] = this.kernelPage();
     return this.addChannel(ch);
+  }
+
+  private addMm(mm: Mm): Mm {
+    mm.id = this.mms.length;
+    this.mms.push(mm);
+    return mm;
   }
 
   private addChannel(ch: Channel): Channel {
@@ -593,10 +601,17 @@ export class Kernel implements PortIo {
     this.work(v, this.c.taskExit);
     this.touch(v, KTEXT.exitA);
     const mm = t.mm!;
-    if (--mm.users === 0) this.exitMmap(v, mm);
+    const smp = this.smp;
+    if (smp === null) {
+      if (--mm.users === 0) this.exitMmap(v, mm);
+    } else {
+      // mmput: mm_users is shared by the threads on every vCPU. The drop is merged at the
+      // quantum's end; the vCPU whose drop is the last tears the address space down then.
+      const at = smp.emit(v, M_MMPUT, 1);
+      smp.d[at] = mm.id;
+    }
     t.state = TASK_DEAD;
     this.liveTasks--;
-    const smp = this.smp;
     if (smp !== null) smp.exited++;
     const parent = t.parent;
     if (parent === null) return;
@@ -721,6 +736,13 @@ export class Kernel implements PortIo {
    * stores to page-table frames: they trap where the frames are shadowed. The page
    * directory itself is freed when the vCPU stops using it (mmdrop after the switch).
    */
+  /** The last user of `mm` was a task of vCPU v that exited in the quantum just over: exit_mmap now, and free the directory if v no longer runs on it. */
+  lastMmput(v: Vcpu, mm: Mm): void {
+    mm.exitCpu = v.id;
+    this.exitMmap(v, mm);
+    if (v.activeMm !== mm) this.mmdrop(v, mm);
+  }
+
   private exitMmap(v: Vcpu, mm: Mm): void {
     const mem = this.mem;
     this.touch(v, KTEXT.exitB);
@@ -881,7 +903,8 @@ export class Kernel implements PortIo {
       const old = v.activeMm;
       this.writeCr3(v, mm.pdFrame);
       v.activeMm = mm;
-      if (old !== null && old.users === 0) this.mmdrop(v, old);
+      // mmdrop: with several vCPUs, only on the vCPU that tore the address space down.
+      if (old !== null && old.users === 0 && (this.smp === null || old.exitCpu === v.id)) this.mmdrop(v, old);
     }
     next.timestamp = v.clock;
     v.current = next;

@@ -16,7 +16,7 @@
  * across vCPUs takes effect up to one quantum late, and writers on several vCPUs can
  * each fill a buffer that they all saw with room in it.
  */
-import { HEADER, Inbox, MsgBuf, M_CHILD_EXIT, M_DROP_ROOT, M_LOAD, M_MIGRATE, M_PIPE_READ, M_PIPE_WRITE, M_PT_WRITE, M_SHADOWED, M_UNIX_RECV, M_UNIX_SEND, M_WAKE } from '../smp/bus.js';
+import { HEADER, Inbox, MsgBuf, M_CHILD_EXIT, M_DROP_ROOT, M_LOAD, M_MIGRATE, M_MMPUT, M_PIPE_READ, M_PIPE_WRITE, M_PT_WRITE, M_SHADOWED, M_UNIX_RECV, M_UNIX_SEND, M_WAKE } from '../smp/bus.js';
 import { CH_PIPE, type Channel } from './channel.js';
 import { TASK_RUNNING, type Task } from './task.js';
 import type { Kernel } from './kernel.js';
@@ -223,6 +223,14 @@ export class GuestSmp {
         case M_LOAD:
           this.loads[d[at]!] = d[at + 1]!;
           break;
+        case M_MMPUT: {
+          const mm = k.mms[d[at]!]!;
+          if (--mm.users === 0) {
+            mm.exitCpu = src;
+            if (this.localMask[src] === 1) k.lastMmput(k.vcpus[src]!, mm);
+          }
+          break;
+        }
         case M_MIGRATE:
           arrivedAt.push(d[at + 1]!);
           break;

@@ -18,8 +18,12 @@ export type Program = (k: Kernel, v: Vcpu, t: Task) => void;
 export class Mm {
   /** Page directory frame: cr3 = pdFrame << 12. */
   pdFrame: number;
+  /** Index in the kernel's table of address spaces (what messages name it by). */
+  id = -1;
   /** Tasks using this address space (mm_users). */
   users = 0;
+  /** With several vCPUs: the vCPU whose task dropped the last user, which tore it down and frees its page directory. */
+  exitCpu = -1;
   /** Page-table frames of the user half, and the directory index of each. */
   readonly userPtFrames: number[] = [];
   readonly userPtPdis: number[] = [];

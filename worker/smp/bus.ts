@@ -29,6 +29,8 @@ export const M_DROP_ROOT = 9;
 export const M_LOAD = 10;
 /** A task moved to another vCPU's run queue by the load balancer: [pid, dest, ...task fields]. */
 export const M_MIGRATE = 11;
+/** A task dropped its address space's user count (mmput at exit): [mm id]. */
+export const M_MMPUT = 12;
 
 export const HEADER = 5;
 

@@ -50,7 +50,11 @@ export class Partition {
     smp.endQuantum();
   }
 
-  /** The quantum's end: merge every replica's messages. Returns true when the run is over. */
+  /**
+   * The quantum's end: merge every replica's messages. Returns true when the run is over:
+   * then the messages the merge itself produced (the last address spaces torn down)
+   * remain, for finish().
+   */
   deliver(parts: readonly Float64Array[], exitedTotal: number): boolean {
     const vm = this.vm;
     const smp = vm.kernel.smp!;
@@ -58,10 +62,7 @@ export class Partition {
     smp.clearOut();
     vm.guard(() => smp.deliver(this.inbox));
     const n = this.quanta++;
-    if (exitedTotal >= this.total) {
-      vm.kernel.checkpoint();
-      return true;
-    }
+    if (exitedTotal >= this.total) return true;
     if (this.quanta * vm.quantumCycles() > vm.limitCycles) vm.stuck();
     smp.balance(n);
     return false;
@@ -90,13 +91,23 @@ export class Partition {
     }
   }
 
+  /** After the last quantum: merge the messages left (every replica's), then the final translation check. */
+  finish(parts: readonly Float64Array[]): void {
+    const smp = this.vm.kernel.smp!;
+    this.inbox.fill(parts);
+    smp.clearOut();
+    this.vm.guard(() => smp.deliver(this.inbox));
+    this.vm.kernel.checkpoint();
+  }
+
   /** The whole run over an exchange (none: this replica runs every vCPU). */
   run(exchange?: Exchange): void {
+    const smp = this.vm.kernel.smp!;
     if (exchange === undefined) {
       // Every vCPU is here: merge their messages straight from their own buffers.
-      const smp = this.vm.kernel.smp!;
       do this.advance();
       while (!this.deliver(smp.parts(), this.exited));
+      this.finish(smp.parts());
       return;
     }
     for (;;) {
@@ -104,6 +115,7 @@ export class Partition {
       const { parts, exited } = exchange.swap(recs, this.exited);
       if (this.deliver(parts, exited)) break;
     }
+    this.finish(exchange.swap(smp.collect(), this.exited).parts);
     this.mergeMarks(exchange.swap(this.marks(), this.exited).parts);
   }
 }
@@ -122,6 +134,8 @@ export function runSplit(makeVm: (local: readonly number[]) => Vm, placement: re
     for (const p of parts) done = p.deliver(recs, exited);
     if (done) break;
   }
+  const rest = parts.map((p) => p.vm.kernel.smp!.collect().slice());
+  for (const p of parts) p.finish(rest);
   const marks = parts.map((p) => p.marks());
   for (const p of parts) p.mergeMarks(marks);
   return parts.map((p) => p.vm.partial());

@@ -1,0 +1,96 @@
+/**
+ * One VM's vCPUs on several worker threads: the same statistics with 1, 2 or 4 threads
+ * and any placement; a replica whose thread dies stops the others and the run is
+ * retried. Runs against the build (`pretest`): the threads load dist/worker/entry.js.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { SimPool } from '../../coordinator/pool.js';
+import { placeVcpus, runVmSplit } from '../../coordinator/vm-split.js';
+import { resolveConfig, type SimConfig } from '../../shared/config.js';
+import { simulate } from '../../worker/vm.js';
+
+const smpHackbench = (o: Partial<SimConfig> = {}): SimConfig =>
+  resolveConfig({ mode: 'kvm-paravirt', workload: 'hackbench', groups: 2, loops: 10, vcpus: 4, sndbuf: 608, ...o });
+
+describe('placeVcpus', () => {
+  it('deals vCPUs in blocks or in turn, never to more threads than vCPUs', () => {
+    expect(placeVcpus(8, 2)).toEqual([[0, 1, 2, 3], [4, 5, 6, 7]]);
+    expect(placeVcpus(5, 2, 'round-robin')).toEqual([[0, 2, 4], [1, 3]]);
+    expect(placeVcpus(3, 4)).toEqual([[0], [1], [2]]);
+  });
+});
+
+describe('a VM split between worker threads', () => {
+  let pool: SimPool;
+  beforeAll(() => {
+    pool = new SimPool({ threads: 4 });
+  });
+  afterAll(async () => {
+    await pool.destroy();
+  });
+
+  it('gives byte-identical statistics with 1, 2 and 4 threads, in blocks or in turn', async () => {
+    const cfg = smpHackbench();
+    const whole = JSON.stringify(simulate(cfg));
+    for (const [threads, kind] of [[1, 'blocks'], [2, 'blocks'], [2, 'round-robin'], [4, 'blocks']] as const) {
+      const r = await runVmSplit(pool, cfg, placeVcpus(cfg.vcpus, threads, kind));
+      expect(JSON.stringify(r.result)).toBe(whole);
+      expect(r.attempts).toBe(1);
+      expect(r.quanta).toBeGreaterThan(0);
+    }
+  });
+
+  it('the same for threads sharing one address space over pipes under kvm-trunk', async () => {
+    const cfg = smpHackbench({ mode: 'kvm-trunk', thread: true, pipe: true });
+    const r = await runVmSplit(pool, cfg, [[3, 0], [1], [2]]);
+    expect(JSON.stringify(r.result)).toBe(JSON.stringify(simulate(cfg)));
+  });
+
+  it('refuses a placement on more threads than the pool has', async () => {
+    const small = new SimPool({ threads: 1 });
+    try {
+      await expect(runVmSplit(small, smpHackbench(), placeVcpus(4, 2))).rejects.toThrow(/needs a pool of at least that many/);
+    } finally {
+      await small.destroy();
+    }
+  });
+});
+
+describe('a replica whose thread dies', () => {
+  let markerDir: string;
+  beforeEach(() => {
+    markerDir = mkdtempSync(join(tmpdir(), 'vcpusim-split-fault-'));
+    process.env.VCPUSIM_FAULT_MARKER_DIR = markerDir;
+  });
+  afterEach(() => {
+    delete process.env.VCPUSIM_FAULT;
+    delete process.env.VCPUSIM_FAULT_MARKER_DIR;
+    rmSync(markerDir, { recursive: true, force: true });
+  });
+
+  it('stops the others; the run is retried and gives the same statistics', async () => {
+    process.env.VCPUSIM_FAULT = 'crash-once-on-seed:11';
+    const cfg = smpHackbench({ seed: 11 });
+    const pool = new SimPool({ threads: 2, onError: () => {} });
+    try {
+      const r = await runVmSplit(pool, cfg, placeVcpus(4, 2));
+      expect(r.attempts).toBe(2);
+      expect(JSON.stringify(r.result)).toBe(JSON.stringify(simulate(cfg)));
+    } finally {
+      await pool.destroy();
+    }
+  });
+
+  it('fails with the reason once the retries are used up', async () => {
+    process.env.VCPUSIM_FAULT = 'throw-on-seed:12';
+    const pool = new SimPool({ threads: 2, onError: () => {} });
+    try {
+      await expect(runVmSplit(pool, smpHackbench({ seed: 12 }), placeVcpus(4, 2), 1)).rejects.toThrow(/injected exception on seed 12/);
+    } finally {
+      await pool.destroy();
+    }
+  });
+});
