@@ -826,7 +826,7 @@ export class Kernel implements PortIo {
       this.touch(v, KTEXT.schedA);
       this.touch(v, KTEXT.schedB);
       this.touch(v, t.taskStructVpn);
-      this.touch(v, this.rqVpn[t.cpu]!);
+      if (t.cpu >= 0) this.touch(v, this.rqVpn[t.cpu]!); // (none while the balancer moves it)
       const at = smp.emit(v, M_WAKE, 1);
       smp.d[at] = t.pid;
       return;

@@ -363,7 +363,9 @@ export class GuestSmp {
       d[at + 13] = t.ioDone ? 1 : 0;
       d[at + 14] = t.wakeAt;
       d[at + 15] = t.zombies;
-      t.cpu = dest;
+      // In flight until the next quantum's end: whatever happens to it meanwhile (a child's
+      // exit, a wake-up) is a message, delivered after it has arrived.
+      t.cpu = -1;
     }
     this.picked.length = 0;
   }

@@ -79,6 +79,15 @@ describe('SMP guest', () => {
     expect(checked.mmu.staleTranslations).toBe(0);
   });
 
+  it('a task the balancer is moving misses nothing: the parent reaps all 400 children though children exit while it moves', () => {
+    // This config moves the parent between vCPUs while children exit on them (a lost
+    // zombie once left it waiting forever).
+    const r = simulate(hb({ groups: 10, loops: 10, quantum: 1000, sndbuf: 65535 }));
+    expect(r.guest.migrations).toBeGreaterThan(0);
+    expect(r.metric.value).toBeGreaterThan(0);
+    expect(r.guestTimeNs).toBeLessThan(1e9);
+  });
+
   it('rejects workloads that model one CPU', () => {
     expect(() => resolveConfig({ workload: 'iomix', vcpus: 2 })).toThrow(/vcpus: 2 is not allowed; expected 1 for iomix/);
   });
