@@ -55,7 +55,7 @@ export class SabExchange implements Exchange {
   ) {
     this.ctl = new Int32Array(ctl);
     this.data = new Float64Array(data);
-    this.spins = count <= availableParallelism() ? Number(process.env.SPINS ?? 2000) : 200;
+    this.spins = count <= availableParallelism() ? 50_000_000 : 200;
   }
 
   swap(records: Float64Array, exited: number): { parts: readonly Float64Array[]; exited: number } {
