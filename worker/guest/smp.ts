@@ -37,7 +37,24 @@ const CACHE_NICE_TRIES = 1;
 /** imbalance_pct of the CPU domain: the busiest must exceed the idlest by 25%. */
 const IMBALANCE_PCT = 125;
 
-const MIGRATE_FIELDS = 16;
+/** The task state a migration carries (after pid and destination), read and written in this order. */
+const MIGRATED: readonly (readonly [(t: Task) => number, (t: Task, x: number) => void])[] = [
+  [(t) => (t.inSyscall ? 1 : 0), (t, x) => void (t.inSyscall = x === 1)],
+  [(t) => t.staticPrio, (t, x) => void (t.staticPrio = x)],
+  [(t) => t.prio, (t, x) => void (t.prio = x)],
+  [(t) => t.sleepAvg, (t, x) => void (t.sleepAvg = x)],
+  [(t) => t.sleepType, (t, x) => void (t.sleepType = x)],
+  [(t) => (t.sleepNonInteractive ? 1 : 0), (t, x) => void (t.sleepNonInteractive = x === 1)],
+  [(t) => t.timeSlice, (t, x) => void (t.timeSlice = x)],
+  [(t) => t.timestamp, (t, x) => void (t.timestamp = x)],
+  [(t) => t.pc, (t, x) => void (t.pc = x)],
+  [(t) => t.i, (t, x) => void (t.i = x)],
+  [(t) => t.j, (t, x) => void (t.j = x)],
+  [(t) => (t.ioDone ? 1 : 0), (t, x) => void (t.ioDone = x === 1)],
+  [(t) => t.wakeAt, (t, x) => void (t.wakeAt = x)],
+  [(t) => t.zombies, (t, x) => void (t.zombies = x)],
+];
+const MIGRATE_FIELDS = 2 + MIGRATED.length;
 
 export class GuestSmp {
   /** Quanta completed: a view copied in an earlier quantum is refreshed on first use. */
@@ -349,20 +366,7 @@ export class GuestSmp {
       const d = this.d;
       d[at] = t.pid;
       d[at + 1] = dest;
-      d[at + 2] = t.inSyscall ? 1 : 0;
-      d[at + 3] = t.staticPrio;
-      d[at + 4] = t.prio;
-      d[at + 5] = t.sleepAvg;
-      d[at + 6] = t.sleepType;
-      d[at + 7] = t.sleepNonInteractive ? 1 : 0;
-      d[at + 8] = t.timeSlice;
-      d[at + 9] = t.timestamp;
-      d[at + 10] = t.pc;
-      d[at + 11] = t.i;
-      d[at + 12] = t.j;
-      d[at + 13] = t.ioDone ? 1 : 0;
-      d[at + 14] = t.wakeAt;
-      d[at + 15] = t.zombies;
+      for (let f = 0; f < MIGRATED.length; f++) d[at + 2 + f] = MIGRATED[f]![0](t);
       // In flight until the next quantum's end: whatever happens to it meanwhile (a child's
       // exit, a wake-up) is a message, delivered after it has arrived.
       t.cpu = -1;
@@ -378,21 +382,9 @@ export class GuestSmp {
     t.cpu = dest;
     if (this.localMask[dest] !== 1) return;
     const v = this.k.vcpus[dest]!;
-    t.inSyscall = d[at + 2] === 1;
-    t.staticPrio = d[at + 3]!;
-    t.prio = d[at + 4]!;
-    t.sleepAvg = d[at + 5]!;
-    t.sleepType = d[at + 6]!;
-    t.sleepNonInteractive = d[at + 7] === 1;
-    t.timeSlice = d[at + 8]!;
+    for (let f = 0; f < MIGRATED.length; f++) MIGRATED[f]![1](t, d[at + 2 + f]!);
     // pull_task: the timestamp keeps its distance from the clock of the CPU it left.
-    t.timestamp = v.clock - (d[o + 2]! - d[at + 9]!);
-    t.pc = d[at + 10]!;
-    t.i = d[at + 11]!;
-    t.j = d[at + 12]!;
-    t.ioDone = d[at + 13] === 1;
-    t.wakeAt = d[at + 14]!;
-    t.zombies = d[at + 15]!;
+    t.timestamp = v.clock - (d[o + 2]! - t.timestamp);
     t.state = TASK_RUNNING;
     v.rq.enqueue(t);
     v.migrations++;
