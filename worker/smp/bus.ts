@@ -140,8 +140,8 @@ export function countRecords(d: Float64Array, from: number, to: number): number 
  * delivery order. Reuses its arrays from one quantum to the next.
  */
 export class Inbox {
-  /** All records, concatenated. */
-  data = new Float64Array(1 << 12);
+  /** The records: copied into one array, or the exchange's shared array they are in. */
+  data: Float64Array = new Float64Array(1 << 12);
   /** Offsets of the records in delivery order. */
   order = new Int32Array(256);
   count = 0;
@@ -150,24 +150,47 @@ export class Inbox {
   private heap = new Int32Array(8);
 
   fill(parts: readonly Float64Array[]): void {
-    let total = 0;
-    for (const p of parts) total += p.length;
-    if (total > this.data.length) this.data = new Float64Array(Math.max(total, this.data.length * 2));
     if (parts.length > this.starts.length) {
       this.starts = new Int32Array(parts.length);
       this.ends = new Int32Array(parts.length);
       this.heap = new Int32Array(parts.length);
     }
-    let at = 0;
-    for (let r = 0; r < parts.length; r++) {
-      const p = parts[r]!;
-      this.data.set(p, at);
-      this.starts[r] = at;
-      at += p.length;
-      this.ends[r] = at;
+    // Parts that are views of one buffer (the exchange's shared memory) are read in place.
+    const buf = parts[0]?.buffer;
+    let shared = parts.length > 1 && buf !== undefined;
+    for (const p of parts) if (p.buffer !== buf) shared = false;
+    let n = 0;
+    if (shared) {
+      if (this.whole === null || this.whole.buffer !== buf) this.whole = new Float64Array(buf!);
+      const d = this.whole;
+      for (let r = 0; r < parts.length; r++) {
+        const p = parts[r]!;
+        this.starts[r] = p.byteOffset / 8;
+        this.ends[r] = this.starts[r]! + p.length;
+        n += countRecords(d, this.starts[r]!, this.ends[r]!);
+      }
+      this.data = d;
+    } else {
+      let total = 0;
+      for (const p of parts) total += p.length;
+      if (total > this.own.length) this.own = new Float64Array(Math.max(total, this.own.length * 2));
+      this.data = this.own;
+      let at = 0;
+      for (let r = 0; r < parts.length; r++) {
+        const p = parts[r]!;
+        this.data.set(p, at);
+        this.starts[r] = at;
+        at += p.length;
+        this.ends[r] = at;
+      }
+      n = countRecords(this.data, 0, total);
     }
-    const n = countRecords(this.data, 0, total);
     if (n > this.order.length) this.order = new Int32Array(Math.max(n, this.order.length * 2));
     this.count = mergeRuns(this.data, this.starts, this.ends, parts.length, this.order, this.heap);
   }
+
+  /** The exchange's buffer, as one array, when parts are read in place. */
+  private whole: Float64Array | null = null;
+  /** This inbox's own array, for parts it copies. */
+  private own: Float64Array = new Float64Array(1 << 12);
 }
