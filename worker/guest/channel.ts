@@ -132,7 +132,8 @@ export class Channel {
     this.sndbuf = unix?.sndbuf ?? 0;
     this.truesize = unix?.truesize ?? 0;
     this.bufLen = new Int32Array(kind === CH_PIPE ? PIPE_BUFFERS * vcpus : 1);
-    this.skbRing = new Int32Array(unix ? Math.ceil(unix.sndbuf / unix.truesize) + 2 : 1);
+    // A view's own ring holds only its own sends of one quantum: it starts small and grows.
+    this.skbRing = new Int32Array(unix ? (shareWith ? 8 : Math.ceil(unix.sndbuf / unix.truesize) + 2) : 1);
     this.auth = shareWith ?? this;
     if (shareWith) {
       this.id = shareWith.id;

@@ -77,6 +77,7 @@ export class GuestSmp {
   private readonly merged: Channel[] = [];
   private readonly picked: Task[] = [];
   private readonly failed: Int32Array;
+  private readonly planLoads: Int32Array;
   private readonly cacheHotCycles: number;
   /** The local vCPUs as bit masks (0-31, 32-63). */
   private localLo = 0;
@@ -102,6 +103,7 @@ export class GuestSmp {
     for (const v of this.localVcpus) this.bufs[v.id] = new MsgBuf(1 << 10);
     this.seq = new Float64Array(n);
     this.failed = new Int32Array(n);
+    this.planLoads = new Int32Array(n);
     this.cacheHotCycles = (CACHE_HOT_NS * k.c.clockHz) / 1e9;
   }
 
@@ -329,7 +331,8 @@ export class GuestSmp {
    */
   balance(quantum: number): void {
     const full = (quantum + 1) % this.balanceEvery === 0;
-    const loads = Array.from(this.loads);
+    const loads = this.planLoads;
+    loads.set(this.loads);
     const n = loads.length;
     for (let iter = 0; iter < n; iter++) {
       let b = 0;
