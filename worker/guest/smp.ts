@@ -16,7 +16,7 @@
  * across vCPUs takes effect up to one quantum late, and writers on several vCPUs can
  * each fill a buffer that they all saw with room in it.
  */
-import { HEADER, Inbox, MsgBuf, M_CHILD_EXIT, M_DROP_ROOT, M_LOAD, M_MIGRATE, M_MMPUT, M_PIPE_READ, M_PIPE_WRITE, M_PT_WRITE, M_SHADOWED, M_UNIX_RECV, M_UNIX_SEND, M_WAKE } from '../smp/bus.js';
+import { HEADER, Inbox, MsgBuf, type Run, M_CHILD_EXIT, M_DROP_ROOT, M_LOAD, M_MIGRATE, M_MMPUT, M_PIPE_READ, M_PIPE_WRITE, M_PT_WRITE, M_SHADOWED, M_UNIX_RECV, M_UNIX_SEND, M_WAKE } from '../smp/bus.js';
 import { CH_PIPE, type Channel } from './channel.js';
 import { TASK_RUNNING, type Task } from './task.js';
 import type { Kernel } from './kernel.js';
@@ -63,6 +63,7 @@ export class GuestSmp {
   private readonly bufs: MsgBuf[] = [];
   private readonly out = new MsgBuf();
   private readonly merger = new Inbox();
+  private readonly localBufs: MsgBuf[];
   /** The buffer the last emit() wrote its header to: the payload goes at the offset it returned. */
   d: Float64Array = new Float64Array(0);
   /** Tasks that exited on this replica's vCPUs (cumulative). */
@@ -78,6 +79,7 @@ export class GuestSmp {
   private readonly picked: Task[] = [];
   private readonly failed: Int32Array;
   private readonly planLoads: Int32Array;
+  private arrivedAt = new Int32Array(64);
   private readonly cacheHotCycles: number;
   /** The local vCPUs as bit masks (0-31, 32-63). */
   private localLo = 0;
@@ -101,6 +103,7 @@ export class GuestSmp {
     }
     this.localVcpus = k.vcpus.filter((v) => this.localMask[v.id] === 1);
     for (const v of this.localVcpus) this.bufs[v.id] = new MsgBuf(1 << 10);
+    this.localBufs = this.localVcpus.map((v) => this.bufs[v.id]!);
     this.seq = new Float64Array(n);
     this.failed = new Int32Array(n);
     this.planLoads = new Int32Array(n);
@@ -116,11 +119,11 @@ export class GuestSmp {
   }
 
   /** The local vCPUs' messages of the quantum, merged into delivery order. */
-  collect(): Float64Array {
+  collect(): Run {
     const local = this.localVcpus;
-    if (local.length === 1) return this.bufs[local[0]!.id]!.view();
+    if (local.length === 1) return this.bufs[local[0]!.id]!;
     const m = this.merger;
-    m.fill(local.map((v) => this.bufs[v.id]!.view()));
+    m.fill(this.parts());
     const out = this.out;
     out.clear();
     const src = m.data;
@@ -131,12 +134,12 @@ export class GuestSmp {
       const d = out.data;
       for (let j = 0; j < n; j++) d[at + j] = src[o + HEADER + j]!;
     }
-    return out.view();
+    return out;
   }
 
-  /** The local vCPUs' messages of the quantum, one part per vCPU (each in delivery order). */
-  parts(): Float64Array[] {
-    return this.localVcpus.map((v) => this.bufs[v.id]!.view());
+  /** The local vCPUs' messages of the quantum, one run per vCPU (each in delivery order). */
+  parts(): readonly Run[] {
+    return this.localBufs;
   }
 
   /** The quantum's messages have been handed over. */
@@ -183,41 +186,41 @@ export class GuestSmp {
     let arrivals = 0;
     for (let i = 0; i < n; i++) {
       const o = order[i]!;
-      if (d[o] === M_MIGRATE) {
-        this.arrive(d, o);
-        arrivals++;
-      }
+      if (d[o] !== M_MIGRATE) continue;
+      this.arrive(d, o);
+      this.arrivedAt[arrivals++] = d[o + HEADER + 1]! | 0;
     }
-    const arrivedAt: number[] = [];
     for (let i = 0; i < n; i++) {
       const o = order[i]!;
-      const type = d[o]!;
-      const src = d[o + 3]!;
+      // Small integers read as such (| 0), so that passing them on allocates nothing.
+      const type = d[o]! | 0;
+      const src = d[o + 3]! | 0;
       const at = o + HEADER;
       switch (type) {
         case M_PIPE_WRITE: {
-          const ch = k.channels[d[at]!]!;
-          ch.pipeWrite(d[at + 1]!, true);
+          const ch = k.channels[d[at]! | 0]!;
+          ch.pipeWrite(d[at + 1]! | 0, true);
           this.noteOp(ch, src, true);
           break;
         }
         case M_PIPE_READ: {
-          const ch = k.channels[d[at]!]!;
-          ch.pipeRead(d[at + 1]!);
+          const ch = k.channels[d[at]! | 0]!;
+          ch.pipeRead(d[at + 1]! | 0);
           this.noteOp(ch, src, false);
           break;
         }
         case M_UNIX_SEND: {
-          const ch = k.channels[d[at]!]!;
-          k.skbSlab.notePages(d[at + 2]!, d[at + 3]!, d[at + 4]!);
-          ch.queueSkb(d[at + 2]!, d[at + 1]!);
+          const ch = k.channels[d[at]! | 0]!;
+          const slot = d[at + 2]! | 0;
+          k.skbSlab.notePages(slot, d[at + 3]! | 0, d[at + 4]! | 0);
+          ch.queueSkb(slot, d[at + 1]! | 0);
           this.noteOp(ch, src, true);
           break;
         }
         case M_UNIX_RECV: {
-          const ch = k.channels[d[at]!]!;
-          const slot = d[at + 2]!;
-          if (ch.removeSkb(slot, d[at + 1]!)) {
+          const ch = k.channels[d[at]! | 0]!;
+          const slot = d[at + 2]! | 0;
+          if (ch.removeSkb(slot, d[at + 1]! | 0)) {
             const owner = k.skbSlab.ownerOf(slot);
             if (owner !== src && this.localMask[owner] === 1) k.skbSlab.free(slot);
           }
@@ -225,12 +228,12 @@ export class GuestSmp {
           break;
         }
         case M_WAKE: {
-          const t = k.tasks[d[at]! - 1]!;
+          const t = k.tasks[(d[at]! | 0) - 1]!;
           if (this.localMask[t.cpu] === 1) k.tryToWakeUp(k.vcpus[t.cpu]!, t, false, true);
           break;
         }
         case M_CHILD_EXIT: {
-          const parent = k.tasks[d[at]! - 1]!;
+          const parent = k.tasks[(d[at]! | 0) - 1]!;
           if (this.localMask[parent.cpu] === 1) k.childExited(k.vcpus[parent.cpu]!, parent, false, true);
           break;
         }
@@ -240,10 +243,10 @@ export class GuestSmp {
           this.platform?.applyRemote(type, d, at, src, this.localVcpus);
           break;
         case M_LOAD:
-          this.loads[d[at]!] = d[at + 1]!;
+          this.loads[d[at]! | 0] = d[at + 1]!;
           break;
         case M_MMPUT: {
-          const mm = k.mms[d[at]!]!;
+          const mm = k.mms[d[at]! | 0]!;
           if (--mm.users === 0) {
             mm.exitCpu = src;
             if (this.localMask[src] === 1) k.lastMmput(k.vcpus[src]!, mm);
@@ -251,13 +254,13 @@ export class GuestSmp {
           break;
         }
         case M_MIGRATE:
-          arrivedAt.push(d[at + 1]!);
-          break;
+          break; // arrived in the first pass
         default:
           throw new Error(`unknown message type ${type}`);
       }
     }
-    if (arrivals > 0) for (const dest of arrivedAt) this.loads[dest]!++;
+    // The published lengths were taken before the arrivals.
+    for (let i = 0; i < arrivals; i++) this.loads[this.arrivedAt[i]!]!++;
     this.wakeSleepers();
     this.epoch++;
   }
@@ -380,6 +383,7 @@ export class GuestSmp {
   /** A migrated task arrives: every replica learns its new vCPU; the one running that vCPU enqueues it. */
   private arrive(d: Float64Array, o: number): void {
     const at = o + HEADER;
+    if (this.arrivedAt.length < this.k.tasks.length) this.arrivedAt = new Int32Array(this.k.tasks.length);
     const t = this.k.tasks[d[at]! - 1]!;
     const dest = d[at + 1]!;
     t.cpu = dest;

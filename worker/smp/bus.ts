@@ -34,8 +34,19 @@ export const M_MMPUT = 12;
 
 export const HEADER = 5;
 
+/** Records data[start, end): one vCPU's or one replica's, in delivery order. */
+export interface Run {
+  readonly data: Float64Array;
+  readonly start: number;
+  readonly end: number;
+}
+
 /** A growable buffer of records. */
-export class MsgBuf {
+export class MsgBuf implements Run {
+  readonly start = 0;
+  get end(): number {
+    return this.length;
+  }
   data: Float64Array;
   length = 0;
   constructor(capacity = 1 << 12) {
@@ -149,48 +160,43 @@ export class Inbox {
   private ends = new Int32Array(8);
   private heap = new Int32Array(8);
 
-  fill(parts: readonly Float64Array[]): void {
-    if (parts.length > this.starts.length) {
-      this.starts = new Int32Array(parts.length);
-      this.ends = new Int32Array(parts.length);
-      this.heap = new Int32Array(parts.length);
+  fill(runs: readonly Run[]): void {
+    if (runs.length > this.starts.length) {
+      this.starts = new Int32Array(runs.length);
+      this.ends = new Int32Array(runs.length);
+      this.heap = new Int32Array(runs.length);
     }
-    // Parts that are views of one buffer (the exchange's shared memory) are read in place.
-    const buf = parts[0]?.buffer;
-    let shared = parts.length > 1 && buf !== undefined;
-    for (const p of parts) if (p.buffer !== buf) shared = false;
+    // Runs in one array (the exchange's shared memory) are read in place; others are copied.
+    const first = runs[0]?.data;
+    let shared = first !== undefined;
+    for (const r of runs) if (r.data !== first) shared = false;
     let n = 0;
     if (shared) {
-      if (this.whole === null || this.whole.buffer !== buf) this.whole = new Float64Array(buf!);
-      const d = this.whole;
-      for (let r = 0; r < parts.length; r++) {
-        const p = parts[r]!;
-        this.starts[r] = p.byteOffset / 8;
-        this.ends[r] = this.starts[r]! + p.length;
-        n += countRecords(d, this.starts[r]!, this.ends[r]!);
+      this.data = first!;
+      for (let r = 0; r < runs.length; r++) {
+        this.starts[r] = runs[r]!.start;
+        this.ends[r] = runs[r]!.end;
+        n += countRecords(first!, runs[r]!.start, runs[r]!.end);
       }
-      this.data = d;
     } else {
       let total = 0;
-      for (const p of parts) total += p.length;
+      for (const r of runs) total += r.end - r.start;
       if (total > this.own.length) this.own = new Float64Array(Math.max(total, this.own.length * 2));
-      this.data = this.own;
+      const d = (this.data = this.own);
       let at = 0;
-      for (let r = 0; r < parts.length; r++) {
-        const p = parts[r]!;
-        this.data.set(p, at);
+      for (let r = 0; r < runs.length; r++) {
+        const run = runs[r]!;
+        const src = run.data;
         this.starts[r] = at;
-        at += p.length;
+        for (let i = run.start; i < run.end; i++) d[at++] = src[i]!;
         this.ends[r] = at;
       }
-      n = countRecords(this.data, 0, total);
+      n = countRecords(d, 0, total);
     }
     if (n > this.order.length) this.order = new Int32Array(Math.max(n, this.order.length * 2));
-    this.count = mergeRuns(this.data, this.starts, this.ends, parts.length, this.order, this.heap);
+    this.count = mergeRuns(this.data, this.starts, this.ends, runs.length, this.order, this.heap);
   }
 
-  /** The exchange's buffer, as one array, when parts are read in place. */
-  private whole: Float64Array | null = null;
-  /** This inbox's own array, for parts it copies. */
+  /** This inbox's own array, for runs it copies. */
   private own: Float64Array = new Float64Array(1 << 12);
 }

@@ -7,7 +7,7 @@
  * merge all messages in (time, vCPU, seq) order; balance the run queues. The run ends at
  * the first quantum's end by which every task has exited.
  */
-import { Inbox } from './bus.js';
+import { Inbox, type Run } from './bus.js';
 import type { Vm } from '../vm.js';
 
 export interface Exchange {
@@ -15,7 +15,7 @@ export interface Exchange {
    * Hand over this replica's records and its count of exited tasks; get back every
    * replica's records (this one's included) and the total of exited tasks.
    */
-  swap(records: Float64Array, exited: number): { parts: readonly Float64Array[]; exited: number };
+  swap(records: Run, exited: number): { parts: readonly Run[]; exited: number };
 }
 
 export class Partition {
@@ -34,7 +34,7 @@ export class Partition {
   }
 
   /** Run the local vCPUs through the next quantum; returns their messages merged (valid until deliver()). */
-  runQuantum(): Float64Array {
+  runQuantum(): Run {
     this.advance();
     return this.vm.kernel.smp!.collect();
   }
@@ -55,7 +55,7 @@ export class Partition {
    * then the messages the merge itself produced (the last address spaces torn down)
    * remain, for finish().
    */
-  deliver(parts: readonly Float64Array[], exitedTotal: number): boolean {
+  deliver(parts: readonly Run[], exitedTotal: number): boolean {
     const vm = this.vm;
     const smp = vm.kernel.smp!;
     this.inbox.fill(parts);
@@ -69,30 +69,30 @@ export class Partition {
   }
 
   /** This replica's workload time marks and their kinds, to combine with the others'. */
-  marks(): Float64Array {
+  marks(): Run {
     const k = this.vm.kernel;
     const out = new Float64Array(k.marks.length * 2);
     out.set(k.marks);
     out.set(k.markKinds, k.marks.length);
-    return out;
+    return { data: out, start: 0, end: out.length };
   }
 
   /** Combine every replica's marks (earliest 'first' mark, latest 'last'). */
-  mergeMarks(parts: readonly Float64Array[]): void {
+  mergeMarks(parts: readonly Run[]): void {
     const k = this.vm.kernel;
     const n = k.marks.length;
-    for (const p of parts) {
+    for (const { data, start } of parts) {
       for (let i = 0; i < n; i++) {
-        const x = p[i]!;
+        const x = data[start + i]!;
         if (Number.isNaN(x)) continue;
-        if (p[n + i] === 1) k.markFirst(i, x);
+        if (data[start + n + i] === 1) k.markFirst(i, x);
         else k.markLast(i, x);
       }
     }
   }
 
   /** After the last quantum: merge the messages left (every replica's), then the final translation check. */
-  finish(parts: readonly Float64Array[]): void {
+  finish(parts: readonly Run[]): void {
     const smp = this.vm.kernel.smp!;
     this.inbox.fill(parts);
     smp.clearOut();
@@ -128,15 +128,20 @@ export class Partition {
 export function runSplit(makeVm: (local: readonly number[]) => Vm, placement: readonly (readonly number[])[]) {
   const parts = placement.map((local) => new Partition(makeVm(local)));
   for (;;) {
-    const recs = parts.map((p) => p.runQuantum().slice());
+    const recs = parts.map((p) => copyRun(p.runQuantum()));
     const exited = parts.reduce((a, p) => a + p.exited, 0);
     let done = false;
     for (const p of parts) done = p.deliver(recs, exited);
     if (done) break;
   }
-  const rest = parts.map((p) => p.vm.kernel.smp!.collect().slice());
+  const rest = parts.map((p) => copyRun(p.vm.kernel.smp!.collect()));
   for (const p of parts) p.finish(rest);
   const marks = parts.map((p) => p.marks());
   for (const p of parts) p.mergeMarks(marks);
   return parts.map((p) => p.vm.partial());
+}
+
+function copyRun(r: Run): Run {
+  const data = r.data.slice(r.start, r.end);
+  return { data, start: 0, end: data.length };
 }

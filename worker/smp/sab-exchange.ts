@@ -11,6 +11,7 @@
  */
 import { availableParallelism } from 'node:os';
 import type { Exchange } from './partition.js';
+import type { Run } from './bus.js';
 
 const ARRIVED = 0;
 const GENERATION = 1;
@@ -42,7 +43,9 @@ export class SabExchange implements Exchange {
   private readonly ctl: Int32Array;
   private readonly data: Float64Array;
   private round = 0;
-  private readonly parts: Float64Array[] = [];
+  /** Each replica's slot of the bank just swapped, and the reply (both reused every quantum). */
+  private readonly regions: { data: Float64Array; start: number; end: number }[];
+  private readonly reply: { parts: readonly Run[]; exited: number };
   /** Spins before sleeping at the barrier (a short wait is cheaper spun than slept). */
   private readonly spins: number;
 
@@ -55,30 +58,35 @@ export class SabExchange implements Exchange {
   ) {
     this.ctl = new Int32Array(ctl);
     this.data = new Float64Array(data);
+    this.regions = Array.from({ length: count }, () => ({ data: this.data, start: 0, end: 0 }));
+    this.reply = { parts: this.regions, exited: 0 };
     this.spins = count <= availableParallelism() ? 50_000_000 : 200;
   }
 
-  swap(records: Float64Array, exited: number): { parts: readonly Float64Array[]; exited: number } {
+  swap(records: Run, exited: number): { parts: readonly Run[]; exited: number } {
     const bank = this.round & 1;
     const n = this.count;
-    if (records.length > this.capacity) {
-      throw new Error(`${records.length} words of messages in one quantum, more than the ${this.capacity} the exchange holds: use a shorter --quantum`);
+    const len = records.end - records.start;
+    if (len > this.capacity) {
+      throw new Error(`${len} words of messages in one quantum, more than the ${this.capacity} the exchange holds: use a shorter --quantum`);
     }
-    this.data.set(records, (this.index * 2 + bank) * this.capacity);
-    Atomics.store(this.ctl, HEAD + bank * n + this.index, records.length);
+    const data = this.data;
+    const src = records.data;
+    let at = (this.index * 2 + bank) * this.capacity;
+    for (let i = records.start; i < records.end; i++) data[at++] = src[i]!;
+    Atomics.store(this.ctl, HEAD + bank * n + this.index, len);
     Atomics.store(this.ctl, HEAD + 2 * n + bank * n + this.index, exited);
     this.barrier();
-    const parts = this.parts;
-    parts.length = 0;
     let total = 0;
     for (let r = 0; r < n; r++) {
-      const len = Atomics.load(this.ctl, HEAD + bank * n + r);
-      const at = (r * 2 + bank) * this.capacity;
-      parts.push(this.data.subarray(at, at + len));
+      const part = this.regions[r]!;
+      part.start = (r * 2 + bank) * this.capacity;
+      part.end = part.start + Atomics.load(this.ctl, HEAD + bank * n + r);
       total += Atomics.load(this.ctl, HEAD + 2 * n + bank * n + r);
     }
     this.round++;
-    return { parts, exited: total };
+    this.reply.exited = total;
+    return this.reply;
   }
 
   private barrier(): void {
