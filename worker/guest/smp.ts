@@ -137,6 +137,25 @@ export class GuestSmp {
     return out;
   }
 
+  /**
+   * The local vCPUs' messages of the quantum, merged into delivery order, written into
+   * `d` from `at` (at most `cap` words); returns where they end.
+   */
+  collectInto(d: Float64Array, at: number, cap: number): number {
+    const m = this.merger;
+    m.fill(this.parts());
+    const src = m.data;
+    const limit = at + cap;
+    for (let i = 0; i < m.count; i++) {
+      const o = m.order[i]!;
+      const len = HEADER + src[o + 1]!;
+      if (at + len > limit) throw new Error(`more than ${cap} words of messages in one quantum: use a shorter --quantum`);
+      for (let j = 0; j < len; j++) d[at + j] = src[o + j]!;
+      at += len;
+    }
+    return at;
+  }
+
   /** The local vCPUs' messages of the quantum, one run per vCPU (each in delivery order). */
   parts(): readonly Run[] {
     return this.localBufs;

@@ -8,6 +8,7 @@
  * the first quantum's end by which every task has exited.
  */
 import { Inbox, type Run } from './bus.js';
+import { SabExchange } from './sab-exchange.js';
 import type { Vm } from '../vm.js';
 
 export interface Exchange {
@@ -111,9 +112,15 @@ export class Partition {
       return;
     }
     for (;;) {
-      const recs = this.runQuantum();
-      const { parts, exited } = exchange.swap(recs, this.exited);
-      if (this.deliver(parts, exited)) break;
+      this.advance();
+      let reply;
+      if (exchange instanceof SabExchange) {
+        // Merge the local vCPUs' messages straight into this replica's slot of shared memory.
+        const start = exchange.slotStart();
+        const end = smp.collectInto(exchange.slotData, start, exchange.capacity);
+        reply = exchange.publish(end - start, this.exited);
+      } else reply = exchange.swap(smp.collect(), this.exited);
+      if (this.deliver(reply.parts, reply.exited)) break;
     }
     this.finish(exchange.swap(smp.collect(), this.exited).parts);
     this.mergeMarks(exchange.swap(this.marks(), this.exited).parts);

@@ -54,7 +54,7 @@ export class SabExchange implements Exchange {
     data: SharedArrayBuffer,
     private readonly index: number,
     private readonly count: number,
-    private readonly capacity: number,
+    readonly capacity: number,
   ) {
     this.ctl = new Int32Array(ctl);
     this.data = new Float64Array(data);
@@ -64,16 +64,30 @@ export class SabExchange implements Exchange {
   }
 
   swap(records: Run, exited: number): { parts: readonly Run[]; exited: number } {
-    const bank = this.round & 1;
-    const n = this.count;
     const len = records.end - records.start;
     if (len > this.capacity) {
       throw new Error(`${len} words of messages in one quantum, more than the ${this.capacity} the exchange holds: use a shorter --quantum`);
     }
     const data = this.data;
     const src = records.data;
-    let at = (this.index * 2 + bank) * this.capacity;
+    let at = this.slotStart();
     for (let i = records.start; i < records.end; i++) data[at++] = src[i]!;
+    return this.publish(len, exited);
+  }
+
+  /** Where this replica writes its records for the coming swap (in `data`), and how many words fit. */
+  slotStart(): number {
+    return (this.index * 2 + (this.round & 1)) * this.capacity;
+  }
+
+  get slotData(): Float64Array {
+    return this.data;
+  }
+
+  /** The records are in place (`len` words from slotStart()): hand them over and take everyone's. */
+  publish(len: number, exited: number): { parts: readonly Run[]; exited: number } {
+    const bank = this.round & 1;
+    const n = this.count;
     Atomics.store(this.ctl, HEAD + bank * n + this.index, len);
     Atomics.store(this.ctl, HEAD + 2 * n + bank * n + this.index, exited);
     this.barrier();
