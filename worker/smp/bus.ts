@@ -77,11 +77,6 @@ export class MsgBuf implements Run {
     this.length = need;
     return at + HEADER;
   }
-
-  /** The records written, as a view (valid until the next write). */
-  view(): Float64Array {
-    return this.data.subarray(0, this.length);
-  }
 }
 
 /** Is record a after record b in delivery order (time, source vCPU, seq)? */
