@@ -14,7 +14,7 @@ import { Piscina } from 'piscina';
 import type { SimConfig } from '../shared/config.js';
 import { decodeResult, encodeConfig } from '../shared/codec.js';
 import type { RunResult } from '../shared/stats.js';
-import type { PartReply, PartTask, SimReply, SimTask } from '../worker/entry.js';
+import type { PartConfigError, PartReply, PartTask, SimReply, SimTask } from '../worker/entry.js';
 
 /** Threads when none are asked for: one per core. */
 export function defaultWorkers(): number {
@@ -50,7 +50,7 @@ export interface PoolRun {
 
 export class SimPool {
   readonly threads: number;
-  readonly #pool: Piscina<SimTask | PartTask, SimReply | PartReply>;
+  readonly #pool: Piscina<SimTask | PartTask, SimReply | PartReply | PartConfigError>;
   #destroyed = false;
 
   constructor(opts: SimPoolOptions = {}) {
@@ -63,7 +63,7 @@ export class SimPool {
       throw new Error(`worker entry ${fileURLToPath(entry)} is missing: run \`npm run build\` first`);
     }
     this.threads = threads;
-    this.#pool = new Piscina<SimTask | PartTask, SimReply | PartReply>({
+    this.#pool = new Piscina<SimTask | PartTask, SimReply | PartReply | PartConfigError>({
       filename: entry.href,
       // Start every thread up front (a sweep uses all of them at once) and keep the
       // count there: piscina replaces a dead thread to stay at minThreads.
@@ -85,9 +85,9 @@ export class SimPool {
   }
 
   /** Runs one replica of a split VM (see vm-split.ts); it occupies its thread for the whole run. */
-  async runPart(task: PartTask): Promise<PartReply> {
+  async runPart(task: PartTask): Promise<PartReply | PartConfigError> {
     if (this.#destroyed) throw new Error('SimPool.runPart after destroy');
-    return (await this.#pool.run(task, { name: 'runPart', transferList: [task.config.buffer as ArrayBuffer] })) as PartReply;
+    return (await this.#pool.run(task, { name: 'runPart', transferList: [task.config.buffer as ArrayBuffer] })) as PartReply | PartConfigError;
   }
 
   /** Terminates every thread; runs still in flight reject. Safe to call twice. */

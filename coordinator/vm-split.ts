@@ -12,7 +12,8 @@
 import { encodeConfig, decodePartial } from '../shared/codec.js';
 import { mergePartials, type VmPartial } from '../shared/partial.js';
 import { costValues, PROFILES } from '../shared/costs.js';
-import type { SimConfig } from '../shared/config.js';
+import { ConfigError, type SimConfig } from '../shared/config.js';
+import type { PartReply } from '../worker/entry.js';
 import type { RunResult } from '../shared/stats.js';
 import { abortExchange, controlWords } from '../worker/smp/sab-exchange.js';
 import type { SimPool } from './pool.js';
@@ -58,6 +59,13 @@ export async function runVmSplit(pool: SimPool, cfg: SimConfig, placement: reado
         }),
     );
     const settled = await Promise.allSettled(runs);
+    // A config error (the guest or the shadow pool too small) is the same on every try.
+    for (const s of settled) {
+      if (s.status === 'fulfilled' && 'configError' in s.value) {
+        const e = s.value.configError;
+        throw new ConfigError(e.field, e.value, e.allowed);
+      }
+    }
     const failed = settled.find((s) => s.status === 'rejected');
     if (failed) {
       // The first failure is the cause; the others gave up because of it.
@@ -65,7 +73,7 @@ export async function runVmSplit(pool: SimPool, cfg: SimConfig, placement: reado
       lastErr = causes.find((e) => e?.name !== 'ExchangeAborted' && !/another part of the VM failed/.test(String(e?.message))) ?? causes[0];
       continue;
     }
-    const replies = settled.map((s) => (s as PromiseFulfilledResult<Awaited<(typeof runs)[number]>>).value);
+    const replies = settled.map((s) => (s as PromiseFulfilledResult<PartReply>).value);
     const parts: VmPartial[] = replies.map((r) => decodePartial(r.partial));
     const clockHz = costValues(PROFILES[cfg.profile]!).clockHz;
     return {

@@ -26,7 +26,8 @@ import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { decodeConfig, encodePartial, encodeResult } from '../shared/codec.js';
 import { simulate, Vm } from './vm.js';
 import { Partition } from './smp/partition.js';
-import { SabExchange } from './smp/sab-exchange.js';
+import { SabExchange, abortExchange } from './smp/sab-exchange.js';
+import { ConfigError } from '../shared/config.js';
 
 /** The task piscina passes in. */
 export interface SimTask {
@@ -125,26 +126,37 @@ export interface PartReply {
   quanta: number;
 }
 
-export function runPart(task: PartTask): ReturnType<typeof move> | Promise<never> {
+/** A replica that stopped on a config error (not a fault: retrying would fail the same way). */
+export interface PartConfigError {
+  configError: { field: string; value: unknown; allowed: string };
+}
+
+export function runPart(task: PartTask): ReturnType<typeof move> | Promise<never> | PartConfigError {
   const config = decodeConfig(task.config);
   if (faults.size > 0 && task.index === task.count - 1) {
     const pending = injectFault(config.seed);
     if (pending) return pending;
   }
-  const t0 = process.hrtime.bigint();
-  const vm = new Vm(config, {}, task.local);
-  const t1 = process.hrtime.bigint();
-  const part = new Partition(vm);
-  part.run(task.count === 1 ? undefined : new SabExchange(task.ctl, task.data, task.index, task.count, task.capacity));
-  const partial = encodePartial(vm.partial());
-  const reply: PartReply = {
-    partial,
-    hostSeconds: Number(process.hrtime.bigint() - t1) / 1e9,
-    setupSeconds: Number(t1 - t0) / 1e9,
-    quanta: part.quanta,
-  };
-  return move({
-    [transferableSymbol]: [partial.buffer],
-    [valueSymbol]: reply,
-  });
+  try {
+    const t0 = process.hrtime.bigint();
+    const vm = new Vm(config, {}, task.local);
+    const t1 = process.hrtime.bigint();
+    const part = new Partition(vm);
+    part.run(task.count === 1 ? undefined : new SabExchange(task.ctl, task.data, task.index, task.count, task.capacity));
+    const partial = encodePartial(vm.partial());
+    const reply: PartReply = {
+      partial,
+      hostSeconds: Number(process.hrtime.bigint() - t1) / 1e9,
+      setupSeconds: Number(t1 - t0) / 1e9,
+      quanta: part.quanta,
+    };
+    return move({
+      [transferableSymbol]: [partial.buffer],
+      [valueSymbol]: reply,
+    });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    abortExchange(task.ctl); // the other replicas stop waiting for this one
+    return { configError: { field: err.field, value: err.value, allowed: err.allowed } };
+  }
 }

@@ -134,13 +134,17 @@ export class Vm {
     new Partition(this).run();
   }
 
-  /** Turn a full shadow pool into the config error it is. */
+  /** Turn a full shadow pool or guest memory into the config error it is. */
   guard<T>(f: () => T): T {
     try {
       return f();
     } catch (err) {
       if (err instanceof ShadowPoolExhausted) {
         throw new ConfigError('mmuPages', this.cfg.mmuPages, `a shadow page pool larger than what the cr3 cache and the vCPUs pin (${err.message})`);
+      }
+      if (err instanceof GuestOutOfMemory) {
+        const smp = this.cfg.vcpus > 1 ? `, or a shorter quantum than ${this.cfg.quantum} us (writers on every vCPU can each fill a socket within one)` : '';
+        throw new ConfigError('memoryMiB', this.cfg.memoryMiB, `more guest memory${smp}: the run ran out (${err.message})`);
       }
       throw err;
     }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SimPool } from '../../coordinator/pool.js';
 import { placeVcpus, runVmSplit } from '../../coordinator/vm-split.js';
-import { resolveConfig, type SimConfig } from '../../shared/config.js';
+import { ConfigError, resolveConfig, type SimConfig } from '../../shared/config.js';
 import { simulate } from '../../worker/vm.js';
 
 const smpHackbench = (o: Partial<SimConfig> = {}): SimConfig =>
@@ -47,6 +47,17 @@ describe('a VM split between worker threads', () => {
     const cfg = smpHackbench({ mode: 'kvm-trunk', thread: true, pipe: true });
     const r = await runVmSplit(pool, cfg, [[3, 0], [1], [2]]);
     expect(JSON.stringify(r.result)).toBe(JSON.stringify(simulate(cfg)));
+  });
+
+  it('a guest too small for the run is a config error naming the option, not a fault to retry', async () => {
+    const cfg = smpHackbench({ groups: 4, loops: 100, sndbuf: 65535, quantum: 100000, memoryMiB: 32 });
+    const err = await runVmSplit(pool, cfg, placeVcpus(4, 2)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).field).toBe('memoryMiB');
+    expect((err as Error).message).toMatch(/^memoryMiB: 32 is not allowed; expected more guest memory, or a shorter quantum/);
+    // The pool is still whole: the next run goes through.
+    const ok = await runVmSplit(pool, smpHackbench(), placeVcpus(4, 2));
+    expect(ok.attempts).toBe(1);
   });
 
   it('refuses a placement on more threads than the pool has', async () => {
