@@ -120,20 +120,14 @@ export class GuestSmp {
 
   /** The local vCPUs' messages of the quantum, merged into delivery order. */
   collect(): Run {
-    const local = this.localVcpus;
-    if (local.length === 1) return this.bufs[local[0]!.id]!;
-    const m = this.merger;
-    m.fill(this.parts());
+    const local = this.localBufs;
+    if (local.length === 1) return local[0]!;
     const out = this.out;
+    let total = 0;
+    for (const b of local) total += b.length;
     out.clear();
-    const src = m.data;
-    for (let i = 0; i < m.count; i++) {
-      const o = m.order[i]!;
-      const n = src[o + 1]!;
-      const at = out.begin(src[o]!, n, src[o + 2]!, src[o + 3]!, src[o + 4]!);
-      const d = out.data;
-      for (let j = 0; j < n; j++) d[at + j] = src[o + HEADER + j]!;
-    }
+    out.reserve(total);
+    out.length = this.collectInto(out.data, 0, total);
     return out;
   }
 

@@ -57,17 +57,21 @@ export class MsgBuf implements Run {
     this.length = 0;
   }
 
+  /** Room for `words` words in all (what is written stays). */
+  reserve(words: number): void {
+    if (words <= this.data.length) return;
+    let cap = this.data.length * 2;
+    while (cap < words) cap *= 2;
+    const d = new Float64Array(cap);
+    d.set(this.data.subarray(0, this.length));
+    this.data = d;
+  }
+
   /** Start a record with `n` payload words; returns where the payload goes. */
   begin(type: number, n: number, time: number, src: number, seq: number): number {
     const at = this.length;
     const need = at + HEADER + n;
-    if (need > this.data.length) {
-      let cap = this.data.length * 2;
-      while (cap < need) cap *= 2;
-      const d = new Float64Array(cap);
-      d.set(this.data.subarray(0, at));
-      this.data = d;
-    }
+    if (need > this.data.length) this.reserve(need);
     const d = this.data;
     d[at] = type;
     d[at + 1] = n;
