@@ -512,12 +512,13 @@ export class Kernel implements PortIo {
       return false;
     }
     this.touch(v, ch.firstBufVpn);
-    const released = ch.pipeRead(len).released;
+    const r = ch.pipeRead(len);
+    const released = r.released;
     const smp = this.smp;
     if (smp !== null) {
       const at = smp.emit(v, M_PIPE_READ, 2);
       smp.d[at] = ch.id;
-      smp.d[at + 1] = len;
+      smp.d[at + 1] = r.read; // what this vCPU took out, merged as such
     }
     if (released) this.wakeUpAll(v, ch.writeWaitAt(v.id), false);
     return true;
