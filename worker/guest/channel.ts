@@ -77,6 +77,8 @@ export class Channel {
   private readonly writeWaits: WaitQueue[];
   /** The merged channel (itself, or the one this view copies). */
   private readonly auth: Channel;
+  /** Keep the masks of vCPUs with sleepers (several vCPUs only: one has no quantum's end to wake at). */
+  private readonly sleepMasks: boolean;
 
   // --- pipe -------------------------------------------------------------------
   /**
@@ -135,6 +137,7 @@ export class Channel {
     // A view's own ring holds only its own sends of one quantum: it starts small and grows.
     this.skbRing = new Int32Array(unix ? (shareWith ? 8 : Math.ceil(unix.sndbuf / unix.truesize) + 2) : 1);
     this.auth = shareWith ?? this;
+    this.sleepMasks = shareWith ? shareWith.sleepMasks : vcpus > 1;
     if (shareWith) {
       this.id = shareWith.id;
       this.readWaits = shareWith.readWaits;
@@ -150,12 +153,12 @@ export class Channel {
   }
 
   readWaitAt(cpu: number): WaitQueue {
-    return (this.readWaits[cpu] ??= new WaitQueue(this.auth, cpu, true));
+    return (this.readWaits[cpu] ??= new WaitQueue(this.sleepMasks ? this.auth : null, cpu, true));
   }
 
   writeWaitAt(cpu: number): WaitQueue {
     if (this.kind === CH_PIPE) return this.readWaitAt(cpu);
-    return (this.writeWaits[cpu] ??= new WaitQueue(this.auth, cpu, false));
+    return (this.writeWaits[cpu] ??= new WaitQueue(this.sleepMasks ? this.auth : null, cpu, false));
   }
 
   /**
