@@ -110,14 +110,12 @@ export class GuestMemory {
   splitFree(cpus: number): void {
     if (cpus <= 1 || this.cpuStacks !== null) return;
     this.cpuStacks = Array.from({ length: cpus }, () => new Int32Array(this.numFrames));
-    this.cpuFree = new Int32Array(cpus);
-    // Top of stack first: frame order within each vCPU's list is the global order.
-    const take: number[][] = Array.from({ length: cpus }, () => []);
-    for (let i = this.nFree - 1, k = 0; i >= 0; i--, k++) take[k % cpus]!.push(this.freeStack[i]!);
-    for (let c = 0; c < cpus; c++) {
-      const list = take[c]!;
-      const st = this.cpuStacks[c]!;
-      for (let i = list.length - 1; i >= 0; i--) st[this.cpuFree[c]!++] = list[i]!;
+    const n = this.nFree;
+    this.cpuFree = Int32Array.from({ length: cpus }, (_, c) => Math.ceil((n - c) / cpus));
+    // Frame k from the top of the stack goes to vCPU k mod cpus, as its (k div cpus)-th from the top.
+    for (let k = 0; k < n; k++) {
+      const c = k % cpus;
+      this.cpuStacks[c]![this.cpuFree[c]! - 1 - Math.floor(k / cpus)] = this.freeStack[n - 1 - k]!;
     }
     this.nFree = 0;
   }

@@ -91,8 +91,9 @@ export class KvmPlatform implements Platform {
       const mmu = v.mmu!;
       mmu.trackShadowed(this.mem.numFrames);
       const pub = this.published[v.id]!;
-      for (let f = 0; f < this.mem.numFrames; f++) {
-        if (!mmu.isShadowed(f)) continue;
+      for (let sp = 0; sp < mmu.capacity; sp++) {
+        const f = mmu.gfn[sp]!;
+        if (f < 0 || pub[f] === 1) continue;
         pub[f] = 1;
         this.shadowedBy[f]!++;
       }
