@@ -16,7 +16,7 @@ import { dirname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { resolveConfig, WORKLOADS, type SimConfig } from '../shared/config.js';
-import { COST_NAMES, PROFILES, costValues, profilesDir, type CostName, type Costs, type ProfileFile } from '../shared/costs.js';
+import { COST_NAMES, PROFILES, costValues, profilesDir, type Costs, type ProfileFile } from '../shared/costs.js';
 import type { RunResult } from '../shared/stats.js';
 import { simulate } from '../worker/vm.js';
 import { displayPath, ExperimentError, expandExperiment, loadExperiment, matches } from './experiments.js';
@@ -160,7 +160,7 @@ export function calibrate(spec: CalibrationSpec, opts: CalibrateOptions = {}): C
     ...(opts.start === undefined ? base : costValues(PROFILES[opts.start] ?? missingProfile(opts.start))),
     ...(opts.start === undefined ? spec.start : {}),
   } as Costs;
-  let fit = { x: spec.free.map((f) => toUnit(f, startProfile[f.cost as CostName])), fx: Infinity, evaluations: 0 };
+  let fit = { x: spec.free.map((f) => toUnit(f, startProfile[f.cost])), fx: Infinity, evaluations: 0 };
   while (evaluations < budget) {
     const before = fit.fx;
     const run = nelderMead((x) => objective(x, fitCells), fit.x, {
@@ -184,7 +184,7 @@ export function calibrate(spec: CalibrationSpec, opts: CalibrateOptions = {}): C
     const config = resolveConfig({ ...(p as Partial<SimConfig>), profile: spec.base });
     return { config, metric: simulate(config, overrides).metric };
   });
-  const fitted = Object.fromEntries(Object.entries(overrides).map(([k, v]) => [k, v as number]));
+  const fitted = Object.fromEntries(Object.entries(overrides).map(([k, v]) => [k, v]));
   const result: CalibrationResult = {
     spec,
     fitted,

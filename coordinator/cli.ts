@@ -184,14 +184,14 @@ function addReportOptions(cmd: Command): Command {
     .option('--plot <dir>', "write the experiment's SVG plots into <dir>");
 }
 
-function positiveInt(flag: string) {
+function positiveInt(_flag: string) {
   return (raw: string): number => {
     const n = Number(raw);
     if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${JSON.stringify(raw)} is not allowed; expected an integer >= 1`);
     return n;
   };
 }
-function nonNegativeInt(flag: string) {
+function nonNegativeInt(_flag: string) {
   return (raw: string): number => {
     const n = Number(raw);
     if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${JSON.stringify(raw)} is not allowed; expected an integer >= 0`);
@@ -369,7 +369,7 @@ Examples:
   vcpusim run --mode kvm-paravirt --workload hackbench --groups 50 --vcpus 16 --workers 2`,
     )
     .action(async (opts: Record<string, unknown>) => {
-      const cfg = resolveConfig(configFromOptions(opts, false) as Partial<SimConfig>);
+      const cfg = resolveConfig(configFromOptions(opts, false));
       const workers = Math.min((opts.workers as number | undefined) ?? 1, cfg.vcpus);
       let result: RunResult;
       let hostSeconds: number;
@@ -425,11 +425,11 @@ Examples:
       const grid: Record<string, (string | number | boolean)[]> = {};
       const base: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(fields)) {
-        if (Array.isArray(v)) grid[k] = v;
+        if (Array.isArray(v)) grid[k] = v as (string | number | boolean)[];
         else base[k] = v;
       }
       // Check every point before running any, so a bad value leaves the store untouched.
-      const probe: Experiment = { name, description: '', base: base as Partial<SimConfig>, grid: grid as Experiment['grid'] };
+      const probe: Experiment = { name, description: '', base: base, grid: grid };
       let configs: SimConfig[];
       try {
         configs = expandExperiment(probe);
@@ -512,7 +512,7 @@ Examples:
       if (configs.length > stored.length) {
         process.stderr.write(`${exp.name}: ${configs.length - stored.length} of ${configs.length} runs have no stored result\n`);
       }
-      const plots = opts.plot ? await writePlots(exp, stored, String(opts.plot)) : [];
+      const plots = opts.plot ? await writePlots(exp, stored, opts.plot as string) : [];
       if (opts.exits) {
         if (format === 'json') {
           const doc = { schemaVersion: SCHEMA_VERSION, modelVersion: MODEL_VERSION, experiment: exp.name, exits: stored.map((r) => ({ key: r.key, config: r.config, ...exitReport(r.result) })) };

@@ -47,7 +47,7 @@ export async function executeConfigs(configs: readonly SimConfig[], opts: Execut
       onOutcome: async (o) => {
         const i = todo[o.index]!;
         if (o.result) {
-          records[i] = store.put(o.result, o.hostSeconds, configs[i]!);
+          records[i] = store.put(o.result, o.hostSeconds, configs[i]);
           summary.ran++;
           await opts.onConfig?.('ran', configs[i]!, o);
         } else {

@@ -235,7 +235,7 @@ function knownKeysAt(path: readonly PropertyKey[]): string[] {
 function checkPartial(file: string, prefix: PropertyKey[], value: unknown): PartialConfig {
   const r = partialConfig.safeParse(value, { reportInput: true });
   if (!r.success) throw describeIssue(file, prefix, r.error);
-  return r.data as PartialConfig;
+  return r.data;
 }
 
 /** Validate a parsed experiment document (anything JSON-like). */
@@ -291,7 +291,7 @@ function partials(exp: Experiment): { cfg: PartialConfig; from: Record<string, s
     const next: typeof acc = [];
     for (const a of acc) {
       values.forEach((v, i) => {
-        const add: PartialConfig = typeof v === 'object' ? v : ({ [axis]: v } as PartialConfig);
+        const add: PartialConfig = typeof v === 'object' ? v : ({ [axis]: v });
         const from = Object.fromEntries(Object.keys(add).map((k) => [k, typeof v === 'object' ? `grid.${axis}[${i}].${k}` : `grid.${axis}[${i}]`]));
         next.push({ cfg: { ...a.cfg, ...add }, from: { ...a.from, ...from } });
       });

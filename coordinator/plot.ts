@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import { MODES, type SimConfig } from '../shared/config.js';
+import { MODES } from '../shared/config.js';
 import type { Experiment, PlotDef } from './experiments.js';
 import { fieldTitle, measure, measureTitle } from './report.js';
 import type { RunRecord } from './store.js';
@@ -60,7 +60,7 @@ export function plotSpec(def: PlotDef, records: readonly RunRecord[]): TopLevelS
       ...(color && mark === 'line' ? { detail: { field: 'series', type: color.type } } : {}),
     },
   };
-  return spec as TopLevelSpec;
+  return spec;
 }
 
 /** Render a Vega-Lite spec to SVG text. */

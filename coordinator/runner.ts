@@ -48,10 +48,10 @@ export const DEFAULT_RETRIES = 2;
 type Attempt = (config: SimConfig) => Promise<PoolRun>;
 
 /** One attempt in this thread. */
-const inProcess: Attempt = async (config) => {
+const inProcess: Attempt = (config) => {
   const t0 = process.hrtime.bigint();
   const result = simulate(config);
-  return { result, hostSeconds: Number(process.hrtime.bigint() - t0) / 1e9 };
+  return Promise.resolve({ result, hostSeconds: Number(process.hrtime.bigint() - t0) / 1e9 });
 };
 
 function message(err: unknown): string {
@@ -88,7 +88,7 @@ export async function runAll(configs: readonly SimConfig[], opts: RunnerOptions 
   if (!Number.isInteger(retries) || retries < 0) {
     throw new RangeError(`retries: expected an integer >= 0, got ${String(retries)}`);
   }
-  const outcomes: RunOutcome[] = new Array(configs.length);
+  const outcomes = new Array<RunOutcome>(configs.length);
   if (configs.length === 0) return outcomes;
 
   // Reports go out one at a time, in completion order, without holding up the runs.

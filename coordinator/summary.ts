@@ -21,7 +21,7 @@ export function formatSummary(r: RunResult, hostSeconds: number, split?: SplitIn
   lines.push(`  guest: ${fmt(g.contextSwitches)} context switches (${fmt(g.addressSpaceSwitches)} address-space), ${fmt(g.syscalls)} syscalls, ${fmt(g.messages)} messages, ${fmt(g.timerTicks)} ticks`);
   lines.push(`  exits: ${fmt(r.exits.total)}`);
   for (const [name, e] of Object.entries(r.exits.byReason)) {
-    lines.push(`    ${name.padEnd(20)} ${fmt(e!.count).padStart(12)}  ${fmt(e!.ns / 1e6, 3).padStart(12)} ms`);
+    lines.push(`    ${name.padEnd(20)} ${fmt(e.count).padStart(12)}  ${fmt(e.ns / 1e6, 3).padStart(12)} ms`);
   }
   const cc = r.cr3Cache;
   if (c.mode === 'kvm-paravirt') {

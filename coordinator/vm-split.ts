@@ -69,7 +69,7 @@ export async function runVmSplit(pool: SimPool, cfg: SimConfig, placement: reado
     const failed = settled.find((s) => s.status === 'rejected');
     if (failed) {
       // The first failure is the cause; the others gave up because of it.
-      const causes = settled.filter((s) => s.status === 'rejected').map((s) => (s as PromiseRejectedResult).reason as Error);
+      const causes = settled.filter((s) => s.status === 'rejected').map((s) => (s).reason as Error);
       lastErr = causes.find((e) => e?.name !== 'ExchangeAborted' && !/another part of the VM failed/.test(String(e?.message))) ?? causes[0];
       continue;
     }

@@ -178,7 +178,7 @@ export const HACKBENCH_GROUP_TASKS = 40;
  * first bad field (in schema order).
  */
 export function resolveConfig(partial: Partial<SimConfig>): SimConfig {
-  const workload = (partial.workload ?? DEFAULTS.workload) as Workload;
+  const workload = (partial.workload ?? DEFAULTS.workload);
   const merged: Record<string, unknown> = { ...DEFAULTS, loops: DEFAULT_LOOPS[workload] ?? 1, ...stripUndefined(partial) };
   if (workload === 'pipe') merged.tasks = 2;
   if (workload === 'idle') merged.tasks = 1;

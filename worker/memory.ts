@@ -10,7 +10,7 @@
  * does: a page directory freed and reused as an ordinary page still reads as the old
  * directory until the kernel clears it.
  */
-import { Rng } from './rng.js';
+import { type Rng } from './rng.js';
 
 export const PAGE_SHIFT = 12;
 export const PAGE_SIZE = 4096;

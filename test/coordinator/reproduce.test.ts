@@ -36,7 +36,7 @@ describe('vcpusim reproduce (the published table)', () => {
     const rowStart = [lines.findIndex((l) => l.startsWith('2-task context switch')), lines.findIndex((l) => l.startsWith('hackbench 1'))];
     expect(rowStart.every((i) => i >= 0)).toBe(true);
     ['ctxswitch', 'hackbench'].forEach((workload, row) => {
-      const cells = (label: string) => lines.slice(rowStart[row]!, rowStart[row]! + 5).find((l) => l.trim().startsWith(label))!.trim().split(/\s+/).slice(label.split(' ').length);
+      const cells = (label: string) => lines.slice(rowStart[row], rowStart[row]! + 5).find((l) => l.trim().startsWith(label))!.trim().split(/\s+/).slice(label.split(' ').length);
       const simulated = cells('simulated').map(Number);
       const published = cells('published').map(Number);
       expect(published).toEqual(row === 0 ? [1.11, 61.18, 53.01, 6.36, 1.6] : [0.25, 7.8, 2.8, 0.55, 0.36]);

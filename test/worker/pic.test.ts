@@ -44,8 +44,8 @@ function mark(pic: PicPair) {
 
 describe('PicPair ports', () => {
   it('handles exactly 0x20, 0x21, 0xA0, 0xA1', () => {
-    expect([0x20, 0x21, 0xa0, 0xa1].map(PicPair.handlesPort)).toEqual([true, true, true, true]);
-    expect([0x1f, 0x22, 0x80, 0x9f, 0xa2, 0x4d0].map(PicPair.handlesPort)).toEqual([
+    expect([0x20, 0x21, 0xa0, 0xa1].map((p) => PicPair.handlesPort(p))).toEqual([true, true, true, true]);
+    expect([0x1f, 0x22, 0x80, 0x9f, 0xa2, 0x4d0].map((p) => PicPair.handlesPort(p))).toEqual([
       false, false, false, false, false, false,
     ]);
   });

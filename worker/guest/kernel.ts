@@ -27,7 +27,7 @@ import { Linux8259Driver, IO_DELAY_PORT, outbP, type PortIo } from './i8259-linu
 import type { Platform } from '../platform/platform.js';
 import type { Vcpu } from '../vcpu.js';
 import {
-  GuestMemory,
+  type GuestMemory,
   KERNEL_PDE_FIRST,
   KERNEL_VPN_BASE,
   PAGE_SHIFT,

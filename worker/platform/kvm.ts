@@ -29,7 +29,7 @@ import { countStaleTranslations } from '../mmu/checker.js';
 import { EXIT_REASON } from '../../shared/exits.js';
 import type { GuestMemory } from '../memory.js';
 import { PAGE_SHIFT, PTE_D, PTE_G, PTE_RW } from '../memory.js';
-import { LEVEL_PD, LEVEL_PT, SPTE_GLOBAL, SPTE_WRITABLE, type ShadowMmu } from '../mmu/shadow.js';
+import { LEVEL_PD, LEVEL_PT, SPTE_GLOBAL, SPTE_WRITABLE } from '../mmu/shadow.js';
 import { M_DROP_ROOT, M_PT_WRITE, M_SHADOWED } from '../smp/bus.js';
 import type { GuestSmp } from '../guest/smp.js';
 import type { Vcpu } from '../vcpu.js';
