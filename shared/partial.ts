@@ -5,7 +5,7 @@
  */
 import type { SimConfig } from './config.js';
 import { EXIT_REASON, EXIT_REASON_NAMES } from './exits.js';
-import { SCHEMA_VERSION, type Cr3CacheStats, type ExitStats, type GuestStats, type MetricStats, type MmuStats, type PicStats, type RunResult, type TlbStats, type VcpuStats } from './stats.js';
+import { SCHEMA_VERSION, sumGroups, type Cr3CacheStats, type ExitStats, type GuestStats, type MetricStats, type MmuStats, type PicStats, type RunResult, type TlbStats, type VcpuStats } from './stats.js';
 
 /** One vCPU's counters, in cycles where they are times. */
 export interface VcpuPartial {
@@ -45,20 +45,10 @@ export function mergePartials(cfg: SimConfig, clockHz: number, parts: readonly V
     guest: v.guest,
     mmu: v.mmu,
   }));
-  const sumOf = <T extends object>(pick: (v: VcpuPartial) => T): T => {
-    const out = { ...pick(vcpus[0]!) } as Record<string, number>;
-    for (let i = 1; i < vcpus.length; i++) {
-      const s = pick(vcpus[i]!) as Record<string, number>;
-      for (const key of Object.keys(out)) out[key]! += s[key]!;
-    }
-    return out as T;
-  };
   const clock = Math.max(...vcpus.map((v) => v.clock));
   const busy = vcpus.reduce((a, v) => a + v.clock - v.halted, 0);
-  const cr3Cache = sumOf((v) => v.cr3Cache);
-  cr3Cache.size = cfg.cacheSize;
-  const mmu = sumOf((v) => v.mmu);
   // The checker's figure is the worst any one vCPU's shard showed, summed over vCPUs.
+  const mmu = sumGroups('mmu', vcpus.map((v) => v.mmu));
   return {
     schemaVersion: SCHEMA_VERSION,
     config: cfg,
@@ -66,11 +56,11 @@ export function mergePartials(cfg: SimConfig, clockHz: number, parts: readonly V
     guestTimeNs: ns(clock),
     hostCpuUtilisation: busy / (clock * vcpus.length),
     exits: exitStats(vcpus, ns),
-    cr3Cache,
+    cr3Cache: sumGroups('cr3Cache', vcpus.map((v) => v.cr3Cache)),
     mmu,
-    tlb: sumOf((v) => v.tlb),
+    tlb: sumGroups('tlb', vcpus.map((v) => v.tlb)),
     pic,
-    guest: sumOf((v) => v.guest),
+    guest: sumGroups('guest', vcpus.map((v) => v.guest)),
     perVcpu,
   };
 }

@@ -2,11 +2,145 @@
  * The statistics of one run, as printed by `vcpusim run --json` and stored by the
  * coordinator. Times are simulated guest time; host (simulator) time is kept apart
  * in `host` so that two runs of the same config compare byte-identical without it.
+ *
+ * The counters come in groups, each declared once here (`STAT_GROUPS`, in the manner of
+ * KVM's debugfs table and gem5's stats groups): a group's fields, in the order the JSON
+ * shows them, and for each whether it is a counter (zeroed when the measured run starts,
+ * summed over vCPUs) or a setting (left alone, the same on every vCPU). The simulation
+ * registers each group's object once per vCPU (or once per VM) in a `StatsRegistry`;
+ * resetting, taking a vCPU's partial statistics and merging parts all follow from it.
  */
 import type { SimConfig } from './config.js';
 import type { ExitReasonName } from './exits.js';
 
 export const SCHEMA_VERSION = 2;
+
+/** A group field's kind: a counter, or a setting reported beside the counters. */
+type FieldKind = 'counter' | 'setting';
+
+export const STAT_GROUPS = {
+  /** The paravirt cr3 cache (hypervisor/kvm-para.ts): guest lookups, host fills. */
+  cr3Cache: { size: 'setting', lookups: 'counter', hits: 'counter', misses: 'counter', fills: 'counter', evictions: 'counter' },
+  /** The vCPU's TLB (machine/tlb.ts). */
+  tlb: { flushesFull: 'counter', flushesNonGlobal: 'counter', misses: 'counter' },
+  /** The guest kernel on this CPU (guest/cpu.ts). */
+  guest: {
+    contextSwitches: 'counter',
+    addressSpaceSwitches: 'counter',
+    syscalls: 'counter',
+    messages: 'counter',
+    ioDelayWrites: 'counter',
+    timerTicks: 'counter',
+    /** Tasks the guest's load balancer moved onto a vCPU (0 with one vCPU). */
+    migrations: 'counter',
+  },
+  /**
+   * This vCPU's shard of the shadow MMU (hypervisor/kvm/shadow/), and the translation
+   * checker: checks run (config `check`, or a workload that checks) and the most stale
+   * translations one check found (0 if every check passed).
+   */
+  mmu: {
+    shadowFaults: 'counter',
+    pagesCreated: 'counter',
+    pagesZapped: 'counter',
+    pagesEvicted: 'counter',
+    ptWritesEmulated: 'counter',
+    checks: 'counter',
+    staleTranslations: 'counter',
+  },
+  /** The i8259A pair (machine/devices/i8259.ts), one per VM. */
+  pic: { portReads: 'counter', portWrites: 'counter', irqsDelivered: 'counter' },
+} as const satisfies Record<string, Record<string, FieldKind>>;
+
+export type StatGroupName = keyof typeof STAT_GROUPS;
+/** The values of one group: a plain object with a number per field. */
+export type GroupStats<G extends StatGroupName> = { -readonly [F in keyof (typeof STAT_GROUPS)[G]]: number };
+
+/** Groups every vCPU has, in the order a vCPU's statistics show them. */
+export const VCPU_GROUPS = ['cr3Cache', 'tlb', 'guest', 'mmu'] as const;
+export type VcpuGroupName = (typeof VCPU_GROUPS)[number];
+/** Groups a VM has once. */
+export const VM_GROUPS = ['pic'] as const;
+export type VmGroupName = (typeof VM_GROUPS)[number];
+
+export type Cr3CacheStats = GroupStats<'cr3Cache'>;
+export type TlbStats = GroupStats<'tlb'>;
+export type GuestStats = GroupStats<'guest'>;
+export type MmuStats = GroupStats<'mmu'>;
+export type PicStats = GroupStats<'pic'>;
+
+/** A group's object with every field 0 (components built outside a registry, e.g. in tests, use one of these). */
+export function newGroup<G extends StatGroupName>(name: G): GroupStats<G> {
+  const out: Record<string, number> = {};
+  for (const f of Object.keys(STAT_GROUPS[name])) out[f] = 0;
+  return out as GroupStats<G>;
+}
+
+function fieldsOf(name: StatGroupName): readonly [string, FieldKind][] {
+  return Object.entries(STAT_GROUPS[name]);
+}
+
+/** A copy of a group's values, in schema order. */
+export function copyGroup<G extends StatGroupName>(name: G, g: GroupStats<G>): GroupStats<G> {
+  const src = g as Record<string, number>;
+  const out: Record<string, number> = {};
+  for (const [f] of fieldsOf(name)) out[f] = src[f]!;
+  return out as GroupStats<G>;
+}
+
+/** The groups of several vCPUs combined: counters summed, settings taken from the first. */
+export function sumGroups<G extends StatGroupName>(name: G, parts: readonly GroupStats<G>[]): GroupStats<G> {
+  const out: Record<string, number> = {};
+  for (const [f, kind] of fieldsOf(name)) {
+    let x = (parts[0] as Record<string, number>)[f]!;
+    if (kind === 'counter') for (let i = 1; i < parts.length; i++) x += (parts[i] as Record<string, number>)[f]!;
+    out[f] = x;
+  }
+  return out as GroupStats<G>;
+}
+
+type VcpuGroups = { [G in VcpuGroupName]: GroupStats<G> };
+type VmGroups = { [G in VmGroupName]: GroupStats<G> };
+
+/**
+ * Where a VM's counters live: one object per group per vCPU, one per group for the VM.
+ * Each component is handed its group's object when it is built and counts into it
+ * (`stat.misses++`); several components may share a group (the checker and the shadow
+ * MMU both count into `mmu`).
+ */
+export class StatsRegistry {
+  private readonly vcpus: VcpuGroups[] = [];
+  readonly vm: VmGroups = { pic: newGroup('pic') };
+
+  /** vCPU `id`'s groups (made on first use). */
+  vcpu(id: number): VcpuGroups {
+    let g = this.vcpus[id];
+    if (g === undefined) {
+      g = { cr3Cache: newGroup('cr3Cache'), tlb: newGroup('tlb'), guest: newGroup('guest'), mmu: newGroup('mmu') };
+      this.vcpus[id] = g;
+    }
+    return g;
+  }
+
+  /** The measured run starts: every counter goes to 0 (settings stay). */
+  reset(): void {
+    const zero = (name: StatGroupName, g: Record<string, number>): void => {
+      for (const [f, kind] of fieldsOf(name)) if (kind === 'counter') g[f] = 0;
+    };
+    for (const v of this.vcpus) if (v !== undefined) for (const name of VCPU_GROUPS) zero(name, v[name]);
+    for (const name of VM_GROUPS) zero(name, this.vm[name]);
+  }
+
+  /** A copy of vCPU `id`'s groups, in the order a vCPU's statistics show them. */
+  vcpuSnapshot(id: number): VcpuGroups {
+    const g = this.vcpu(id);
+    return { cr3Cache: copyGroup('cr3Cache', g.cr3Cache), tlb: copyGroup('tlb', g.tlb), guest: copyGroup('guest', g.guest), mmu: copyGroup('mmu', g.mmu) };
+  }
+
+  vmSnapshot(): VmGroups {
+    return { pic: copyGroup('pic', this.vm.pic) };
+  }
+}
 
 export interface MetricStats {
   name: string;
@@ -20,51 +154,7 @@ export interface ExitStats {
   byReason: Partial<Record<ExitReasonName, { count: number; ns: number }>>;
 }
 
-export interface Cr3CacheStats {
-  size: number;
-  lookups: number;
-  hits: number;
-  misses: number;
-  fills: number;
-  evictions: number;
-}
-
-export interface MmuStats {
-  shadowFaults: number;
-  pagesCreated: number;
-  pagesZapped: number;
-  pagesEvicted: number;
-  ptWritesEmulated: number;
-  /** Translation checks run (config `check`, or a workload that checks). */
-  checks: number;
-  /** Most stale translations one check found (0 if every check passed). */
-  staleTranslations: number;
-}
-
-export interface TlbStats {
-  flushesFull: number;
-  flushesNonGlobal: number;
-  misses: number;
-}
-
-export interface PicStats {
-  portReads: number;
-  portWrites: number;
-  irqsDelivered: number;
-}
-
-export interface GuestStats {
-  contextSwitches: number;
-  addressSpaceSwitches: number;
-  syscalls: number;
-  messages: number;
-  ioDelayWrites: number;
-  timerTicks: number;
-  /** Tasks the guest's load balancer moved onto a vCPU (0 with one vCPU). */
-  migrations: number;
-}
-
-/** Everything counted per vCPU (the VM totals are sums of these, plus the VM-wide MMU and PIC). */
+/** Everything counted per vCPU (the VM totals are sums of these, plus the VM-wide PIC). */
 export interface VcpuStats {
   vcpu: number;
   guestTimeNs: number;
@@ -73,7 +163,7 @@ export interface VcpuStats {
   cr3Cache: Cr3CacheStats;
   tlb: TlbStats;
   guest: GuestStats;
-  /** This vCPU's shard of the shadow MMU (with several vCPUs each has its own; see worker/platform/kvm.ts). */
+  /** This vCPU's shard of the shadow MMU (with several vCPUs each has its own; see worker/hypervisor/kvm/shadow/). */
   mmu: MmuStats;
 }
 

@@ -1,55 +1,54 @@
 /**
- * One simulated VM: guest memory, the shadow MMU and i8259A, the vCPUs, the guest
- * kernel and a workload, and the loop that runs them.
+ * One simulated VM: the machine (machine/pc.ts), the platform its mode builds
+ * (hypervisor/modes.ts), the guest kernel booted on them (guest/kernel.ts) and a
+ * workload, and the loop that runs them.
  *
  * One vCPU runs operation by operation to the end. Several vCPUs run in quanta of
  * simulated time (smp/partition.ts): every worker that runs some of them holds a
  * replica of the whole VM, built the same way from the config and the seed, and runs
- * only its own vCPUs; the replicas exchange messages at each quantum's end.
+ * only its own vCPUs; the replicas exchange records at each quantum's end.
  */
 import { ConfigError, type SimConfig } from '../shared/config.js';
-import { MODE_TRAITS } from '../shared/modes.js';
 import { costValues, PROFILES, type Costs } from '../shared/costs.js';
-import type { RunResult } from '../shared/stats.js';
+import { MODE_TRAITS } from '../shared/modes.js';
 import { mergePartials, type VcpuPartial, type VmPartial } from '../shared/partial.js';
-import { GuestMemory, GuestOutOfMemory } from './memory.js';
-import { ShadowMmu, ShadowPoolExhausted } from './mmu/shadow.js';
-import { Rng } from './rng.js';
-import { Vcpu } from './vcpu.js';
+import { Rng } from '../shared/rng.js';
+import { copyGroup, StatsRegistry, type RunResult } from '../shared/stats.js';
+import type { GuestCpu } from './guest/cpu.js';
 import { Kernel } from './guest/kernel.js';
+import { GuestOutOfMemory } from './guest/mm/page-alloc.js';
 import { TASK_RUNNING } from './guest/task.js';
-import { RESERVED_FRAMES } from './guest/layout.js';
-import { NS_MAX_SLEEP_AVG, MAX_BONUS } from './guest/sched.js';
-import type { Platform } from './platform/platform.js';
-import { NativePlatform } from './platform/native.js';
-import { QemuPlatform } from './platform/qemu.js';
-import { KvmPlatform } from './platform/kvm.js';
+import { ShadowPoolExhausted } from './hypervisor/kvm/shadow/pages.js';
+import { MODE_REGISTRY } from './hypervisor/modes.js';
+import type { Platform } from './hypervisor/platform.js';
+import { Pc } from './machine/pc.js';
+import { FROM_IPI } from './machine/vcpu.js';
+import { RecordBus } from './smp/bus.js';
+import type { Inbox } from './smp/msgbuf.js';
+import { Partition, runSplit, type Replica } from './smp/partition.js';
 import { WORKLOAD_BUILDERS } from './workloads/index.js';
 import type { WorkloadRun } from './workloads/workload.js';
-import { GuestSmp } from './guest/smp.js';
-import { Partition, runSplit } from './smp/partition.js';
 
 /** A run that does not finish within this much simulated time is a model bug. */
 const MAX_SIMULATED_SECONDS = 3600;
 
-/**
- * The interactivity bonus a benchmark's tasks start with. The shell that starts the
- * benchmark sleeps on the terminal, so it sits at the INTERACTIVE_SLEEP ceiling (bonus 8);
- * fork gives a child CURRENT_BONUS * CHILD_PENALTY (95) / 100 in whole steps: the
- * benchmark's main process 7, the tasks it forks 6.
- */
-const CHILD_BONUS = Math.floor((Math.floor((8 * 95) / 100) * 95) / 100);
-
-export class Vm {
+export class Vm implements Replica {
   readonly cfg: SimConfig;
   readonly c: Costs;
-  readonly mem: GuestMemory;
+  readonly stats = new StatsRegistry();
+  readonly pc: Pc;
   readonly platform: Platform;
-  readonly vcpus: Vcpu[];
   readonly kernel: Kernel;
   readonly workload: WorkloadRun;
-  /** vCPUs this replica runs (all of them unless the VM is split between workers). */
-  readonly local: readonly Vcpu[];
+  /** The guest CPUs this replica runs (all of them unless the VM is split between workers). */
+  readonly local: readonly GuestCpu[];
+  /** Cycles of simulated time per quantum. */
+  readonly quantumCycles: number;
+  /** Simulated cycles after which a run is a model bug. */
+  readonly limitCycles: number;
+  /** Tasks when the measured run starts. */
+  readonly tasksAtStart: number;
+  private readonly smpBus: RecordBus | null = null;
 
   /**
    * @param overrides costs replacing the profile's (calibration tries candidate values this way)
@@ -59,44 +58,43 @@ export class Vm {
     this.cfg = cfg;
     const profile = PROFILES[cfg.profile];
     if (!profile) throw new Error(`unknown cost profile ${cfg.profile}`);
-    this.c = { ...costValues(profile), ...overrides };
-    const traits = MODE_TRAITS[cfg.mode];
-    const rng = new Rng(cfg.seed);
-    const frames = (cfg.memoryMiB * 1024 * 1024) / 4096;
-    this.mem = new GuestMemory(frames, RESERVED_FRAMES, rng);
-    if (traits.emulated) this.platform = new QemuPlatform(this.mem, this.c);
-    else if (traits.vmx) {
-      this.platform = new KvmPlatform(this.mem, this.c, {
-        shadow: traits.shadow as 'discard' | 'cached',
-        paravirt: traits.paravirt,
-        pinnedRootFix: cfg.pinnedRootFix,
-        exitFlush: cfg.exitFlush,
-      });
+    const c = (this.c = { ...costValues(profile), ...overrides });
+    this.quantumCycles = Math.max(1, Math.round((cfg.quantum * c.clockHz) / 1e6));
+    this.limitCycles = MAX_SIMULATED_SECONDS * c.clockHz;
+    const mode = MODE_REGISTRY[cfg.mode];
+    const stats = this.stats;
+    for (let id = 0; id < cfg.vcpus; id++) stats.vcpu(id).cr3Cache.size = cfg.cacheSize;
+    const tlb = mode.tlb(c);
+    this.pc = new Pc({
+      frames: (cfg.memoryMiB * 1024 * 1024) / 4096,
+      vcpus: cfg.vcpus,
+      tlbEntries: tlb.entries,
+      tlbWays: tlb.ways,
+      cr3Targets: mode.cr3Targets(cfg),
+      diskServiceCycles: Math.round((c.diskServiceNs * c.clockHz) / 1e9),
+      stats,
+    });
+    const platform = (this.platform = mode.build({ cfg, c, mem: this.pc.mem, vcpus: this.pc.vcpus, stats }));
+    const kernel = (this.kernel = new Kernel(this.pc, platform, c, stats, new Rng(cfg.seed), {
+      hz: cfg.hz,
+      paravirt: MODE_TRAITS[cfg.mode].paravirt,
+      cacheSize: cfg.cacheSize,
+      check: cfg.check || cfg.workload === 'pgdreuse',
+      sndbuf: cfg.sndbuf,
+    }));
+    // An interrupt: the platform injects it, then the guest's IDT entry runs.
+    for (const v of this.pc.vcpus) {
+      const cpu = kernel.cpus[v.id]!;
+      v.interrupt = (w, vector, from, wasHalted) => {
+        if (from === FROM_IPI) platform.ipiArrival(w, wasHalted);
+        else platform.irqArrival(w, wasHalted);
+        kernel.interrupt(cpu, vector);
+      };
     }
-    else this.platform = new NativePlatform(this.mem, this.c);
-    const cacheSize = traits.paravirt ? cfg.cacheSize : null;
-    const mkVcpu = (id: number) => new Vcpu(id, this.platform.tlbEntries, this.platform.tlbWays, cacheSize);
-    this.vcpus = Array.from({ length: cfg.vcpus }, (_, i) => mkVcpu(i));
-    if (traits.shadow !== 'none') for (const v of this.vcpus) v.mmu = new ShadowMmu(cfg.mmuPages, frames);
-    if (this.platform instanceof KvmPlatform) this.platform.attachVcpus(this.vcpus);
-    this.local = local ? this.vcpus.filter((v) => local.includes(v.id)) : this.vcpus;
-    this.kernel = new Kernel(
-      this.mem,
-      this.platform,
-      this.c,
-      this.vcpus,
-      {
-        hz: cfg.hz,
-        paravirt: traits.paravirt,
-        initialSleepAvgNs: (CHILD_BONUS * NS_MAX_SLEEP_AVG) / MAX_BONUS,
-        check: cfg.check || cfg.workload === 'pgdreuse',
-        sndbuf: cfg.sndbuf,
-      },
-      mkVcpu(-1),
-    );
+    this.local = local ? kernel.cpus.filter((cpu) => local.includes(cpu.id)) : kernel.cpus;
     try {
-      this.workload = WORKLOAD_BUILDERS[cfg.workload](this.kernel, cfg);
-      if (cfg.vcpus > 1) this.mem.splitFree(cfg.vcpus);
+      this.workload = WORKLOAD_BUILDERS[cfg.workload](kernel, cfg);
+      if (cfg.vcpus > 1) kernel.pages.splitFree(cfg.vcpus);
     } catch (err) {
       if (err instanceof GuestOutOfMemory) {
         throw new ConfigError('memoryMiB', cfg.memoryMiB, `more guest memory: ${cfg.tasks} tasks did not fit (${err.message})`);
@@ -104,29 +102,20 @@ export class Vm {
       throw err;
     }
     if (cfg.vcpus > 1) {
-      const kvm = this.platform instanceof KvmPlatform ? this.platform : null;
+      const bus = (this.smpBus = new RecordBus(cfg.vcpus, this.local.map((cpu) => cpu.id)));
+      platform.attachSmp(bus);
       // rebalance_tick: a busy vCPU balances about once per timer tick.
-      const quantumCycles = this.quantumCycles();
-      const every = Math.max(1, Math.round(this.kernel.tickCycles / quantumCycles));
-      this.kernel.smp = new GuestSmp(this.kernel, this.local.map((v) => v.id), kvm, every);
-      kvm?.attachSmp(this.kernel.smp);
+      kernel.attachSmp(bus, Math.max(1, Math.round(kernel.time.tickCycles / this.quantumCycles)));
     }
-    // The measured run starts now, from a booted guest.
-    for (const v of this.vcpus) {
-      v.resetCounters();
-      v.mmu?.resetCounters();
-      v.nextTick = this.kernel.tickCycles;
-    }
-  }
-
-  /** Cycles of simulated time per quantum. */
-  quantumCycles(): number {
-    return Math.max(1, Math.round((this.cfg.quantum * this.c.clockHz) / 1e6));
+    this.tasksAtStart = kernel.liveTasks;
+    // The measured run starts now, from a booted guest: counters at zero, TLB and caches warm.
+    stats.reset();
+    this.pc.startMeasuredRun();
   }
 
   /** Run the workload to its end (all vCPUs, in this thread). */
   run(): void {
-    if (this.vcpus.length === 1) {
+    if (this.cfg.vcpus === 1) {
       this.guard(() => this.runOne());
       this.kernel.checkpoint();
       return;
@@ -151,21 +140,21 @@ export class Vm {
   }
 
   private runOne(): void {
-    const limit = MAX_SIMULATED_SECONDS * this.c.clockHz;
+    const limit = this.limitCycles;
     const k = this.kernel;
-    const v = this.vcpus[0]!;
+    const cpu = k.cpus[0]!;
     while (k.liveTasks > 0) {
-      this.step(v);
-      if (v.clock > limit) this.stuck();
+      this.step(cpu);
+      if (cpu.vcpu.clock > limit) this.stuck();
     }
   }
 
-  /** Run vCPU v up to cycle `end` of a quantum (a halted vCPU whose wake-up is later sits in HLT to `end`). */
-  runUntil(v: Vcpu, end: number): void {
+  /** Run `cpu` up to cycle `end` of a quantum (a halted vCPU whose wake-up is later sits in HLT to `end`). */
+  private runUntil(cpu: GuestCpu, end: number): void {
+    const v = cpu.vcpu;
     for (;;) {
       if (v.halted) {
-        const wake = Math.min(v.nextTick, v.ipiAt, v.deviceIrqAt);
-        if (wake >= end) {
+        if (v.events.next() >= end) {
           if (v.clock < end) {
             v.haltedCycles += end - v.clock;
             v.clock = end;
@@ -173,102 +162,103 @@ export class Vm {
           return;
         }
       } else if (v.clock >= end) return;
-      this.step(v);
+      this.step(cpu);
     }
   }
 
-  stuck(): never {
-    throw new Error(`the run did not finish within ${MAX_SIMULATED_SECONDS} s of simulated time (${this.kernel.liveTasks} tasks left)`);
-  }
-
-  /** Simulated cycles after which a run is a model bug. */
-  get limitCycles(): number {
-    return MAX_SIMULATED_SECONDS * this.c.clockHz;
-  }
-
-  /** One step of a vCPU: take pending interrupts, reschedule if asked, run one operation of the current task. */
-  private step(v: Vcpu): void {
+  /** One step of a CPU: take the interrupts due, reschedule if asked, run one operation of the current task. */
+  private step(cpu: GuestCpu): void {
+    const v = cpu.vcpu;
     const k = this.kernel;
     const wasHalted = v.halted;
     if (wasHalted) {
-      const wake = Math.min(v.nextTick, v.ipiAt, v.deviceIrqAt);
+      const wake = v.events.next();
       if (wake > v.clock) {
         v.haltedCycles += wake - v.clock;
         v.clock = wake;
       }
       v.halted = false;
     }
-    let woken = false;
-    if (v.ipiAt <= v.clock) {
-      v.ipiAt = Infinity;
-      k.rescheduleInterrupt(v, wasHalted);
-      woken = true;
-    }
-    if (v.deviceIrqAt <= v.clock) {
-      k.diskInterrupt(v, wasHalted && !woken);
-      woken = true;
-    }
-    if (v.clock >= v.nextTick) {
-      k.timerInterrupt(v, wasHalted && !woken);
-      do v.nextTick += k.tickCycles;
-      while (v.nextTick <= v.clock);
-    }
-    if (v.needResched) k.schedule(v);
-    const t = v.current;
-    if (t === v.idleTask) {
-      if (v.rq.nrRunning > 0) k.schedule(v);
-      else k.idle(v);
+    v.events.fireDue(v, wasHalted);
+    if (cpu.needResched) k.schedule(cpu);
+    const t = cpu.current;
+    if (t === cpu.idle) {
+      if (cpu.rq.nrRunning > 0) k.schedule(cpu);
+      else k.idle(cpu);
       return;
     }
-    t.program(k, v, t);
-    if (t.state !== TASK_RUNNING || v.needResched) k.schedule(v);
+    k.runUser(cpu, t);
+    if (t.state !== TASK_RUNNING || cpu.needResched) k.schedule(cpu);
   }
+
+  stuck(): never {
+    throw new Error(`the run did not finish within ${MAX_SIMULATED_SECONDS} s of simulated time (${this.kernel.liveTasks} tasks left)`);
+  }
+
+  // --- a replica of a multi-vCPU VM (smp/partition.ts) ------------------------------
+
+  get bus(): RecordBus {
+    if (this.smpBus === null) throw new Error('a VM of one vCPU has no quanta');
+    return this.smpBus;
+  }
+
+  exitedHere(): number {
+    return this.kernel.procs.exitedHere;
+  }
+
+  runLocalUntil(end: number): void {
+    this.guard(() => {
+      for (const cpu of this.local) this.runUntil(cpu, end);
+    });
+  }
+
+  deliver(inbox: Inbox): void {
+    this.guard(() => this.bus.deliver(inbox));
+  }
+
+  rebalance(n: number): void {
+    this.kernel.balancer!.balance(n);
+  }
+
+  finalCheck(): void {
+    this.kernel.checkpoint();
+  }
+
+  get marks(): Float64Array {
+    return this.kernel.marks;
+  }
+
+  get markKinds(): Float64Array {
+    return this.kernel.markKinds;
+  }
+
+  markFirst(i: number, cycles: number): void {
+    this.kernel.markFirst(i, cycles);
+  }
+
+  markLast(i: number, cycles: number): void {
+    this.kernel.markLast(i, cycles);
+  }
+
+  // --- statistics ---------------------------------------------------------------------
 
   /** The statistics of this replica's vCPUs; `marks` are the workload's marks of the whole VM. */
   partial(marks: Float64Array = this.kernel.marks): VmPartial {
-    const k = this.kernel;
-    const vcpus: VcpuPartial[] = this.local.map((v) => {
-      const p = v.para;
-      const mmu = v.mmu;
+    const vcpus: VcpuPartial[] = this.local.map((cpu) => {
+      const v = cpu.vcpu;
       return {
         id: v.id,
         clock: v.clock,
         halted: v.haltedCycles,
         exitCount: Array.from(v.vmx.exitCount),
         exitCycles: Array.from(v.vmx.exitCycles),
-        cr3Cache: {
-          size: this.cfg.cacheSize,
-          lookups: p?.lookups ?? 0,
-          hits: p?.hits ?? 0,
-          misses: p?.misses ?? 0,
-          fills: p?.fills ?? 0,
-          evictions: p?.evictions ?? 0,
-        },
-        tlb: { flushesFull: v.tlb.flushesFull, flushesNonGlobal: v.tlb.flushesNonGlobal, misses: v.tlb.misses },
-        guest: {
-          contextSwitches: v.contextSwitches,
-          addressSpaceSwitches: v.addressSpaceSwitches,
-          syscalls: v.syscalls,
-          messages: v.messages,
-          ioDelayWrites: v.ioDelayWrites,
-          timerTicks: v.timerTicks,
-          migrations: v.migrations,
-        },
-        mmu: {
-          shadowFaults: mmu?.shadowFaults ?? 0,
-          pagesCreated: mmu?.pagesCreated ?? 0,
-          pagesZapped: mmu?.pagesZapped ?? 0,
-          pagesEvicted: mmu?.pagesEvicted ?? 0,
-          ptWritesEmulated: mmu?.ptWritesEmulated ?? 0,
-          checks: k.checksBy[v.id]!,
-          staleTranslations: k.staleBy[v.id]!,
-        },
+        ...this.stats.vcpuSnapshot(v.id),
       };
     });
-    const hasBoot = this.local.some((v) => v.id === 0);
+    const hasBoot = this.local.some((cpu) => cpu.id === 0);
     return {
       vcpus,
-      pic: hasBoot ? { portReads: k.pic.portReads, portWrites: k.pic.portWrites, irqsDelivered: k.pic.irqsDelivered } : null,
+      pic: hasBoot ? copyGroup('pic', this.stats.vm.pic) : null,
       metric: hasBoot ? this.workload.metric(marks) : null,
     };
   }

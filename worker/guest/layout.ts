@@ -9,7 +9,9 @@
  *
  * Kernel virtual pages are KERNEL_VPN_BASE + frame (the lowmem direct map, global).
  */
-import { KERNEL_VPN_BASE } from '../memory.js';
+/** PAGE_OFFSET 0xC0000000: the kernel half starts at PDE index 768, VPN 0xC0000. */
+export const KERNEL_PDE_FIRST = 768;
+export const KERNEL_VPN_BASE = 0xc0000;
 
 /** The kernel image is loaded at 1 MiB (frame 256); frames below RESERVED_FRAMES are never allocated. */
 export const KERNEL_IMAGE_FRAME = 256;

@@ -1,24 +1,20 @@
 /**
  * Guest tasks and address spaces (Linux's task_struct and mm_struct, reduced to what
- * the model needs). A task runs a workload program: a small state machine whose
- * `step` issues one system call (or a piece of user work) at a time.
+ * the model needs). A task runs one of the kernel's programs (guest/kernel.ts: a
+ * workload's user code, a small state machine issuing one system call at a time), named
+ * by its index `exe`; `pc`, `i` and `j` are its registers.
  */
-import type { Channel, WaitQueue } from './channel.js';
-import type { Kernel } from './kernel.js';
-import type { Vcpu } from '../vcpu.js';
+import type { WaitQueue } from './ipc/wait.js';
 
 export const TASK_RUNNING = 0; // runnable or running (on a run queue)
 export const TASK_INTERRUPTIBLE = 1; // blocked on a wait queue
 export const TASK_DEAD = 2; // exited, a zombie until reaped
 
-/** One step of a task's program. Advances `t.pc` when its system call completed. */
-export type Program = (k: Kernel, v: Vcpu, t: Task) => void;
-
 /** mm_struct: one page directory (the cr3 value) shared by the threads of a process. */
 export class Mm {
   /** Page directory frame: cr3 = pdFrame << 12. */
   pdFrame: number;
-  /** Index in the kernel's table of address spaces (what messages name it by). */
+  /** Index in the kernel's table of address spaces (what records name it by). */
   id = -1;
   /** Tasks using this address space (mm_users). */
   users = 0;
@@ -39,7 +35,7 @@ export class Mm {
 export class Task {
   readonly pid: number;
   readonly name: string;
-  /** The vCPU whose run queue holds the task. */
+  /** The vCPU whose run queue holds the task (-1 while the load balancer moves it). */
   cpu: number;
   /** The load balancer may move it (false for a task forked during the run: its page tables live with its vCPU). */
   migratable = true;
@@ -53,7 +49,7 @@ export class Task {
   prio = 120;
   /** sleep_avg in ns: grows while sleeping, shrinks while running; gives the interactivity bonus. */
   sleepAvg = 0;
-  /** p->sleep_type: how the last sleep is credited (sched.ts). */
+  /** p->sleep_type: how the last sleep is credited (sched/prio.ts). */
   sleepType = 0;
   /** The sleep in progress is TASK_NONINTERACTIVE (pipe_wait). */
   sleepNonInteractive = false;
@@ -78,13 +74,11 @@ export class Task {
   dataVpn = 0;
 
   // --- program -----------------------------------------------------------------
-  program: Program;
+  /** The program it runs (an index into the kernel's programs; -1 for an idle task). */
+  readonly exe: number;
   pc = 0;
   i = 0;
   j = 0;
-  /** Channels the program reads from / writes to. */
-  chIn: Channel | null = null;
-  outs: Channel[] = [];
   /** The disk request the task sleeps on has completed. */
   ioDone = false;
   /** A timed sleep's expiry (cycles), -1 if none. */
@@ -92,18 +86,13 @@ export class Task {
   /** Parent to notify at exit, and its wait queue (wait_chldexit). */
   parent: Task | null = null;
   zombies = 0;
-  childWait: WaitQueue | null = null;
+  childWait: WaitQueue<Task> | null = null;
 
-  constructor(pid: number, name: string, cpu: number, mm: Mm | null, program: Program) {
+  constructor(pid: number, name: string, cpu: number, mm: Mm | null, exe: number) {
     this.pid = pid;
     this.name = name;
     this.cpu = cpu;
     this.mm = mm;
-    this.program = program;
+    this.exe = exe;
   }
 }
-
-/** The idle task's program never runs: the vCPU loop halts instead. */
-export const idleProgram: Program = () => {
-  throw new Error('the idle task has no program');
-};

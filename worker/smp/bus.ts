@@ -1,201 +1,173 @@
 /**
- * Messages between the vCPUs of one VM. Within a quantum each vCPU runs on its own;
- * whatever it does that another vCPU must see is appended here as a timestamped record
- * and delivered to every partition of the VM at the quantum's end, in one order for all:
- * (time, source vCPU, sequence number). This is the only way vCPUs affect each other,
- * whether they run in one worker thread or in several.
+ * What joins the vCPUs of a multi-vCPU VM when they run apart, a quantum at a time
+ * (conservative synchronisation in fixed quanta). Within a quantum a vCPU touches only
+ * what is its own; whatever it does that another vCPU must see is a timestamped record
+ * emitted here. At the quantum's end every replica of the VM merges all records in
+ * (time, source vCPU, seq) order: the same records, in the same order, everywhere. This
+ * is the only way vCPUs affect each other, whether they run in one worker thread or in
+ * several, so the result does not depend on which vCPUs share a thread.
  *
- * A record is a run of float64: [type, payload length, time, source vCPU, seq, ...payload].
+ * The bus knows no record's meaning. Each record type is a module of records/ (its
+ * number, an emit and a read), and the module that owns the state a record changes
+ * registers its handler here: channels (guest/ipc), wake-ups and exits (guest/sched),
+ * the load balancer, shadow-MMU coherence (hypervisor/kvm/shadow). A replica's bus holds
+ * the records of the vCPUs it runs.
  */
+import { HEADER, Inbox, MsgBuf, type Run } from './msgbuf.js';
 
-/** A pipe write / read of `len` bytes: [channel, len]. */
-export const M_PIPE_WRITE = 1;
-export const M_PIPE_READ = 2;
-/** A unix socket skb queued: [channel, len, slab slot, head page, data page]. */
-export const M_UNIX_SEND = 3;
-/** A unix socket skb consumed: [channel, len, slab slot]. */
-export const M_UNIX_RECV = 4;
-/** try_to_wake_up of a task on another vCPU: [pid]. */
-export const M_WAKE = 5;
-/** A child exited (a zombie for its parent, and __wake_up_parent): [parent pid]. */
-export const M_CHILD_EXIT = 6;
-/** An emulated guest page-table write: [frame, index, value, flooded]. */
-export const M_PT_WRITE = 7;
-/** A vCPU's shadow shard began (+1) or stopped (-1) shadowing a guest frame: [frame, delta]. */
-export const M_SHADOWED = 8;
-/** Drop the cr3-cache entries of the root shadowing page directory `frame` (unpin-on-write, pgd_free hypercall): [frame]. */
-export const M_DROP_ROOT = 9;
-/** A vCPU's run-queue length, for the load balancer: [vcpu, nr_running]. */
-export const M_LOAD = 10;
-/** A task moved to another vCPU's run queue by the load balancer: [pid, dest, ...task fields]. */
-export const M_MIGRATE = 11;
-/** A task dropped its address space's user count (mmput at exit): [mm id]. */
-export const M_MMPUT = 12;
-
-export const HEADER = 5;
-
-/** Records data[start, end): one vCPU's or one replica's, in delivery order. */
-export interface Run {
-  readonly data: Float64Array;
-  readonly start: number;
-  readonly end: number;
+/** Who emits a record: a vCPU, at its clock. */
+export interface RecordSource {
+  readonly id: number;
+  readonly clock: number;
 }
 
-/** A growable buffer of records. */
-export class MsgBuf implements Run {
-  readonly start = 0;
-  get end(): number {
-    return this.length;
-  }
-  data: Float64Array;
-  length = 0;
-  constructor(capacity = 1 << 12) {
-    this.data = new Float64Array(capacity);
-  }
+/** A record's handler: its payload at d[at...], the vCPU that emitted it, and when. */
+export type RecordHandler = (d: Float64Array, at: number, src: number, time: number) => void;
 
-  clear(): void {
-    this.length = 0;
-  }
+export class RecordBus {
+  /** Quanta merged so far (per-quantum copies made in an earlier quantum are stale). */
+  epoch = 0;
+  /** The buffer the last emit() wrote its header to: the payload goes at the offset it returned. */
+  d: Float64Array = new Float64Array(0);
+  /** 1 for the vCPUs this replica runs. */
+  readonly localMask: Uint8Array;
+  /** The local vCPUs as bit masks (0-31, 32-63). */
+  readonly localLo: number = 0;
+  readonly localHi: number = 0;
+  readonly localIds: readonly number[];
+  /** Records of each local vCPU in the current quantum (each in delivery order). */
+  private readonly bufs: MsgBuf[] = [];
+  private readonly localBufs: MsgBuf[];
+  private readonly seq: Float64Array;
+  private readonly out = new MsgBuf();
+  private readonly merger = new Inbox();
+  private readonly handlers: (RecordHandler | undefined)[] = [];
+  private readonly firstPass: (RecordHandler | undefined)[] = [];
+  private readonly afterHooks: (() => void)[] = [];
+  private readonly endHooks: ((cpu: number) => void)[] = [];
 
-  /** Room for `words` words in all (what is written stays). */
-  reserve(words: number): void {
-    if (words <= this.data.length) return;
-    let cap = this.data.length * 2;
-    while (cap < words) cap *= 2;
-    const d = new Float64Array(cap);
-    d.set(this.data.subarray(0, this.length));
-    this.data = d;
-  }
-
-  /** Start a record with `n` payload words; returns where the payload goes. */
-  begin(type: number, n: number, time: number, src: number, seq: number): number {
-    const at = this.length;
-    const need = at + HEADER + n;
-    if (need > this.data.length) this.reserve(need);
-    const d = this.data;
-    d[at] = type;
-    d[at + 1] = n;
-    d[at + 2] = time;
-    d[at + 3] = src;
-    d[at + 4] = seq;
-    this.length = need;
-    return at + HEADER;
-  }
-}
-
-/** Is record a after record b in delivery order (time, source vCPU, seq)? */
-function after(d: Float64Array, a: number, b: number): boolean {
-  const ta = d[a + 2]!;
-  const tb = d[b + 2]!;
-  if (ta !== tb) return ta > tb;
-  const sa = d[a + 3]!;
-  const sb = d[b + 3]!;
-  if (sa !== sb) return sa > sb;
-  return d[a + 4]! > d[b + 4]!;
-}
-
-/**
- * Merge runs of records already in delivery order (runs[r]..ends[r] of `d`) into
- * `order` (record offsets), with a binary heap of the runs' heads. Returns the count.
- */
-export function mergeRuns(d: Float64Array, starts: Int32Array, ends: Int32Array, nRuns: number, order: Int32Array, heap: Int32Array): number {
-  const pos = starts;
-  let n = 0;
-  if (nRuns === 1) {
-    for (let o = pos[0]!; o < ends[0]!; o += HEADER + d[o + 1]!) order[n++] = o;
-    return n;
-  }
-  let h = 0;
-  for (let r = 0; r < nRuns; r++) if (pos[r]! < ends[r]!) heap[h++] = r;
-  for (let i = (h >> 1) - 1; i >= 0; i--) siftDown(d, pos, heap, h, i);
-  while (h > 0) {
-    const r = heap[0]!;
-    const o = pos[r]!;
-    order[n++] = o;
-    const next = o + HEADER + d[o + 1]!;
-    pos[r] = next;
-    if (next >= ends[r]!) {
-      heap[0] = heap[--h]!;
-      if (h === 0) break;
+  constructor(vcpus: number, local: readonly number[]) {
+    this.localMask = new Uint8Array(vcpus);
+    let lo = 0;
+    let hi = 0;
+    for (const id of local) {
+      this.localMask[id] = 1;
+      if (id < 32) lo |= 1 << id;
+      else hi |= 1 << (id - 32);
     }
-    siftDown(d, pos, heap, h, 0);
+    this.localLo = lo;
+    this.localHi = hi;
+    this.localIds = Array.from({ length: vcpus }, (_, i) => i).filter((i) => this.localMask[i] === 1);
+    for (const id of this.localIds) this.bufs[id] = new MsgBuf(1 << 10);
+    this.localBufs = this.localIds.map((id) => this.bufs[id]!);
+    this.seq = new Float64Array(vcpus);
   }
-  return n;
-}
 
-/** Restore the heap of runs (ordered by their head records) below slot i. */
-function siftDown(d: Float64Array, pos: Int32Array, heap: Int32Array, h: number, i: number): void {
-  for (;;) {
-    const l = 2 * i + 1;
-    if (l >= h) return;
-    let m = l;
-    if (l + 1 < h && after(d, pos[heap[l]!]!, pos[heap[l + 1]!]!)) m = l + 1;
-    if (!after(d, pos[heap[i]!]!, pos[heap[m]!]!)) return;
-    const t = heap[m]!;
-    heap[m] = heap[i]!;
-    heap[i] = t;
-    i = m;
+  isLocal(cpu: number): boolean {
+    return this.localMask[cpu] === 1;
   }
-}
 
-/** Count the records of d[from, to). */
-export function countRecords(d: Float64Array, from: number, to: number): number {
-  let n = 0;
-  for (let o = from; o < to; o += HEADER + d[o + 1]!) n++;
-  return n;
-}
+  // --- registration (when the VM is assembled) ------------------------------------
 
-/**
- * The records of several buffers, each already in delivery order, merged into one
- * delivery order. Reuses its arrays from one quantum to the next.
- */
-export class Inbox {
-  /** The records: copied into one array, or the exchange's shared array they are in. */
-  data: Float64Array = new Float64Array(1 << 12);
-  /** Offsets of the records in delivery order. */
-  order = new Int32Array(256);
-  count = 0;
-  private starts = new Int32Array(8);
-  private ends = new Int32Array(8);
-  private heap = new Int32Array(8);
+  /** Records of `type` are handled by `h` (one handler per type). */
+  on(type: number, h: RecordHandler): void {
+    if (this.handlers[type] !== undefined) throw new Error(`record type ${type} has two handlers`);
+    this.handlers[type] = h;
+  }
 
-  fill(runs: readonly Run[]): void {
-    if (runs.length > this.starts.length) {
-      this.starts = new Int32Array(runs.length);
-      this.ends = new Int32Array(runs.length);
-      this.heap = new Int32Array(runs.length);
+  /** Records of `type` are also handled in a pass before all others (tasks in flight arrive first). */
+  onFirstPass(type: number, h: RecordHandler): void {
+    this.firstPass[type] = h;
+  }
+
+  /** Run after every merge (in registration order). */
+  afterDeliver(hook: () => void): void {
+    this.afterHooks.push(hook);
+  }
+
+  /** Run for each local vCPU when it reaches the quantum's end, before its records are handed over (in registration order). */
+  atQuantumEnd(hook: (cpu: number) => void): void {
+    this.endHooks.push(hook);
+  }
+
+  // --- within a quantum ---------------------------------------------------------------
+
+  /** Start a record of `n` payload words from `src` (at its clock); returns where its payload goes in `d`. */
+  emit(src: RecordSource, type: number, n: number): number {
+    const buf = this.bufs[src.id]!;
+    const at = buf.begin(type, n, src.clock, src.id, this.seq[src.id]!++);
+    this.d = buf.data;
+    return at;
+  }
+
+  // --- at the quantum's end -----------------------------------------------------------
+
+  /** The local vCPUs have reached the quantum's end: let the owners of state emit what the others must learn. */
+  endQuantum(): void {
+    for (const id of this.localIds) for (const h of this.endHooks) h(id);
+  }
+
+  /** The local vCPUs' records of the quantum, merged into delivery order. */
+  collect(): Run {
+    const local = this.localBufs;
+    if (local.length === 1) return local[0]!;
+    const out = this.out;
+    let total = 0;
+    for (const b of local) total += b.length;
+    out.clear();
+    out.reserve(total);
+    out.length = this.collectInto(out.data, 0, total);
+    return out;
+  }
+
+  /**
+   * The local vCPUs' records of the quantum, merged into delivery order, written into
+   * `d` from `at` (at most `cap` words); returns where they end.
+   */
+  collectInto(d: Float64Array, at: number, cap: number): number {
+    const m = this.merger;
+    m.fill(this.parts());
+    const src = m.data;
+    const limit = at + cap;
+    for (let i = 0; i < m.count; i++) {
+      const o = m.order[i]!;
+      const len = HEADER + src[o + 1]!;
+      if (at + len > limit) throw new Error(`more than ${cap} words of messages in one quantum: use a shorter --quantum`);
+      for (let j = 0; j < len; j++) d[at + j] = src[o + j]!;
+      at += len;
     }
-    // Runs in one array (the exchange's shared memory) are read in place; others are copied.
-    const first = runs[0]?.data;
-    let shared = first !== undefined;
-    for (const r of runs) if (r.data !== first) shared = false;
-    let n = 0;
-    if (shared) {
-      this.data = first!;
-      for (let r = 0; r < runs.length; r++) {
-        this.starts[r] = runs[r]!.start;
-        this.ends[r] = runs[r]!.end;
-        n += countRecords(first!, runs[r]!.start, runs[r]!.end);
-      }
-    } else {
-      let total = 0;
-      for (const r of runs) total += r.end - r.start;
-      if (total > this.own.length) this.own = new Float64Array(Math.max(total, this.own.length * 2));
-      const d = (this.data = this.own);
-      let at = 0;
-      for (let r = 0; r < runs.length; r++) {
-        const run = runs[r]!;
-        const src = run.data;
-        this.starts[r] = at;
-        for (let i = run.start; i < run.end; i++) d[at++] = src[i]!;
-        this.ends[r] = at;
-      }
-      n = countRecords(d, 0, total);
-    }
-    if (n > this.order.length) this.order = new Int32Array(Math.max(n, this.order.length * 2));
-    this.count = mergeRuns(this.data, this.starts, this.ends, runs.length, this.order, this.heap);
+    return at;
   }
 
-  /** This inbox's own array, for runs it copies. */
-  private own: Float64Array = new Float64Array(1 << 12);
+  /** The local vCPUs' records of the quantum, one run per vCPU (each in delivery order). */
+  parts(): readonly Run[] {
+    return this.localBufs;
+  }
+
+  /** The quantum's records have been handed over. */
+  clearOut(): void {
+    for (const b of this.localBufs) b.clear();
+  }
+
+  /** Merge every replica's records of the quantum, in delivery order. */
+  deliver(inbox: Inbox): void {
+    const d = inbox.data;
+    const order = inbox.order;
+    const n = inbox.count;
+    for (let i = 0; i < n; i++) {
+      const o = order[i]!;
+      const h = this.firstPass[d[o]! | 0];
+      if (h !== undefined) h(d, o + HEADER, d[o + 3]! | 0, d[o + 2]!);
+    }
+    for (let i = 0; i < n; i++) {
+      const o = order[i]!;
+      // Small integers read as such (| 0), so that passing them on allocates nothing.
+      const type = d[o]! | 0;
+      const h = this.handlers[type];
+      if (h === undefined) throw new Error(`unknown message type ${type}`);
+      h(d, o + HEADER, d[o + 3]! | 0, d[o + 2]!);
+    }
+    for (const hook of this.afterHooks) hook();
+    this.epoch++;
+  }
 }

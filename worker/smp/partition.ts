@@ -1,128 +1,140 @@
 /**
  * The quantum loop of a multi-vCPU VM, for the vCPUs one replica runs.
  *
- * Each quantum: run every local vCPU to the quantum's end; publish what the others must
- * see; swap messages with the other replicas (nothing to swap when one replica runs
- * every vCPU; shared memory between worker threads otherwise: coordinator/vm-split.ts);
- * merge all messages in (time, vCPU, seq) order; balance the run queues. The run ends at
- * the first quantum's end by which every task has exited.
+ * Each quantum: run every local vCPU to the quantum's end; let the owners of state emit
+ * what the others must see; swap records with the other replicas (nothing to swap when
+ * one replica runs every vCPU; shared memory between worker threads otherwise:
+ * coordinator/vm-split.ts); merge all records in (time, vCPU, seq) order; balance the
+ * run queues. The run ends at the first quantum's end by which every task has exited.
  */
-import { Inbox, type Run } from './bus.js';
-import { SabExchange } from './sab-exchange.js';
-import type { Vm } from '../vm.js';
+import type { VmPartial } from '../../shared/partial.js';
+import type { RecordBus } from './bus.js';
+import type { Exchange } from './exchange.js';
+import { Inbox, type Run } from './msgbuf.js';
 
-export interface Exchange {
-  /**
-   * Hand over this replica's records and its count of exited tasks; get back every
-   * replica's records (this one's included) and the total of exited tasks.
-   */
-  swap(records: Run, exited: number): { parts: readonly Run[]; exited: number };
+/** What the quantum loop needs of a replica of the VM (vm.ts). */
+export interface Replica {
+  readonly bus: RecordBus;
+  /** Cycles of simulated time per quantum. */
+  readonly quantumCycles: number;
+  /** Simulated cycles after which a run is a model bug. */
+  readonly limitCycles: number;
+  /** Tasks in the VM when the measured run started. */
+  readonly tasksAtStart: number;
+  /** Tasks that have exited on this replica's vCPUs. */
+  exitedHere(): number;
+  /** Run every local vCPU up to cycle `end`. */
+  runLocalUntil(end: number): void;
+  /** Merge the records of a quantum. */
+  deliver(inbox: Inbox): void;
+  /** After the merge of quantum `n` (not the last): the guest's load balancing. */
+  rebalance(n: number): void;
+  /** The run is over: the final translation check. */
+  finalCheck(): void;
+  stuck(): never;
+  /** The workload's time marks, and whether each is a 'first' (1) or a 'last' (2) mark. */
+  readonly marks: Float64Array;
+  readonly markKinds: Float64Array;
+  markFirst(i: number, cycles: number): void;
+  markLast(i: number, cycles: number): void;
 }
 
 export class Partition {
   /** Quanta run. */
   quanta = 0;
   private readonly inbox = new Inbox();
-  private readonly total: number;
 
-  constructor(readonly vm: Vm) {
-    this.total = vm.kernel.liveTasks;
-  }
+  constructor(readonly vm: Replica) {}
 
-  /** Tasks that exited on this replica's vCPUs. */
   get exited(): number {
-    return this.vm.kernel.smp!.exited;
+    return this.vm.exitedHere();
   }
 
-  /** Run the local vCPUs through the next quantum; returns their messages merged (valid until deliver()). */
+  /** Run the local vCPUs through the next quantum; returns their records merged (valid until deliver()). */
   runQuantum(): Run {
     this.advance();
-    return this.vm.kernel.smp!.collect();
+    return this.vm.bus.collect();
   }
 
   /** Run the local vCPUs through the next quantum. */
   advance(): void {
     const vm = this.vm;
-    const smp = vm.kernel.smp!;
-    const end = (this.quanta + 1) * vm.quantumCycles();
-    vm.guard(() => {
-      for (const v of vm.local) vm.runUntil(v, end);
-    });
-    smp.endQuantum();
+    vm.runLocalUntil((this.quanta + 1) * vm.quantumCycles);
+    vm.bus.endQuantum();
   }
 
   /**
-   * The quantum's end: merge every replica's messages. Returns true when the run is over:
-   * then the messages the merge itself produced (the last address spaces torn down)
+   * The quantum's end: merge every replica's records. Returns true when the run is over:
+   * then the records the merge itself produced (the last address spaces torn down)
    * remain, for finish().
    */
   deliver(parts: readonly Run[], exitedTotal: number): boolean {
     const vm = this.vm;
-    const smp = vm.kernel.smp!;
     this.inbox.fill(parts);
-    smp.clearOut();
-    vm.guard(() => smp.deliver(this.inbox));
+    vm.bus.clearOut();
+    vm.deliver(this.inbox);
     const n = this.quanta++;
-    if (exitedTotal >= this.total) return true;
-    if (this.quanta * vm.quantumCycles() > vm.limitCycles) vm.stuck();
-    smp.balance(n);
+    if (exitedTotal >= vm.tasksAtStart) return true;
+    if (this.quanta * vm.quantumCycles > vm.limitCycles) vm.stuck();
+    vm.rebalance(n);
     return false;
   }
 
   /** This replica's workload time marks and their kinds, to combine with the others'. */
   marks(): Run {
-    const k = this.vm.kernel;
-    const out = new Float64Array(k.marks.length * 2);
-    out.set(k.marks);
-    out.set(k.markKinds, k.marks.length);
+    const { marks, markKinds } = this.vm;
+    const out = new Float64Array(marks.length * 2);
+    out.set(marks);
+    out.set(markKinds, marks.length);
     return { data: out, start: 0, end: out.length };
   }
 
   /** Combine every replica's marks (earliest 'first' mark, latest 'last'). */
   mergeMarks(parts: readonly Run[]): void {
-    const k = this.vm.kernel;
-    const n = k.marks.length;
+    const vm = this.vm;
+    const n = vm.marks.length;
     for (const { data, start } of parts) {
       for (let i = 0; i < n; i++) {
         const x = data[start + i]!;
         if (Number.isNaN(x)) continue;
-        if (data[start + n + i] === 1) k.markFirst(i, x);
-        else k.markLast(i, x);
+        if (data[start + n + i] === 1) vm.markFirst(i, x);
+        else vm.markLast(i, x);
       }
     }
   }
 
-  /** After the last quantum: merge the messages left (every replica's), then the final translation check. */
+  /** After the last quantum: merge the records left (every replica's), then the final translation check. */
   finish(parts: readonly Run[]): void {
-    const smp = this.vm.kernel.smp!;
+    const vm = this.vm;
     this.inbox.fill(parts);
-    smp.clearOut();
-    this.vm.guard(() => smp.deliver(this.inbox));
-    this.vm.kernel.checkpoint();
+    vm.bus.clearOut();
+    vm.deliver(this.inbox);
+    vm.finalCheck();
   }
 
   /** The whole run over an exchange (none: this replica runs every vCPU). */
   run(exchange?: Exchange): void {
-    const smp = this.vm.kernel.smp!;
+    const bus = this.vm.bus;
     if (exchange === undefined) {
-      // Every vCPU is here: merge their messages straight from their own buffers.
+      // Every vCPU is here: merge their records straight from their own buffers.
       do this.advance();
-      while (!this.deliver(smp.parts(), this.exited));
-      this.finish(smp.parts());
+      while (!this.deliver(bus.parts(), this.exited));
+      this.finish(bus.parts());
       return;
     }
+    const slot = exchange.slot;
     for (;;) {
       this.advance();
       let reply;
-      if (exchange instanceof SabExchange) {
-        // Merge the local vCPUs' messages straight into this replica's slot of shared memory.
-        const start = exchange.slotStart();
-        const end = smp.collectInto(exchange.slotData, start, exchange.capacity);
-        reply = exchange.publish(end - start, this.exited);
-      } else reply = exchange.swap(smp.collect(), this.exited);
+      if (slot !== undefined) {
+        // Merge the local vCPUs' records straight into this replica's slot of shared memory.
+        const start = slot.start();
+        const end = bus.collectInto(slot.data, start, slot.capacity);
+        reply = slot.publish(end - start, this.exited);
+      } else reply = exchange.swap(bus.collect(), this.exited);
       if (this.deliver(reply.parts, reply.exited)) break;
     }
-    this.finish(exchange.swap(smp.collect(), this.exited).parts);
+    this.finish(exchange.swap(bus.collect(), this.exited).parts);
     this.mergeMarks(exchange.swap(this.marks(), this.exited).parts);
   }
 }
@@ -132,8 +144,9 @@ export class Partition {
  * `placement[r]`, and combine their statistics. (What worker threads do in parallel,
  * done in turn: the result is the same.)
  */
-export function runSplit(makeVm: (local: readonly number[]) => Vm, placement: readonly (readonly number[])[]) {
-  const parts = placement.map((local) => new Partition(makeVm(local)));
+export function runSplit(makeReplica: (local: readonly number[]) => Replica & { partial(): VmPartial }, placement: readonly (readonly number[])[]): VmPartial[] {
+  const replicas = placement.map((local) => makeReplica(local));
+  const parts = replicas.map((r) => new Partition(r));
   for (;;) {
     const recs = parts.map((p) => copyRun(p.runQuantum()));
     const exited = parts.reduce((a, p) => a + p.exited, 0);
@@ -141,11 +154,11 @@ export function runSplit(makeVm: (local: readonly number[]) => Vm, placement: re
     for (const p of parts) done = p.deliver(recs, exited);
     if (done) break;
   }
-  const rest = parts.map((p) => copyRun(p.vm.kernel.smp!.collect()));
+  const rest = parts.map((p) => copyRun(p.vm.bus.collect()));
   for (const p of parts) p.finish(rest);
   const marks = parts.map((p) => p.marks());
   for (const p of parts) p.mergeMarks(marks);
-  return parts.map((p) => p.vm.partial());
+  return replicas.map((r) => r.partial());
 }
 
 function copyRun(r: Run): Run {

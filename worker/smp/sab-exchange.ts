@@ -10,8 +10,8 @@
  * exited[bank][replica]...]. `data` (Float64Array): [replica][bank][capacity].
  */
 import { availableParallelism } from 'node:os';
-import type { Exchange } from './partition.js';
-import type { Run } from './bus.js';
+import type { Exchange, SwapReply } from './exchange.js';
+import type { Run } from './msgbuf.js';
 
 const ARRIVED = 0;
 const GENERATION = 1;
@@ -46,6 +46,8 @@ export class SabExchange implements Exchange {
   /** Each replica's slot of the bank just swapped, and the reply (both reused every quantum). */
   private readonly regions: { data: Float64Array; start: number; end: number }[];
   private readonly reply: { parts: readonly Run[]; exited: number };
+  /** This replica's slot of shared memory: records are merged straight into it. */
+  readonly slot: NonNullable<Exchange['slot']>;
   /** Spins before sleeping at the barrier (a short wait is cheaper spun than slept). */
   private readonly spins: number;
 
@@ -61,9 +63,15 @@ export class SabExchange implements Exchange {
     this.regions = Array.from({ length: count }, () => ({ data: this.data, start: 0, end: 0 }));
     this.reply = { parts: this.regions, exited: 0 };
     this.spins = count <= availableParallelism() ? 50_000_000 : 200;
+    this.slot = {
+      data: this.data,
+      start: () => this.slotStart(),
+      capacity,
+      publish: (len, exited) => this.publish(len, exited),
+    };
   }
 
-  swap(records: Run, exited: number): { parts: readonly Run[]; exited: number } {
+  swap(records: Run, exited: number): SwapReply {
     const len = records.end - records.start;
     if (len > this.capacity) {
       throw new Error(`${len} words of messages in one quantum, more than the ${this.capacity} the exchange holds: use a shorter --quantum`);
@@ -80,12 +88,8 @@ export class SabExchange implements Exchange {
     return (this.index * 2 + (this.round & 1)) * this.capacity;
   }
 
-  get slotData(): Float64Array {
-    return this.data;
-  }
-
   /** The records are in place (`len` words from slotStart()): hand them over and take everyone's. */
-  publish(len: number, exited: number): { parts: readonly Run[]; exited: number } {
+  publish(len: number, exited: number): SwapReply {
     const bank = this.round & 1;
     const n = this.count;
     Atomics.store(this.ctl, HEAD + bank * n + this.index, len);

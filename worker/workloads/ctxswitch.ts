@@ -6,11 +6,12 @@
  *   us/switch = (ring time - overhead time) / (N x passes).
  * Here the overhead process runs first, in the same guest, then starts the ring.
  */
-import { WaitQueue } from '../guest/channel.js';
+import type { SimConfig } from '../../shared/config.js';
+import type { GuestCpu } from '../guest/cpu.js';
+import type { Pipe } from '../guest/ipc/pipe.js';
+import { WaitQueue } from '../guest/ipc/wait.js';
 import type { Kernel } from '../guest/kernel.js';
 import type { Task } from '../guest/task.js';
-import type { Vcpu } from '../vcpu.js';
-import type { SimConfig } from '../../shared/config.js';
 import { placeCpu, type WorkloadRun } from './workload.js';
 
 const TOKEN = 4;
@@ -20,64 +21,67 @@ export function buildCtxswitch(k: Kernel, cfg: SimConfig): WorkloadRun {
   const passes = cfg.loops;
   const userLoop = k.c.userLoop;
   // Marks: 0 overhead start, 1 overhead end, 2 ring start, 3 ring end (the last ring task done).
-  const startQueue = new WaitQueue();
+  const startQueue = new WaitQueue<Task>();
+  /** Each task's pipes, by pid: the one it reads and the next one's. */
+  const chIn: Pipe[] = [];
+  const chOut: Pipe[] = [];
 
-  const ring = (kk: Kernel, v: Vcpu, t: Task): void => {
+  const ring = (cpu: GuestCpu, t: Task): void => {
     switch (t.pc) {
       case 0:
-        kk.markFirst(2, v.clock);
-        if (!kk.read(v, t, t.chIn!, TOKEN)) return;
-        kk.userWork(v, t, userLoop);
+        k.markFirst(2, cpu.vcpu.clock);
+        if (!k.read(cpu, t, chIn[t.pid]!, TOKEN)) return;
+        k.userWork(cpu, t, userLoop);
         t.pc = 1;
         return;
       case 1:
-        if (!kk.write(v, t, t.outs[0]!, TOKEN)) return;
+        if (!k.write(cpu, t, chOut[t.pid]!, TOKEN)) return;
         if (++t.i < passes) t.pc = 0;
         else {
-          kk.markLast(3, v.clock);
+          k.markLast(3, cpu.vcpu.clock);
           t.pc = 2;
         }
         return;
       default:
-        kk.exit(v, t);
+        k.exit(cpu, t);
     }
   };
 
-  const overhead = (kk: Kernel, v: Vcpu, t: Task): void => {
+  const overhead = (cpu: GuestCpu, t: Task): void => {
     switch (t.pc) {
       case 0:
-        kk.markFirst(0, v.clock);
-        if (!kk.write(v, t, t.chIn!, TOKEN)) return;
+        k.markFirst(0, cpu.vcpu.clock);
+        if (!k.write(cpu, t, chIn[t.pid]!, TOKEN)) return;
         t.pc = 1;
         return;
       case 1:
-        if (!kk.read(v, t, t.chIn!, TOKEN)) return;
-        kk.userWork(v, t, userLoop);
+        if (!k.read(cpu, t, chIn[t.pid]!, TOKEN)) return;
+        k.userWork(cpu, t, userLoop);
         if (++t.i < n * passes) t.pc = 0;
         else {
-          kk.markLast(1, v.clock);
+          k.markLast(1, cpu.vcpu.clock);
           t.pc = 2;
         }
         return;
       case 2:
         // Start the ring (sync: the ring runs once this process has gone).
-        kk.wakeUpAll(v, startQueue, true);
+        k.wakeUpAll(cpu, startQueue, true);
         t.pc = 3;
         return;
       default:
-        kk.exit(v, t);
+        k.exit(cpu, t);
     }
   };
 
   const o = k.createTask('lat_ctx/overhead', k.createMm(), 0, overhead);
-  o.chIn = k.newPipe('overhead');
+  chIn[o.pid] = k.newPipe('overhead');
   k.start(o);
 
   const pipes = Array.from({ length: n }, (_, i) => k.newPipe(`ring${i}`));
   for (let i = 0; i < n; i++) {
-    const t = k.createTask(`lat_ctx/${i}`, k.createMm(), placeCpu(i, k.vcpus.length), ring);
-    t.chIn = pipes[i]!;
-    t.outs = [pipes[(i + 1) % n]!];
+    const t = k.createTask(`lat_ctx/${i}`, k.createMm(), placeCpu(i, k.cpus.length), ring);
+    chIn[t.pid] = pipes[i]!;
+    chOut[t.pid] = pipes[(i + 1) % n]!;
     k.park(t, startQueue, false);
   }
   // The token starts in the first process's pipe.

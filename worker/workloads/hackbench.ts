@@ -9,11 +9,12 @@
  * Process mode: every child its own address space (fork). Thread mode: threads of the
  * parent's address space, each with its own stack.
  */
-import type { Kernel } from '../guest/kernel.js';
-import { WaitQueue } from '../guest/channel.js';
-import type { Task, Mm } from '../guest/task.js';
-import type { Vcpu } from '../vcpu.js';
 import type { SimConfig } from '../../shared/config.js';
+import type { GuestCpu } from '../guest/cpu.js';
+import type { Channel } from '../guest/ipc/ipc.js';
+import { WaitQueue } from '../guest/ipc/wait.js';
+import type { Kernel, Program } from '../guest/kernel.js';
+import type { Mm, Task } from '../guest/task.js';
 import { placeCpu, type WorkloadRun } from './workload.js';
 
 export const HACKBENCH_FDS = 20;
@@ -26,67 +27,70 @@ export function buildHackbench(k: Kernel, cfg: SimConfig): WorkloadRun {
   const nChildren = cfg.groups * 2 * HACKBENCH_FDS;
 
   const go = k.newPipe('hackbench/go');
+  /** Each receiver's socket (or pipe), and each sender's group of them, by pid. */
+  const chIn: Channel[] = [];
+  const outs: Channel[][] = [];
 
-  const parentProgram = (kk: Kernel, v: Vcpu, t: Task): void => {
+  const parentProgram = (cpu: GuestCpu, t: Task): void => {
     switch (t.pc) {
       case 0:
-        kk.markFirst(0, v.clock);
-        if (!kk.write(v, t, go, 1)) return;
+        k.markFirst(0, cpu.vcpu.clock);
+        if (!k.write(cpu, t, go, 1)) return;
         t.pc = 1;
         return;
       case 1:
-        if (!kk.wait(v, t)) return;
+        if (!k.wait(cpu, t)) return;
         if (++t.i === nChildren) {
-          kk.markLast(1, v.clock);
+          k.markLast(1, cpu.vcpu.clock);
           t.pc = 2;
         }
         return;
       default:
-        kk.exit(v, t);
+        k.exit(cpu, t);
     }
   };
 
-  const receiver = (kk: Kernel, v: Vcpu, t: Task): void => {
+  const receiver = (cpu: GuestCpu, t: Task): void => {
     switch (t.pc) {
       case 0:
-        if (!kk.poll(v, t, go)) return;
+        if (!k.poll(cpu, t, go)) return;
         t.pc = 1;
         return;
       case 1:
-        if (!kk.read(v, t, t.chIn!, HACKBENCH_DATASIZE)) return;
-        kk.userWork(v, t, userMessage);
+        if (!k.read(cpu, t, chIn[t.pid]!, HACKBENCH_DATASIZE)) return;
+        k.userWork(cpu, t, userMessage);
         if (++t.i === perReceiver) t.pc = 2;
         return;
       default:
-        kk.exit(v, t);
+        k.exit(cpu, t);
     }
   };
 
-  const sender = (kk: Kernel, v: Vcpu, t: Task): void => {
+  const sender = (cpu: GuestCpu, t: Task): void => {
     switch (t.pc) {
       case 0:
-        if (!kk.poll(v, t, go)) return;
+        if (!k.poll(cpu, t, go)) return;
         t.pc = 1;
         return;
       case 1:
-        if (!kk.write(v, t, t.outs[t.j]!, HACKBENCH_DATASIZE)) return;
-        kk.userWork(v, t, userMessage);
+        if (!k.write(cpu, t, outs[t.pid]![t.j]!, HACKBENCH_DATASIZE)) return;
+        k.userWork(cpu, t, userMessage);
         if (++t.j === HACKBENCH_FDS) {
           t.j = 0;
           if (++t.i === loops) t.pc = 2;
         }
         return;
       default:
-        kk.exit(v, t);
+        k.exit(cpu, t);
     }
   };
 
   const parentMm = k.createMm();
   const parent = k.createTask('hackbench', parentMm, 0, parentProgram);
-  parent.childWait = new WaitQueue();
-  const vcpus = k.vcpus.length;
+  parent.childWait = new WaitQueue<Task>();
+  const vcpus = k.cpus.length;
   let forked = 0;
-  const fork = (name: string, program: typeof sender): Task => {
+  const fork = (name: string, program: Program): Task => {
     const mm: Mm = cfg.thread ? parentMm : k.createMm();
     const t = k.createTask(name, mm, placeCpu(++forked, vcpus), program, cfg.thread ? forked : -1);
     t.parent = parent;
@@ -99,8 +103,8 @@ export function buildHackbench(k: Kernel, cfg: SimConfig): WorkloadRun {
     const chans = Array.from({ length: HACKBENCH_FDS }, (_, r) =>
       cfg.pipe ? k.newPipe(`g${g}/r${r}`) : k.newUnixStream(`g${g}/r${r}`),
     );
-    for (let r = 0; r < HACKBENCH_FDS; r++) fork(`g${g}/receiver${r}`, receiver).chIn = chans[r]!;
-    for (let s = 0; s < HACKBENCH_FDS; s++) fork(`g${g}/sender${s}`, sender).outs = chans;
+    for (let r = 0; r < HACKBENCH_FDS; r++) chIn[fork(`g${g}/receiver${r}`, receiver).pid] = chans[r]!;
+    for (let s = 0; s < HACKBENCH_FDS; s++) outs[fork(`g${g}/sender${s}`, sender).pid] = chans;
   }
   k.start(parent);
 

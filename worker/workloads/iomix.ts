@@ -8,7 +8,8 @@
  */
 import type { Kernel } from '../guest/kernel.js';
 import type { Task } from '../guest/task.js';
-import type { Vcpu } from '../vcpu.js';
+import type { GuestCpu } from '../guest/cpu.js';
+import type { Pipe } from '../guest/ipc/pipe.js';
 import type { SimConfig } from '../../shared/config.js';
 import { placeCpu, type WorkloadRun } from './workload.js';
 
@@ -18,37 +19,40 @@ export function buildIoMix(k: Kernel, cfg: SimConfig): WorkloadRun {
   const passes = cfg.loops;
   const io = cfg.io;
 
-  const ring = (kk: Kernel, v: Vcpu, t: Task): void => {
+  /** Each task's pipes, by pid. */
+  const chIn: Pipe[] = [];
+  const chOut: Pipe[] = [];
+  const ring = (cpu: GuestCpu, t: Task): void => {
     switch (t.pc) {
       case 0:
-        kk.markFirst(0, v.clock);
-        if (!kk.read(v, t, t.chIn!, TOKEN)) return;
-        kk.userWork(v, t, kk.c.userLoop);
+        k.markFirst(0, cpu.vcpu.clock);
+        if (!k.read(cpu, t, chIn[t.pid]!, TOKEN)) return;
+        k.userWork(cpu, t, k.c.userLoop);
         t.j = 0;
         t.pc = io > 0 ? 1 : 2;
         return;
       case 1:
-        if (!kk.diskRead(v, t)) return;
+        if (!k.diskRead(cpu, t)) return;
         if (++t.j === io) t.pc = 2;
         return;
       case 2:
-        if (!kk.write(v, t, t.outs[0]!, TOKEN)) return;
+        if (!k.write(cpu, t, chOut[t.pid]!, TOKEN)) return;
         if (++t.i < passes) t.pc = 0;
         else {
-          kk.markLast(1, v.clock);
+          k.markLast(1, cpu.vcpu.clock);
           t.pc = 3;
         }
         return;
       default:
-        kk.exit(v, t);
+        k.exit(cpu, t);
     }
   };
 
   const pipes = [k.newPipe('iomix0'), k.newPipe('iomix1')];
   for (let i = 0; i < 2; i++) {
-    const t = k.createTask(`iomix/${i}`, k.createMm(), placeCpu(i, k.vcpus.length), ring);
-    t.chIn = pipes[i]!;
-    t.outs = [pipes[1 - i]!];
+    const t = k.createTask(`iomix/${i}`, k.createMm(), placeCpu(i, k.cpus.length), ring);
+    chIn[t.pid] = pipes[i]!;
+    chOut[t.pid] = pipes[1 - i]!;
     k.start(t);
   }
   pipes[0]!.pipeWrite(TOKEN);

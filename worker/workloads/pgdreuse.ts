@@ -13,9 +13,9 @@
  */
 import type { Kernel } from '../guest/kernel.js';
 import type { Task } from '../guest/task.js';
-import type { Vcpu } from '../vcpu.js';
+import type { GuestCpu } from '../guest/cpu.js';
 import type { SimConfig } from '../../shared/config.js';
-import { WaitQueue } from '../guest/channel.js';
+import { WaitQueue } from '../guest/ipc/wait.js';
 import { USER } from '../guest/layout.js';
 import type { WorkloadRun } from './workload.js';
 
@@ -25,44 +25,44 @@ const HEAP_VPN = USER.data + 16;
 export function buildPgdReuse(k: Kernel, cfg: SimConfig): WorkloadRun {
   const rounds = cfg.loops;
 
-  const child = (kk: Kernel, v: Vcpu, t: Task): void => {
+  const child = (cpu: GuestCpu, t: Task): void => {
     if (t.pc === 0) {
-      kk.userWork(v, t, kk.c.userLoop);
+      k.userWork(cpu, t, k.c.userLoop);
       t.pc = 1;
-    } else kk.exit(v, t);
+    } else k.exit(cpu, t);
   };
 
-  const parentProgram = (kk: Kernel, v: Vcpu, t: Task): void => {
+  const parentProgram = (cpu: GuestCpu, t: Task): void => {
     switch (t.pc) {
       case 0:
-        kk.markFirst(0, v.clock);
-        kk.fork(v, t, `child${t.i}`, child);
+        k.markFirst(0, cpu.vcpu.clock);
+        k.fork(cpu, t, `child${t.i}`, child);
         t.pc = 1;
         return;
       case 1:
-        if (!kk.wait(v, t)) return;
+        if (!k.wait(cpu, t)) return;
         t.pc = 2;
         return;
       case 2: {
         // A page fault on the growing heap: a fresh page, cleared, mapped, touched.
         const vpn = HEAP_VPN + t.i;
-        kk.mapUser(t.mm!, vpn, kk.allocPage(v), true, v);
-        kk.touch(v, vpn);
-        kk.checkpoint(v);
+        k.mapUser(t.mm!, vpn, k.allocPage(cpu), true, cpu);
+        cpu.touch(vpn);
+        k.checkpoint(cpu);
         if (++t.i < rounds) t.pc = 0;
         else {
-          kk.markLast(1, v.clock);
+          k.markLast(1, cpu.vcpu.clock);
           t.pc = 3;
         }
         return;
       }
       default:
-        kk.exit(v, t);
+        k.exit(cpu, t);
     }
   };
 
   const parent = k.createTask('pgdreuse', k.createMm(), 0, parentProgram);
-  parent.childWait = new WaitQueue();
+  parent.childWait = new WaitQueue<Task>();
   k.start(parent);
   return {
     metric(m) {

@@ -4,7 +4,7 @@
  */
 import type { Kernel } from '../guest/kernel.js';
 import type { Task } from '../guest/task.js';
-import type { Vcpu } from '../vcpu.js';
+import type { GuestCpu } from '../guest/cpu.js';
 import type { SimConfig } from '../../shared/config.js';
 import { placeCpu, type WorkloadRun } from './workload.js';
 
@@ -17,44 +17,44 @@ export function buildPipe(k: Kernel, cfg: SimConfig): WorkloadRun {
   const ba = k.newPipe('b->a');
 
   // A: write, then read the answer.
-  const a = (kk: Kernel, v: Vcpu, t: Task): void => {
+  const a = (cpu: GuestCpu, t: Task): void => {
     switch (t.pc) {
       case 0:
-        kk.markFirst(0, v.clock);
-        if (!kk.write(v, t, ab, MSG)) return;
+        k.markFirst(0, cpu.vcpu.clock);
+        if (!k.write(cpu, t, ab, MSG)) return;
         t.pc = 1;
         return;
       case 1:
-        if (!kk.read(v, t, ba, MSG)) return;
-        kk.userWork(v, t, userLoop);
+        if (!k.read(cpu, t, ba, MSG)) return;
+        k.userWork(cpu, t, userLoop);
         if (++t.i < loops) t.pc = 0;
         else {
-          kk.markLast(1, v.clock);
+          k.markLast(1, cpu.vcpu.clock);
           t.pc = 2;
         }
         return;
       default:
-        kk.exit(v, t);
+        k.exit(cpu, t);
     }
   };
   // B: read, then answer.
-  const b = (kk: Kernel, v: Vcpu, t: Task): void => {
+  const b = (cpu: GuestCpu, t: Task): void => {
     switch (t.pc) {
       case 0:
-        if (!kk.read(v, t, ab, MSG)) return;
-        kk.userWork(v, t, userLoop);
+        if (!k.read(cpu, t, ab, MSG)) return;
+        k.userWork(cpu, t, userLoop);
         t.pc = 1;
         return;
       case 1:
-        if (!kk.write(v, t, ba, MSG)) return;
+        if (!k.write(cpu, t, ba, MSG)) return;
         t.pc = ++t.i < loops ? 0 : 2;
         return;
       default:
-        kk.exit(v, t);
+        k.exit(cpu, t);
     }
   };
-  k.start(k.createTask('pipe/a', k.createMm(), placeCpu(0, k.vcpus.length), a));
-  k.start(k.createTask('pipe/b', k.createMm(), placeCpu(1, k.vcpus.length), b));
+  k.start(k.createTask('pipe/a', k.createMm(), placeCpu(0, k.cpus.length), a));
+  k.start(k.createTask('pipe/b', k.createMm(), placeCpu(1, k.cpus.length), b));
 
   return {
     metric(m) {

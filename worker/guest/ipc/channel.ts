@@ -1,0 +1,112 @@
+/**
+ * What pipes and unix stream sockets share: identity, wait queues, the kernel object a
+ * call touches, the bytes queued, and the bookkeeping of a multi-vCPU guest. Their
+ * buffers are their own (pipe.ts, unix.ts).
+ *
+ * Wait queues are per vCPU: where each vCPU's readers sleep (pipe->wait, or the receiving
+ * socket's sk_sleep) and its writers (the same queue for a pipe, the sending socket's
+ * sk_sleep for a socket). A task sleeps on its own vCPU's queue; a wake-up from another
+ * vCPU reaches it at the quantum's end (one vCPU: one queue each, as in Linux).
+ *
+ * With several vCPUs each vCPU works within a quantum on its own copy of a channel (a
+ * view: the channel as it was at the quantum's start, plus its own operations), and its
+ * operations are records replayed onto the merged channel at the quantum's end (ipc.ts).
+ */
+import type { Task } from '../task.js';
+import { WaitQueue, type SleeperMask } from './wait.js';
+
+export const CH_PIPE = 0;
+export const CH_UNIX = 1;
+
+export abstract class ChannelBase implements SleeperMask {
+  readonly name: string;
+  /** Index in the kernel's channel table (what records name it by). */
+  id = -1;
+  /** Kernel object: pipe_inode_info, or the receiving unix_sock. */
+  objVpn = 0;
+  /** Bytes queued. */
+  bytes = 0;
+  private readonly readWaits: WaitQueue<Task>[];
+  private readonly writeWaits: WaitQueue<Task>[];
+  /** The merged channel (itself, or the one this view copies). */
+  protected readonly auth: ChannelBase;
+  /** Keep the masks of vCPUs with sleepers (several vCPUs only: one has no quantum's end to wake at). */
+  private readonly sleepMasks: boolean;
+
+  // --- multi-vCPU bookkeeping (ipc.ts) ------------------------------------------------
+  /** Per-vCPU views: what each vCPU sees within a quantum, and the quantum each was copied in. */
+  views: (this | undefined)[] | null = null;
+  viewEpoch: Int32Array | null = null;
+  /** Quantum of the last operation merged in, and which vCPUs sent / received in it (first one, and whether there were others). */
+  opEpoch = -1;
+  sendSrc = -1;
+  sendMulti = false;
+  recvSrc = -1;
+  recvMulti = false;
+  /**
+   * vCPUs with tasks asleep here, as bit masks (vCPUs 0-31 in lo, 32-63 in hi): to read
+   * (for a pipe: either way) and to write.
+   */
+  readersLo = 0;
+  readersHi = 0;
+  writersLo = 0;
+  writersHi = 0;
+
+  /**
+   * @param oneQueue readers and writers sleep on one queue (pipe->wait)
+   * @param shareWith the merged channel, for a view of it
+   */
+  constructor(name: string, vcpus: number, oneQueue: boolean, shareWith?: ChannelBase) {
+    this.name = name;
+    this.auth = shareWith ?? this;
+    this.sleepMasks = shareWith ? shareWith.sleepMasks : vcpus > 1;
+    if (shareWith) {
+      this.id = shareWith.id;
+      this.objVpn = shareWith.objVpn;
+      this.readWaits = shareWith.readWaits;
+      this.writeWaits = shareWith.writeWaits;
+    } else {
+      this.readWaits = [];
+      this.writeWaits = oneQueue ? this.readWaits : [];
+    }
+  }
+
+  readWaitAt(cpu: number): WaitQueue<Task> {
+    return (this.readWaits[cpu] ??= new WaitQueue<Task>(this.sleepMasks ? this.auth : null, cpu, true));
+  }
+
+  writeWaitAt(cpu: number): WaitQueue<Task> {
+    if (this.writeWaits === this.readWaits) return this.readWaitAt(cpu);
+    return (this.writeWaits[cpu] ??= new WaitQueue<Task>(this.sleepMasks ? this.auth : null, cpu, false));
+  }
+
+  noteSleepers(cpu: number, reads: boolean, any: boolean): void {
+    const bit = 1 << (cpu & 31);
+    if (reads) {
+      if (cpu < 32) this.readersLo = any ? this.readersLo | bit : this.readersLo & ~bit;
+      else this.readersHi = any ? this.readersHi | bit : this.readersHi & ~bit;
+    } else if (cpu < 32) this.writersLo = any ? this.writersLo | bit : this.writersLo & ~bit;
+    else this.writersHi = any ? this.writersHi | bit : this.writersHi & ~bit;
+  }
+
+  /** vCPU `cpu`'s view of this channel in quantum `epoch` (made on first use, refreshed once a quantum). */
+  viewFor(cpu: number, epoch: number, vcpus: number): this {
+    let views = this.views;
+    if (views === null) {
+      views = this.views = [];
+      this.viewEpoch = new Int32Array(vcpus).fill(-1);
+    }
+    let vw = views[cpu];
+    if (vw === undefined) vw = views[cpu] = this.newView();
+    if (this.viewEpoch![cpu] !== epoch) {
+      vw.copyStateFrom(this);
+      this.viewEpoch![cpu] = epoch;
+    }
+    return vw;
+  }
+
+  /** A per-vCPU copy of this channel: its own buffer state, the same identity and wait queues. */
+  abstract newView(): this;
+  /** Take the merged channel's buffer state (views are refreshed at each quantum). */
+  abstract copyStateFrom(src: this): void;
+}

@@ -1,0 +1,164 @@
+/**
+ * Pipes (fs/pipe.c, 2.6.20): PIPE_BUFFERS (16) page buffers in a ring; a small write is
+ * merged into the last buffer when it fits in its page, else takes a new buffer; a
+ * writer sleeps when all 16 are in use. Readers and writers sleep on one wait queue
+ * (pipe->wait), in pipe_wait (TASK_INTERRUPTIBLE | TASK_NONINTERACTIVE).
+ */
+import type { Costs } from '../../../shared/costs.js';
+import type { RecordBus } from '../../smp/bus.js';
+import { emitPipeRead } from '../../smp/records/pipe-read.js';
+import { emitPipeWrite } from '../../smp/records/pipe-write.js';
+import type { GuestCpu } from '../cpu.js';
+import { KTEXT } from '../layout.js';
+import type { Scheduler } from '../sched/core.js';
+import type { Task } from '../task.js';
+import { ChannelBase, CH_PIPE } from './channel.js';
+
+export const PIPE_BUFFERS = 16;
+export const PIPE_BUF_SIZE = 4096;
+
+/** Reused result of Pipe.pipeRead (no allocation per read). */
+const PIPE_READ_RESULT = {
+  read: 0,
+  released: false,
+  set(read: number, released: boolean) {
+    this.read = read;
+    this.released = released;
+    return this;
+  },
+};
+
+/** pipe_inode_info: the buffer ring. */
+export class Pipe extends ChannelBase {
+  readonly kind = CH_PIPE;
+  /**
+   * Bytes held by each page buffer (ring from curbuf). A writer sleeps when PIPE_BUFFERS
+   * are in use; the ring has room for more because writers on other vCPUs may each have
+   * filled the pipe as they saw it within one quantum.
+   */
+  private readonly bufLen: Int32Array;
+  curbuf = 0;
+  nrbufs = 0;
+  /** Page (VPN) of each pipe buffer, fixed frames recycled in ring order. */
+  readonly bufVpn: Int32Array;
+
+  constructor(name: string, vcpus: number, shareWith?: Pipe) {
+    super(name, vcpus, true, shareWith);
+    this.bufLen = new Int32Array(PIPE_BUFFERS * vcpus);
+    this.bufVpn = shareWith ? shareWith.bufVpn : new Int32Array(PIPE_BUFFERS);
+  }
+
+  newView(): this {
+    return new Pipe(this.name, this.bufLen.length / PIPE_BUFFERS, this) as this;
+  }
+
+  /** Only the buffers in use matter. */
+  copyStateFrom(src: this): void {
+    this.bytes = src.bytes;
+    const ring = this.bufLen.length;
+    this.curbuf = src.curbuf;
+    this.nrbufs = src.nrbufs;
+    for (let i = 0; i < src.nrbufs; i++) {
+      const b = (src.curbuf + i) % ring;
+      this.bufLen[b] = src.bufLen[b]!;
+    }
+  }
+
+  /**
+   * pipe_write of `len` bytes: merged into the last buffer when it fits in its page,
+   * else into a new buffer. Returns the buffer used, or -1 when all PIPE_BUFFERS are in
+   * use (the writer must sleep). `force`: a write another vCPU already made, merged in.
+   */
+  pipeWrite(len: number, force = false): number {
+    const ring = this.bufLen.length;
+    let b = -1;
+    if (this.nrbufs > 0) {
+      const last = (this.curbuf + this.nrbufs - 1) % ring;
+      if (this.bufLen[last]! + len <= PIPE_BUF_SIZE) b = last;
+    }
+    if (b < 0) {
+      if (this.nrbufs >= (force ? ring : PIPE_BUFFERS)) return -1;
+      b = (this.curbuf + this.nrbufs) % ring;
+      this.bufLen[b] = 0;
+      this.nrbufs++;
+    }
+    this.bufLen[b]! += len;
+    this.bytes += len;
+    return b % PIPE_BUFFERS;
+  }
+
+  /** pipe_read of up to `len` bytes from the first buffer(s). Returns bytes read and whether a buffer was released. */
+  pipeRead(len: number): { read: number; released: boolean } {
+    const ring = this.bufLen.length;
+    let read = 0;
+    let released = false;
+    while (read < len && this.nrbufs > 0) {
+      const b = this.curbuf;
+      const take = Math.min(len - read, this.bufLen[b]!);
+      this.bufLen[b]! -= take;
+      read += take;
+      if (this.bufLen[b] === 0) {
+        this.curbuf = (b + 1) % ring;
+        this.nrbufs--;
+        released = true;
+      }
+    }
+    this.bytes -= read;
+    return PIPE_READ_RESULT.set(read, released);
+  }
+
+  /** The page buffer reads start from. */
+  get firstBufVpn(): number {
+    return this.bufVpn[this.curbuf % PIPE_BUFFERS]!;
+  }
+}
+
+/** The pipe's file operations: pipe_write and pipe_read. */
+export class PipeOps {
+  /** With several vCPUs: the records that connect them. */
+  bus: RecordBus | null = null;
+
+  constructor(
+    private readonly c: Costs,
+    private readonly sched: Scheduler,
+  ) {}
+
+  /** pipe_write: merge or take a buffer; sleep when all 16 are full; wake readers. */
+  write(cpu: GuestCpu, t: Task, p: Pipe, len: number): boolean {
+    cpu.work(this.c.pipeWrite);
+    cpu.touch(KTEXT.pipeA);
+    cpu.touch(KTEXT.pipeB);
+    cpu.touch(p.objVpn);
+    const b = p.pipeWrite(len);
+    if (b < 0) {
+      // Full: wake the readers (synchronously, we are about to sleep) and wait for room.
+      this.sched.wakeUpAll(cpu, p.readWaitAt(cpu.id), true);
+      this.sched.sleepOn(t, p.writeWaitAt(cpu.id), true); // pipe_wait: TASK_INTERRUPTIBLE | TASK_NONINTERACTIVE
+      return false;
+    }
+    cpu.touch(p.bufVpn[b]!);
+    cpu.stat.messages++;
+    if (this.bus !== null) emitPipeWrite(this.bus, cpu.vcpu, p.id, len);
+    this.sched.wakeUpAll(cpu, p.readWaitAt(cpu.id), false);
+    return true;
+  }
+
+  /** pipe_read: sleep on an empty pipe; release emptied buffers and wake writers. */
+  read(cpu: GuestCpu, t: Task, p: Pipe, len: number): boolean {
+    cpu.work(this.c.pipeRead);
+    cpu.touch(KTEXT.pipeA);
+    cpu.touch(KTEXT.pipeB);
+    cpu.touch(p.objVpn);
+    if (p.nrbufs === 0) {
+      this.sched.sleepOn(t, p.readWaitAt(cpu.id), true); // pipe_wait
+      return false;
+    }
+    cpu.touch(p.firstBufVpn);
+    const r = p.pipeRead(len);
+    const released = r.released;
+    // What this vCPU took out, merged as such.
+    if (this.bus !== null) emitPipeRead(this.bus, cpu.vcpu, p.id, r.read);
+    if (released) this.sched.wakeUpAll(cpu, p.writeWaitAt(cpu.id), false);
+    return true;
+  }
+}

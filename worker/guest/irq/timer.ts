@@ -1,0 +1,105 @@
+/**
+ * Time in the guest: the tick and kernel timers. On CPU 0 the tick is IRQ0 from the PIT
+ * through the i8259A (arch/i386/kernel/time.c timer_interrupt): acknowledged with
+ * mask_and_ack_8259A (or the paravirt ack), do_timer reads the PIT clocksource
+ * (pit_read: outb_p + 2 x inb_p), the line is unmasked after the handler. The other CPUs
+ * take their local APIC timer (smp_apic_timer_interrupt; its EOI is not modelled). Both
+ * run the expired kernel timers (run_timer_softirq) and scheduler_tick. nanosleep sleeps
+ * on a jiffies-based timer (2.6.20's timer wheel): the task wakes on the first tick of
+ * its CPU at or after the expiry.
+ */
+import type { Costs } from '../../../shared/costs.js';
+import { PIT_CH0, PIT_IRQ, PIT_MODE, type Pit } from '../../machine/devices/pit.js';
+import type { GuestCpu } from '../cpu.js';
+import type { SyscallEntry } from '../entry.js';
+import { inbP, outbP, type PortIo } from '../io.js';
+import { KDATA_GLOBAL, KTEXT } from '../layout.js';
+import type { Scheduler } from '../sched/core.js';
+import type { Task } from '../task.js';
+import type { Irq } from './irq.js';
+import { LOCAL_TIMER_VECTOR } from './vectors.js';
+
+export class GuestTime {
+  /** Cycles per tick (1 / HZ). */
+  readonly tickCycles: number;
+  private readonly nsPerCycle: number;
+
+  constructor(
+    private readonly cpus: readonly GuestCpu[],
+    private readonly irq: Irq,
+    private readonly sched: Scheduler,
+    private readonly entry: SyscallEntry,
+    private readonly c: Costs,
+    hz: number,
+  ) {
+    this.tickCycles = Math.round(c.clockHz / hz);
+    this.nsPerCycle = 1e9 / c.clockHz;
+  }
+
+  /**
+   * time_init and the APIC timers' set-up: the PIT programmed for HZ and IRQ0 claimed
+   * (through `io`, at boot); every other CPU's local APIC timer at HZ.
+   */
+  boot(io: PortIo, pit: Pit): void {
+    pit.program(this.tickCycles);
+    this.irq.requestIsaIrq(io, PIT_IRQ, (cpu) => this.timerInterrupt(cpu));
+    this.irq.setVector(LOCAL_TIMER_VECTOR, (cpu) => this.apicTimerInterrupt(cpu));
+    for (const cpu of this.cpus) if (cpu.id !== 0) cpu.lapic.programTimer(LOCAL_TIMER_VECTOR, this.tickCycles);
+  }
+
+  /** IRQ0 on CPU 0. */
+  private timerInterrupt(cpu: GuestCpu): void {
+    const irq = this.irq;
+    cpu.stat.timerTicks++;
+    irq.entry(cpu);
+    irq.ack(cpu, PIT_IRQ);
+    cpu.work(this.c.timerTick);
+    cpu.touch(KTEXT.time);
+    cpu.touch(KDATA_GLOBAL);
+    outbP(cpu.io, PIT_MODE, 0x00);
+    inbP(cpu.io, PIT_CH0);
+    inbP(cpu.io, PIT_CH0);
+    irq.unmask(cpu, PIT_IRQ);
+    this.afterTick(cpu);
+  }
+
+  /** The local APIC timer of CPUs 1 and up. */
+  private apicTimerInterrupt(cpu: GuestCpu): void {
+    cpu.stat.timerTicks++;
+    this.irq.entry(cpu);
+    cpu.work(this.c.timerTick);
+    cpu.touch(KTEXT.time);
+    this.afterTick(cpu);
+  }
+
+  private afterTick(cpu: GuestCpu): void {
+    if (cpu.timers.length > 0) this.runTimers(cpu);
+    this.sched.tick(cpu);
+  }
+
+  /** nanosleep: sleep for `ns` on a kernel timer. */
+  sleep(cpu: GuestCpu, t: Task, ns: number): boolean {
+    this.entry.enter(cpu, t);
+    const now = cpu.vcpu.clock;
+    if (t.wakeAt >= 0 && now >= t.wakeAt) {
+      t.wakeAt = -1;
+      return true;
+    }
+    t.wakeAt = now + Math.round(ns / this.nsPerCycle);
+    cpu.timers.push(t);
+    this.sched.sleepOn(t, cpu.timerWait);
+    return false;
+  }
+
+  /** run_timer_softirq: wake the sleepers of this CPU whose time has come. */
+  private runTimers(cpu: GuestCpu): void {
+    const list = cpu.timers;
+    for (let i = 0; i < list.length; i++) {
+      const t = list[i]!;
+      if (t.wakeAt > cpu.vcpu.clock) continue;
+      list.splice(i--, 1);
+      cpu.timerWait.remove(t);
+      this.sched.tryToWakeUp(cpu, t, false);
+    }
+  }
+}

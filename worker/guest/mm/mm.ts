@@ -1,0 +1,210 @@
+/**
+ * The guest's memory management: the kernel's own page tables (the lowmem direct map,
+ * arch/i386/mm/init.c), address spaces (mm_struct, pgd_alloc in arch/i386/mm/pgtable.c,
+ * the text and libc every process maps), user mappings as exec, fork and page faults make
+ * them, page-table stores (set_pte / pte_clear), clear_page, and the teardown at exit
+ * (exit_mmap in mm/mmap.c, mmput, mmdrop and pgd_free).
+ *
+ * Set-up (no CPU given) writes guest memory directly, before the measured run; at run
+ * time every store to a page-table frame goes through the platform, where it may trap.
+ */
+import type { Costs } from '../../../shared/costs.js';
+import type { GuestMemory } from '../../machine/memory.js';
+import { PAGE_SHIFT, PT_ENTRIES, PTE_A, PTE_D, PTE_G, PTE_P, PTE_RW, PTE_US } from '../../machine/paging.js';
+import type { GuestCpu } from '../cpu.js';
+import { KERNEL_PDE_FIRST, KERNEL_VPN_BASE, KTEXT, USER } from '../layout.js';
+import { Mm } from '../task.js';
+import type { PageAllocator } from './page-alloc.js';
+import type { CrOps } from './tlbflush.js';
+
+export class MemoryManager {
+  /** Every address space, by id. */
+  readonly mms: Mm[] = [];
+  /** PDEs of the kernel half (the shared, global kernel page tables), copied into every new page directory. */
+  private readonly kernelPdes: number[] = [];
+  /** Frames shared by every process: the benchmark text and libc. */
+  private readonly textFrame: number;
+  private readonly libcFrame: number;
+  /** The CPUs the checker looks at when asked for all of them (this replica's). */
+  localCpus: readonly GuestCpu[] = [];
+
+  constructor(
+    readonly mem: GuestMemory,
+    readonly pages: PageAllocator,
+    private readonly c: Costs,
+    private readonly cr: CrOps,
+    /** Run the translation checker at every page-table teardown and page-directory free. */
+    private readonly checking: boolean,
+  ) {
+    this.buildKernelPageTables();
+    this.textFrame = pages.allocFrame();
+    this.libcFrame = pages.allocFrame();
+  }
+
+  // --- boot and set-up ------------------------------------------------------------
+
+  /** The lowmem direct map: every guest frame at 0xC0000000 + frame * 4 KiB, global, supervisor. */
+  private buildKernelPageTables(): void {
+    const mem = this.mem;
+    const nPts = Math.ceil(mem.numFrames / PT_ENTRIES);
+    const pts: number[] = [];
+    for (let i = 0; i < nPts; i++) pts.push(this.pages.allocPageTable());
+    for (let f = 0; f < mem.numFrames; f++) {
+      mem.writeEntry(pts[f >>> 10]!, f & (PT_ENTRIES - 1), (f << PAGE_SHIFT) | PTE_P | PTE_RW | PTE_A | PTE_D | PTE_G);
+    }
+    for (const pt of pts) this.kernelPdes.push((pt << PAGE_SHIFT) | PTE_P | PTE_RW | PTE_A);
+  }
+
+  /** init_mm: swapper_pg_dir, the kernel-only page directory the CPUs boot on. */
+  bootInitMm(): Mm {
+    const mm = this.addMm(new Mm(this.pages.allocPageTable()));
+    for (let i = 0; i < this.kernelPdes.length; i++) this.mem.writeEntry(mm.pdFrame, KERNEL_PDE_FIRST + i, this.kernelPdes[i]!);
+    mm.users = 1;
+    return mm;
+  }
+
+  /** A page from the page allocator (from CPU `cpuId`'s list); at run time cleared by the kernel (clear_page). */
+  allocPage(cpu: GuestCpu | null = null, cpuId = cpu?.id ?? 0): number {
+    const f = this.pages.allocFrame(cpuId);
+    if (cpu !== null) this.clearPage(cpu, f);
+    return f;
+  }
+
+  /** A frame for a kernel object, returned as its kernel virtual page. */
+  kernelPage(cpu: GuestCpu | null = null, cpuId = cpu?.id ?? 0): number {
+    return KERNEL_VPN_BASE + this.allocPage(cpu, cpuId);
+  }
+
+  /** A page for a page table (pte_alloc_one / pgd_alloc), zeroed. */
+  private pageTablePage(cpu: GuestCpu | null): number {
+    if (cpu === null) return this.pages.allocPageTable();
+    const f = this.pages.allocFrame(cpu.id);
+    this.mem.holdPageTable(f);
+    this.clearPage(cpu, f);
+    return f;
+  }
+
+  private store(cpu: GuestCpu | null, frame: number, index: number, value: number): void {
+    if (cpu === null) this.mem.writeEntry(frame, index, value);
+    else this.setPte(cpu, frame, index, value);
+  }
+
+  /**
+   * clear_page: 1024 stores of zero. While the frame is write-protected (it still has a
+   * shadow page) each store traps; once the fork detector has zapped the shadow, the
+   * rest are plain stores.
+   */
+  clearPage(cpu: GuestCpu, f: number): void {
+    cpu.work(this.c.clearPage);
+    if (!this.mem.hasContents(f)) return; // never a page table: nothing the model tracks
+    for (let i = 0; i < PT_ENTRIES; i++) {
+      if (!cpu.platform.isWriteProtected(cpu.vcpu, f)) {
+        this.mem.zeroFrom(f, i);
+        break;
+      }
+      this.setPte(cpu, f, i, 0);
+    }
+    this.checkpoint(cpu);
+  }
+
+  /** pgd_alloc: a page directory whose kernel half points at the shared kernel page tables; text and libc mapped. */
+  createMm(cpu: GuestCpu | null = null): Mm {
+    const pd = this.pageTablePage(cpu);
+    for (let i = 0; i < this.kernelPdes.length; i++) this.store(cpu, pd, KERNEL_PDE_FIRST + i, this.kernelPdes[i]!);
+    const mm = this.addMm(new Mm(pd));
+    // Text and libc: the same frames in every process, read-only.
+    this.mapUser(mm, USER.text, this.textFrame, false, cpu);
+    this.mapUser(mm, USER.libc, this.libcFrame, false, cpu);
+    return mm;
+  }
+
+  private addMm(mm: Mm): Mm {
+    mm.id = this.mms.length;
+    this.mms.push(mm);
+    return mm;
+  }
+
+  /** Map a user page (as exec/fork or a page fault would), allocating the page table if needed. */
+  mapUser(mm: Mm, vpn: number, frame: number, writable: boolean, cpu: GuestCpu | null = null): void {
+    const mem = this.mem;
+    const pdi = vpn >>> 10;
+    let pde = mem.readEntry(mm.pdFrame, pdi);
+    if ((pde & PTE_P) === 0) {
+      const pt = this.pageTablePage(cpu);
+      pde = (pt << PAGE_SHIFT) | PTE_P | PTE_RW | PTE_US | PTE_A;
+      this.store(cpu, mm.pdFrame, pdi, pde);
+      mm.userPtFrames.push(pt);
+      mm.userPtPdis.push(pdi);
+    }
+    const flags = PTE_P | PTE_US | PTE_A | (writable ? PTE_RW | PTE_D : 0);
+    this.store(cpu, pde >>> PAGE_SHIFT, vpn & (PT_ENTRIES - 1), (frame << PAGE_SHIFT) | flags);
+    mm.userVpns.push(vpn);
+    if (writable) mm.privateFrames.push(frame);
+  }
+
+  /** set_pte / pte_clear: a store to a page-table entry, seen by the platform (it may trap). */
+  setPte(cpu: GuestCpu, frame: number, index: number, value: number): void {
+    this.mem.writeEntry(frame, index, value);
+    cpu.platform.ptWrite(cpu.vcpu, frame, index);
+  }
+
+  /** The translation checker, when enabled: count stale shadow translations of `cpu` (or of every CPU this replica runs) now. */
+  checkpoint(cpu?: GuestCpu): void {
+    if (!this.checking) return;
+    if (cpu === undefined) {
+      for (const w of this.localCpus) this.checkpoint(w);
+      return;
+    }
+    const a = cpu.audit;
+    a.checks++;
+    const n = cpu.platform.staleTranslations(cpu.vcpu);
+    if (n > a.staleTranslations) a.staleTranslations = n;
+  }
+
+  // --- teardown ------------------------------------------------------------------------
+
+  /**
+   * The last user of `mm` was a task of `cpu` (that exited in the quantum just over, with
+   * several vCPUs): exit_mmap now, and free the directory if the CPU no longer runs on it.
+   */
+  lastMmput(cpu: GuestCpu, mm: Mm): void {
+    mm.exitCpu = cpu.id;
+    this.exitMmap(cpu, mm);
+    if (cpu.activeMm !== mm) this.mmdrop(cpu, mm);
+  }
+
+  /**
+   * exit_mmap: clear the user PTEs (zap_pte_range), flush the TLB (tlb_finish_mmu), clear
+   * the user PDEs (free_pgtables) and free the page tables and private pages. These are
+   * stores to page-table frames: they trap where the frames are shadowed. The page
+   * directory itself is freed when the CPU stops using it (mmdrop after the switch).
+   */
+  exitMmap(cpu: GuestCpu, mm: Mm): void {
+    const mem = this.mem;
+    cpu.touch(KTEXT.exitB);
+    for (const vpn of mm.userVpns) {
+      const pt = mem.readEntry(mm.pdFrame, vpn >>> 10) >>> PAGE_SHIFT;
+      this.setPte(cpu, pt, vpn & (PT_ENTRIES - 1), 0);
+    }
+    this.cr.flushTlbLocal(cpu);
+    for (let i = 0; i < mm.userPtFrames.length; i++) {
+      this.setPte(cpu, mm.pdFrame, mm.userPtPdis[i]!, 0);
+      this.pages.freeFrame(mm.userPtFrames[i]!, cpu.id);
+    }
+    for (const f of mm.privateFrames) this.pages.freeFrame(f, cpu.id);
+    mm.userPtFrames.length = 0;
+    mm.userPtPdis.length = 0;
+    mm.userVpns.length = 0;
+    mm.privateFrames.length = 0;
+    this.checkpoint(cpu);
+  }
+
+  /** The last reference to a dead mm is gone: pgd_free. */
+  mmdrop(cpu: GuestCpu, mm: Mm): void {
+    if (mm.pdFrame < 0) return;
+    cpu.platform.pgdFree(cpu.vcpu, mm.pdFrame);
+    this.pages.freeFrame(mm.pdFrame, cpu.id);
+    mm.pdFrame = -1;
+    this.checkpoint(cpu);
+  }
+}

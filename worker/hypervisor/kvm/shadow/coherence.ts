@@ -1,0 +1,118 @@
+/**
+ * One shadow MMU kept as one shard per vCPU, so that vCPUs can run apart within a
+ * quantum: a vCPU builds, finds and evicts shadow pages in its own shard only. What makes
+ * the shards one MMU travels as records at the quantum's end:
+ *  - which guest frames each shard shadows (M_SHADOWED): a frame shadowed by any vCPU is
+ *    write-protected for all;
+ *  - every emulated page-table write another shard shadows (M_PT_WRITE): the other shards
+ *    drop or zap their shadow of it, as kvm_mmu_pte_write does for the one hash, and
+ *    flush their TLB (KVM_REQ_TLB_FLUSH);
+ *  - the cr3-cache drops of the pinned-root fixes (M_DROP_ROOT).
+ * A frame two vCPUs use is shadowed twice, and each shard has the pool of `mmuPages`
+ * pages. (KVM of 2007 had one hash per VM, but it ran no SMP guests.)
+ */
+import type { GuestMemory } from '../../../machine/memory.js';
+import type { RecordBus } from '../../../smp/bus.js';
+import { emitDropRoot, M_DROP_ROOT, readDropRoot, type DropRoot } from '../../../smp/records/drop-root.js';
+import { emitPtWrite, M_PT_WRITE, readPtWrite, type PtWrite } from '../../../smp/records/pt-write.js';
+import { emitShadowed, M_SHADOWED, readShadowed, type Shadowed } from '../../../smp/records/shadowed.js';
+import type { Cr3CacheHost } from './cr3-cache.js';
+import type { ShadowVcpu } from './shadow-vcpu.js';
+import { LEVEL_PD } from './spte.js';
+
+export class ShardCoherence {
+  /** How many shards shadowed each frame at the last quantum's end. */
+  private readonly shadowedBy: Uint16Array;
+  /** What each vCPU's shard published (1: shadowed), per frame. */
+  private readonly published: Uint8Array[];
+  private readonly pt: PtWrite = { frame: 0, index: 0, value: 0, flooded: 0 };
+  private readonly sh: Shadowed = { frame: 0, delta: 0 };
+  private readonly dr: DropRoot = { frame: 0 };
+
+  /**
+   * @param skipCachePinned the posted patch: writes to a root the cr3 cache pins leave it as it is
+   * @param discard kvm-upstream: nothing is write-protected, so nothing to publish
+   */
+  constructor(
+    readonly bus: RecordBus,
+    private readonly mem: GuestMemory,
+    private readonly cpus: readonly ShadowVcpu[],
+    private readonly cache: Cr3CacheHost,
+    private readonly skipCachePinned: boolean,
+    private readonly discard: boolean,
+  ) {
+    const frames = mem.numFrames;
+    this.shadowedBy = new Uint16Array(frames);
+    this.published = cpus.map(() => new Uint8Array(frames));
+    if (!discard) {
+      for (const s of cpus) {
+        const pages = s.pages;
+        pages.trackShadowed(frames);
+        const pub = this.published[s.v.id]!;
+        for (let sp = 0; sp < pages.capacity; sp++) {
+          const f = pages.gfn[sp]!;
+          if (f < 0 || pub[f] === 1) continue;
+          pub[f] = 1;
+          this.shadowedBy[f]!++;
+        }
+      }
+    }
+    bus.atQuantumEnd((cpu) => this.publish(cpu));
+    bus.on(M_SHADOWED, (d, at) => {
+      const r = readShadowed(d, at, this.sh);
+      this.shadowedBy[r.frame]! += r.delta;
+    });
+    bus.on(M_PT_WRITE, (d, at, src) => this.remotePtWrite(readPtWrite(d, at, this.pt), src));
+    bus.on(M_DROP_ROOT, (d, at, src) => this.remoteDropRoot(readDropRoot(d, at, this.dr).frame, src));
+  }
+
+  /** Does a shard other than cpu's shadow `frame` (as of the last quantum's end)? */
+  othersShadow(cpu: number, frame: number): boolean {
+    return this.shadowedBy[frame]! - this.published[cpu]![frame]! > 0;
+  }
+
+  /** At a quantum's end: tell the others which frames cpu's shard began or stopped shadowing. */
+  private publish(cpu: number): void {
+    if (this.discard) return;
+    const s = this.cpus[cpu]!;
+    const pages = s.pages;
+    const pub = this.published[cpu]!;
+    const list = pages.changedGfns;
+    for (let i = 0; i < pages.nChanged; i++) {
+      const f = list[i]!;
+      const now = pages.isShadowed(f) ? 1 : 0;
+      if (now === pub[f]) continue;
+      emitShadowed(this.bus, s.v, f, now - pub[f]!);
+      pub[f] = now;
+    }
+    pages.clearChanged();
+  }
+
+  /** s's emulated write of entry `index` of `frame`, for the other shards. */
+  sendPtWrite(s: ShadowVcpu, frame: number, index: number): void {
+    emitPtWrite(this.bus, s.v, frame, index, this.mem.readEntry(frame, index), s.pages.lastFlooded ? 1 : 0);
+  }
+
+  /** Drop the cache entries of the root shadowing `frame` on the other vCPUs too. */
+  sendDropRoot(s: ShadowVcpu, frame: number): void {
+    emitDropRoot(this.bus, s.v, frame);
+  }
+
+  private remotePtWrite(r: PtWrite, src: number): void {
+    if (this.mem.hasContents(r.frame)) this.mem.writeEntry(r.frame, r.index, r.value);
+    for (const id of this.bus.localIds) {
+      if (id === src) continue;
+      const s = this.cpus[id]!;
+      if (s.pages.remotePteWrite(r.frame, r.index, r.flooded !== 0, this.skipCachePinned)) s.v.tlb.flushAll(); // KVM_REQ_TLB_FLUSH
+    }
+  }
+
+  private remoteDropRoot(frame: number, src: number): void {
+    for (const id of this.bus.localIds) {
+      if (id === src) continue;
+      const s = this.cpus[id]!;
+      const root = s.pages.lookup(frame, LEVEL_PD);
+      if (root >= 0 && s.pages.cachePins[root]! > 0) this.cache.drop(s, root);
+    }
+  }
+}

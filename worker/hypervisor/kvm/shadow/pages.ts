@@ -1,0 +1,376 @@
+/**
+ * The shadow pages of one shard of KVM's MMU (mmu.c of early 2007: the pool, the hash,
+ * the active list, parent links), as one vCPU builds them.
+ *
+ * Shadow pages live in a bounded pool (KVM_NUM_MMU_PAGES) and are found by a hash keyed
+ * by guest frame and role (`hash`, here direct-indexed: kvm->mmu_page_hash). A guest
+ * frame that is shadowed is write-protected: a guest write to it traps and is emulated
+ * (`pteWrite`), which drops the stale shadow entry, or zaps the whole shadow page when
+ * writes flood it (the fork detector). Entries are encoded as spte.ts says. Two
+ * behaviours of the same structure: 'cached' (kvm-trunk) keeps shadow pages across cr3
+ * loads; 'discard' (kvm-upstream) empties the pool on every one (zapAll, a virtual TLB).
+ *
+ * With several vCPUs each has its own shard (see coherence.ts); the counters go to the
+ * vCPU's `mmu` statistics.
+ */
+import { newGroup, type MmuStats } from '../../../../shared/stats.js';
+import { LEVEL_PD, LEVEL_PT, SPTE_ENTRIES as ENTRIES, SPTE_NONE as NONE } from './spte.js';
+
+/** KVM_MIN_FREE_MMU_PAGES and KVM_REFILL_PAGES of early-2007 KVM (kvm.h). */
+export const KVM_MIN_FREE_MMU_PAGES = 5;
+export const KVM_REFILL_PAGES = 25;
+/** KVM_NUM_MMU_PAGES of early-2007 KVM (kvm.h). */
+export const KVM_NUM_MMU_PAGES = 256;
+
+/** Per-vCPU state of KVM's write-flood ("fork") detector (vcpu->last_pt_write_gfn/_count). */
+export interface PtWriteDetector {
+  lastPtWriteGfn: number;
+  lastPtWriteCount: number;
+}
+
+export class ShadowPoolExhausted extends Error {
+  readonly code = 'ESHADOWPOOL';
+}
+
+export class ShadowPages {
+  readonly capacity: number;
+  /** Guest frame shadowed by each shadow page, or -1 if the page is free. */
+  readonly gfn: Int32Array;
+  readonly level: Uint8Array;
+  /** Pins: vCPUs using the page as their root, and cr3-cache entries holding it. */
+  readonly rootCount: Int32Array;
+  /** The part of rootCount that comes from cr3-cache entries (kvm-paravirt). */
+  readonly cachePins: Int32Array;
+  readonly spte: Int32Array;
+  /** Entries that may be present, per page (stale ones are skipped), to clear only what is used. */
+  private readonly presentList: Uint16Array;
+  private readonly presentCount: Int32Array;
+  /** Parent links of each page: parentPage * 1024 + index (KVM's parent_pte), the first parentCount of each list. */
+  private readonly parents: number[][];
+  private readonly parentCount: Int32Array;
+  /** (gfn, level) -> shadow page, -1 if none: KVM's mmu_page_hash. */
+  private readonly hash: Int32Array;
+  /** active_mmu_pages: a list, newest at head; eviction takes the tail. */
+  private readonly prev: Int32Array;
+  private readonly next: Int32Array;
+  private head = NONE;
+  private tail = NONE;
+  private readonly freeStack: Int32Array;
+  private nFree: number;
+
+  /** Faults, pages created, zapped and evicted, writes emulated (shared with the checker's counts). */
+  readonly stat: MmuStats;
+  /** Set by getPage(): whether the last call allocated a new shadow page. */
+  lastCreated = false;
+  /** Set by pteWrite(): whether the write flooded the frame (and so zapped its shadows). */
+  lastFlooded = false;
+  /** With several vCPUs: guest frames whose shadowing may have changed since clearChanged() (a shard tells the others). */
+  changedGfns = new Int32Array(0);
+  nChanged = 0;
+  private changedMark: Uint8Array | null = null;
+
+  constructor(capacity: number, numGuestFrames: number, stat: MmuStats = newGroup('mmu')) {
+    this.capacity = capacity;
+    this.stat = stat;
+    this.gfn = new Int32Array(capacity).fill(NONE);
+    this.level = new Uint8Array(capacity);
+    this.rootCount = new Int32Array(capacity);
+    this.cachePins = new Int32Array(capacity);
+    this.spte = new Int32Array(capacity * ENTRIES).fill(NONE);
+    this.presentList = new Uint16Array(capacity * ENTRIES);
+    this.presentCount = new Int32Array(capacity);
+    this.parents = Array.from({ length: capacity }, () => []);
+    this.parentCount = new Int32Array(capacity);
+    this.hash = new Int32Array(numGuestFrames * 2).fill(NONE);
+    this.prev = new Int32Array(capacity).fill(NONE);
+    this.next = new Int32Array(capacity).fill(NONE);
+    this.freeStack = new Int32Array(capacity);
+    for (let i = 0; i < capacity; i++) this.freeStack[i] = capacity - 1 - i;
+    this.nFree = capacity;
+  }
+
+  get freePages(): number {
+    return this.nFree;
+  }
+
+  get usedPages(): number {
+    return this.capacity - this.nFree;
+  }
+
+  lookup(gfn: number, level: number): number {
+    return this.hash[gfn * 2 + level - 1]!;
+  }
+
+  /** Is guest frame `gfn` shadowed at any level, hence write-protected? */
+  isShadowed(gfn: number): boolean {
+    return this.hash[gfn * 2]! >= 0 || this.hash[gfn * 2 + 1]! >= 0;
+  }
+
+  /** kvm_mmu_get_page: find the shadow page for (gfn, level) or allocate one. Sets lastCreated. */
+  getPage(gfn: number, level: number): number {
+    const key = gfn * 2 + level - 1;
+    const found = this.hash[key]!;
+    if (found >= 0) {
+      this.lastCreated = false;
+      return found;
+    }
+    if (this.nFree === 0) {
+      throw new ShadowPoolExhausted(`shadow page pool of ${this.capacity} pages exhausted: every page is pinned`);
+    }
+    const sp = this.freeStack[--this.nFree]!;
+    this.gfn[sp] = gfn;
+    this.level[sp] = level;
+    this.rootCount[sp] = 0;
+    this.cachePins[sp] = 0;
+    this.presentCount[sp] = 0;
+    this.hash[key] = sp;
+    if (this.changedMark !== null) this.noteChanged(gfn);
+    this.pushHead(sp);
+    this.stat.pagesCreated++;
+    this.lastCreated = true;
+    return sp;
+  }
+
+  pin(sp: number): void {
+    this.rootCount[sp]!++;
+  }
+
+  unpin(sp: number): void {
+    if (this.rootCount[sp]! <= 0) throw new Error(`unpin of shadow page ${sp} that is not pinned`);
+    this.rootCount[sp]!--;
+  }
+
+  /** The hardware walk of shadow tables from `root`: the level-1 spte for `vpn`, or -1. */
+  translate(root: number, vpn: number): number {
+    const child = this.spte[root * ENTRIES + (vpn >>> 10)]!;
+    if (child < 0) return NONE;
+    return this.spte[child * ENTRIES + (vpn & (ENTRIES - 1))]!;
+  }
+
+  /** The page table page directory page `pd`'s entry `index` points at, or -1. */
+  childOf(pd: number, index: number): number {
+    return this.spte[pd * ENTRIES + index]!;
+  }
+
+  /** Point entry `index` of directory page `pd` at page table page `pt`. */
+  link(pd: number, index: number, pt: number): void {
+    const at = pd * ENTRIES + index;
+    const old = this.spte[at]!;
+    if (old === pt) return;
+    if (old >= 0) this.removeParent(old, pd * ENTRIES + index);
+    this.spte[at] = pt;
+    this.notePresent(pd, index);
+    this.parents[pt]![this.parentCount[pt]!++] = pd * ENTRIES + index;
+  }
+
+  /** Set level-1 entry `index` of `pt`. */
+  setPte(pt: number, index: number, value: number): void {
+    const at = pt * ENTRIES + index;
+    if (this.spte[at]! < 0) this.notePresent(pt, index);
+    this.spte[at] = value;
+  }
+
+  /** Drop one entry of a shadow page (either level). */
+  clearEntry(sp: number, index: number): void {
+    const at = sp * ENTRIES + index;
+    const old = this.spte[at]!;
+    if (old < 0) return;
+    if (this.level[sp] === LEVEL_PD) this.removeParent(old, at);
+    this.spte[at] = NONE;
+  }
+
+  /**
+   * kvm_mmu_zap_page: unlink from parents, unlink children, free. A pinned page (a root
+   * in use or held by the cr3 cache) cannot be freed: it keeps its hash entry, loses
+   * its children and moves to the head of the active list.
+   */
+  zap(sp: number): void {
+    const ps = this.parents[sp]!;
+    const n = this.parentCount[sp]!;
+    for (let i = 0; i < n; i++) this.spte[ps[i]!] = NONE;
+    this.parentCount[sp] = 0;
+    this.clearAll(sp);
+    this.stat.pagesZapped++;
+    if (this.rootCount[sp] === 0) this.free(sp);
+    else {
+      this.unlinkList(sp);
+      this.pushHead(sp);
+    }
+  }
+
+  /**
+   * kvm_mmu_free_some_pages: when fewer than KVM_MIN_FREE_MMU_PAGES are free, zap from the
+   * tail of the active list until KVM_REFILL_PAGES are. Returns how many pages were zapped.
+   */
+  freeSomePages(): number {
+    if (this.nFree >= KVM_MIN_FREE_MMU_PAGES) return 0;
+    let zapped = 0;
+    let budget = this.capacity;
+    while (this.nFree < KVM_REFILL_PAGES && this.tail !== NONE && budget-- > 0) {
+      const sp = this.tail;
+      const wasFree = this.rootCount[sp] === 0;
+      this.zap(sp);
+      if (wasFree) this.stat.pagesEvicted++;
+      zapped++;
+    }
+    return zapped;
+  }
+
+  /** The 'discard' behaviour: every shadow page goes (pins are dropped by the caller first). */
+  zapAll(): number {
+    let n = 0;
+    while (this.head !== NONE) {
+      const sp = this.head;
+      this.parentCount[sp] = 0;
+      this.clearAll(sp);
+      this.rootCount[sp] = 0;
+      this.free(sp);
+      n++;
+    }
+    this.stat.pagesZapped += n;
+    return n;
+  }
+
+  /**
+   * kvm_mmu_pte_write: the guest wrote entry `index` of its page-table frame `gfn` and the
+   * write trapped. Drops the shadow entry derived from the old value, or zaps the shadow
+   * page when this vCPU keeps writing the same frame (the third write in a row floods it).
+   * With `skipCachePinned`, shadow pages pinned by the cr3 cache are left untouched (the
+   * hazard of the posted paravirt patch). Returns how many shadow pages were zapped.
+   */
+  pteWrite(det: PtWriteDetector, gfn: number, index: number, skipCachePinned = false): number {
+    this.stat.ptWritesEmulated++;
+    let flooded = false;
+    if (gfn === det.lastPtWriteGfn) {
+      if (++det.lastPtWriteCount >= 3) flooded = true;
+    } else {
+      det.lastPtWriteGfn = gfn;
+      det.lastPtWriteCount = 1;
+    }
+    this.lastFlooded = flooded;
+    return this.applyPteWrite(gfn, index, flooded, skipCachePinned);
+  }
+
+  /**
+   * Another vCPU's emulated write to frame `gfn` (its detector decided `flooded`): the
+   * same drop or zap in this shard. Returns whether a shadow page of the frame was here.
+   */
+  remotePteWrite(gfn: number, index: number, flooded: boolean, skipCachePinned: boolean): boolean {
+    if (!this.isShadowed(gfn)) return false;
+    this.applyPteWrite(gfn, index, flooded, skipCachePinned);
+    return true;
+  }
+
+  private applyPteWrite(gfn: number, index: number, flooded: boolean, skipCachePinned: boolean): number {
+    let zapped = 0;
+    for (let level = LEVEL_PT; level <= LEVEL_PD; level++) {
+      const sp = this.hash[gfn * 2 + level - 1]!;
+      if (sp < 0) continue;
+      // The posted patch: a root pinned by the cr3 cache cannot be zapped, and is left as it is.
+      if (skipCachePinned && this.cachePins[sp]! > 0) continue;
+      if (flooded) {
+        this.zap(sp);
+        zapped++;
+      } else this.clearEntry(sp, index);
+    }
+    return zapped;
+  }
+
+  /** Shadow pages in use at level `level` (for the checker). */
+  *pagesAt(level: number): Generator<number> {
+    for (let sp = 0; sp < this.capacity; sp++) if (this.gfn[sp]! >= 0 && this.level[sp] === level) yield sp;
+  }
+
+  /** Start noting which guest frames begin or stop being shadowed. */
+  trackShadowed(numGuestFrames: number): void {
+    this.changedMark = new Uint8Array(numGuestFrames);
+    this.changedGfns = new Int32Array(64);
+    this.nChanged = 0;
+  }
+
+  clearChanged(): void {
+    const mark = this.changedMark!;
+    for (let i = 0; i < this.nChanged; i++) mark[this.changedGfns[i]!] = 0;
+    this.nChanged = 0;
+  }
+
+  private noteChanged(gfn: number): void {
+    const mark = this.changedMark!;
+    if (mark[gfn] !== 0) return;
+    mark[gfn] = 1;
+    if (this.nChanged === this.changedGfns.length) {
+      const a = new Int32Array(this.changedGfns.length * 2);
+      a.set(this.changedGfns);
+      this.changedGfns = a;
+    }
+    this.changedGfns[this.nChanged++] = gfn;
+  }
+
+  private notePresent(sp: number, index: number): void {
+    let n = this.presentCount[sp]!;
+    if (n === ENTRIES) n = this.compactPresent(sp);
+    this.presentList[sp * ENTRIES + n] = index;
+    this.presentCount[sp] = n + 1;
+  }
+
+  /** Rebuild a page's present list from its entries (when stale entries filled it up). */
+  private compactPresent(sp: number): number {
+    let n = 0;
+    const base = sp * ENTRIES;
+    for (let i = 0; i < ENTRIES; i++) if (this.spte[base + i]! >= 0) this.presentList[base + n++] = i;
+    this.presentCount[sp] = n;
+    return n;
+  }
+
+  private clearAll(sp: number): void {
+    const base = sp * ENTRIES;
+    const n = this.presentCount[sp]!;
+    const isPd = this.level[sp] === LEVEL_PD;
+    for (let i = 0; i < n; i++) {
+      const at = base + this.presentList[base + i]!;
+      const e = this.spte[at]!;
+      if (e < 0) continue;
+      if (isPd) this.removeParent(e, at);
+      this.spte[at] = NONE;
+    }
+    this.presentCount[sp] = 0;
+  }
+
+  private removeParent(child: number, link: number): void {
+    const ps = this.parents[child]!;
+    const n = this.parentCount[child]!;
+    for (let i = n - 1; i >= 0; i--) {
+      if (ps[i] !== link) continue;
+      ps[i] = ps[n - 1]!;
+      this.parentCount[child] = n - 1;
+      return;
+    }
+  }
+
+  private free(sp: number): void {
+    if (this.changedMark !== null) this.noteChanged(this.gfn[sp]!);
+    this.hash[this.gfn[sp]! * 2 + this.level[sp]! - 1] = NONE;
+    this.gfn[sp] = NONE;
+    this.unlinkList(sp);
+    this.freeStack[this.nFree++] = sp;
+  }
+
+  private pushHead(sp: number): void {
+    this.prev[sp] = NONE;
+    this.next[sp] = this.head;
+    if (this.head !== NONE) this.prev[this.head] = sp;
+    this.head = sp;
+    if (this.tail === NONE) this.tail = sp;
+  }
+
+  private unlinkList(sp: number): void {
+    const p = this.prev[sp]!;
+    const n = this.next[sp]!;
+    if (p !== NONE) this.next[p] = n;
+    else this.head = n;
+    if (n !== NONE) this.prev[n] = p;
+    else this.tail = p;
+    this.prev[sp] = NONE;
+    this.next[sp] = NONE;
+  }
+}

@@ -1,0 +1,208 @@
+/**
+ * The shadow MMU of early-2007 KVM (mmu.c and paging_tmpl.h for 32-bit guests), as an
+ * MMU strategy of the VMX exit layer:
+ *  - a TLB miss walks the shadow tables; a missing or read-only entry is a shadow page
+ *    fault (an EXCEPTION_NMI exit with #PF): paging32_page_fault walks the guest's tables
+ *    and builds the missing shadow entries;
+ *  - mov to cr3 exits (CR_ACCESS): kvm_set_cr3 -> new_cr3 finds or builds the root
+ *    (mmu_alloc_roots), after kvm_mmu_free_some_pages made room; with the paravirt patch
+ *    the root is then entered in the cr3 cache (cr3-cache.ts); mov from cr3 exits too;
+ *  - guest page tables that are shadowed are write-protected: a store traps and is
+ *    emulated (kvm_mmu_pte_write), and invlpg exits.
+ *
+ * Two flavours: 'cached' (kvm-trunk, kvm-paravirt) keeps shadow pages across cr3 loads;
+ * 'discard' (kvm-upstream) zaps them all on every cr3 load, write-protects nothing, and
+ * lets invlpg drop the one shadow entry (a virtual TLB). With the paravirt patch, what
+ * protects a freed page directory still pinned in the cr3 cache is `pinnedRootFix`.
+ * Each vCPU has its own shard of shadow pages (coherence.ts keeps them one MMU).
+ */
+import type { Costs } from '../../../../shared/costs.js';
+import { EXIT_REASON } from '../../../../shared/exits.js';
+import type { PinnedRootFix } from '../../../../shared/modes.js';
+import type { StatsRegistry } from '../../../../shared/stats.js';
+import type { GuestMemory } from '../../../machine/memory.js';
+import { PAGE_SHIFT, PTE_D, PTE_G, PTE_RW, walk } from '../../../machine/paging.js';
+import type { Vcpu } from '../../../machine/vcpu.js';
+import type { RecordBus } from '../../../smp/bus.js';
+import type { ParaState } from '../../kvm-para.js';
+import { guestPageFault } from '../../platform.js';
+import type { MmuStrategy } from '../mmu.js';
+import { FLUSH_ALL, FLUSH_NONE, FLUSH_USER, type VmExits } from '../vmexit.js';
+import { countStaleTranslations } from './audit.js';
+import { ShardCoherence } from './coherence.js';
+import { Cr3CacheHost } from './cr3-cache.js';
+import { ShadowPages } from './pages.js';
+import { ShadowVcpu } from './shadow-vcpu.js';
+import { LEVEL_PD, LEVEL_PT, makeSpte, SPTE_ENTRIES, SPTE_GLOBAL, SPTE_WRITABLE } from './spte.js';
+
+const { EXCEPTION_NMI, INVLPG, CR_ACCESS, VMCALL } = EXIT_REASON;
+
+export interface ShadowOptions {
+  readonly flavour: 'discard' | 'cached';
+  /** The paravirt patch's host side (the cr3 cache, the pinned-root fixes). */
+  readonly paravirt: boolean;
+  readonly pinnedRootFix: PinnedRootFix;
+  /** Shadow pages per shard (KVM_NUM_MMU_PAGES). */
+  readonly mmuPages: number;
+}
+
+export class ShadowMmu implements MmuStrategy {
+  private readonly cpus: ShadowVcpu[];
+  private readonly discard: boolean;
+  private readonly paravirt: boolean;
+  private readonly fix: PinnedRootFix;
+  private readonly cache: Cr3CacheHost;
+  /** Several vCPUs: what keeps the shards one MMU (null with one vCPU). */
+  private coherence: ShardCoherence | null = null;
+
+  constructor(
+    private readonly mem: GuestMemory,
+    private readonly c: Costs,
+    private readonly exits: VmExits,
+    vcpus: readonly Vcpu[],
+    stats: StatsRegistry,
+    o: ShadowOptions,
+  ) {
+    this.discard = o.flavour === 'discard';
+    this.paravirt = o.paravirt;
+    this.fix = o.pinnedRootFix;
+    this.cache = new Cr3CacheHost(c);
+    this.cpus = vcpus.map((v) => new ShadowVcpu(v, new ShadowPages(o.mmuPages, mem.numFrames, stats.vcpu(v.id).mmu)));
+  }
+
+  /** KVM's state of vCPU `v` (tests look at it). */
+  state(v: Vcpu): ShadowVcpu {
+    return this.cpus[v.id]!;
+  }
+
+  registerParaState(v: Vcpu, para: ParaState): void {
+    this.cpus[v.id]!.para = para;
+  }
+
+  attachSmp(bus: RecordBus): void {
+    this.coherence = new ShardCoherence(bus, this.mem, this.cpus, this.cache, this.paravirt && this.fix === 'none', this.discard);
+  }
+
+  /** kvm_mmu_free_some_pages before work that may allocate shadow pages; returns the handler cycles it cost. */
+  private makeRoom(s: ShadowVcpu): number {
+    return s.pages.freeSomePages() * this.c.shadowPageZap;
+  }
+
+  tlbMiss(v: Vcpu, vpn: number, write: boolean): void {
+    const s = this.cpus[v.id]!;
+    const pages = s.pages;
+    let spte = pages.translate(s.rootHpa, vpn);
+    if (spte < 0 || (write && (spte & SPTE_WRITABLE) === 0)) {
+      this.shadowPageFault(s, vpn, write);
+      spte = pages.translate(s.rootHpa, vpn);
+    }
+    // The hardware walk of the shadow tables, then the TLB fill.
+    v.clock += this.c.tlbWalk;
+    v.tlb.insert(vpn, (spte & SPTE_GLOBAL) !== 0);
+  }
+
+  /** EXCEPTION_NMI exit with #PF: paging32_page_fault builds the missing shadow entries. */
+  private shadowPageFault(s: ShadowVcpu, vpn: number, write: boolean): void {
+    const v = s.v;
+    const pages = s.pages;
+    pages.stat.shadowFaults++;
+    s.lastPtWriteCount = 0; // the fork detector is reset by a page fault
+    const zapCycles = this.makeRoom(s);
+    let handler = this.c.shadowFaultHandler + zapCycles;
+    const pte = walk(this.mem, v.cr3, vpn, write);
+    if (pte === 0) guestPageFault(v, vpn);
+    const pdi = vpn >>> 10;
+    const ptFrame = this.mem.readEntry(v.cr3, pdi) >>> PAGE_SHIFT;
+    const pt = pages.getPage(ptFrame, LEVEL_PT);
+    if (pages.lastCreated) handler += this.c.shadowPageAlloc;
+    pages.link(s.rootHpa, pdi, pt);
+    // A clean page is mapped read-only so that the first write traps and sets the guest dirty bit.
+    const writable = (pte & PTE_RW) !== 0 && (write || (pte & PTE_D) !== 0);
+    pages.setPte(pt, vpn & (SPTE_ENTRIES - 1), makeSpte(pte >>> PAGE_SHIFT, writable, (pte & PTE_G) !== 0));
+    this.exits.exit(v, EXCEPTION_NMI, handler, zapCycles > 0 ? FLUSH_ALL : FLUSH_NONE);
+  }
+
+  /** CR_ACCESS exit of a mov to cr3 that is not a CR3-target value: kvm_set_cr3 -> new_cr3. */
+  loadCr3(v: Vcpu, pdFrame: number): void {
+    const s = this.cpus[v.id]!;
+    const pages = s.pages;
+    let handler = this.c.crAccessHandler;
+    if (s.rootHpa >= 0) pages.unpin(s.rootHpa); // mmu_free_roots
+    const zapBefore = pages.stat.pagesZapped;
+    if (this.discard) handler += pages.zapAll() * this.c.shadowPageZap;
+    handler += this.makeRoom(s);
+    const zapped = pages.stat.pagesZapped > zapBefore;
+    const root = pages.getPage(pdFrame, LEVEL_PD); // mmu_alloc_roots
+    if (pages.lastCreated) handler += this.c.shadowPageAlloc;
+    pages.pin(root);
+    s.rootHpa = root;
+    v.cr3 = pdFrame;
+    handler += this.cache.fill(s, pdFrame, root);
+    this.exits.exit(v, CR_ACCESS, handler, zapped ? FLUSH_ALL : FLUSH_USER);
+  }
+
+  loadCachedCr3(v: Vcpu, idx: number, pdFrame: number): void {
+    this.cache.load(this.cpus[v.id]!, idx, pdFrame);
+  }
+
+  /** mov from cr3 exits too (CPU_BASED_CR3_STORE_EXITING). */
+  readCr3(v: Vcpu): void {
+    this.exits.exit(v, CR_ACCESS, this.c.crAccessHandler);
+  }
+
+  /** A guest store to a page-table entry: a plain store, or (the frame shadowed here or elsewhere) a trap and its emulation. */
+  ptWrite(v: Vcpu, frame: number, index: number): void {
+    if (this.discard) {
+      v.clock += this.c.ptWrite;
+      return;
+    }
+    const s = this.cpus[v.id]!;
+    const pages = s.pages;
+    const coh = this.coherence;
+    const others = coh !== null && coh.othersShadow(v.id, frame);
+    if (!pages.isShadowed(frame) && !others) {
+      v.clock += this.c.ptWrite;
+      return;
+    }
+    let handler = this.c.ptWriteEmulate;
+    if (this.paravirt && this.fix === 'unpin-on-write') {
+      // The fix: a write to a root pinned by the cr3 cache first drops it from every cache.
+      const root = pages.lookup(frame, LEVEL_PD);
+      if (root >= 0 && pages.cachePins[root]! > 0) handler += this.cache.drop(s, root);
+      if (others) coh.sendDropRoot(s, frame);
+    }
+    const zapped = pages.pteWrite(s, frame, index, this.paravirt && this.fix === 'none');
+    if (others) coh.sendPtWrite(s, frame, index);
+    this.exits.exit(v, EXCEPTION_NMI, handler + zapped * this.c.shadowPageZap, FLUSH_ALL);
+  }
+
+  isWriteProtected(v: Vcpu, frame: number): boolean {
+    if (this.discard) return false;
+    const coh = this.coherence;
+    return this.cpus[v.id]!.pages.isShadowed(frame) || (coh !== null && coh.othersShadow(v.id, frame));
+  }
+
+  /** The other fix: pgd_free makes a hypercall, and the host forgets the directory's cache entries. */
+  pgdFree(v: Vcpu, pdFrame: number): void {
+    if (!this.paravirt || this.fix !== 'hypercall') return;
+    const s = this.cpus[v.id]!;
+    const root = s.pages.lookup(pdFrame, LEVEL_PD);
+    const handler = this.c.pvHypercall + (root >= 0 ? this.cache.drop(s, root) : 0);
+    this.coherence?.sendDropRoot(s, pdFrame);
+    this.exits.exit(v, VMCALL, handler);
+  }
+
+  staleTranslations(v: Vcpu): number {
+    return countStaleTranslations(this.cpus[v.id]!.pages, this.mem);
+  }
+
+  invlpg(v: Vcpu, vpn: number): void {
+    const s = this.cpus[v.id]!;
+    if (this.discard && s.rootHpa >= 0) {
+      const pt = s.pages.childOf(s.rootHpa, vpn >>> 10);
+      if (pt >= 0) s.pages.clearEntry(pt, vpn & (SPTE_ENTRIES - 1));
+    }
+    this.exits.exit(v, INVLPG, this.c.invlpgHandler);
+    if (!this.exits.exitFlush) v.tlb.invalidate(vpn);
+  }
+}

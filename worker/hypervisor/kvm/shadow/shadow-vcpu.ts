@@ -1,0 +1,22 @@
+/**
+ * What KVM keeps per vCPU for shadow paging (struct kvm_vcpu's mmu fields): the shard of
+ * shadow pages this vCPU builds in, the root it runs on (vcpu->mmu.root_hpa, here a
+ * shadow page id), the write-flood detector (last_pt_write_gfn / _count) and, with the
+ * paravirt patch, the guest's para_state page (vcpu->para_state).
+ */
+import type { Vcpu } from '../../../machine/vcpu.js';
+import type { ParaState } from '../../kvm-para.js';
+import type { PtWriteDetector, ShadowPages } from './pages.js';
+
+export class ShadowVcpu implements PtWriteDetector {
+  /** root_hpa: the shadow root the hardware walks, -1 if none. */
+  rootHpa = -1;
+  lastPtWriteGfn = -1;
+  lastPtWriteCount = 0;
+  para: ParaState | null = null;
+
+  constructor(
+    readonly v: Vcpu,
+    readonly pages: ShadowPages,
+  ) {}
+}

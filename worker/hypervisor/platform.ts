@@ -1,0 +1,58 @@
+/**
+ * What differs between the five configurations, behind one interface (the seam between
+ * the guest and what it runs on): how a TLB miss is resolved, what a cr3 load or read
+ * costs, whether a page-table write traps, what a port access costs, how an interrupt
+ * reaches the guest and what HLT does. The guest kernel calls these; it never asks which
+ * mode it runs under, except for the paravirt patch's own guest-side changes.
+ *
+ * Implementations: native.ts, qemu.ts, kvm/ (the VMX exit layer composed with an MMU
+ * strategy); modes.ts builds the one a mode names. Later modes (EPT/NPT, VPID) are new
+ * implementations, or new MMU strategies of kvm/.
+ */
+import type { Vcpu } from '../machine/vcpu.js';
+import type { RecordBus } from '../smp/bus.js';
+import type { ParaState } from './kvm-para.js';
+
+export interface Platform {
+  /** Multiplier on guest cycles (1, or QEMU's translation slowdown). */
+  readonly guestFactor: number;
+
+  /** A guest access to `vpn` missed the TLB: resolve it (walk, shadow fault), charge it, fill the TLB. */
+  tlbMiss(v: Vcpu, vpn: number, write: boolean): void;
+  /** A guest mov to cr3 of page directory `pdFrame`. */
+  loadCr3(v: Vcpu, pdFrame: number): void;
+  /** A guest mov to cr3 of the host_cr3 of cr3-cache entry `idx` (kvm-paravirt only). */
+  loadCachedCr3(v: Vcpu, idx: number, pdFrame: number): void;
+  /** A guest mov from cr3. */
+  readCr3(v: Vcpu): void;
+  /** The guest stored to entry `index` of its page-table frame `frame` (memory already updated). */
+  ptWrite(v: Vcpu, frame: number, index: number): void;
+  /** invlpg of one page. */
+  invlpg(v: Vcpu, vpn: number): void;
+  /** One guest in/out instruction to `port`. */
+  portIo(v: Vcpu, port: number): void;
+  /** A device interrupt (the timer, the disk) is delivered to this vCPU; `wasHalted` if it sat in HLT. */
+  irqArrival(v: Vcpu, wasHalted: boolean): void;
+  /** A reschedule IPI from another vCPU is delivered to `v`. */
+  ipiArrival(v: Vcpu, wasHalted: boolean): void;
+  /** The guest executes HLT (sti; hlt in the idle loop). */
+  halt(v: Vcpu): void;
+  /** Would a guest store to `frame` trap (the frame is a write-protected, shadowed page table)? */
+  isWriteProtected(v: Vcpu, frame: number): boolean;
+  /** The guest frees page directory `pdFrame` (pgd_free). */
+  pgdFree(v: Vcpu, pdFrame: number): void;
+  /** Shadow translations that disagree with the guest's tables (0 without shadow paging). */
+  staleTranslations(v: Vcpu): number;
+  /** The paravirt guest registers its para_state page of vCPU `v` (at boot, free of cost). */
+  registerParaState(v: Vcpu, para: ParaState): void;
+  /** A multi-vCPU VM: what the platform keeps per vCPU is kept coherent through the bus (after boot and set-up). */
+  attachSmp(bus: RecordBus): void;
+}
+
+/**
+ * The workloads map every page they touch before they run, so a guest page fault
+ * (not-present guest PTE) means the model itself is wrong.
+ */
+export function guestPageFault(v: Vcpu, vpn: number): never {
+  throw new Error(`guest page fault on vCPU ${v.id} at vpn 0x${vpn.toString(16)} with cr3 frame ${v.cr3}: page not mapped by the workload`);
+}

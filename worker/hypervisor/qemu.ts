@@ -1,0 +1,85 @@
+/**
+ * `qemu`: full-system emulation by QEMU's dynamic translator (0.8/0.9, no kqemu).
+ * Guest code runs `qemuSlowdown` times slower; memory accesses go through the softmmu
+ * TLB (CPU_TLB_SIZE entries, direct mapped: the vCPU's TLB geometry in this mode), which
+ * a cr3 write flushes entirely (tlb_flush); devices are emulated in-process, so port I/O
+ * is a helper call, not an exit.
+ */
+import type { Costs } from '../../shared/costs.js';
+import type { GuestMemory } from '../machine/memory.js';
+import { walk } from '../machine/paging.js';
+import type { Vcpu } from '../machine/vcpu.js';
+import { guestPageFault, type Platform } from './platform.js';
+
+export class QemuPlatform implements Platform {
+  readonly guestFactor: number;
+
+  constructor(
+    private readonly mem: GuestMemory,
+    private readonly c: Costs,
+  ) {
+    this.guestFactor = c.qemuSlowdown;
+  }
+
+  tlbMiss(v: Vcpu, vpn: number, write: boolean): void {
+    const pte = walk(this.mem, v.cr3, vpn, write);
+    if (pte === 0) guestPageFault(v, vpn);
+    v.clock += this.c.qemuSoftTlbFill;
+    // tlb_flush() ignores the global bit: every entry is filled as non-global.
+    v.tlb.insert(vpn, false);
+  }
+
+  loadCr3(v: Vcpu, pdFrame: number): void {
+    v.clock += this.c.movCr3 * this.guestFactor + this.c.qemuSoftTlbFlush;
+    v.tlb.flushAll();
+    v.cr3 = pdFrame;
+  }
+
+  loadCachedCr3(): void {
+    throw new Error('no cr3 cache without the paravirt patch');
+  }
+
+  readCr3(): void {}
+
+  ptWrite(v: Vcpu): void {
+    v.clock += this.c.ptWrite * this.guestFactor;
+  }
+
+  invlpg(v: Vcpu, vpn: number): void {
+    v.clock += this.c.invlpg * this.guestFactor;
+    v.tlb.invalidate(vpn);
+  }
+
+  portIo(v: Vcpu): void {
+    v.clock += this.c.qemuPortIo;
+  }
+
+  irqArrival(v: Vcpu): void {
+    v.clock += this.c.qemuTimerEvent;
+  }
+
+  ipiArrival(v: Vcpu): void {
+    v.clock += this.c.qemuTimerEvent;
+  }
+
+  halt(v: Vcpu): void {
+    v.halted = true;
+  }
+
+  /** No shadow paging: nothing is write-protected, nothing can be stale. */
+  isWriteProtected(): boolean {
+    return false;
+  }
+
+  pgdFree(): void {}
+
+  staleTranslations(): number {
+    return 0;
+  }
+
+  registerParaState(): void {
+    throw new Error('no para_state without the paravirt patch');
+  }
+
+  attachSmp(): void {}
+}

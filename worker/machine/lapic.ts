@@ -1,0 +1,54 @@
+/**
+ * A vCPU's local APIC, as far as the model uses it: interprocessor interrupts arriving
+ * from other vCPUs (the sender names the vector and the cycle it arrives at; one IPI of a
+ * vCPU is pending at a time, as an IRR bit is) and the APIC timer, periodic at the rate
+ * and on the vector the guest programmed (setup_APIC_timer; LVTT). The APIC's registers
+ * are not emulated and its EOI is not modelled.
+ */
+import { PRIO_IPI, PRIO_TIMER, type EventSlot } from './events.js';
+import { FROM_DEVICE, FROM_IPI, type Vcpu } from './vcpu.js';
+
+export class LocalApic {
+  private readonly ipi: EventSlot;
+  private ipiVector = -1;
+  private timer: EventSlot | null = null;
+  private timerVector = -1;
+  private period = 0;
+  private next = Infinity;
+
+  constructor(private readonly v: Vcpu) {
+    this.ipi = v.events.register('ipi', PRIO_IPI, (w, wasHalted) => w.interrupt(w, this.ipiVector, FROM_IPI, wasHalted));
+  }
+
+  /** An IPI of `vector` reaches this vCPU at cycle `at` (the earliest one counts while one is pending). */
+  receiveIpi(vector: number, at: number): void {
+    this.ipiVector = vector;
+    this.ipi.post(at);
+  }
+
+  /** Is an IPI pending that arrives before cycle `at`? */
+  ipiPendingBefore(at: number): boolean {
+    return this.ipi.at < at;
+  }
+
+  /** LVTT: a periodic timer interrupt of `vector` every `cycles`. */
+  programTimer(vector: number, cycles: number): void {
+    this.timerVector = vector;
+    this.period = cycles;
+    this.timer ??= this.v.events.register('apic-timer', PRIO_TIMER, (w, wasHalted) => this.tick(w, wasHalted));
+  }
+
+  /** Start counting at cycle `now` (the first interrupt one period later). */
+  start(now: number): void {
+    if (this.timer === null) return;
+    this.next = now + this.period;
+    this.timer.set(this.next);
+  }
+
+  private tick(w: Vcpu, wasHalted: boolean): void {
+    w.interrupt(w, this.timerVector, FROM_DEVICE, wasHalted);
+    do this.next += this.period;
+    while (this.next <= w.clock);
+    this.timer!.set(this.next);
+  }
+}
