@@ -19,7 +19,7 @@ import { ParaState } from '../hypervisor/kvm-para.js';
 import type { Platform } from '../hypervisor/platform.js';
 import type { RecordBus } from '../smp/bus.js';
 import { GuestCpu } from './cpu.js';
-import { IdeDriver } from './drivers/ide.js';
+import { loadDrivers, type Drivers } from './drivers/index.js';
 import { SyscallEntry } from './entry.js';
 import { CpuPortIo } from './io.js';
 import { Ipc, type Channel } from './ipc/ipc.js';
@@ -72,7 +72,8 @@ export class Kernel {
   readonly ipc: Ipc;
   readonly irq: Irq;
   readonly time: GuestTime;
-  readonly ide: IdeDriver;
+  /** The device drivers (drivers/index.ts). */
+  readonly drivers: Drivers;
   readonly entry: SyscallEntry;
   /** With several vCPUs: the load balancer (null with one). */
   balancer: LoadBalancer | null = null;
@@ -116,7 +117,6 @@ export class Kernel {
     this.procs = new Processes(tasks, cpus, this.mm, this.sched, this.entry, c, (CHILD_BONUS * NS_MAX_SLEEP_AVG) / MAX_BONUS);
     this.irq = new Irq(c, opts.paravirt);
     this.time = new GuestTime(cpus, this.irq, this.sched, this.entry, c, opts.hz);
-    this.ide = new IdeDriver(this.irq, this.sched, this.entry, c);
     for (const cpu of cpus) cpu.rqVpn = this.mm.kernelPage();
     // The skbuff slab: room for every socket buffer of every group filled at once. Its
     // pages come from the page allocator when first needed, without a modelled clear_page:
@@ -142,7 +142,7 @@ export class Kernel {
     this.irq.pic.init(bootIo);
     this.irq.pic.enableIrq(bootIo, PIC_CASCADE_IR);
     this.time.boot(bootIo, pc.pit);
-    this.ide.boot(bootIo);
+    this.drivers = loadDrivers({ irq: this.irq, sched: this.sched, entry: this.entry, c }, bootIo);
   }
 
   /** Several vCPUs run apart in quanta: the subsystems that own shared state exchange records on `bus`. */
@@ -271,7 +271,7 @@ export class Kernel {
 
   /** A read of one block that misses the page cache. */
   diskRead(cpu: GuestCpu, t: Task): boolean {
-    return this.ide.read(cpu, t);
+    return this.drivers.ide.read(cpu, t);
   }
 
   /** wake_up on a wait queue. */

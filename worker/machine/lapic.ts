@@ -26,11 +26,6 @@ export class LocalApic {
     this.ipi.post(at);
   }
 
-  /** Is an IPI pending that arrives before cycle `at`? */
-  ipiPendingBefore(at: number): boolean {
-    return this.ipi.at < at;
-  }
-
   /** LVTT: a periodic timer interrupt of `vector` every `cycles`. */
   programTimer(vector: number, cycles: number): void {
     this.timerVector = vector;

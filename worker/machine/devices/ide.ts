@@ -30,8 +30,6 @@ const BM_START = 0x01;
 export class IdeController implements IoDevice {
   /** Cycle at which the transfer in flight completes (Infinity when idle). */
   completionAt = Infinity;
-  /** Transfers completed. */
-  completed = 0;
   private readonly slot: EventSlot;
 
   /**
@@ -67,7 +65,6 @@ export class IdeController implements IoDevice {
   /** The transfer is done: the bus master stops and IRQ14 is raised. */
   private done(v: Vcpu, wasHalted: boolean): void {
     this.completionAt = Infinity;
-    this.completed++;
     this.raise(v, wasHalted);
   }
 }
