@@ -8,14 +8,17 @@ import type { GuestMemory } from '../machine/memory.js';
 import { PTE_G, walk } from '../machine/paging.js';
 import type { Vcpu } from '../machine/vcpu.js';
 import { guestPageFault, type Platform } from './platform.js';
+import { UnvirtualisedMmu } from './unvirtualised-mmu.js';
 
-export class NativePlatform implements Platform {
+export class NativePlatform extends UnvirtualisedMmu implements Platform {
   readonly guestFactor = 1;
 
   constructor(
     private readonly mem: GuestMemory,
     private readonly c: Costs,
-  ) {}
+  ) {
+    super();
+  }
 
   tlbMiss(v: Vcpu, vpn: number, write: boolean): void {
     const pte = walk(this.mem, v.cr3, vpn, write);
@@ -29,13 +32,6 @@ export class NativePlatform implements Platform {
     v.tlb.flushNonGlobal();
     v.cr3 = pdFrame;
   }
-
-  loadCachedCr3(): void {
-    throw new Error('no cr3 cache without the paravirt patch');
-  }
-
-  /** A mov from cr3 costs a few cycles natively: not charged. */
-  readCr3(): void {}
 
   ptWrite(v: Vcpu): void {
     v.clock += this.c.ptWrite;
@@ -54,25 +50,4 @@ export class NativePlatform implements Platform {
   irqArrival(): void {}
 
   ipiArrival(): void {}
-
-  halt(v: Vcpu): void {
-    v.halted = true;
-  }
-
-  /** No shadow paging: nothing is write-protected, nothing can be stale. */
-  isWriteProtected(): boolean {
-    return false;
-  }
-
-  pgdFree(): void {}
-
-  staleTranslations(): number {
-    return 0;
-  }
-
-  registerParaState(): void {
-    throw new Error('no para_state without the paravirt patch');
-  }
-
-  attachSmp(): void {}
 }

@@ -10,14 +10,16 @@ import type { GuestMemory } from '../machine/memory.js';
 import { walk } from '../machine/paging.js';
 import type { Vcpu } from '../machine/vcpu.js';
 import { guestPageFault, type Platform } from './platform.js';
+import { UnvirtualisedMmu } from './unvirtualised-mmu.js';
 
-export class QemuPlatform implements Platform {
+export class QemuPlatform extends UnvirtualisedMmu implements Platform {
   readonly guestFactor: number;
 
   constructor(
     private readonly mem: GuestMemory,
     private readonly c: Costs,
   ) {
+    super();
     this.guestFactor = c.qemuSlowdown;
   }
 
@@ -34,12 +36,6 @@ export class QemuPlatform implements Platform {
     v.tlb.flushAll();
     v.cr3 = pdFrame;
   }
-
-  loadCachedCr3(): void {
-    throw new Error('no cr3 cache without the paravirt patch');
-  }
-
-  readCr3(): void {}
 
   ptWrite(v: Vcpu): void {
     v.clock += this.c.ptWrite * this.guestFactor;
@@ -61,25 +57,4 @@ export class QemuPlatform implements Platform {
   ipiArrival(v: Vcpu): void {
     v.clock += this.c.qemuTimerEvent;
   }
-
-  halt(v: Vcpu): void {
-    v.halted = true;
-  }
-
-  /** No shadow paging: nothing is write-protected, nothing can be stale. */
-  isWriteProtected(): boolean {
-    return false;
-  }
-
-  pgdFree(): void {}
-
-  staleTranslations(): number {
-    return 0;
-  }
-
-  registerParaState(): void {
-    throw new Error('no para_state without the paravirt patch');
-  }
-
-  attachSmp(): void {}
 }
