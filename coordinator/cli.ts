@@ -7,13 +7,12 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { ConfigError, DEFAULTS, FIELD_INFO, MODES, PINNED_ROOT_FIXES, WORKLOADS, resolveConfig, type SimConfig } from '../shared/config.js';
+import { CONFIG_FIELDS, ConfigError, FIELD_SPECS, MODES, WORKLOADS, allowedOf, isConfigField, resolveConfig, type SimConfig } from '../shared/config.js';
 import { PROFILES } from '../shared/costs.js';
 import { SCHEMA_VERSION, type RunResult } from '../shared/stats.js';
 import { simulate } from '../worker/vm.js';
 import { executeConfigs, type ExecuteSummary } from './execute.js';
 import {
-  CONFIG_FIELDS,
   ExperimentError,
   defaultExperimentsDir,
   displayPath,
@@ -42,11 +41,11 @@ export class UsageError extends Error {
 }
 
 /** Parse an option value as an integer, or fail naming the option and what it allows. */
-function intOption(flag: string, field: keyof SimConfig) {
+function intOption(field: keyof SimConfig) {
   return (raw: string): number => {
     const n = Number(raw);
     if (raw.trim() === '' || !Number.isInteger(n)) {
-      throw new InvalidArgumentError(`${JSON.stringify(raw)} is not allowed; expected ${FIELD_INFO[field].allowed}`);
+      throw new InvalidArgumentError(`${JSON.stringify(raw)} is not allowed; expected ${allowedOf(field)}`);
     }
     return n;
   };
@@ -58,7 +57,7 @@ function intListOption(field: keyof SimConfig) {
     raw.split(',').map((part) => {
       const n = Number(part);
       if (part.trim() === '' || !Number.isInteger(n)) {
-        throw new InvalidArgumentError(`${JSON.stringify(part)} is not allowed; expected a comma list of integers, each ${FIELD_INFO[field].allowed.replace(/^an integer /, '')}`);
+        throw new InvalidArgumentError(`${JSON.stringify(part)} is not allowed; expected a comma list of integers, each ${allowedOf(field).replace(/^an integer /, '')}`);
       }
       return n;
     });
@@ -79,87 +78,65 @@ function paramOption(raw: string, prev: Record<string, (string | number | boolea
   const eq = raw.indexOf('=');
   if (eq <= 0) throw new InvalidArgumentError(`${JSON.stringify(raw)} is not allowed; expected field=value[,value...] with a field among ${CONFIG_FIELDS.join(', ')}`);
   const field = raw.slice(0, eq);
-  if (!(field in FIELD_INFO)) throw new InvalidArgumentError(`${JSON.stringify(field)} is not a parameter; expected one of ${CONFIG_FIELDS.join(', ')}`);
+  if (!isConfigField(field)) throw new InvalidArgumentError(`${JSON.stringify(field)} is not a parameter; expected one of ${CONFIG_FIELDS.join(', ')}`);
   return { ...prev, [field]: raw.slice(eq + 1).split(',').map(parseScalar) };
 }
 
+/**
+ * The fields with an option of their own, in option order: sweep axes vary in this
+ * order (the first slowest). The others are set with --param.
+ */
+const OPTION_FIELDS = CONFIG_FIELDS.filter((f) => FIELD_SPECS[f].option).sort((a, b) => FIELD_SPECS[a].option!.order - FIELD_SPECS[b].option!.order);
+
+/** The same in `--help`: the choice options first. */
+const HELP_FIELDS = [...OPTION_FIELDS.filter((f) => FIELD_SPECS[f].option!.kind === 'choice'), ...OPTION_FIELDS.filter((f) => FIELD_SPECS[f].option!.kind !== 'choice')];
+
 /** Map a config field to the option a user typed. */
-const FLAG_OF: Partial<Record<keyof SimConfig, string>> = {
-  cacheSize: '--cache-size',
-  mmuPages: '--mmu-pages',
-  memoryMiB: '--memory',
-  pinnedRootFix: '--pinned-root-fix',
-  exitFlush: '--no-exit-flush',
-};
-/** Fields with an option of their own; the others are set with --param. */
-const FLAGGED = new Set(['mode', 'workload', 'profile', 'tasks', 'groups', 'loops', 'thread', 'pipe', 'cacheSize', 'mmuPages', 'hz', 'vcpus', 'quantum', 'memoryMiB', 'seed', 'check', 'io', 'sndbuf']);
-export const flagOf = (field: string): string => FLAG_OF[field as keyof SimConfig] ?? (FLAGGED.has(field) ? `--${field}` : `--param ${field}`);
+export const flagOf = (field: string): string => (isConfigField(field) ? FIELD_SPECS[field].option?.flag : undefined) ?? `--param ${field}`;
+
+/** The commander option of a config field: one value for `run`, a comma list for `sweep`. */
+function configOption(field: keyof SimConfig, list: boolean): Option {
+  const spec = FIELD_SPECS[field];
+  const o = spec.option!;
+  const withDefault = (help: string, show: boolean | undefined) => (show ? `${help} (default ${String(spec.default)})` : help);
+  switch (o.kind) {
+    case 'choice': {
+      const choices = spec.choices;
+      if (!choices) throw new Error(`${field}: a choice option needs the field's choices`);
+      if (list) return new Option(`${o.flag} <list>`, withDefault(`${o.listHelp}, among ${choices.join(', ')}`, o.listDefault)).argParser(stringList);
+      const option = new Option(`${o.flag} ${o.arg}`, o.help).choices(choices);
+      return o.runDefault ? option.default(spec.default) : option;
+    }
+    case 'int':
+      return new Option(`${o.flag} ${list ? '<list>' : (o.arg ?? '<n>')}`, withDefault(o.help, o.showDefault)).argParser<unknown>(list ? intListOption(field) : intOption(field));
+    case 'switch':
+      return new Option(o.flag, o.help);
+  }
+}
 
 /** Config options shared by `run` (single values) and `sweep` (comma lists). */
 function addConfigOptions(cmd: Command, list: boolean): Command {
-  const int = (flag: string, field: keyof SimConfig): ((raw: string) => unknown) => (list ? intListOption(field) : intOption(flag, field));
-  const v = list ? '<list>' : '<n>';
-  if (list) {
-    cmd
-      .option('--mode <list>', `hypervisor configurations, among ${MODES.join(', ')} (default ${DEFAULTS.mode})`, stringList)
-      .option('--workload <list>', `guest workloads, among ${WORKLOADS.join(', ')} (default ${DEFAULTS.workload})`, stringList)
-      .option('--profile <list>', `cost profiles, among ${Object.keys(PROFILES).join(', ')}`, stringList)
-      .option('--pinned-root-fix <list>', `kvm-paravirt: protections of cache-pinned roots, among ${PINNED_ROOT_FIXES.join(', ')}`, stringList);
-  } else {
-    cmd
-      .addOption(new Option('--mode <mode>', 'hypervisor configuration').choices(MODES).default(DEFAULTS.mode))
-      .addOption(new Option('--workload <name>', 'guest workload').choices(WORKLOADS).default(DEFAULTS.workload))
-      .addOption(new Option('--profile <name>', 'cost profile').choices(Object.keys(PROFILES)).default(DEFAULTS.profile))
-      .addOption(new Option('--pinned-root-fix <fix>', 'kvm-paravirt: what protects a freed page directory pinned in the cr3 cache').choices(PINNED_ROOT_FIXES));
-  }
-  return cmd
-    .option(`--tasks ${v}`, 'ctxswitch: tasks in the ring', int('--tasks', 'tasks'))
-    .option(`--groups ${v}`, 'hackbench: groups of 20 senders + 20 receivers', int('--groups', 'groups'))
-    .option(`--loops ${v}`, 'ctxswitch, iomix: passes per task; pipe: round trips; hackbench: loops; idle: ms; pgdreuse: rounds', int('--loops', 'loops'))
-    .option('--thread', 'hackbench: threads instead of processes')
-    .option('--pipe', 'hackbench: pipes instead of unix sockets')
-    .option(`--cache-size ${v}`, 'kvm-paravirt: cr3 cache entries', int('--cache-size', 'cacheSize'))
-    .option(`--mmu-pages ${v}`, 'shadow page pool (KVM_NUM_MMU_PAGES)', int('--mmu-pages', 'mmuPages'))
-    .option(`--hz ${v}`, 'guest timer frequency', int('--hz', 'hz'))
-    .option(`--vcpus ${v}`, 'vCPUs of the VM', int('--vcpus', 'vcpus'))
-    .option(`--quantum ${list ? '<list>' : '<us>'}`, `multi-vCPU VMs: simulated microseconds between synchronisations of the vCPUs (default ${DEFAULTS.quantum})`, int('--quantum', 'quantum'))
-    .option(`--memory ${list ? '<list>' : '<MiB>'}`, 'guest memory in MiB', int('--memory', 'memoryMiB'))
-    .option(`--seed ${v}`, 'random seed', int('--seed', 'seed'))
-    .option(`--io ${v}`, 'iomix: disk reads per token pass', int('--io', 'io'))
-    .option(`--sndbuf ${v}`, 'unix socket send buffer in bytes (2.6.20: 65535)', int('--sndbuf', 'sndbuf'))
-    .option('--no-exit-flush', 'VM exit/entry keeps the TLB (a hypothetical tagged TLB; default: flush, as 2007 hardware)')
-    .option('--check', 'run the translation checker (shadow vs guest page tables)')
-    .option(
-      '--param <field=value>',
-      `set any config field${list ? ' to a comma list of values' : ''} (repeatable), e.g. --param check=true`,
-      paramOption,
-    );
+  for (const field of HELP_FIELDS) cmd.addOption(configOption(field, list));
+  return cmd.option(
+    '--param <field=value>',
+    `set any config field${list ? ' to a comma list of values' : ''} (repeatable), e.g. --param check=true`,
+    paramOption,
+  );
 }
+
+/** Where commander keeps an option's value (`--cache-size` in cacheSize, `--no-exit-flush` in exitFlush). */
+const ATTRIBUTE = Object.fromEntries(OPTION_FIELDS.map((f) => [f, new Option(FIELD_SPECS[f].option!.flag).attributeName()]));
 
 /** The config fields given by the options of `run` or `sweep` (lists for sweep). */
 function configFromOptions(opts: Record<string, unknown>, list: boolean): Record<string, unknown> {
-  const out: Record<string, unknown> = {
-    mode: opts.mode,
-    workload: opts.workload,
-    profile: opts.profile,
-    tasks: opts.tasks,
-    groups: opts.groups,
-    loops: opts.loops,
-    thread: opts.thread === true ? true : undefined,
-    pipe: opts.pipe === true ? true : undefined,
-    cacheSize: opts.cacheSize,
-    mmuPages: opts.mmuPages,
-    hz: opts.hz,
-    vcpus: opts.vcpus,
-    quantum: opts.quantum,
-    memoryMiB: opts.memory,
-    seed: opts.seed,
-    io: opts.io,
-    sndbuf: opts.sndbuf,
-    pinnedRootFix: opts.pinnedRootFix,
-    exitFlush: opts.exitFlush === false ? false : undefined,
-    check: opts.check === true ? true : undefined,
-  };
+  const out: Record<string, unknown> = {};
+  for (const field of OPTION_FIELDS) {
+    const o = FIELD_SPECS[field].option!;
+    const v = opts[ATTRIBUTE[field]!];
+    // A switch sets its field only when given: `--x` true, `--no-x` false.
+    if (o.kind === 'switch') out[field] = o.flag.startsWith('--no-') ? (v === false ? false : undefined) : v === true ? true : undefined;
+    else out[field] = v;
+  }
   for (const [k, v] of Object.entries((opts.param as Record<string, unknown[]>) ?? {})) {
     if (!list && v.length !== 1) throw new UsageError(`--param ${k}: one value expected (use \`vcpusim sweep\` for lists)`);
     out[k] = list ? v : v[0];
@@ -313,7 +290,7 @@ function experimentForReport(name: string, results: string, experimentsDir: stri
 function whereOption(raw: string, prev: Record<string, unknown> = {}): Record<string, unknown> {
   const eq = raw.indexOf('=');
   const field = raw.slice(0, eq);
-  if (eq <= 0 || !(field in FIELD_INFO)) {
+  if (eq <= 0 || !isConfigField(field)) {
     throw new InvalidArgumentError(`${JSON.stringify(raw)} is not allowed; expected field=value with a field among ${CONFIG_FIELDS.join(', ')}`);
   }
   return { ...prev, [field]: parseScalar(raw.slice(eq + 1)) };

@@ -8,10 +8,10 @@ import { dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { ConfigError, FIELD_INFO, MODES, configSchema, resolveConfig, type SimConfig } from '../shared/config.js';
+import { CONFIG_FIELDS, ConfigError, MODES, allowedOf, configSchema, isConfigField, resolveConfig, type SimConfig } from '../shared/config.js';
 
 /** Config fields an experiment may set. */
-export const CONFIG_FIELDS = Object.keys(FIELD_INFO) as (keyof SimConfig)[];
+export { CONFIG_FIELDS };
 
 /** Quantities a report or plot can show for one run (see `measure` in report.ts). */
 export const MEASURES = [
@@ -205,8 +205,8 @@ function describeIssue(file: string, prefix: readonly PropertyKey[], err: z.ZodE
   }
   const last = path[path.length - 1];
   const input = (issue as { input?: unknown }).input;
-  if (typeof last === 'string' && last in FIELD_INFO && isConfigPath(path)) {
-    return new ExperimentError(file, pathString(path), `${formatValue(input)} is not allowed; expected ${FIELD_INFO[last as keyof SimConfig].allowed}`);
+  if (typeof last === 'string' && isConfigField(last) && isConfigPath(path)) {
+    return new ExperimentError(file, pathString(path), `${formatValue(input)} is not allowed; expected ${allowedOf(last)}`);
   }
   if (issue.code === 'invalid_value') {
     return new ExperimentError(file, pathString(path), `${formatValue(input)} is not allowed; expected one of ${issue.values.map((v) => String(v)).join(', ')}`);
@@ -254,12 +254,11 @@ export function validateExperiment(raw: unknown, file: string): Experiment {
     for (const [axis, values] of Object.entries(d.grid)) {
       exp.grid[axis] = values.map((v, i) => {
         if (typeof v === 'object') return checkPartial(file, ['grid', axis, i], v);
-        if (!(axis in FIELD_INFO)) {
+        if (!isConfigField(axis)) {
           throw new ExperimentError(file, `grid.${axis}`, `unknown parameter; expected one of ${CONFIG_FIELDS.join(', ')} (or give each value as an object of parameters)`);
         }
-        const field = axis as keyof SimConfig;
-        if (!configSchema.shape[field].safeParse(v).success) {
-          throw new ExperimentError(file, `grid.${axis}[${i}]`, `${formatValue(v)} is not allowed; expected ${FIELD_INFO[field].allowed}`);
+        if (!configSchema.shape[axis].safeParse(v).success) {
+          throw new ExperimentError(file, `grid.${axis}[${i}]`, `${formatValue(v)} is not allowed; expected ${allowedOf(axis)}`);
         }
         return v;
       });

@@ -1,0 +1,244 @@
+/**
+ * The config fields, one entry each: what values it takes (the zod schema, and the same
+ * in words for error messages), its default, and how the command line sets it. The
+ * config's type, schema, defaults and field list (config.ts) and the options of `run`
+ * and `sweep` (coordinator/cli.ts) are all built from this table, so a new field is one
+ * new entry here.
+ *
+ * The entries are in the order of a resolved config's keys (what results print and
+ * hash), which is also the order validation checks them in and lists them in messages.
+ */
+import { z } from 'zod';
+import { PROFILES, DEFAULT_PROFILE } from './costs.js';
+import { MODES, PINNED_ROOT_FIXES, WORKLOADS, type Workload } from './modes.js';
+
+/**
+ * How a field is set on the command line: `run` takes one value, `sweep` a comma list.
+ * `order` places the option among the config options: in `--help` (where the choice
+ * options come first, then the others, each group in this order) and among the axes of a
+ * sweep (the first varies slowest). A field without an option is set with `--param`.
+ */
+export type FieldOption =
+  | {
+      /** A name among `choices`: `run` checks it as it parses; `sweep` takes a comma list, checked when its configs resolve. */
+      readonly kind: 'choice';
+      readonly flag: string;
+      readonly order: number;
+      /** Name of the value in `run`'s help, e.g. `<mode>`. */
+      readonly arg: string;
+      /** Help in `run`. */
+      readonly help: string;
+      /** Help in `sweep`, followed there by ", among <choices>". */
+      readonly listHelp: string;
+      /** `run` fills in the default (and its help shows it). */
+      readonly runDefault?: boolean;
+      /** `sweep`'s help ends with "(default <value>)". */
+      readonly listDefault?: boolean;
+    }
+  | {
+      /** An integer; `sweep` takes a comma list of integers. Ranges are checked when configs resolve. */
+      readonly kind: 'int';
+      readonly flag: string;
+      readonly order: number;
+      /** Name of the value in `run`'s help (default `<n>`; `sweep` shows `<list>`). */
+      readonly arg?: string;
+      readonly help: string;
+      /** The help ends with "(default <value>)". */
+      readonly showDefault?: boolean;
+    }
+  | {
+      /** A boolean: `--name` sets it true, `--no-name` sets it false; absent, the default holds. */
+      readonly kind: 'switch';
+      readonly flag: string;
+      readonly order: number;
+      readonly help: string;
+    };
+
+/** What a field takes: the schema and the same in words ("an integer from 1 to 64"). */
+export interface FieldValues<T> {
+  readonly schema: z.ZodType<T>;
+  readonly allowed: string;
+  /** The names a choice field takes. */
+  readonly choices?: readonly string[];
+}
+
+/** The rest of an entry. A field has a `default`, a `defaultFor` its workload, or is `derive`d. */
+export interface FieldExtras<T> {
+  readonly default?: T;
+  /** The default when it depends on the workload (an unknown workload is reported on its own field first). */
+  readonly defaultFor?: (workload: string) => T;
+  /** A value that replaces whatever was given, from the other fields (defaults filled in); undefined keeps it. */
+  readonly derive?: (cfg: Readonly<Record<string, unknown>>) => T | undefined;
+  readonly option?: FieldOption;
+}
+
+/** One entry of the table. */
+export type FieldSpec<T = unknown> = FieldValues<T> & FieldExtras<T>;
+
+/** An entry; its type keeps which extras it has (what `DEFAULTS` holds is read from it). */
+function field<S extends z.ZodType, const E extends FieldExtras<z.output<S>>>(values: FieldValues<z.output<S>> & { readonly schema: S }, extras: E) {
+  return { ...values, ...extras };
+}
+
+const ints = (min: number, max: number) => ({ schema: z.int().min(min).max(max), allowed: `an integer from ${min} to ${max}` });
+
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T) => ({ schema: z.enum(values), allowed: `one of ${values.join(', ')}`, choices: values });
+
+/** One of a few integers (the field's type stays a number). */
+const oneOfInts = (values: readonly [number, number, ...number[]]) => {
+  const schema: z.ZodType<number> = z.union(values.map((v) => z.literal(v)));
+  return { schema, allowed: `one of ${values.join(', ')}` };
+};
+
+const bool = () => ({ schema: z.boolean(), allowed: 'true or false' });
+
+/** Default `loops` of each workload. */
+export const DEFAULT_LOOPS: Readonly<Record<Workload, number>> = {
+  ctxswitch: 10000,
+  pipe: 10000,
+  hackbench: 100,
+  idle: 1000,
+  pgdreuse: 20,
+  iomix: 2000,
+};
+
+/** Tasks a hackbench of `groups` groups creates (20 senders + 20 receivers each). */
+export const HACKBENCH_GROUP_TASKS = 40;
+
+const profileNames = Object.keys(PROFILES);
+
+export const FIELDS = {
+  mode: field(oneOf(MODES), {
+    default: 'kvm-paravirt',
+    option: { kind: 'choice', flag: '--mode', order: 10, arg: '<mode>', help: 'hypervisor configuration', listHelp: 'hypervisor configurations', runDefault: true, listDefault: true },
+  }),
+  workload: field(oneOf(WORKLOADS), {
+    default: 'ctxswitch',
+    option: { kind: 'choice', flag: '--workload', order: 20, arg: '<name>', help: 'guest workload', listHelp: 'guest workloads', runDefault: true, listDefault: true },
+  }),
+  /** ctxswitch: tasks in the ring. pipe, pgdreuse, iomix: always 2; idle: 1. hackbench: derived, groups x 40. */
+  tasks: field(ints(1, 100000), {
+    default: 2,
+    derive: (cfg) => {
+      switch (cfg.workload) {
+        case 'pipe':
+          return 2;
+        case 'idle':
+          return 1;
+        case 'pgdreuse':
+        case 'iomix':
+          return 2;
+        case 'hackbench':
+          return typeof cfg.groups === 'number' ? cfg.groups * HACKBENCH_GROUP_TASKS : undefined;
+        default:
+          return undefined;
+      }
+    },
+    option: { kind: 'int', flag: '--tasks', order: 40, help: 'ctxswitch: tasks in the ring' },
+  }),
+  /** hackbench groups (20 senders + 20 receivers each). */
+  groups: field(ints(1, 1000), {
+    default: 1,
+    option: { kind: 'int', flag: '--groups', order: 50, help: 'hackbench: groups of 20 senders + 20 receivers' },
+  }),
+  /** ctxswitch: token passes per task; pipe: round trips; hackbench: messages per sender per receiver; idle: milliseconds; pgdreuse: children forked; iomix: token passes per task. */
+  loops: field(ints(1, 100000000), {
+    defaultFor: (workload) => DEFAULT_LOOPS[workload as Workload] ?? 1,
+    option: { kind: 'int', flag: '--loops', order: 60, help: 'ctxswitch, iomix: passes per task; pipe: round trips; hackbench: loops; idle: ms; pgdreuse: rounds' },
+  }),
+  /** hackbench: threads sharing one address space instead of processes. */
+  thread: field(bool(), {
+    default: false,
+    option: { kind: 'switch', flag: '--thread', order: 70, help: 'hackbench: threads instead of processes' },
+  }),
+  /** hackbench: pipes instead of unix stream sockets. */
+  pipe: field(bool(), {
+    default: false,
+    option: { kind: 'switch', flag: '--pipe', order: 80, help: 'hackbench: pipes instead of unix sockets' },
+  }),
+  /** Entries of the paravirt cr3 cache (KVM_CR3_CACHE_SIZE, 4 in the patch). */
+  cacheSize: field(ints(1, 1024), {
+    default: 4,
+    option: { kind: 'int', flag: '--cache-size', order: 90, help: 'kvm-paravirt: cr3 cache entries' },
+  }),
+  /** Shadow page pool (KVM_NUM_MMU_PAGES, 256 in early 2007). */
+  mmuPages: field(ints(16, 65536), {
+    default: 256,
+    option: { kind: 'int', flag: '--mmu-pages', order: 100, help: 'shadow page pool (KVM_NUM_MMU_PAGES)' },
+  }),
+  /** Guest timer frequency. */
+  hz: field(oneOfInts([100, 250, 300, 1000]), {
+    default: 1000,
+    option: { kind: 'int', flag: '--hz', order: 110, help: 'guest timer frequency' },
+  }),
+  vcpus: field(ints(1, 64), {
+    default: 1,
+    option: { kind: 'int', flag: '--vcpus', order: 120, help: 'vCPUs of the VM' },
+  }),
+  /**
+   * Simulated microseconds per synchronisation quantum of a multi-vCPU VM: within a
+   * quantum each vCPU runs on its own, and what one vCPU does to another (a wake-up, a
+   * message on a shared socket, a shadow-page zap) reaches it at the quantum's end. Has
+   * no effect with one vCPU.
+   */
+  quantum: field(ints(1, 100000), {
+    default: 20,
+    option: { kind: 'int', flag: '--quantum', order: 130, arg: '<us>', help: 'multi-vCPU VMs: simulated microseconds between synchronisations of the vCPUs', showDefault: true },
+  }),
+  seed: field(ints(0, 4294967295), {
+    default: 1,
+    option: { kind: 'int', flag: '--seed', order: 150, help: 'random seed' },
+  }),
+  profile: field(
+    { schema: z.string().refine((p) => p in PROFILES), allowed: `one of ${profileNames.join(', ')}`, choices: profileNames },
+    {
+      default: DEFAULT_PROFILE,
+      option: { kind: 'choice', flag: '--profile', order: 30, arg: '<name>', help: 'cost profile', listHelp: 'cost profiles', runDefault: true },
+    },
+  ),
+  /** Guest physical memory, all of it lowmem (direct-mapped by the kernel, at most 896 MiB). */
+  memoryMiB: field(ints(16, 896), {
+    default: 256,
+    option: { kind: 'int', flag: '--memory', order: 140, arg: '<MiB>', help: 'guest memory in MiB' },
+  }),
+  /**
+   * kvm-paravirt: what protects a page directory that is freed while its shadow root is
+   * pinned in the cr3 cache. 'none': the patch as posted (writes to a cache-pinned root
+   * are emulated but cannot zap it); 'unpin-on-write': such a write drops the cache entry
+   * first; 'hypercall': the guest tells the host when it frees a page directory.
+   */
+  pinnedRootFix: field(oneOf(PINNED_ROOT_FIXES), {
+    default: 'none',
+    option: {
+      kind: 'choice',
+      flag: '--pinned-root-fix',
+      order: 180,
+      arg: '<fix>',
+      help: 'kvm-paravirt: what protects a freed page directory pinned in the cr3 cache',
+      listHelp: 'kvm-paravirt: protections of cache-pinned roots',
+    },
+  }),
+  /** VM exit/entry flushes the whole TLB (true: 2007 hardware without VPID; false: a hypothetical tagged TLB, for the review's global-entries question). */
+  exitFlush: field(bool(), {
+    default: true,
+    option: { kind: 'switch', flag: '--no-exit-flush', order: 190, help: 'VM exit/entry keeps the TLB (a hypothetical tagged TLB; default: flush, as 2007 hardware)' },
+  }),
+  /** Run the translation checker (shadow vs guest page tables) after every page-table teardown and at the end. */
+  check: field(bool(), {
+    default: false,
+    option: { kind: 'switch', flag: '--check', order: 200, help: 'run the translation checker (shadow vs guest page tables)' },
+  }),
+  /** iomix: disk reads per token pass. */
+  io: field(ints(0, 64), {
+    default: 0,
+    option: { kind: 'int', flag: '--io', order: 160, help: 'iomix: disk reads per token pass' },
+  }),
+  /**
+   * Guest unix sockets' sk_sndbuf in bytes: sysctl_wmem_default, SK_WMEM_MAX = 65535 in
+   * 2.6.20. Each 100-byte message is charged its skb truesize (304 bytes) against it.
+   */
+  sndbuf: field(ints(512, 4194304), {
+    default: 65535,
+    option: { kind: 'int', flag: '--sndbuf', order: 170, help: 'unix socket send buffer in bytes (2.6.20: 65535)' },
+  }),
+};
