@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { CONFIG_FIELDS, ConfigError, FIELD_SPECS, MODES, WORKLOADS, allowedOf, isConfigField, resolveConfig, type SimConfig } from '../shared/config.js';
+import { CONFIG_FIELDS, ConfigError, FIELD_SPECS, MODES, WORKLOADS, allowedOf, isConfigField, notAllowed, resolveConfig, type SimConfig } from '../shared/config.js';
 import { PROFILES } from '../shared/costs.js';
 import { SCHEMA_VERSION, type RunResult } from '../shared/stats.js';
 import { simulate } from '../worker/vm.js';
@@ -45,7 +45,7 @@ function intOption(field: keyof SimConfig) {
   return (raw: string): number => {
     const n = Number(raw);
     if (raw.trim() === '' || !Number.isInteger(n)) {
-      throw new InvalidArgumentError(`${JSON.stringify(raw)} is not allowed; expected ${allowedOf(field)}`);
+      throw new InvalidArgumentError(notAllowed(raw, allowedOf(field)));
     }
     return n;
   };
@@ -57,7 +57,7 @@ function intListOption(field: keyof SimConfig) {
     raw.split(',').map((part) => {
       const n = Number(part);
       if (part.trim() === '' || !Number.isInteger(n)) {
-        throw new InvalidArgumentError(`${JSON.stringify(part)} is not allowed; expected a comma list of integers, each ${allowedOf(field).replace(/^an integer /, '')}`);
+        throw new InvalidArgumentError(notAllowed(part, `a comma list of integers, each ${allowedOf(field).replace(/^an integer /, '')}`));
       }
       return n;
     });
@@ -76,7 +76,7 @@ function parseScalar(raw: string): string | number | boolean {
 /** `--param field=value[,value...]`, repeatable: any config field, including ones without a flag. */
 function paramOption(raw: string, prev: Record<string, (string | number | boolean)[]> = {}): Record<string, (string | number | boolean)[]> {
   const eq = raw.indexOf('=');
-  if (eq <= 0) throw new InvalidArgumentError(`${JSON.stringify(raw)} is not allowed; expected field=value[,value...] with a field among ${CONFIG_FIELDS.join(', ')}`);
+  if (eq <= 0) throw new InvalidArgumentError(notAllowed(raw, `field=value[,value...] with a field among ${CONFIG_FIELDS.join(', ')}`));
   const field = raw.slice(0, eq);
   if (!isConfigField(field)) throw new InvalidArgumentError(`${JSON.stringify(field)} is not a parameter; expected one of ${CONFIG_FIELDS.join(', ')}`);
   return { ...prev, [field]: raw.slice(eq + 1).split(',').map(parseScalar) };
@@ -164,14 +164,14 @@ function addReportOptions(cmd: Command): Command {
 function positiveInt(_flag: string) {
   return (raw: string): number => {
     const n = Number(raw);
-    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${JSON.stringify(raw)} is not allowed; expected an integer >= 1`);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(notAllowed(raw, 'an integer >= 1'));
     return n;
   };
 }
 function nonNegativeInt(_flag: string) {
   return (raw: string): number => {
     const n = Number(raw);
-    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${JSON.stringify(raw)} is not allowed; expected an integer >= 0`);
+    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(notAllowed(raw, 'an integer >= 0'));
     return n;
   };
 }
@@ -291,7 +291,7 @@ function whereOption(raw: string, prev: Record<string, unknown> = {}): Record<st
   const eq = raw.indexOf('=');
   const field = raw.slice(0, eq);
   if (eq <= 0 || !isConfigField(field)) {
-    throw new InvalidArgumentError(`${JSON.stringify(raw)} is not allowed; expected field=value with a field among ${CONFIG_FIELDS.join(', ')}`);
+    throw new InvalidArgumentError(notAllowed(raw, `field=value with a field among ${CONFIG_FIELDS.join(', ')}`));
   }
   return { ...prev, [field]: parseScalar(raw.slice(eq + 1)) };
 }
@@ -397,7 +397,7 @@ Examples:
     )
     .action(async (opts: Record<string, unknown>) => {
       const name = String(opts.name);
-      if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new UsageError(`--name: ${JSON.stringify(name)} is not allowed; expected letters, digits, ".", "_" and "-"`);
+      if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new UsageError(`--name: ${notAllowed(name, 'letters, digits, ".", "_" and "-"')}`);
       const fields = configFromOptions(opts, true);
       const grid: Record<string, (string | number | boolean)[]> = {};
       const base: Record<string, unknown> = {};
@@ -411,10 +411,9 @@ Examples:
       try {
         configs = expandExperiment(probe);
       } catch (err) {
-        if (err instanceof ExperimentError) {
-          const field = err.field.replace(/^(grid|base)\./, '').replace(/\[\d+\]$/, '').split('.')[0]!;
-          const detail = err.message.slice(err.message.indexOf(err.field) + err.field.length + 2);
-          throw new UsageError(`${flagOf(field)}: ${detail}`);
+        // A point that does not resolve: name the option that gave the field.
+        if (err instanceof ExperimentError && err.cause instanceof ConfigError) {
+          throw new UsageError(`${flagOf(err.cause.field)}: ${err.cause.detail}`);
         }
         throw err;
       }
@@ -596,7 +595,7 @@ export async function main(argv: string[]): Promise<number> {
       return err.exitCode === 0 ? 0 : 2;
     }
     if (err instanceof ConfigError) {
-      process.stderr.write(`error: ${flagOf(err.field)}: ${err.message.slice(err.field.length + 2)}\n`);
+      process.stderr.write(`error: ${flagOf(err.field)}: ${err.detail}\n`);
       return 2;
     }
     if (err instanceof ExperimentError || err instanceof UsageError) {

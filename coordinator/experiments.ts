@@ -8,7 +8,7 @@ import { dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { CONFIG_FIELDS, ConfigError, MODES, allowedOf, configSchema, isConfigField, resolveConfig, type SimConfig } from '../shared/config.js';
+import { CONFIG_FIELDS, ConfigError, MODES, allowedOf, configSchema, formatValue, isConfigField, notAllowed, resolveConfig, type SimConfig } from '../shared/config.js';
 
 /** Config fields an experiment may set. */
 export { CONFIG_FIELDS };
@@ -100,15 +100,21 @@ export interface Experiment {
   file?: string;
 }
 
-/** A mistake in an experiment file: one line, naming the file and the field. */
+/**
+ * A mistake in an experiment file: one line, naming the file and the field (its path in
+ * the file, e.g. `grid.tasks[1]`). When a config did not resolve, `cause` is its
+ * ConfigError, which names the config field.
+ */
 export class ExperimentError extends Error {
   readonly code = 'EEXPERIMENT';
   constructor(
     readonly file: string,
     readonly field: string,
-    detail: string,
+    /** The message without the file and the field. */
+    readonly detail: string,
+    options?: { cause?: ConfigError },
   ) {
-    super(`${file}: ${field ? `${field}: ` : ''}${detail}`);
+    super(`${file}: ${field ? `${field}: ` : ''}${detail}`, options);
     this.name = 'ExperimentError';
   }
 }
@@ -188,11 +194,6 @@ function pathString(path: readonly PropertyKey[]): string {
   return s;
 }
 
-function formatValue(v: unknown): string {
-  if (v === undefined) return 'a missing value';
-  return typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v);
-}
-
 /** One line for the first zod issue, with the path prefixed by `prefix`. */
 function describeIssue(file: string, prefix: readonly PropertyKey[], err: z.ZodError): ExperimentError {
   const issue = err.issues[0]!;
@@ -206,10 +207,10 @@ function describeIssue(file: string, prefix: readonly PropertyKey[], err: z.ZodE
   const last = path[path.length - 1];
   const input = (issue as { input?: unknown }).input;
   if (typeof last === 'string' && isConfigField(last) && isConfigPath(path)) {
-    return new ExperimentError(file, pathString(path), `${formatValue(input)} is not allowed; expected ${allowedOf(last)}`);
+    return new ExperimentError(file, pathString(path), notAllowed(input, allowedOf(last)));
   }
   if (issue.code === 'invalid_value') {
-    return new ExperimentError(file, pathString(path), `${formatValue(input)} is not allowed; expected one of ${issue.values.map((v) => String(v)).join(', ')}`);
+    return new ExperimentError(file, pathString(path), notAllowed(input, `one of ${issue.values.map((v) => String(v)).join(', ')}`));
   }
   if (issue.code === 'invalid_type' && input === undefined) {
     return new ExperimentError(file, pathString(path), `missing; expected ${issue.expected}`);
@@ -258,7 +259,7 @@ export function validateExperiment(raw: unknown, file: string): Experiment {
           throw new ExperimentError(file, `grid.${axis}`, `unknown parameter; expected one of ${CONFIG_FIELDS.join(', ')} (or give each value as an object of parameters)`);
         }
         if (!configSchema.shape[axis].safeParse(v).success) {
-          throw new ExperimentError(file, `grid.${axis}[${i}]`, `${formatValue(v)} is not allowed; expected ${allowedOf(axis)}`);
+          throw new ExperimentError(file, `grid.${axis}[${i}]`, notAllowed(v, allowedOf(axis)));
         }
         return v;
       });
@@ -313,7 +314,7 @@ export function expandExperiment(exp: Experiment): SimConfig[] {
       resolved = resolveConfig(cfg);
     } catch (err) {
       if (err instanceof ConfigError) {
-        throw new ExperimentError(exp.file ?? exp.name, from[err.field] ?? err.field, err.message.slice(err.field.length + 2));
+        throw new ExperimentError(exp.file ?? exp.name, from[err.field] ?? err.field, err.detail, { cause: err });
       }
       throw err;
     }

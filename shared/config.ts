@@ -46,6 +46,17 @@ export const DEFAULTS = Object.fromEntries(
   CONFIG_FIELDS.flatMap((name) => (FIELD_SPECS[name].default === undefined ? [] : [[name, FIELD_SPECS[name].default]])),
 ) as { readonly [K in DefaultedField]: SimConfig[K] };
 
+/** A value as messages show it: numbers and booleans bare, anything else as JSON. */
+export function formatValue(v: unknown): string {
+  if (v === undefined) return 'a missing value';
+  return typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v);
+}
+
+/** "<value> is not allowed; expected <allowed>": how every message about a bad value reads. */
+export function notAllowed(value: unknown, allowed: string): string {
+  return `${formatValue(value)} is not allowed; expected ${allowed}`;
+}
+
 /** A user mistake in a config: names the field, the value and what is allowed. */
 export class ConfigError extends Error {
   readonly code = 'ECONFIG';
@@ -54,14 +65,14 @@ export class ConfigError extends Error {
     readonly value: unknown,
     readonly allowed: string,
   ) {
-    super(`${field}: ${formatValue(value)} is not allowed; expected ${allowed}`);
+    super(`${field}: ${notAllowed(value, allowed)}`);
     this.name = 'ConfigError';
   }
-}
 
-function formatValue(v: unknown): string {
-  if (v === undefined) return 'a missing value';
-  return JSON.stringify(v);
+  /** The message without the field: "<value> is not allowed; expected <allowed>". */
+  get detail(): string {
+    return notAllowed(this.value, this.allowed);
+  }
 }
 
 /**

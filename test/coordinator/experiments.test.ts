@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MODES } from '../../shared/config.js';
+import { ConfigError, MODES } from '../../shared/config.js';
 import { ExperimentError, expandExperiment, listExperimentFiles, loadExperiment, loadExperimentFile } from '../../coordinator/experiments.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vcpusim-exp-'));
@@ -91,6 +91,23 @@ describe('experiment file errors: one line naming the file, the field and what i
       [4, 2, 100],
       [4, 8, 25],
     ]);
+  });
+
+  it('a config that does not resolve keeps its ConfigError as the cause: the config field and the value as data', () => {
+    let err: unknown;
+    try {
+      expandExperiment({ name: 'x', description: 'd', base: { workload: 'idle' }, grid: { vcpus: [1, 2] } });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ExperimentError);
+    const e = err as ExperimentError;
+    expect(e.field).toBe('grid.vcpus[1]');
+    expect(e.detail).toBe('2 is not allowed; expected 1 for idle (it runs on one vCPU); more vCPUs run ctxswitch, pipe, hackbench');
+    expect(e.message).toBe(`x: grid.vcpus[1]: ${e.detail}`);
+    expect(e.cause).toBeInstanceOf(ConfigError);
+    expect(e.cause).toMatchObject({ field: 'vcpus', value: 2, detail: e.detail });
+    expect((e.cause as ConfigError).message).toBe(`vcpus: ${e.detail}`);
   });
 
   it('an unknown experiment name lists the known ones', () => {
