@@ -35,6 +35,8 @@ export function workerEntryUrl(): URL {
 export interface SimPoolOptions {
   /** Worker threads (default: one per core). */
   threads?: number;
+  /** The worker entry the threads load (default: workerEntryUrl()). Tests give one that injects faults. */
+  entry?: URL;
   /**
    * Called with errors that belong to no run, e.g. a thread that dies between runs.
    * Errors during a run reject that run instead. Default: a line on stderr.
@@ -58,7 +60,7 @@ export class SimPool {
     if (!Number.isInteger(threads) || threads < 1) {
       throw new RangeError(`threads: expected a positive integer, got ${String(threads)}`);
     }
-    const entry = workerEntryUrl();
+    const entry = opts.entry ?? workerEntryUrl();
     if (!existsSync(entry)) {
       throw new Error(`worker entry ${fileURLToPath(entry)} is missing: run \`npm run build\` first`);
     }

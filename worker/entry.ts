@@ -7,21 +7,7 @@
  * through shared memory at every quantum (worker/smp/sab-exchange.ts); it returns its
  * vCPUs' statistics. Result buffers are moved (transferred), not copied, back to the
  * coordinator.
- *
- * Fault injection, for tests of the coordinator only: the environment variable
- * VCPUSIM_FAULT, read once when the thread starts, holds a comma-separated list of
- *   crash-on-seed:<n>       the thread calls process.exit(70) in every run of seed n
- *   crash-once-on-seed:<n>  the same, on the first attempt only: the first attempt
- *                           creates the marker file <VCPUSIM_FAULT_MARKER_DIR>/seed-<n>
- *                           (exclusively); any later attempt finds it and runs normally
- *   uncaught-on-seed:<n>    an uncaught exception kills the thread mid-run
- *   throw-on-seed:<n>       the task throws (the thread survives)
- * In a split VM the fault hits the last replica only (the others are then stopped).
- * Configs have no field for this, so production runs cannot trigger it; without the
- * variable the entry does nothing but simulate.
  */
-import { closeSync, openSync } from 'node:fs';
-import { join } from 'node:path';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { decodeConfig, encodePartial, encodeResult } from '../shared/codec.js';
 import { simulate, Vm } from './vm.js';
@@ -40,62 +26,8 @@ export interface SimReply {
   hostSeconds: number;
 }
 
-type FaultKind = 'crash' | 'crash-once' | 'uncaught' | 'throw';
-
-function parseFaults(spec: string | undefined): Map<number, FaultKind> {
-  const faults = new Map<number, FaultKind>();
-  if (!spec) return faults;
-  for (const item of spec.split(',')) {
-    const m = /^(crash|crash-once|uncaught|throw)-on-seed:(\d+)$/.exec(item.trim());
-    if (!m) throw new Error(`VCPUSIM_FAULT: cannot parse ${JSON.stringify(item)}`);
-    faults.set(Number(m[2]), m[1] as FaultKind);
-  }
-  return faults;
-}
-
-const faults = parseFaults(process.env.VCPUSIM_FAULT);
-
-/** True the first time any thread asks for `seed` (the marker file does not exist yet). */
-function firstAttempt(seed: number): boolean {
-  const dir = process.env.VCPUSIM_FAULT_MARKER_DIR;
-  if (!dir) throw new Error('VCPUSIM_FAULT crash-once needs VCPUSIM_FAULT_MARKER_DIR');
-  try {
-    closeSync(openSync(join(dir, `seed-${seed}`), 'wx'));
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw err;
-  }
-}
-
-/** Returns a promise that never settles when the fault kills the thread. */
-function injectFault(seed: number): Promise<never> | undefined {
-  const kind = faults.get(seed);
-  if (kind === undefined) return undefined;
-  switch (kind) {
-    case 'crash':
-      process.exit(70);
-    // falls through (process.exit does not return)
-    case 'crash-once':
-      if (firstAttempt(seed)) process.exit(70);
-      return undefined;
-    case 'uncaught':
-      return new Promise<never>(() => {
-        setImmediate(() => {
-          throw new Error(`injected uncaught exception on seed ${seed}`);
-        });
-      });
-    case 'throw':
-      throw new Error(`injected exception on seed ${seed}`);
-  }
-}
-
-export default function runTask(task: SimTask): ReturnType<typeof move> | Promise<never> {
+export default function runTask(task: SimTask): ReturnType<typeof move> {
   const config = decodeConfig(task.config);
-  if (faults.size > 0) {
-    const pending = injectFault(config.seed);
-    if (pending) return pending;
-  }
   const t0 = process.hrtime.bigint();
   const result = encodeResult(simulate(config));
   const reply: SimReply = { result, hostSeconds: Number(process.hrtime.bigint() - t0) / 1e9 };
@@ -131,12 +63,8 @@ export interface PartConfigError {
   configError: { field: string; value: unknown; allowed: string };
 }
 
-export function runPart(task: PartTask): ReturnType<typeof move> | Promise<never> | PartConfigError {
+export function runPart(task: PartTask): ReturnType<typeof move> | PartConfigError {
   const config = decodeConfig(task.config);
-  if (faults.size > 0 && task.index === task.count - 1) {
-    const pending = injectFault(config.seed);
-    if (pending) return pending;
-  }
   try {
     const t0 = process.hrtime.bigint();
     const vm = new Vm(config, {}, task.local);

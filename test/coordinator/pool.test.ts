@@ -1,17 +1,19 @@
 /**
  * The worker pool behind runAll: same results on any number of threads, runs survive
  * dying threads, every outcome reported once. Runs against the build (`pretest`): the
- * threads load dist/worker/entry.js.
+ * threads load dist/worker/entry.js (test/support/fault-entry.js, which wraps it, where
+ * faults are injected).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SimPool } from '../../coordinator/pool.js';
-import { runAll, type RunOutcome } from '../../coordinator/runner.js';
+import { runAll, type RunOutcome, type RunnerOptions } from '../../coordinator/runner.js';
 import { decodeConfig, decodeResult, encodeConfig, encodeResult } from '../../shared/codec.js';
 import { resolveConfig, type SimConfig } from '../../shared/config.js';
 import { simulate } from '../../worker/vm.js';
+import { FAULT_ENTRY } from '../support/faults.js';
 
 const ctx = (o: Partial<SimConfig> = {}): SimConfig => resolveConfig({ workload: 'ctxswitch', tasks: 2, loops: 200, ...o });
 const hb = (o: Partial<SimConfig> = {}): SimConfig => resolveConfig({ workload: 'hackbench', groups: 1, loops: 5, ...o });
@@ -104,10 +106,20 @@ describe('faults in worker threads', () => {
 
   const configs = [1, 2, 3, 4, 5, 6].map((seed) => ctx({ seed }));
 
+  /** runAll on a pool of `workers` threads whose entry injects the faults VCPUSIM_FAULT names (set before the threads start). */
+  async function runAllWithFaults(cfgs: SimConfig[], opts: RunnerOptions & { workers: number }): Promise<RunOutcome[]> {
+    const pool = new SimPool({ threads: opts.workers, entry: FAULT_ENTRY });
+    try {
+      return await runAll(cfgs, { ...opts, pool });
+    } finally {
+      await pool.destroy();
+    }
+  }
+
   it('a thread that dies once does not lose the sweep: the run succeeds on retry', async () => {
     process.env.VCPUSIM_FAULT = 'crash-once-on-seed:3';
     const reported: RunOutcome[] = [];
-    const outs = await runAll(configs, { workers: 2, onOutcome: (o) => void reported.push(o) });
+    const outs = await runAllWithFaults(configs, { workers: 2, onOutcome: (o) => void reported.push(o) });
     expect(outs.map((o) => o.attempts)).toEqual([1, 1, 2, 1, 1, 1]);
     expect(outs.every((o) => o.result && !o.error)).toBe(true);
     expect(reported.length).toBe(configs.length);
@@ -118,7 +130,7 @@ describe('faults in worker threads', () => {
   it('a run that always kills its thread is reported failed after the retries; the others finish', async () => {
     process.env.VCPUSIM_FAULT = 'crash-on-seed:2,uncaught-on-seed:5';
     const reported: RunOutcome[] = [];
-    const outs = await runAll(configs, { workers: 2, retries: 2, onOutcome: (o) => void reported.push(o) });
+    const outs = await runAllWithFaults(configs, { workers: 2, retries: 2, onOutcome: (o) => void reported.push(o) });
     expect(reported.length).toBe(configs.length);
     for (const o of outs) {
       if (o.config.seed === 2 || o.config.seed === 5) {
@@ -136,7 +148,7 @@ describe('faults in worker threads', () => {
 
   it('a run that throws is retried and then reported with the message', async () => {
     process.env.VCPUSIM_FAULT = 'throw-on-seed:4';
-    const outs = await runAll(configs, { workers: 2, retries: 1 });
+    const outs = await runAllWithFaults(configs, { workers: 2, retries: 1 });
     expect(outs[3]).toMatchObject({ attempts: 2, error: 'injected exception on seed 4 (2 attempts)' });
     expect(outs.filter((o) => o.result).length).toBe(5);
   });

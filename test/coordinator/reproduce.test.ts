@@ -8,13 +8,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { FAULT_HOOKS } from '../support/faults.js';
 
 const BIN = fileURLToPath(new URL('../../bin/vcpusim.js', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'vcpusim-cli-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-const cli = (args: string[], env: Record<string, string> = {}) =>
-  spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: work, env: { ...process.env, ...env } });
+const cli = (args: string[], env: Record<string, string> = {}, nodeArgs: string[] = []) =>
+  spawnSync(process.execPath, [...nodeArgs, BIN, ...args], { encoding: 'utf8', cwd: work, env: { ...process.env, ...env } });
+
+/** The CLI with its worker threads injecting the faults `fault` names (see test/support/fault-entry.js). */
+const cliWithFaults = (args: string[], fault: string) => cli(args, { VCPUSIM_FAULT: fault }, ['--import', FAULT_HOOKS.href]);
 
 const records = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((f) => /^[0-9a-f]{20}\.json$/.test(f)).sort() : []);
 const snapshot = (dir: string) => records(dir).map((f) => [f, readFileSync(join(dir, f), 'utf8')]);
@@ -96,7 +100,7 @@ describe('vcpusim sweep', () => {
   it('a failed run is reported (exit 1) and not stored, so the next run retries it', () => {
     const results = join(work, 'fail');
     const args = ['sweep', '--name', 'f', '--results', results, '--workers', '2', '--retries', '0', '--mode', 'kvm-trunk', '--tasks', '2', '--loops', '20', '--seed', '1,2,3'];
-    const r = cli([...args, '--json'], { VCPUSIM_FAULT: 'throw-on-seed:2' });
+    const r = cliWithFaults([...args, '--json'], 'throw-on-seed:2');
     expect(r.status).toBe(1);
     const doc = JSON.parse(r.stdout);
     expect(doc.ran).toBe(2);
@@ -104,7 +108,8 @@ describe('vcpusim sweep', () => {
     expect(doc.failed[0].config.seed).toBe(2);
     expect(r.stderr).toMatch(/run failed: seed=2/);
     expect(records(join(results, 'f'))).toHaveLength(2);
-    const again = cli([...args, '--json']);
+    // The built CLI alone injects nothing: the variable without the test preload changes nothing.
+    const again = cli([...args, '--json'], { VCPUSIM_FAULT: 'throw-on-seed:2' });
     expect(again.status).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ ran: 1, skipped: 2, failed: [] });
   });

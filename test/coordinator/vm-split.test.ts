@@ -1,7 +1,8 @@
 /**
  * One VM's vCPUs on several worker threads: the same statistics with 1, 2 or 4 threads
  * and any placement; a replica whose thread dies stops the others and the run is
- * retried. Runs against the build (`pretest`): the threads load dist/worker/entry.js.
+ * retried. Runs against the build (`pretest`): the threads load dist/worker/entry.js
+ * (test/support/fault-entry.js, which wraps it, where faults are injected).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import { SimPool } from '../../coordinator/pool.js';
 import { placeVcpus, runVmSplit } from '../../coordinator/vm-split.js';
 import { ConfigError, resolveConfig, type SimConfig } from '../../shared/config.js';
 import { simulate } from '../../worker/vm.js';
+import { FAULT_ENTRY } from '../support/faults.js';
 
 const smpHackbench = (o: Partial<SimConfig> = {}): SimConfig =>
   resolveConfig({ mode: 'kvm-paravirt', workload: 'hackbench', groups: 2, loops: 10, vcpus: 4, sndbuf: 608, ...o });
@@ -85,7 +87,7 @@ describe('a replica whose thread dies', () => {
   it('stops the others; the run is retried and gives the same statistics', async () => {
     process.env.VCPUSIM_FAULT = 'crash-once-on-seed:11';
     const cfg = smpHackbench({ seed: 11 });
-    const pool = new SimPool({ threads: 2, onError: () => {} });
+    const pool = new SimPool({ threads: 2, onError: () => {}, entry: FAULT_ENTRY });
     try {
       const r = await runVmSplit(pool, cfg, placeVcpus(4, 2));
       expect(r.attempts).toBe(2);
@@ -97,7 +99,7 @@ describe('a replica whose thread dies', () => {
 
   it('fails with the reason once the retries are used up', async () => {
     process.env.VCPUSIM_FAULT = 'throw-on-seed:12';
-    const pool = new SimPool({ threads: 2, onError: () => {} });
+    const pool = new SimPool({ threads: 2, onError: () => {}, entry: FAULT_ENTRY });
     try {
       await expect(runVmSplit(pool, smpHackbench({ seed: 12 }), placeVcpus(4, 2), 1)).rejects.toThrow(/injected exception on seed 12/);
     } finally {
