@@ -14,7 +14,7 @@ import { Piscina } from 'piscina';
 import type { SimConfig } from '../shared/config.js';
 import { decodeResult, encodeConfig } from '../shared/codec.js';
 import type { RunResult } from '../shared/stats.js';
-import type { PartConfigError, PartReply, PartTask, SimReply, SimTask } from '../worker/entry.js';
+import type { PartAborted, PartConfigError, PartReply, PartTask, SimReply, SimTask } from '../worker/entry.js';
 
 /** Threads when none are asked for: one per core. */
 export function defaultWorkers(): number {
@@ -52,7 +52,7 @@ export interface PoolRun {
 
 export class SimPool {
   readonly threads: number;
-  readonly #pool: Piscina<SimTask | PartTask, SimReply | PartReply | PartConfigError>;
+  readonly #pool: Piscina<SimTask | PartTask, SimReply | PartReply | PartConfigError | PartAborted>;
   #destroyed = false;
 
   constructor(opts: SimPoolOptions = {}) {
@@ -65,7 +65,7 @@ export class SimPool {
       throw new Error(`worker entry ${fileURLToPath(entry)} is missing: run \`npm run build\` first`);
     }
     this.threads = threads;
-    this.#pool = new Piscina<SimTask | PartTask, SimReply | PartReply | PartConfigError>({
+    this.#pool = new Piscina<SimTask | PartTask, SimReply | PartReply | PartConfigError | PartAborted>({
       filename: entry.href,
       // Start every thread up front (a sweep uses all of them at once) and keep the
       // count there: piscina replaces a dead thread to stay at minThreads.
@@ -87,9 +87,9 @@ export class SimPool {
   }
 
   /** Runs one replica of a split VM (see vm-split.ts); it occupies its thread for the whole run. */
-  async runPart(task: PartTask): Promise<PartReply | PartConfigError> {
+  async runPart(task: PartTask): Promise<PartReply | PartConfigError | PartAborted> {
     if (this.#destroyed) throw new Error('SimPool.runPart after destroy');
-    return (await this.#pool.run(task, { name: 'runPart', transferList: [task.config.buffer as ArrayBuffer] })) as PartReply | PartConfigError;
+    return (await this.#pool.run(task, { name: 'runPart', transferList: [task.config.buffer as ArrayBuffer] })) as PartReply | PartConfigError | PartAborted;
   }
 
   /** Terminates every thread; runs still in flight reject. Safe to call twice. */

@@ -66,11 +66,11 @@ export async function runVmSplit(pool: SimPool, cfg: SimConfig, placement: reado
         throw new ConfigError(e.field, e.value, e.allowed);
       }
     }
-    const failed = settled.find((s) => s.status === 'rejected');
-    if (failed) {
-      // The first failure is the cause; the others gave up because of it.
-      const causes = settled.filter((s) => s.status === 'rejected').map((s) => (s).reason as Error);
-      lastErr = causes.find((e) => e?.name !== 'ExchangeAborted' && !/another part of the VM failed/.test(String(e?.message))) ?? causes[0];
+    // A replica that failed rejects; the others give up because of it and say so.
+    const failures = settled.filter((s) => s.status === 'rejected').map((s) => s.reason as unknown);
+    const aborted = settled.some((s) => s.status === 'fulfilled' && 'aborted' in s.value);
+    if (failures.length > 0 || aborted) {
+      lastErr = failures[0] ?? new Error('a part of the VM gave up without another failing');
       continue;
     }
     const replies = settled.map((s) => (s as PromiseFulfilledResult<PartReply>).value);

@@ -12,7 +12,7 @@ import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { decodeConfig, encodePartial, encodeResult } from '../shared/codec.js';
 import { simulate, Vm } from './vm.js';
 import { Partition } from './smp/partition.js';
-import { SabExchange, abortExchange } from './smp/sab-exchange.js';
+import { ExchangeAborted, SabExchange, abortExchange } from './smp/sab-exchange.js';
 import { ConfigError } from '../shared/config.js';
 
 /** The task piscina passes in. */
@@ -63,7 +63,12 @@ export interface PartConfigError {
   configError: { field: string; value: unknown; allowed: string };
 }
 
-export function runPart(task: PartTask): ReturnType<typeof move> | PartConfigError {
+/** A replica that gave up because another one failed (the exchange was aborted). */
+export interface PartAborted {
+  aborted: true;
+}
+
+export function runPart(task: PartTask): ReturnType<typeof move> | PartConfigError | PartAborted {
   const config = decodeConfig(task.config);
   try {
     const t0 = process.hrtime.bigint();
@@ -83,6 +88,7 @@ export function runPart(task: PartTask): ReturnType<typeof move> | PartConfigErr
       [valueSymbol]: reply,
     });
   } catch (err) {
+    if (err instanceof ExchangeAborted) return { aborted: true };
     if (!(err instanceof ConfigError)) throw err;
     abortExchange(task.ctl); // the other replicas stop waiting for this one
     return { configError: { field: err.field, value: err.value, allowed: err.allowed } };
