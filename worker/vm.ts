@@ -169,7 +169,7 @@ export class Vm implements Replica {
   /** One step of a CPU: take the interrupts due, reschedule if asked, run one operation of the current task. */
   private step(cpu: GuestCpu): void {
     const v = cpu.vcpu;
-    const k = this.kernel;
+    const sched = this.kernel.sched;
     const wasHalted = v.halted;
     if (wasHalted) {
       const wake = v.events.next();
@@ -180,15 +180,15 @@ export class Vm implements Replica {
       v.halted = false;
     }
     v.events.fireDue(v, wasHalted);
-    if (cpu.needResched) k.schedule(cpu);
+    if (cpu.needResched) sched.schedule(cpu);
     const t = cpu.current;
     if (t === cpu.idle) {
-      if (cpu.rq.nrRunning > 0) k.schedule(cpu);
-      else k.idle(cpu);
+      if (cpu.rq.nrRunning > 0) sched.schedule(cpu);
+      else sched.idle(cpu);
       return;
     }
-    k.runUser(cpu, t);
-    if (t.state !== TASK_RUNNING || cpu.needResched) k.schedule(cpu);
+    this.kernel.programs[t.exe]!(cpu, t);
+    if (t.state !== TASK_RUNNING || cpu.needResched) sched.schedule(cpu);
   }
 
   stuck(): never {

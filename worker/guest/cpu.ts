@@ -8,6 +8,7 @@
  */
 import type { GuestStats, MmuStats } from '../../shared/stats.js';
 import type { LocalApic } from '../machine/lapic.js';
+import type { Tlb } from '../machine/tlb.js';
 import type { Vcpu } from '../machine/vcpu.js';
 import type { ParaState } from '../hypervisor/kvm-para.js';
 import type { Platform } from '../hypervisor/platform.js';
@@ -31,6 +32,8 @@ export class GuestCpu {
   readonly timers: Task[] = [];
   readonly timerWait = new WaitQueue<Task>();
   private readonly factor: number;
+  /** The vCPU's TLB (touch's fast path). */
+  private readonly tlb: Tlb;
 
   constructor(
     /** The vCPU this CPU is. */
@@ -47,6 +50,7 @@ export class GuestCpu {
   ) {
     this.id = vcpu.id;
     this.factor = platform.guestFactor;
+    this.tlb = vcpu.tlb;
   }
 
   /** Guest work of `cycles` native cycles. */
@@ -56,7 +60,6 @@ export class GuestCpu {
 
   /** A memory access to virtual page `vpn`. */
   touch(vpn: number): void {
-    const v = this.vcpu;
-    if (!v.tlb.lookup(vpn)) this.platform.tlbMiss(v, vpn, false);
+    if (!this.tlb.lookup(vpn)) this.platform.tlbMiss(this.vcpu, vpn, false);
   }
 }

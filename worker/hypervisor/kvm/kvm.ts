@@ -9,8 +9,6 @@
 import type { Costs } from '../../../shared/costs.js';
 import { EXIT_REASON } from '../../../shared/exits.js';
 import type { Vcpu } from '../../machine/vcpu.js';
-import type { RecordBus } from '../../smp/bus.js';
-import type { ParaState } from '../kvm-para.js';
 import type { Platform } from '../platform.js';
 import type { MmuStrategy } from './mmu.js';
 import type { VmExits } from './vmexit.js';
@@ -23,54 +21,34 @@ export class KvmPlatform implements Platform {
   constructor(
     private readonly c: Costs,
     private readonly exits: VmExits,
-    private readonly mmu: MmuStrategy,
-  ) {}
-
-  // --- paging: the MMU strategy's ----------------------------------------------------
-
-  tlbMiss(v: Vcpu, vpn: number, write: boolean): void {
-    this.mmu.tlbMiss(v, vpn, write);
+    mmu: MmuStrategy,
+  ) {
+    this.tlbMiss = mmu.tlbMiss.bind(mmu);
+    this.loadCr3 = mmu.loadCr3.bind(mmu);
+    this.loadCachedCr3 = mmu.loadCachedCr3.bind(mmu);
+    this.readCr3 = mmu.readCr3.bind(mmu);
+    this.ptWrite = mmu.ptWrite.bind(mmu);
+    this.isWriteProtected = mmu.isWriteProtected.bind(mmu);
+    this.invlpg = mmu.invlpg.bind(mmu);
+    this.pgdFree = mmu.pgdFree.bind(mmu);
+    this.staleTranslations = mmu.staleTranslations.bind(mmu);
+    this.registerParaState = mmu.registerParaState.bind(mmu);
+    this.attachSmp = mmu.attachSmp.bind(mmu);
   }
 
-  loadCr3(v: Vcpu, pdFrame: number): void {
-    this.mmu.loadCr3(v, pdFrame);
-  }
+  // --- paging: the MMU strategy's methods, bound (no forwarding call on the hot path) ---
 
-  loadCachedCr3(v: Vcpu, idx: number, pdFrame: number): void {
-    this.mmu.loadCachedCr3(v, idx, pdFrame);
-  }
-
-  readCr3(v: Vcpu): void {
-    this.mmu.readCr3(v);
-  }
-
-  ptWrite(v: Vcpu, frame: number, index: number): void {
-    this.mmu.ptWrite(v, frame, index);
-  }
-
-  isWriteProtected(v: Vcpu, frame: number): boolean {
-    return this.mmu.isWriteProtected(v, frame);
-  }
-
-  invlpg(v: Vcpu, vpn: number): void {
-    this.mmu.invlpg(v, vpn);
-  }
-
-  pgdFree(v: Vcpu, pdFrame: number): void {
-    this.mmu.pgdFree(v, pdFrame);
-  }
-
-  staleTranslations(v: Vcpu): number {
-    return this.mmu.staleTranslations(v);
-  }
-
-  registerParaState(v: Vcpu, para: ParaState): void {
-    this.mmu.registerParaState(v, para);
-  }
-
-  attachSmp(bus: RecordBus): void {
-    this.mmu.attachSmp(bus);
-  }
+  readonly tlbMiss: Platform['tlbMiss'];
+  readonly loadCr3: Platform['loadCr3'];
+  readonly loadCachedCr3: Platform['loadCachedCr3'];
+  readonly readCr3: Platform['readCr3'];
+  readonly ptWrite: Platform['ptWrite'];
+  readonly isWriteProtected: Platform['isWriteProtected'];
+  readonly invlpg: Platform['invlpg'];
+  readonly pgdFree: Platform['pgdFree'];
+  readonly staleTranslations: Platform['staleTranslations'];
+  readonly registerParaState: Platform['registerParaState'];
+  readonly attachSmp: Platform['attachSmp'];
 
   // --- the rest of the exits -----------------------------------------------------------
 
