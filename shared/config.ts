@@ -8,6 +8,9 @@
  */
 import { z } from 'zod';
 import { FIELDS, type FieldSpec } from './config-fields.js';
+import { ConfigError } from './config-error.js';
+
+export { ConfigError, formatValue, notAllowed } from './config-error.js';
 
 export { MODES, MODE_TRAITS, PINNED_ROOT_FIXES, WORKLOADS } from './modes.js';
 export type { Mode, ModeTraits, PinnedRootFix, Workload } from './modes.js';
@@ -45,35 +48,6 @@ type DefaultedField = { [K in keyof Fields]: Fields[K] extends { readonly defaul
 export const DEFAULTS = Object.fromEntries(
   CONFIG_FIELDS.flatMap((name) => (FIELD_SPECS[name].default === undefined ? [] : [[name, FIELD_SPECS[name].default]])),
 ) as { readonly [K in DefaultedField]: SimConfig[K] };
-
-/** A value as messages show it: numbers and booleans bare, anything else as JSON. */
-export function formatValue(v: unknown): string {
-  if (v === undefined) return 'a missing value';
-  return typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v);
-}
-
-/** "<value> is not allowed; expected <allowed>": how every message about a bad value reads. */
-export function notAllowed(value: unknown, allowed: string): string {
-  return `${formatValue(value)} is not allowed; expected ${allowed}`;
-}
-
-/** A user mistake in a config: names the field, the value and what is allowed. */
-export class ConfigError extends Error {
-  readonly code = 'ECONFIG';
-  constructor(
-    readonly field: string,
-    readonly value: unknown,
-    readonly allowed: string,
-  ) {
-    super(`${field}: ${notAllowed(value, allowed)}`);
-    this.name = 'ConfigError';
-  }
-
-  /** The message without the field: "<value> is not allowed; expected <allowed>". */
-  get detail(): string {
-    return notAllowed(this.value, this.allowed);
-  }
-}
 
 /**
  * Fill defaults, derive dependent fields, validate. Throws ConfigError on the

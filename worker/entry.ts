@@ -13,7 +13,7 @@ import { decodeConfig, encodePartial, encodeResult } from '../shared/codec.js';
 import { simulate, Vm } from './vm.js';
 import { Partition } from './smp/partition.js';
 import { ExchangeAborted, SabExchange, abortExchange } from './smp/sab-exchange.js';
-import { ConfigError } from '../shared/config.js';
+import { ConfigError } from '../shared/config-error.js';
 
 /** The task piscina passes in. */
 export interface SimTask {

@@ -8,7 +8,8 @@
  * replica of the whole VM, built the same way from the config and the seed, and runs
  * only its own vCPUs; the replicas exchange records at each quantum's end.
  */
-import { ConfigError, type SimConfig } from '../shared/config.js';
+import { ConfigError } from '../shared/config-error.js';
+import type { SimConfig } from '../shared/config.js';
 import { costValues, PROFILES, type Costs } from '../shared/costs.js';
 import { MODE_TRAITS } from '../shared/modes.js';
 import { mergePartials, type VcpuPartial, type VmPartial } from '../shared/partial.js';

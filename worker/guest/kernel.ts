@@ -111,7 +111,7 @@ export class Kernel {
     this.entry = new SyscallEntry(c);
     const cr = new CrOps(c, opts.paravirt);
     this.mm = new MemoryManager(pc.mem, this.pages, c, cr, opts.check);
-    /** Every task, by pid - 1 (the process table, filled by fork; the scheduler finds tasks in it). */
+    // Every task, by pid - 1: the process table, filled by fork; the scheduler finds tasks in it.
     const tasks: Task[] = [];
     this.sched = new Scheduler(cpus, tasks, this.mm, cr, c, Math.max(1, Math.round((DEF_TIMESLICE_NS * opts.hz) / 1e9)));
     this.procs = new Processes(tasks, cpus, this.mm, this.sched, this.entry, c, (CHILD_BONUS * NS_MAX_SLEEP_AVG) / MAX_BONUS);
@@ -164,23 +164,10 @@ export class Kernel {
     this.mm.localCpus = this.cpus.filter((cpu) => bus.isLocal(cpu.id));
   }
 
-  // --- what the VM's loop calls ------------------------------------------------------
+  // --- what the VM's loop calls (besides `programs` and `sched`) -----------------------
 
   get liveTasks(): number {
     return this.procs.liveTasks;
-  }
-
-  /** Run one step of the current task's program. */
-  runUser(cpu: GuestCpu, t: Task): void {
-    this.programs[t.exe]!(cpu, t);
-  }
-
-  schedule(cpu: GuestCpu): void {
-    this.sched.schedule(cpu);
-  }
-
-  idle(cpu: GuestCpu): void {
-    this.sched.idle(cpu);
   }
 
   /** The CPU takes interrupt `vector`. */
