@@ -5,25 +5,21 @@
  */
 import type { SimConfig } from './config.js';
 import { EXIT_REASON, EXIT_REASON_NAMES } from './exits.js';
-import { SCHEMA_VERSION, sumGroups, type Cr3CacheStats, type ExitStats, type GuestStats, type MetricStats, type MmuStats, type PicStats, type RunResult, type TlbStats, type VcpuStats } from './stats.js';
+import { SCHEMA_VERSION, sumGroups, TOTALS_ORDER, VCPU_GROUPS, type ExitStats, type GroupStats, type MetricStats, type RunResult, type StatGroupName, type VcpuGroups, type VcpuStats, type VmGroups } from './stats.js';
 
 /** One vCPU's counters, in cycles where they are times. */
-export interface VcpuPartial {
+export type VcpuPartial = {
   id: number;
   clock: number;
   halted: number;
   exitCount: number[];
   exitCycles: number[];
-  cr3Cache: Cr3CacheStats;
-  tlb: TlbStats;
-  guest: GuestStats;
-  mmu: MmuStats;
-}
+} & VcpuGroups;
 
 export interface VmPartial {
   vcpus: VcpuPartial[];
-  /** The i8259A's counters, from the part that ran vCPU 0 (the PIC's CPU). */
-  pic: PicStats | null;
+  /** The VM's own groups (the i8259A's counters), from the part that ran vCPU 0 (the PIC's CPU). */
+  vm: VmGroups | null;
   /** The workload's figure, from the part that ran vCPU 0 (all parts' time marks combined). */
   metric: MetricStats | null;
 }
@@ -32,37 +28,35 @@ export function mergePartials(cfg: SimConfig, clockHz: number, parts: readonly V
   const ns = (cycles: number) => (cycles / clockHz) * 1e9;
   const vcpus = parts.flatMap((p) => p.vcpus).sort((a, b) => a.id - b.id);
   if (vcpus.length !== cfg.vcpus) throw new Error(`results of ${vcpus.length} vCPUs for a VM of ${cfg.vcpus}`);
-  const pic = parts.find((p) => p.pic !== null)?.pic;
+  const vm = parts.find((p) => p.vm !== null)?.vm;
   const metric = parts.find((p) => p.metric !== null)?.metric;
-  if (!pic || !metric) throw new Error('no part of the VM ran vCPU 0');
-  const perVcpu: VcpuStats[] = vcpus.map((v) => ({
-    vcpu: v.id,
-    guestTimeNs: ns(v.clock),
-    haltedNs: ns(v.halted),
-    exits: exitStats([v], ns),
-    cr3Cache: v.cr3Cache,
-    tlb: v.tlb,
-    guest: v.guest,
-    mmu: v.mmu,
-  }));
+  if (!vm || !metric) throw new Error('no part of the VM ran vCPU 0');
+  const perVcpu: VcpuStats[] = vcpus.map((v) => {
+    const s: Record<string, unknown> = { vcpu: v.id, guestTimeNs: ns(v.clock), haltedNs: ns(v.halted), exits: exitStats([v], ns) };
+    for (const g of VCPU_GROUPS) s[g] = v[g];
+    return s as VcpuStats;
+  });
   const clock = Math.max(...vcpus.map((v) => v.clock));
   const busy = vcpus.reduce((a, v) => a + v.clock - v.halted, 0);
-  // The checker's figure is the worst any one vCPU's shard showed, summed over vCPUs.
-  const mmu = sumGroups('mmu', vcpus.map((v) => v.mmu));
-  return {
+  const out: Record<string, unknown> = {
     schemaVersion: SCHEMA_VERSION,
     config: cfg,
     metric,
     guestTimeNs: ns(clock),
     hostCpuUtilisation: busy / (clock * vcpus.length),
     exits: exitStats(vcpus, ns),
-    cr3Cache: sumGroups('cr3Cache', vcpus.map((v) => v.cr3Cache)),
-    mmu,
-    tlb: sumGroups('tlb', vcpus.map((v) => v.tlb)),
-    pic,
-    guest: sumGroups('guest', vcpus.map((v) => v.guest)),
-    perVcpu,
   };
+  // vCPU groups are summed over the vCPUs (the checker's figure: the worst any one
+  // vCPU's shard showed, summed); the VM's own are taken as they are.
+  for (const g of TOTALS_ORDER) {
+    out[g] = isVcpuGroup(g) ? sumGroups(g, vcpus.map((v) => v[g] as GroupStats<typeof g>)) : vm[g];
+  }
+  out.perVcpu = perVcpu;
+  return out as RunResult;
+}
+
+function isVcpuGroup(g: StatGroupName): g is (typeof VCPU_GROUPS)[number] {
+  return (VCPU_GROUPS as readonly string[]).includes(g);
 }
 
 function exitStats(vcpus: readonly VcpuPartial[], ns: (c: number) => number): ExitStats {

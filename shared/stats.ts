@@ -99,8 +99,21 @@ export function sumGroups<G extends StatGroupName>(name: G, parts: readonly Grou
   return out as GroupStats<G>;
 }
 
-type VcpuGroups = { [G in VcpuGroupName]: GroupStats<G> };
-type VmGroups = { [G in VmGroupName]: GroupStats<G> };
+/** A vCPU's groups, and a VM's. */
+export type VcpuGroups = { [G in VcpuGroupName]: GroupStats<G> };
+export type VmGroups = { [G in VmGroupName]: GroupStats<G> };
+
+/**
+ * The order a run's totals show the groups in (after the exits), as the result schema
+ * has always had them; a vCPU's own statistics show its groups in VCPU_GROUPS order.
+ */
+export const TOTALS_ORDER = ['cr3Cache', 'mmu', 'tlb', 'pic', 'guest'] as const satisfies readonly (VcpuGroupName | VmGroupName)[];
+
+function groupsOf<N extends StatGroupName>(names: readonly N[], make: (name: N) => Record<string, number>): { [G in N]: GroupStats<G> } {
+  const out: Record<string, Record<string, number>> = {};
+  for (const name of names) out[name] = make(name);
+  return out as { [G in N]: GroupStats<G> };
+}
 
 /**
  * Where a VM's counters live: one object per group per vCPU, one per group for the VM.
@@ -110,15 +123,12 @@ type VmGroups = { [G in VmGroupName]: GroupStats<G> };
  */
 export class StatsRegistry {
   private readonly vcpus: VcpuGroups[] = [];
-  readonly vm: VmGroups = { pic: newGroup('pic') };
+  readonly vm: VmGroups = groupsOf(VM_GROUPS, newGroup);
 
   /** vCPU `id`'s groups (made on first use). */
   vcpu(id: number): VcpuGroups {
     let g = this.vcpus[id];
-    if (g === undefined) {
-      g = { cr3Cache: newGroup('cr3Cache'), tlb: newGroup('tlb'), guest: newGroup('guest'), mmu: newGroup('mmu') };
-      this.vcpus[id] = g;
-    }
+    if (g === undefined) this.vcpus[id] = g = groupsOf(VCPU_GROUPS, newGroup);
     return g;
   }
 
@@ -131,14 +141,16 @@ export class StatsRegistry {
     for (const name of VM_GROUPS) zero(name, this.vm[name]);
   }
 
-  /** A copy of vCPU `id`'s groups, in the order a vCPU's statistics show them. */
+  /** A copy of vCPU `id`'s groups, in VCPU_GROUPS order. */
   vcpuSnapshot(id: number): VcpuGroups {
-    const g = this.vcpu(id);
-    return { cr3Cache: copyGroup('cr3Cache', g.cr3Cache), tlb: copyGroup('tlb', g.tlb), guest: copyGroup('guest', g.guest), mmu: copyGroup('mmu', g.mmu) };
+    const g = this.vcpu(id) as Record<string, GroupStats<StatGroupName>>;
+    return groupsOf(VCPU_GROUPS, (name) => copyGroup(name, g[name]!));
   }
 
+  /** A copy of the VM's groups. */
   vmSnapshot(): VmGroups {
-    return { pic: copyGroup('pic', this.vm.pic) };
+    const g = this.vm as Record<string, GroupStats<StatGroupName>>;
+    return groupsOf(VM_GROUPS, (name) => copyGroup(name, g[name]!));
   }
 }
 
@@ -155,19 +167,14 @@ export interface ExitStats {
 }
 
 /** Everything counted per vCPU (the VM totals are sums of these, plus the VM-wide PIC). */
-export interface VcpuStats {
+export type VcpuStats = {
   vcpu: number;
   guestTimeNs: number;
   haltedNs: number;
   exits: ExitStats;
-  cr3Cache: Cr3CacheStats;
-  tlb: TlbStats;
-  guest: GuestStats;
-  /** This vCPU's shard of the shadow MMU (with several vCPUs each has its own; see worker/hypervisor/kvm/shadow/). */
-  mmu: MmuStats;
-}
+} & VcpuGroups;
 
-export interface RunResult {
+export type RunResult = {
   schemaVersion: number;
   config: SimConfig;
   metric: MetricStats;
@@ -176,10 +183,7 @@ export interface RunResult {
   /** Host CPU time the guest consumed, as a fraction of guestTimeNs x vcpus (1 = never halted). */
   hostCpuUtilisation: number;
   exits: ExitStats;
-  cr3Cache: Cr3CacheStats;
-  mmu: MmuStats;
-  tlb: TlbStats;
-  pic: PicStats;
-  guest: GuestStats;
-  perVcpu: VcpuStats[];
-}
+} & VcpuGroups &
+  VmGroups & {
+    perVcpu: VcpuStats[];
+  };

@@ -14,7 +14,7 @@ import { costValues, PROFILES, type Costs } from '../shared/costs.js';
 import { MODE_TRAITS } from '../shared/modes.js';
 import { mergePartials, type VcpuPartial, type VmPartial } from '../shared/partial.js';
 import { Rng } from '../shared/rng.js';
-import { copyGroup, StatsRegistry, type RunResult } from '../shared/stats.js';
+import { StatsRegistry, type RunResult } from '../shared/stats.js';
 import type { GuestCpu } from './guest/cpu.js';
 import { Kernel } from './guest/kernel.js';
 import { GuestOutOfMemory } from './guest/mm/page-alloc.js';
@@ -259,7 +259,7 @@ export class Vm implements Replica {
     const hasBoot = this.local.some((cpu) => cpu.id === 0);
     return {
       vcpus,
-      pic: hasBoot ? copyGroup('pic', this.stats.vm.pic) : null,
+      vm: hasBoot ? this.stats.vmSnapshot() : null,
       metric: hasBoot ? this.workload.metric(marks) : null,
     };
   }
