@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { resolveConfig, type SimConfig } from '../../shared/config.js';
-import type { RunResult } from '../../shared/stats.js';
-import { simulate } from '../../worker/vm.js';
+import { resolveConfig, type SimConfig } from '../../../shared/config.js';
+import type { RunResult } from '../../../shared/stats.js';
+import { simulate } from '../../../worker/vm.js';
 
 const run = (o: Partial<SimConfig>): RunResult => simulate(resolveConfig({ workload: 'iomix', loops: 200, hz: 100, ...o }));
 
