@@ -10,7 +10,7 @@ import { MODEL_VERSION } from '../../coordinator/store.js';
 import { resolveConfig, type SimConfig } from '../../shared/config.js';
 import { simulate } from '../../worker/vm.js';
 
-const PINNED_FOR_MODEL_VERSION = 2;
+const PINNED_FOR_MODEL_VERSION = 'vcpusim-model-2';
 
 const CASES: [Partial<SimConfig>, string][] = [
   [{ mode: 'native', workload: 'ctxswitch', loops: 300 }, '317e29d9eeea8729'],
