@@ -18,6 +18,20 @@ const { EXTERNAL_INTERRUPT, HLT, IO_INSTRUCTION } = EXIT_REASON;
 export class KvmPlatform implements Platform {
   readonly guestFactor = 1;
 
+  // --- paging: the MMU strategy's methods, bound (no forwarding call on the hot path) ---
+
+  readonly tlbMiss: Platform['tlbMiss'];
+  readonly loadCr3: Platform['loadCr3'];
+  readonly loadCachedCr3: Platform['loadCachedCr3'];
+  readonly readCr3: Platform['readCr3'];
+  readonly ptWrite: Platform['ptWrite'];
+  readonly isWriteProtected: Platform['isWriteProtected'];
+  readonly invlpg: Platform['invlpg'];
+  readonly pgdFree: Platform['pgdFree'];
+  readonly staleTranslations: Platform['staleTranslations'];
+  readonly registerParaState: Platform['registerParaState'];
+  readonly attachSmp: Platform['attachSmp'];
+
   constructor(
     private readonly c: Costs,
     private readonly exits: VmExits,
@@ -35,20 +49,6 @@ export class KvmPlatform implements Platform {
     this.registerParaState = mmu.registerParaState.bind(mmu);
     this.attachSmp = mmu.attachSmp.bind(mmu);
   }
-
-  // --- paging: the MMU strategy's methods, bound (no forwarding call on the hot path) ---
-
-  readonly tlbMiss: Platform['tlbMiss'];
-  readonly loadCr3: Platform['loadCr3'];
-  readonly loadCachedCr3: Platform['loadCachedCr3'];
-  readonly readCr3: Platform['readCr3'];
-  readonly ptWrite: Platform['ptWrite'];
-  readonly isWriteProtected: Platform['isWriteProtected'];
-  readonly invlpg: Platform['invlpg'];
-  readonly pgdFree: Platform['pgdFree'];
-  readonly staleTranslations: Platform['staleTranslations'];
-  readonly registerParaState: Platform['registerParaState'];
-  readonly attachSmp: Platform['attachSmp'];
 
   // --- the rest of the exits -----------------------------------------------------------
 
