@@ -14,10 +14,13 @@ import { simulate, Vm } from './vm.js';
 import { Partition } from './smp/partition.js';
 import { ExchangeAborted, SabExchange, abortExchange } from './smp/sab-exchange.js';
 import { ConfigError } from '../shared/config-error.js';
+import type { Costs } from '../shared/costs.js';
 
 /** The task piscina passes in. */
 export interface SimTask {
   config: Uint8Array;
+  /** Costs replacing the profile's (calibration's candidates). */
+  overrides?: Partial<Costs>;
 }
 
 /** The reply: the encoded result and the host seconds the simulation took on this thread. */
@@ -29,7 +32,7 @@ export interface SimReply {
 export default function runTask(task: SimTask): ReturnType<typeof move> {
   const config = decodeConfig(task.config);
   const t0 = process.hrtime.bigint();
-  const result = encodeResult(simulate(config));
+  const result = encodeResult(simulate(config, task.overrides));
   const reply: SimReply = { result, hostSeconds: Number(process.hrtime.bigint() - t0) / 1e9 };
   // A Transferable: piscina posts the value and transfers the result's buffer with it.
   return move({
