@@ -5,11 +5,14 @@
  * A calibration spec (experiments/calibration/*.yaml) names the base profile, the
  * experiment whose `published` rows are the targets, and at most 8 free costs, each with
  * bounds and the reason it is free. Each cost moves on a log scale between its bounds;
- * the objective is the mean squared log error over the target cells; Nelder–Mead
- * minimises it from the base profile's values. Everything else stays as the base profile
- * has it. The fitted profile goes to profiles/<name>.json (loaded by shared/costs.ts).
- * The spec's `predictions` are then simulated with the fitted profile and reported
- * beside the fit, untouched by it.
+ * a cell's figure is the mean over `seeds` seeds (1..N); the objective is the mean
+ * squared log error over the target cells, plus ten times the squared excess of any cell
+ * beyond the spec's `tolerance` (so that the mean is not bought with one cell far off);
+ * Nelder–Mead minimises it from the spec's start.
+ * Everything else stays as the base profile has it. The runs of one evaluation are spread
+ * over worker threads. The fitted profile goes to profiles/<name>.json (loaded by
+ * shared/costs.ts). The spec's `predictions` are then simulated with the fitted profile
+ * (mean and spread over the seeds) and reported beside the fit, untouched by it.
  */
 import { readFileSync, writeFileSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -21,6 +24,7 @@ import type { RunResult } from '../shared/stats.js';
 import { simulate } from '../worker/vm.js';
 import { displayPath, ExperimentError, expandExperiment, loadExperiment, matches } from './experiments.js';
 import { nelderMead } from './nelder-mead.js';
+import { defaultWorkers, SimPool } from './pool.js';
 
 export const MAX_FREE_COSTS = 8;
 
@@ -31,8 +35,13 @@ const specSchema = z
     base: z.string().refine((p) => p in PROFILES, { message: `a profile among ${Object.keys(PROFILES).join(', ')}` }),
     targets: z.string(),
     maxEvaluations: z.int().min(1).max(5000),
+    /** Seeds per cell (1..N); the cell's figure is their mean. */
+    seeds: z.int().min(1).max(20).optional(),
     /** Shorter runs while fitting: loops per workload. */
     loops: z.partialRecord(z.enum(WORKLOADS), z.int().min(1)).optional(),
+    /** A cell's allowed relative error (0.12 = ±12%): beyond it, the excess log error
+     *  counts 10× in the objective, so no cell is given up for a smaller mean. */
+    tolerance: z.number().positive().max(1).optional(),
     free: z
       .array(
         z
@@ -83,8 +92,18 @@ export interface Cell {
   published: number;
 }
 
+/** A figure over seeds: the mean, and the lowest and highest seed's. */
+export interface SeedSpread {
+  mean: number;
+  min: number;
+  max: number;
+  n: number;
+}
+
 export interface CellResult extends Cell {
+  /** The mean over the seeds. */
   simulated: number;
+  spread: SeedSpread;
   errorPct: number;
 }
 
@@ -97,7 +116,7 @@ export interface CalibrationResult {
   fitObjective: number;
   evaluations: number;
   cells: CellResult[];
-  predictions: { config: SimConfig; metric: RunResult['metric'] }[];
+  predictions: { config: SimConfig; metric: RunResult['metric']; spread: SeedSpread }[];
   profileFile?: string;
 }
 
@@ -130,26 +149,63 @@ export interface CalibrateOptions {
   out?: string | null;
   /** Start the search from this profile's values of the free costs (default: the spec's `start`, else the base's). */
   start?: string;
+  /** Worker threads for the runs of an evaluation (default: one per core; 1 runs in this thread). */
+  workers?: number;
   onEvaluation?: (evaluations: number, objective: number, best: number) => void;
 }
 
-export function calibrate(spec: CalibrationSpec, opts: CalibrateOptions = {}): CalibrationResult {
+/** Runs configs with cost overrides: in this thread, or over a pool of worker threads. */
+type Runner = (configs: readonly SimConfig[], overrides: Partial<Costs>) => Promise<RunResult['metric'][]>;
+
+function inThread(configs: readonly SimConfig[], overrides: Partial<Costs>): Promise<RunResult['metric'][]> {
+  return Promise.resolve(configs.map((c) => simulate(c, overrides).metric));
+}
+
+function spreadOf(values: readonly number[]): SeedSpread {
+  return { mean: values.reduce((a, v) => a + v, 0) / values.length, min: Math.min(...values), max: Math.max(...values), n: values.length };
+}
+
+export async function calibrate(spec: CalibrationSpec, opts: CalibrateOptions = {}): Promise<CalibrationResult> {
+  const workers = opts.workers ?? defaultWorkers();
+  const pool = workers > 1 ? new SimPool({ threads: workers }) : null;
+  try {
+    const run: Runner = pool ? async (configs, o) => (await Promise.all(configs.map((c) => pool.run(c, o)))).map((r) => r.result.metric) : inThread;
+    return await fit(spec, opts, run);
+  } finally {
+    await pool?.destroy();
+  }
+}
+
+async function fit(spec: CalibrationSpec, opts: CalibrateOptions, run: Runner): Promise<CalibrationResult> {
   const cells = targetCells(spec, opts.experimentsDir);
-  const fitCells = cells.map((c) => {
+  const seeds = Array.from({ length: spec.seeds ?? 1 }, (_, i) => i + 1);
+  const withSeeds = (c: SimConfig) => seeds.map((seed) => ({ ...c, seed }));
+  const fitConfigs = cells.map((c) => {
     const loops = spec.loops?.[c.config.workload];
-    return loops ? { ...c, config: { ...c.config, loops } } : c;
+    return withSeeds(loops ? { ...c.config, loops } : c.config);
   });
+  /** Each config group's figure over its seeds, and its first seed's metric (name and unit). */
+  const runSeeds = async (configs: readonly SimConfig[][], o: Partial<Costs>): Promise<{ spread: SeedSpread; metric: RunResult['metric'] }[]> => {
+    const metrics = await run(configs.flat(), o);
+    return configs.map((_, i) => {
+      const mine = metrics.slice(i * seeds.length, (i + 1) * seeds.length);
+      return { spread: spreadOf(mine.map((m) => m.value)), metric: mine[0]! };
+    });
+  };
+  const means = async (configs: readonly SimConfig[][], o: Partial<Costs>): Promise<SeedSpread[]> => (await runSeeds(configs, o)).map((r) => r.spread);
   const base = costValues(PROFILES[spec.base]!);
   const overridesAt = (x: readonly number[]): Partial<Costs> =>
     Object.fromEntries(spec.free.map((f, i) => [f.cost, Math.round(toValue(f, x[i]!) * 100) / 100]));
-  const objective = (x: readonly number[], list: readonly Cell[]): number => {
-    const o = overridesAt(x);
+  const band = spec.tolerance === undefined ? Infinity : Math.log(1 + spec.tolerance);
+  const objective = async (x: readonly number[]): Promise<number> => {
+    const m = await means(fitConfigs, overridesAt(x));
     let sum = 0;
-    for (const c of list) {
-      const e = Math.log(simulate(c.config, o).metric.value / c.published);
-      sum += e * e;
+    for (let i = 0; i < cells.length; i++) {
+      const e = Math.log(m[i]!.mean / cells[i]!.published);
+      const excess = Math.max(0, Math.abs(e) - band);
+      sum += e * e + 10 * excess * excess;
     }
-    return sum / list.length;
+    return sum / cells.length;
   };
   let best = Infinity;
   let evaluations = 0;
@@ -160,10 +216,10 @@ export function calibrate(spec: CalibrationSpec, opts: CalibrateOptions = {}): C
     ...(opts.start === undefined ? base : costValues(PROFILES[opts.start] ?? missingProfile(opts.start))),
     ...(opts.start === undefined ? spec.start : {}),
   } as Costs;
-  let fit = { x: spec.free.map((f) => toUnit(f, startProfile[f.cost])), fx: Infinity, evaluations: 0 };
+  let fitted = { x: spec.free.map((f) => toUnit(f, startProfile[f.cost])), fx: Infinity, evaluations: 0 };
   while (evaluations < budget) {
-    const before = fit.fx;
-    const run = nelderMead((x) => objective(x, fitCells), fit.x, {
+    const before = fitted.fx;
+    const r = await nelderMead(objective, fitted.x, {
       maxEvaluations: budget - evaluations,
       onEvaluation: (_x, fx) => {
         if (fx < best) best = fx;
@@ -171,26 +227,27 @@ export function calibrate(spec: CalibrationSpec, opts: CalibrateOptions = {}): C
         evaluations++;
       },
     });
-    if (run.fx < fit.fx) fit = run;
-    if (!(before - fit.fx > 1e-4)) break;
+    if (r.fx < fitted.fx) fitted = r;
+    if (!(before - fitted.fx > 1e-4)) break;
   }
-  fit = { ...fit, evaluations };
-  const overrides = overridesAt(fit.x);
-  const results: CellResult[] = cells.map((c) => {
-    const simulated = simulate(c.config, overrides).metric.value;
-    return { ...c, simulated, errorPct: ((simulated - c.published) / c.published) * 100 };
+  const overrides = overridesAt(fitted.x);
+  const full = await means(cells.map((c) => withSeeds(c.config)), overrides);
+  const results: CellResult[] = cells.map((c, i) => {
+    const spread = full[i]!;
+    return { ...c, simulated: spread.mean, spread, errorPct: ((spread.mean - c.published) / c.published) * 100 };
   });
-  const predictions = (spec.predictions ?? []).map((p) => {
-    const config = resolveConfig({ ...(p as Partial<SimConfig>), profile: spec.base });
-    return { config, metric: simulate(config, overrides).metric };
+  const predictionConfigs = (spec.predictions ?? []).map((p) => resolveConfig({ ...(p as Partial<SimConfig>), profile: spec.base }));
+  const predicted = await runSeeds(predictionConfigs.map(withSeeds), overrides);
+  const predictions = predictionConfigs.map((config, i) => {
+    const p = predicted[i]!;
+    return { config, metric: { ...p.metric, value: p.spread.mean }, spread: p.spread };
   });
-  const fitted = Object.fromEntries(Object.entries(overrides).map(([k, v]) => [k, v]));
   const result: CalibrationResult = {
     spec,
-    fitted,
+    fitted: { ...overrides },
     objective: results.reduce((a, c) => a + Math.log(c.simulated / c.published) ** 2, 0) / results.length,
-    fitObjective: fit.fx,
-    evaluations: fit.evaluations,
+    fitObjective: fitted.fx,
+    evaluations,
     cells: results,
     predictions,
   };
@@ -231,7 +288,8 @@ function writeProfile(path: string, spec: CalibrationSpec, r: CalibrationResult)
       targets: spec.targets,
       objective: r.objective,
       evaluations: r.evaluations,
-      cells: r.cells.map((c) => ({ label: c.label, mode: c.mode, published: c.published, simulated: c.simulated, errorPct: c.errorPct })),
+      seeds: r.spec.seeds ?? 1,
+      cells: r.cells.map((c) => ({ label: c.label, mode: c.mode, published: c.published, simulated: c.simulated, seedMin: c.spread.min, seedMax: c.spread.max, errorPct: c.errorPct })),
     },
   };
   mkdirSync(dirname(path), { recursive: true });
@@ -242,6 +300,23 @@ function writeProfile(path: string, spec: CalibrationSpec, r: CalibrationResult)
 
 const pct = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(1)}%`;
 
+/** A prediction's config in a few words: the workload and what sets it apart from the defaults. */
+function describePrediction(c: SimConfig): string {
+  const what =
+    c.workload === 'hackbench'
+      ? `hackbench ${c.groups}${c.thread ? ' thread' : ''}${c.pipe ? ' pipe' : ''}`
+      : c.workload === 'ctxswitch'
+        ? `ctxswitch ${c.tasks} tasks`
+        : c.workload === 'idle'
+          ? `idle HZ=${c.hz}`
+          : c.workload;
+  const extra: string[] = [];
+  if (c.mode.startsWith('kvm-') && c.mode !== 'kvm-upstream') extra.push(`${c.mmuPages} pages`);
+  if (c.extraFlush !== 'none') extra.push(`extra flush ${c.extraFlush}`);
+  if (c.clocksource !== 'tsc') extra.push(`clocksource ${c.clocksource}`);
+  return `${what}, ${c.mode}${extra.length ? ` (${extra.join(', ')})` : ''}`;
+}
+
 export function formatCalibration(r: CalibrationResult): string {
   const lines: string[] = [];
   lines.push(`calibration ${r.spec.name} (base ${r.spec.base}, targets ${r.spec.targets}): ${r.evaluations} evaluations, mean squared log error ${r.objective.toFixed(4)}`);
@@ -251,17 +326,16 @@ export function formatCalibration(r: CalibrationResult): string {
     lines.push(`  ${f.cost.padEnd(20)} ${String(r.fitted[f.cost]).padStart(10)}   [${f.min}, ${f.max}]`);
   }
   lines.push('');
-  lines.push(`${'cell'.padEnd(44)}${'published'.padStart(11)}${'simulated'.padStart(11)}${'error'.padStart(9)}`);
+  const seeds = r.spec.seeds ?? 1;
+  lines.push(`${'cell'.padEnd(44)}${'published'.padStart(11)}${'simulated'.padStart(11)}${'error'.padStart(9)}   seeds 1-${seeds}: lowest - highest`);
   for (const c of r.cells) {
-    lines.push(`${`${c.label}, ${c.mode}`.padEnd(44)}${String(c.published).padStart(11)}${c.simulated.toPrecision(4).padStart(11)}${pct(c.errorPct).padStart(9)}`);
+    lines.push(`${`${c.label}, ${c.mode}`.padEnd(44)}${String(c.published).padStart(11)}${c.simulated.toPrecision(4).padStart(11)}${pct(c.errorPct).padStart(9)}   ${c.spread.min.toPrecision(4)} - ${c.spread.max.toPrecision(4)}`);
   }
   if (r.predictions.length) {
     lines.push('');
     lines.push('predictions (not fitted):');
     for (const p of r.predictions) {
-      const c = p.config;
-      const what = c.workload === 'hackbench' ? `hackbench ${c.groups}${c.thread ? ' thread' : ''}${c.pipe ? ' pipe' : ''}` : `${c.workload} ${c.tasks} tasks`;
-      lines.push(`  ${`${what}, ${c.mode}`.padEnd(42)}${p.metric.value.toPrecision(4).padStart(11)} ${p.metric.unit}`);
+      lines.push(`  ${describePrediction(p.config).padEnd(58)}${p.metric.value.toPrecision(4).padStart(11)} ${p.metric.unit.padEnd(12)} ${p.spread.min.toPrecision(4)} - ${p.spread.max.toPrecision(4)}`);
     }
   }
   if (r.profileFile) lines.push('', `fitted profile written to ${displayPath(r.profileFile)}`);

@@ -542,23 +542,25 @@ Examples:
     .option('--max-evals <n>', 'objective evaluations (default: the spec\'s maxEvaluations)', positiveInt('--max-evals'))
     .option('--out <file>', 'where to write the fitted profile (default: profiles/<name>.json)')
     .option('--start <profile>', "start from this profile's values of the free costs (default: the spec's base)")
+    .option('--workers <n>', 'worker threads for the runs of an evaluation (default: one per core; 1 runs in this thread)', positiveInt('--workers'))
     .option('--dry-run', 'fit and report, write nothing')
     .option('--json', 'print one JSON document')
     .addHelpText(
       'after',
-      '\nExamples:\n  vcpusim calibrate\n  vcpusim calibrate core2-2007 --max-evals 40 --dry-run\n\nEach evaluation simulates every target cell once (about a second); progress goes to stderr.',
+      '\nExamples:\n  vcpusim calibrate\n  vcpusim calibrate core2-2007 --max-evals 40 --dry-run\n\nEach evaluation simulates every target cell once per seed, over the worker threads; progress goes to stderr.',
     )
-    .action((specName: string, opts: Record<string, unknown>) => {
+    .action(async (specName: string, opts: Record<string, unknown>) => {
       const file = findCalibrationSpec(specName);
       if (!file) throw new UsageError(`calibrate: no spec ${JSON.stringify(specName)}; expected a name in experiments/calibration/ or a path to a .yaml file`);
       const spec = loadCalibrationSpec(file);
       const showProgress = !opts.json && process.stderr.isTTY;
-      const r = calibrate(spec, {
+      const r = await calibrate(spec, {
         maxEvaluations: opts.maxEvals as number | undefined,
+        workers: opts.workers as number | undefined,
         out: opts.dryRun ? null : (opts.out as string | undefined),
         start: opts.start as string | undefined,
         onEvaluation: (n, _fx, best) => {
-          if (showProgress) process.stderr.write(`\revaluation ${n}, best mean squared log error ${best.toFixed(4)}   `);
+          if (showProgress) process.stderr.write(`\revaluation ${n}, best objective ${best.toFixed(4)}   `);
         },
       });
       if (showProgress) process.stderr.write('\n');

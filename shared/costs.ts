@@ -144,7 +144,7 @@ export const CORE2_2007: CostProfile = {
 
     vmexitRoundTrip: { value: 1600, note: 'VT-x VM exit + VM entry hardware latency on Merom, ~1,500-1,600 cycles (Intel and VMware published round-trip figures for 2006-2007 parts)' },
     kvmExitPath: { value: 3000, note: `KVM 2007 common exit path: VMCS reads, host segment/MSR reload, lazy FPU, irq window checks; ${est(800, 15000)}` },
-    crAccessHandler: { value: 1200, note: `handle_cr: kvm_set_cr3 -> mmu new_cr3: free/alloc roots, hash lookup; ${est(500, 3000)}` },
+    crAccessHandler: { value: 1200, note: `handle_cr: kvm_set_cr3 -> mmu new_cr3: free/alloc roots, hash lookup, the VMCS writes of the new cr3 and the emulated instruction; ${est(500, 8000)}` },
     shadowFaultHandler: { value: 2500, note: `paging32_page_fault: guest walk, fetch shadow PT, set spte, set guest A/D bits; ${est(300, 20000)}` },
     shadowPageAlloc: { value: 900, note: `kvm_mmu_alloc_page: take a free shadow page, clear 4 KiB, rmap write-protect the guest frame; ${est(500, 3000)}` },
     shadowPageZap: { value: 400, note: `kvm_mmu_zap_page: unlink parents and children, free; ${est(200, 1500)}` },

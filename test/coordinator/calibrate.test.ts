@@ -7,18 +7,18 @@ import { nelderMead } from '../../coordinator/nelder-mead.js';
 import { CORE2_2007, profileFromFile } from '../../shared/costs.js';
 
 describe('Nelder–Mead', () => {
-  it('finds the minimum of a shifted quadratic in the unit box, deterministically', () => {
+  it('finds the minimum of a shifted quadratic in the unit box, deterministically', async () => {
     const f = (x: readonly number[]) => (x[0]! - 0.3) ** 2 + 2 * (x[1]! - 0.7) ** 2 + 0.5;
-    const a = nelderMead(f, [0.9, 0.1], { maxEvaluations: 400, tolerance: 1e-12 });
-    const b = nelderMead(f, [0.9, 0.1], { maxEvaluations: 400, tolerance: 1e-12 });
+    const a = await nelderMead(f, [0.9, 0.1], { maxEvaluations: 400, tolerance: 1e-12 });
+    const b = await nelderMead(f, [0.9, 0.1], { maxEvaluations: 400, tolerance: 1e-12 });
     expect(a.x[0]).toBeCloseTo(0.3, 3);
     expect(a.x[1]).toBeCloseTo(0.7, 3);
     expect(a.fx).toBeCloseTo(0.5, 6);
     expect(b).toEqual(a);
   });
 
-  it('stays inside the box when the minimum lies outside it', () => {
-    const r = nelderMead((x) => (x[0]! - 2) ** 2, [0.5], { maxEvaluations: 200 });
+  it('stays inside the box when the minimum lies outside it', async () => {
+    const r = await nelderMead((x) => (x[0]! - 2) ** 2, [0.5], { maxEvaluations: 200 });
     expect(r.x[0]).toBe(1);
   });
 });
@@ -60,11 +60,11 @@ describe('calibration spec and fit', () => {
     expect(bad(nine.map((c) => `  - { cost: ${c}, min: 1, max: 2, reason: r }`).join('\n'))).toThrow(/free: .*is not allowed/);
   });
 
-  it('lowers the objective and writes a profile whose fitted costs carry bounds and reasons', () => {
+  it('lowers the objective and writes a profile whose fitted costs carry bounds and reasons', async () => {
     const out = join(dir, 'tiny-fitted.json');
     const spec = loadCalibrationSpec(specPath);
-    const start = calibrate(spec, { out: null, maxEvaluations: 2 }); // only the initial simplex
-    const r = calibrate(spec, { out });
+    const start = await calibrate(spec, { out: null, maxEvaluations: 2, workers: 1 }); // only the initial simplex
+    const r = await calibrate(spec, { out, workers: 1 });
     expect(r.evaluations).toBeGreaterThanOrEqual(12);
     expect(r.cells).toHaveLength(10);
     expect(r.fitObjective).toBeLessThan(start.fitObjective);

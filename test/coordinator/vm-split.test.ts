@@ -15,7 +15,7 @@ import { simulate } from '../../worker/vm.js';
 import { FAULT_ENTRY } from '../support/faults.js';
 
 const smpHackbench = (o: Partial<SimConfig> = {}): SimConfig =>
-  resolveConfig({ mode: 'kvm-paravirt', workload: 'hackbench', groups: 2, loops: 10, vcpus: 4, sndbuf: 608, ...o });
+  resolveConfig({ mode: 'kvm-paravirt', workload: 'hackbench', groups: 2, loops: 10, vcpus: 4, sndbuf: 2048, ...o });
 
 describe('placeVcpus', () => {
   it('deals vCPUs in blocks or in turn, never to more threads than vCPUs', () => {

@@ -10,19 +10,19 @@ import { MODEL_VERSION } from '../../coordinator/store.js';
 import { resolveConfig, type SimConfig } from '../../shared/config.js';
 import { simulate } from '../../worker/vm.js';
 
-const PINNED_FOR_MODEL_VERSION = 'vcpusim-model-2';
+const PINNED_FOR_MODEL_VERSION = 'vcpusim-model-3';
 
 const CASES: [Partial<SimConfig>, string][] = [
-  [{ mode: 'native', workload: 'ctxswitch', loops: 300 }, '317e29d9eeea8729'],
-  [{ mode: 'qemu', workload: 'ctxswitch', loops: 300 }, '80b9ef2b44f36d5a'],
-  [{ mode: 'kvm-upstream', workload: 'ctxswitch', loops: 300 }, '4750f469d523751b'],
-  [{ mode: 'kvm-trunk', workload: 'hackbench', loops: 5 }, '038376666cc93ffd'],
-  [{ mode: 'kvm-paravirt', workload: 'hackbench', loops: 5, pipe: true }, 'f08aeb679038fe35'],
-  [{ mode: 'kvm-paravirt', workload: 'pgdreuse', loops: 5, pinnedRootFix: 'none' }, 'efe709c88a4c80d2'],
-  [{ mode: 'kvm-trunk', workload: 'iomix', loops: 50, io: 2 }, '32823577d723e1f1'],
-  [{ mode: 'kvm-paravirt', workload: 'idle', loops: 20, hz: 250 }, '08ef3c0cd96274ca'],
-  [{ mode: 'kvm-paravirt', workload: 'hackbench', groups: 2, loops: 5, vcpus: 4, thread: true }, 'f3390f2dc9de42f7'],
-  [{ mode: 'kvm-trunk', workload: 'pipe', loops: 200, vcpus: 2, check: true }, 'fcc787829f80fa3a'],
+  [{ mode: 'native', workload: 'ctxswitch', loops: 300 }, '86b0e56270cadc59'],
+  [{ mode: 'qemu', workload: 'ctxswitch', loops: 300 }, '6b8266c2c4545502'],
+  [{ mode: 'kvm-upstream', workload: 'ctxswitch', loops: 300 }, '6766b03f906f5d04'],
+  [{ mode: 'kvm-trunk', workload: 'hackbench', loops: 5 }, 'ae7ef9f11a483427'],
+  [{ mode: 'kvm-paravirt', workload: 'hackbench', loops: 5, pipe: true }, '2fa10d1f49dd8e12'],
+  [{ mode: 'kvm-paravirt', workload: 'pgdreuse', loops: 5, pinnedRootFix: 'none' }, '384fdda0977e39b8'],
+  [{ mode: 'kvm-trunk', workload: 'iomix', loops: 50, io: 2 }, 'c752cefb776d80a6'],
+  [{ mode: 'kvm-paravirt', workload: 'idle', loops: 20, hz: 250 }, 'acaad2d7b12ed5b6'],
+  [{ mode: 'kvm-paravirt', workload: 'hackbench', groups: 2, loops: 5, vcpus: 4, thread: true }, '8756cae2796579c0'],
+  [{ mode: 'kvm-trunk', workload: 'pipe', loops: 200, vcpus: 2, check: true }, '3fb7bc25b5b40e05'],
 ];
 
 const digest = (cfg: Partial<SimConfig>): string =>
