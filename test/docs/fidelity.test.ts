@@ -1,0 +1,34 @@
+/**
+ * docs/fidelity.md stays the table of the model's inputs: every cost of the base profile
+ * with its value, and every free cost of the calibration with its bounds and the value the
+ * fitted profile holds.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { COST_NAMES, CORE2_2007 } from '../../shared/costs.js';
+
+const doc = readFileSync(new URL('../../docs/fidelity.md', import.meta.url), 'utf8');
+const spec = parse(readFileSync(new URL('../../experiments/calibration/core2-2007.yaml', import.meta.url), 'utf8')) as { free: { cost: string; min: number; max: number }[] };
+const fitted = JSON.parse(readFileSync(new URL('../../profiles/core2-2007-fitted.json', import.meta.url), 'utf8')) as { costs: Record<string, { value: number }> };
+
+const row = (cost: string): string[] => {
+  const line = doc.split('\n').find((l) => l.startsWith(`| \`${cost}\` |`));
+  return line ? line.split('|').slice(1, -1).map((c) => c.trim()) : [];
+};
+
+describe('docs/fidelity.md', () => {
+  it('lists every cost with its estimate', () => {
+    for (const name of COST_NAMES) expect(row(name)[1], name).toBe(String(CORE2_2007.costs[name].value));
+  });
+
+  it('gives every free cost its bounds and its fitted value', () => {
+    const free = doc.slice(doc.indexOf('## 3.'), doc.indexOf('## 4.'));
+    for (const f of spec.free) {
+      const line = free.split('\n').find((l) => l.startsWith(`| \`${f.cost}\` |`));
+      expect(line, f.cost).toBeDefined();
+      expect(line).toContain(`[${f.min}, ${f.max}]`);
+      expect(line).toContain(String(fitted.costs[f.cost]!.value));
+    }
+  });
+});
