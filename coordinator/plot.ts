@@ -3,13 +3,13 @@
  * and rendered by vega's headless view (`renderer: 'none'`, `toSVG()`), so no canvas is
  * needed and the same data gives byte-identical SVG.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { MODES } from '../shared/config.js';
 import type { Experiment, PlotDef } from './experiments.js';
 import { fieldTitle, measure, measureTitle } from './report.js';
+import { FileProblem, ensureDir, lstatOrUndefined, probeWritable, writeFileAtomic } from './files.js';
 import type { RunRecord } from './store.js';
 
 export function plotFileName(def: PlotDef): string {
@@ -73,16 +73,32 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   }
 }
 
-/** Write every plot of an experiment into `dir`; returns the files written. */
+/**
+ * Check, before anything runs, that an experiment's plots can be written into `dir`: it
+ * is (or can be made) a directory files can be created in, and no plot's file name is
+ * taken by a directory. Throws FileProblem.
+ */
+export function preparePlotDir(exp: Experiment, dir: string): void {
+  const defs = exp.plots ?? [];
+  if (defs.length === 0) return;
+  ensureDir(dir);
+  for (const def of defs) {
+    const file = join(dir, plotFileName(def));
+    if (lstatOrUndefined(file)?.isDirectory()) throw new FileProblem(file, 'is a directory, where a plot should be written');
+    probeWritable(dir, plotFileName(def));
+  }
+}
+
+/** Write every plot of an experiment into `dir` (each atomically); returns the files written. */
 export async function writePlots(exp: Experiment, records: readonly RunRecord[], dir: string): Promise<string[]> {
   const defs = exp.plots ?? [];
   if (defs.length === 0) return [];
-  mkdirSync(dir, { recursive: true });
+  preparePlotDir(exp, dir);
   const files: string[] = [];
   for (const def of defs) {
     const svg = await renderSvg(plotSpec(def, records));
     const file = join(dir, plotFileName(def));
-    writeFileSync(file, svg + '\n');
+    writeFileAtomic(file, svg + '\n');
     files.push(file);
   }
   return files;
