@@ -55,7 +55,6 @@ import { DEFAULT_RESULTS_DIR, MODEL_VERSION, ResultStore, type RunRecord } from 
 import { formatSummary, type SplitInfo } from './summary.js';
 import { SimPool, defaultWorkers } from './pool.js';
 import { PLACEMENTS, placeVcpus, runVmSplit, type PlacementKind } from './vm-split.js';
-import { calibrate, formatCalibration, loadCalibrationSpec } from './calibrate.js';
 
 export { UsageError, flagOf };
 
@@ -704,7 +703,9 @@ Examples:
       'after',
       '\nExamples:\n  vcpusim calibrate\n  vcpusim calibrate core2-2007 --max-evals 40 --dry-run\n\nEach evaluation simulates every target cell once (about a second); progress goes to stderr.',
     )
-    .action((specName: string, opts: Record<string, unknown>) => {
+    .action(async (specName: string, opts: Record<string, unknown>) => {
+      // Loaded when asked for: it brings the simulation into this thread.
+      const { calibrate, formatCalibration, loadCalibrationSpec } = await import('./calibrate.js');
       const file = findCalibrationSpec(specName);
       if (!file) throw new UsageError({ option: 'calibrate', value: specName, allowed: 'a name in experiments/calibration/ or a path to a .yaml file', detail: `no spec ${JSON.stringify(specName)}; expected a name in experiments/calibration/ or a path to a .yaml file` });
       const spec = loadCalibrationSpec(file);

@@ -4,8 +4,7 @@
  * needed and the same data gives byte-identical SVG.
  */
 import { join } from 'node:path';
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import { MODES } from '../shared/config.js';
 import type { Experiment, PlotDef } from './experiments.js';
 import { fieldTitle, measure, measureTitle } from './report.js';
@@ -63,8 +62,9 @@ export function plotSpec(def: PlotDef, records: readonly RunRecord[]): TopLevelS
   return spec;
 }
 
-/** Render a Vega-Lite spec to SVG text. */
+/** Render a Vega-Lite spec to SVG text. (vega and vega-lite load on first use: they take half a second, which a command that draws nothing should not pay.) */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const [vega, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
   try {
     return await view.toSVG();
