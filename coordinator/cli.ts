@@ -7,7 +7,7 @@
  * document on stdout (errors.ts).
  */
 import { existsSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import {
   CONFIG_FIELDS,
@@ -46,8 +46,8 @@ import {
   type Experiment,
   type PlotDef,
 } from './experiments.js';
-import { FileProblem } from './files.js';
-import { preparePlotDir, writePlots } from './plot.js';
+import { FileProblem, checkDirPath, ensureDir, lstatOrUndefined, probeWritable } from './files.js';
+import { checkPlotDir, preparePlotDir, writePlots } from './plot.js';
 import { createProgress, progressWanted } from './progress.js';
 import { FORMATS, exitReport, formatExitReport, formatPublished, formatRuns, publishedReport, runsReport, type Format } from './report.js';
 import { MAX_RETRIES } from './runner.js';
@@ -159,8 +159,8 @@ function addConfigOptions(cmd: Command, list: boolean): Command {
 /** Where commander keeps an option's value (`--cache-size` in cacheSize, `--no-exit-flush` in exitFlush). */
 const ATTRIBUTE = Object.fromEntries(OPTION_FIELDS.map((f) => [f, new Option(FIELD_SPECS[f].option!.flag).attributeName()]));
 
-/** The config fields given by the options of `run` or `sweep` (lists for sweep). */
-function configFromOptions(opts: Record<string, unknown>, list: boolean): Record<string, unknown> {
+/** The config fields given by the options of `run` or `sweep` (lists for sweep); `cmd` tells a value typed from a default. */
+function configFromOptions(opts: Record<string, unknown>, list: boolean, cmd?: Command): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const field of OPTION_FIELDS) {
     const o = FIELD_SPECS[field].option!;
@@ -173,8 +173,9 @@ function configFromOptions(opts: Record<string, unknown>, list: boolean): Record
     if (!list && v.length !== 1) {
       throw new UsageError({ option: `--param ${k}`, value: v.join(','), allowed: 'one value (use `vcpusim sweep` for lists)' });
     }
-    if (out[k] !== undefined) {
-      throw new UsageError({ option: `--param ${k}`, field: k, value: v.join(','), detail: `also given as ${flagOf(k)}; expected the field once` });
+    const attr = ATTRIBUTE[k];
+    if (out[k] !== undefined && (cmd === undefined || attr === undefined || cmd.getOptionValueSource(attr) === 'cli')) {
+      throw new UsageError({ option: `--param ${k}`, value: v.join(','), detail: `also given as ${flagOf(k)}; expected the field once` });
     }
     out[k] = list ? v : v[0];
   }
@@ -299,11 +300,12 @@ async function runExperiment(exp: Experiment, expansion: Expansion, opts: RunExp
   const { configs } = expansion;
   const store = new ResultStore(opts.results, exp.name);
   const json = opts.json === true || opts.format === 'json';
+  // Both paths checked before either is created; then each made and tried.
+  const plotDir = opts.plot;
+  checkPath('--results', RESULTS_ALLOWED, () => store.check());
+  if (plotDir) checkPath('--plot', PLOT_ALLOWED, () => checkPlotDir(exp, plotDir));
   const removed = checkPath('--results', RESULTS_ALLOWED, () => store.prepare());
-  if (opts.plot) {
-    const dir = opts.plot;
-    checkPath('--plot', PLOT_ALLOWED, () => preparePlotDir(exp, dir));
-  }
+  if (plotDir) checkPath('--plot', PLOT_ALLOWED, () => preparePlotDir(exp, plotDir));
   const { file: _file, ...manifest } = exp;
   checkPath('--results', RESULTS_ALLOWED, () => store.writeManifest(manifest));
   if (removed.length) process.stderr.write(`${displayPath(store.dir)}: removed ${removed.length} temp file${removed.length > 1 ? 's' : ''} left by a process that is gone\n`);
@@ -394,7 +396,7 @@ function experimentForReport(name: string, results: string, experimentsDir: stri
   if (!isValidName(name)) throw new UsageError({ option: 'report', value: name, allowed: `an experiment or sweep name (${NAME_ALLOWED}) or a path to a .yaml/.json file` });
   if (findExperimentFile(name, experimentsDir)) return loadExperiment(name, experimentsDir);
   const store = new ResultStore(results, name);
-  checkPath('--results', RESULTS_ALLOWED, () => store.checkReadable());
+  checkPath('--results', RESULTS_ALLOWED, () => store.check());
   const manifestPath = displayPath(join(store.dir, 'experiment.json'));
   let raw: unknown;
   try {
@@ -473,7 +475,7 @@ Examples:
   vcpusim run --mode kvm-paravirt --workload hackbench --groups 50 --vcpus 16 --workers 2`,
     )
     .action(async (opts: Record<string, unknown>, cmd: Command) => {
-      const given = configFromOptions(opts, false);
+      const given = configFromOptions(opts, false, cmd);
       const cfg = resolveConfig(given);
       // A parameter this workload or mode ignores is a mistake: say what it applies to.
       checkGivenApply(cfg, Object.keys(given));
@@ -535,10 +537,10 @@ Examples:
   vcpusim sweep --mode kvm-paravirt --workload hackbench --cache-size 1,2,4,8,16,32,64 --groups 1,5,10 --name cr3-hackbench
   vcpusim sweep --mode kvm-trunk,kvm-paravirt --workload hackbench --mmu-pages 64,256,1024 --plot plots --json`,
     )
-    .action(async (opts: Record<string, unknown>) => {
+    .action(async (opts: Record<string, unknown>, cmd: Command) => {
       const name = String(opts.name);
       if (!isValidName(name)) throw new UsageError({ option: '--name', value: name, allowed: NAME_ALLOWED });
-      const fields = configFromOptions(opts, true);
+      const fields = configFromOptions(opts, true, cmd);
       const grid: Record<string, (string | number | boolean)[]> = {};
       const base: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(fields)) {
@@ -620,7 +622,7 @@ Examples:
     .action(async (name: string, opts: Record<string, unknown>) => {
       const exp = experimentForReport(name, String(opts.results), isExperimentPath(name) ? String(opts.experiments) : experimentsDirOf(opts));
       const store = new ResultStore(String(opts.results), exp.name);
-      checkPath('--results', RESULTS_ALLOWED, () => store.checkReadable());
+      checkPath('--results', RESULTS_ALLOWED, () => store.check());
       const where = (opts.where as Partial<SimConfig>) ?? {};
       const configs = expand(exp).configs.filter((c) => matches(c, where));
       const plotDir = opts.plot as string | undefined;
@@ -708,6 +710,17 @@ Examples:
       const { calibrate, formatCalibration, loadCalibrationSpec } = await import('./calibrate.js');
       const file = findCalibrationSpec(specName);
       if (!file) throw new UsageError({ option: 'calibrate', value: specName, allowed: 'a name in experiments/calibration/ or a path to a .yaml file', detail: `no spec ${JSON.stringify(specName)}; expected a name in experiments/calibration/ or a path to a .yaml file` });
+      const start = opts.start as string | undefined;
+      if (start !== undefined && !Object.hasOwn(PROFILES, start)) throw new UsageError({ option: '--start', value: start, allowed: `one of ${Object.keys(PROFILES).join(', ')}` });
+      const out = opts.out as string | undefined;
+      if (out !== undefined && !opts.dryRun) {
+        checkPath('--out', 'a file in a directory that can be written', () => {
+          checkDirPath(dirname(resolve(out)), basename(out));
+          if (lstatOrUndefined(out)?.isDirectory()) throw new FileProblem(out, 'is a directory, not a file');
+          ensureDir(dirname(resolve(out)));
+          probeWritable(dirname(resolve(out)), basename(out));
+        });
+      }
       const spec = loadCalibrationSpec(file);
       const showProgress = !opts.json && process.stderr.isTTY;
       const r = calibrate(spec, {

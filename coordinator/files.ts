@@ -11,7 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
-import { basename, dirname, join, parse, resolve, sep } from 'node:path';
+import { join, parse, resolve, sep } from 'node:path';
 
 /** The largest file the coordinator reads (an experiment file, a record, a manifest). */
 export const MAX_FILE_BYTES = 4 * 1024 * 1024;
@@ -154,6 +154,41 @@ export function parseJsonText(path: string, text: string): unknown {
   }
 }
 
+/** The longest name of one directory entry (Linux's NAME_MAX), and of a whole path (PATH_MAX, with its NUL). */
+const NAME_MAX = 255;
+const PATH_MAX = 4095;
+
+/**
+ * Check, creating nothing, that `path` could be made a directory holding files named up
+ * to `longestName`: every part that exists is a directory (links followed), and no part
+ * nor the longest file's path is too long. Throws FileProblem. What only trying shows (a
+ * read-only or virtual file system) is left to ensureDir and probeWritable.
+ */
+export function checkDirPath(path: string, longestName = ''): void {
+  const abs = resolve(path);
+  const root = parse(abs).root;
+  const parts = abs.slice(root.length).split(sep).filter((p) => p !== '');
+  const longest = join(abs, `${longestName}.tmp-${process.pid}-000000000000`);
+  if (Buffer.byteLength(longest) > PATH_MAX) throw new FileProblem(abs, `is too long a path for the file system (${Buffer.byteLength(longest)} bytes with its files; at most ${PATH_MAX})`, 'ENAMETOOLONG');
+  let at = root;
+  let exists = true;
+  for (const part of parts) {
+    at = join(at, part);
+    if (Buffer.byteLength(part) > NAME_MAX) throw new FileProblem(at, `has a part too long for the file system (${Buffer.byteLength(part)} bytes; at most ${NAME_MAX})`, 'ENAMETOOLONG');
+    if (!exists) continue;
+    let st: Stats | undefined;
+    try {
+      st = statSync(at);
+    } catch (err) {
+      const code = codeOf(err);
+      if (code !== 'ENOENT') throw new FileProblem(at, `cannot be examined (${errnoWords(code)})`, code);
+      exists = false;
+      continue;
+    }
+    if (!st.isDirectory()) throw new FileProblem(at, `is ${kindOf(st)}, not a directory`);
+  }
+}
+
 /**
  * Make a directory and its missing parents, one level at a time (no recursive mkdir).
  * Every existing part must be a directory (a symbolic link to one is followed: the user
@@ -270,6 +305,3 @@ export function removeStaleTemps(dir: string): string[] {
 
 /** Whether a name is a temp file this module writes. */
 export const isTempName = (name: string): boolean => TEMP.test(name) || OLD_TEMP.test(name);
-
-/** The directory a path is in, and its last part (for messages). */
-export const splitPath = (p: string): { dir: string; name: string } => ({ dir: dirname(p), name: basename(p) });

@@ -8,7 +8,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { MODES } from '../shared/config.js';
 import type { Experiment, PlotDef } from './experiments.js';
 import { fieldTitle, measure, measureTitle } from './report.js';
-import { FileProblem, ensureDir, lstatOrUndefined, probeWritable, writeFileAtomic } from './files.js';
+import { FileProblem, checkDirPath, ensureDir, lstatOrUndefined, probeWritable, writeFileAtomic } from './files.js';
 import type { RunRecord } from './store.js';
 
 export function plotFileName(def: PlotDef): string {
@@ -74,19 +74,25 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
 }
 
 /**
- * Check, before anything runs, that an experiment's plots can be written into `dir`: it
- * is (or can be made) a directory files can be created in, and no plot's file name is
- * taken by a directory. Throws FileProblem.
+ * Check, creating nothing, that an experiment's plots could be written into `dir`: the
+ * parts of the path that exist are directories, the names fit, and no plot's file name
+ * is taken by a directory. Throws FileProblem.
  */
+export function checkPlotDir(exp: Experiment, dir: string): void {
+  for (const def of exp.plots ?? []) {
+    checkDirPath(dir, plotFileName(def));
+    const file = join(dir, plotFileName(def));
+    if (lstatOrUndefined(file)?.isDirectory()) throw new FileProblem(file, 'is a directory, where a plot should be written');
+  }
+}
+
+/** checkPlotDir, then the directory made and a file created and removed there, before anything runs. Throws FileProblem. */
 export function preparePlotDir(exp: Experiment, dir: string): void {
   const defs = exp.plots ?? [];
   if (defs.length === 0) return;
+  checkPlotDir(exp, dir);
   ensureDir(dir);
-  for (const def of defs) {
-    const file = join(dir, plotFileName(def));
-    if (lstatOrUndefined(file)?.isDirectory()) throw new FileProblem(file, 'is a directory, where a plot should be written');
-    probeWritable(dir, plotFileName(def));
-  }
+  for (const def of defs) probeWritable(dir, plotFileName(def));
 }
 
 /** Write every plot of an experiment into `dir` (each atomically); returns the files written. */

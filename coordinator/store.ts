@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { configSchema, resolveConfig, type SimConfig } from '../shared/config.js';
 import { SCHEMA_VERSION, STAT_GROUPS, VCPU_GROUPS, VM_GROUPS, type RunResult, type StatGroupName } from '../shared/stats.js';
-import { FileProblem, ensureDir, kindOf, lstatOrUndefined, parseJsonText, probeWritable, readRegularFile, removeStaleTemps, writeFileAtomic } from './files.js';
+import { FileProblem, checkDirPath, ensureDir, kindOf, lstatOrUndefined, parseJsonText, probeWritable, readRegularFile, removeStaleTemps, writeFileAtomic } from './files.js';
 
 /**
  * Version of the simulation model. It is part of every record's key: bump it whenever a
@@ -68,6 +68,9 @@ export function configKey(cfg: SimConfig, modelVersion = MODEL_VERSION): string 
 export { writeFileAtomic };
 
 const KEY = /^[0-9a-f]{20}$/;
+
+/** A record's file name, as long as any (for the checks of path lengths). */
+const RECORD_NAME_EXAMPLE = `${'0'.repeat(20)}.json`;
 
 // The statistics a report, a plot or an exit report reads: every group's fields, the
 // metric, the exits by reason, the times; a vCPU's the same. Other keys may be present.
@@ -177,24 +180,27 @@ export class ResultStore {
   }
 
   /**
-   * Make the experiment's directory ready to write into, before any run: the root made
-   * if missing, the directory a real directory (not a link) that files can be created
-   * in, with the temp files of dead processes removed. Throws FileProblem. Returns the
-   * temp files removed.
+   * Check, creating nothing, that the experiment's directory can be used: the parts of
+   * the path that exist are directories, the names fit the file system, and the directory
+   * itself, if it exists, is a real directory (not a link, which would lead outside the
+   * store). Missing is fine: nothing is stored yet. Throws FileProblem.
    */
-  prepare(): string[] {
-    ensureDir(this.root);
+  check(): void {
+    checkDirPath(this.root, `${this.experiment}/${RECORD_NAME_EXAMPLE}`);
     const st = lstatOrUndefined(this.dir);
     if (st && !st.isDirectory()) throw new FileProblem(this.dir, `is ${kindOf(st)}, not a directory of the store`);
-    if (!st) ensureDir(this.dir);
-    probeWritable(this.dir, `${'0'.repeat(20)}.json`);
-    return removeStaleTemps(this.dir);
   }
 
-  /** Check, before reading, that the experiment's directory is not a link or a file (missing is fine: nothing stored). */
-  checkReadable(): void {
-    const st = lstatOrUndefined(this.dir);
-    if (st && !st.isDirectory()) throw new FileProblem(this.dir, `is ${kindOf(st)}, not a directory of the store`);
+  /**
+   * Make the experiment's directory ready to write into, before any run: check(), then
+   * the directories made, a file created and removed there, and the temp files of dead
+   * processes removed. Throws FileProblem. Returns the temp files removed.
+   */
+  prepare(): string[] {
+    this.check();
+    ensureDir(this.dir);
+    probeWritable(this.dir, RECORD_NAME_EXAMPLE);
+    return removeStaleTemps(this.dir);
   }
 
   /** Store a finished run (atomically); returns the record written. */
