@@ -444,8 +444,8 @@ export function buildProgram(state: { code: number } = { code: 0 }): Command {
     .name('vcpusim')
     .description('Simulate vCPUs of a 2007 KVM/QEMU/native guest: VMX exits, shadow MMU, cr3 cache, i8259A.')
     .exitOverride()
-    // Errors are printed by main(), one line (and a JSON document with --json).
-    .configureOutput({ outputError: () => {} })
+    // Errors are printed by main(), one line (and a JSON document with --json); so is a missing command, without the help.
+    .configureOutput({ outputError: () => {}, writeErr: () => {} })
     .addHelpText(
       'after',
       `
@@ -786,7 +786,12 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     // Help and version exit 0.
     if (err instanceof CommanderError && err.exitCode === 0) return 0;
-    const doc = userErrorDoc(err);
+    const commands = program.commands.map((c) => c.name());
+    const doc = userErrorDoc(
+      err instanceof CommanderError && err.code === 'commander.help'
+        ? new UsageError({ option: 'vcpusim', allowed: `one of ${commands.join(', ')}`, detail: `a command is missing; expected one of ${commands.join(', ')} (vcpusim --help describes them)` })
+        : err,
+    );
     if (doc) {
       printError(doc, json);
       return 2;

@@ -299,6 +299,10 @@ function describeIssue(file: string, prefix: readonly PropertyKey[], err: z.ZodE
   if (issue.code === 'invalid_type' && input === undefined) {
     return new ExperimentError(file, pathString(path), `missing; expected ${issue.expected}`);
   }
+  if (path.length === 0) {
+    const what = input === null ? 'is empty' : `is not an experiment (${formatValue(input)})`;
+    return new ExperimentError(file, '', `${what}; expected a mapping of ${Object.keys(experimentSchema.shape).join(', ')}`);
+  }
   return new ExperimentError(file, pathString(path), `${input !== undefined ? `${formatValue(input)} is not allowed; ` : ''}${issue.message}`);
 }
 
