@@ -113,7 +113,7 @@ function paramOption(raw: string, prev: Record<string, (string | number | boolea
   if (!isConfigField(field)) {
     throw new UsageError({ option: '--param', value: field, allowed: `one of ${CONFIG_FIELDS.join(', ')}`, detail: `${JSON.stringify(field)} is not a parameter; expected one of ${CONFIG_FIELDS.join(', ')}` });
   }
-  if (Object.hasOwn(prev, field)) throw new UsageError({ option: '--param', field, value: raw, allowed: 'each field once', detail: `${field} is given twice; expected each field once` });
+  if (Object.hasOwn(prev, field)) throw new UsageError({ option: '--param', value: raw, allowed: 'each field once', detail: `${field} is given twice; expected each field once` });
   return { ...prev, [field]: raw.slice(eq + 1).split(',').map(parseScalar) };
 }
 
@@ -300,9 +300,9 @@ async function runExperiment(exp: Experiment, expansion: Expansion, opts: RunExp
   const { configs } = expansion;
   const store = new ResultStore(opts.results, exp.name);
   const json = opts.json === true || opts.format === 'json';
-  // Both paths checked before either is created; then each made and tried.
+  // Both paths checked, leaving nothing behind, before either is made.
   const plotDir = opts.plot;
-  checkPath('--results', RESULTS_ALLOWED, () => store.check());
+  checkPath('--results', RESULTS_ALLOWED, () => store.checkWritable());
   if (plotDir) checkPath('--plot', PLOT_ALLOWED, () => checkPlotDir(exp, plotDir));
   const removed = checkPath('--results', RESULTS_ALLOWED, () => store.prepare());
   if (plotDir) checkPath('--plot', PLOT_ALLOWED, () => preparePlotDir(exp, plotDir));
@@ -766,7 +766,10 @@ function wantsJson(argv: readonly string[]): boolean {
  * the command has so far, quietly. Any other failure to write stdout or stderr ends the
  * process the same way (there is nowhere left to say so).
  */
+let outputGuarded = false;
 function quietOnClosedOutput(): void {
+  if (outputGuarded) return;
+  outputGuarded = true;
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (err: NodeJS.ErrnoException) => {
       const code = typeof process.exitCode === 'number' ? process.exitCode : 0;
@@ -775,6 +778,7 @@ function quietOnClosedOutput(): void {
   }
 }
 
+/** Run the command line `argv` (as process.argv: node, script, arguments...); returns the exit code. bin/vcpusim.js calls it. */
 export async function main(argv: string[]): Promise<number> {
   quietOnClosedOutput();
   const state = { code: 0 };
@@ -800,8 +804,6 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
 }
-
-process.exitCode = await main(process.argv);
 
 /** A calibration spec by name (experiments/calibration/<name>.yaml) or path. */
 function findCalibrationSpec(nameOrPath: string): string | undefined {

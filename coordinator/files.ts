@@ -11,7 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
-import { join, parse, resolve, sep } from 'node:path';
+import { basename, dirname, join, parse, resolve, sep } from 'node:path';
 
 /** The largest file the coordinator reads (an experiment file, a record, a manifest). */
 export const MAX_FILE_BYTES = 4 * 1024 * 1024;
@@ -186,6 +186,35 @@ export function checkDirPath(path: string, longestName = ''): void {
       continue;
     }
     if (!st.isDirectory()) throw new FileProblem(at, `is ${kindOf(st)}, not a directory`);
+  }
+}
+
+/**
+ * Check that `path` can be made a directory holding files named up to `longestName`,
+ * leaving nothing behind: checkDirPath, then a file created and removed in the nearest
+ * part of the path that exists (where the first directory would be made), which shows
+ * what only trying shows (a read-only or virtual file system such as /proc). Throws
+ * FileProblem.
+ */
+export function probeDirPath(path: string, longestName: string): void {
+  checkDirPath(path, longestName);
+  let at = resolve(path);
+  let child = longestName;
+  for (;;) {
+    let exists = false;
+    try {
+      exists = statSync(at).isDirectory();
+    } catch {
+      // not there yet: try its parent
+    }
+    if (exists) {
+      probeWritable(at, child);
+      return;
+    }
+    const up = dirname(at);
+    if (up === at) return;
+    child = basename(at);
+    at = up;
   }
 }
 

@@ -8,7 +8,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { MODES } from '../shared/config.js';
 import type { Experiment, PlotDef } from './experiments.js';
 import { fieldTitle, measure, measureTitle } from './report.js';
-import { FileProblem, checkDirPath, ensureDir, lstatOrUndefined, probeWritable, writeFileAtomic } from './files.js';
+import { FileProblem, checkDirPath, ensureDir, lstatOrUndefined, probeDirPath, probeWritable, writeFileAtomic } from './files.js';
 import type { RunRecord } from './store.js';
 
 export function plotFileName(def: PlotDef): string {
@@ -74,15 +74,17 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
 }
 
 /**
- * Check, creating nothing, that an experiment's plots could be written into `dir`: the
- * parts of the path that exist are directories, the names fit, and no plot's file name
- * is taken by a directory. Throws FileProblem.
+ * Check, leaving nothing behind, that an experiment's plots could be written into `dir`:
+ * no plot's file name is taken by a directory, the parts of the path that exist are
+ * directories, the names fit, and a file can be created where the first directory would
+ * be made. Throws FileProblem.
  */
 export function checkPlotDir(exp: Experiment, dir: string): void {
   for (const def of exp.plots ?? []) {
     checkDirPath(dir, plotFileName(def));
     const file = join(dir, plotFileName(def));
     if (lstatOrUndefined(file)?.isDirectory()) throw new FileProblem(file, 'is a directory, where a plot should be written');
+    probeDirPath(dir, plotFileName(def));
   }
 }
 

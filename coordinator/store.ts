@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { configSchema, resolveConfig, type SimConfig } from '../shared/config.js';
 import { SCHEMA_VERSION, STAT_GROUPS, VCPU_GROUPS, VM_GROUPS, type RunResult, type StatGroupName } from '../shared/stats.js';
-import { FileProblem, checkDirPath, ensureDir, kindOf, lstatOrUndefined, parseJsonText, probeWritable, readRegularFile, removeStaleTemps, writeFileAtomic } from './files.js';
+import { FileProblem, checkDirPath, ensureDir, probeDirPath, kindOf, lstatOrUndefined, parseJsonText, probeWritable, readRegularFile, removeStaleTemps, writeFileAtomic } from './files.js';
 
 /**
  * Version of the simulation model. It is part of every record's key: bump it whenever a
@@ -189,6 +189,12 @@ export class ResultStore {
     checkDirPath(this.root, `${this.experiment}/${RECORD_NAME_EXAMPLE}`);
     const st = lstatOrUndefined(this.dir);
     if (st && !st.isDirectory()) throw new FileProblem(this.dir, `is ${kindOf(st)}, not a directory of the store`);
+  }
+
+  /** check(), and that the directory could be made and written, leaving nothing behind. Throws FileProblem. */
+  checkWritable(): void {
+    this.check();
+    probeDirPath(this.dir, RECORD_NAME_EXAMPLE);
   }
 
   /**
