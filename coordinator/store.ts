@@ -107,8 +107,8 @@ export function recordProblem(raw: unknown, cfg: SimConfig, key: string): string
     return `is not a complete record (${where ? `${where}: ` : ''}${issue.message.replace(/^Invalid input: /, '')})`;
   }
   const rec = r.data;
-  if (rec.key !== key) return KEY.test(rec.key) ? `holds the record of another config (key ${rec.key})` : 'is not a record: its key is not its file name';
   if (rec.modelVersion !== MODEL_VERSION) return `is a record of another model version (${JSON.stringify(rec.modelVersion)}, not ${MODEL_VERSION})`;
+  if (rec.key !== key) return KEY.test(rec.key) ? `holds the record of another config (key ${rec.key})` : 'is not a record: its key is not its file name';
   const want = canonicalJson(cfg);
   let resolved: SimConfig;
   try {
