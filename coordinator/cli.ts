@@ -40,13 +40,14 @@ import {
   loadExperiment,
   loadExperimentFile,
   matches,
+  parseYamlText,
   pointsWords,
   validateExperiment,
   type Expansion,
   type Experiment,
   type PlotDef,
 } from './experiments.js';
-import { FileProblem, checkDirPath, ensureDir, lstatOrUndefined, probeWritable } from './files.js';
+import { FileProblem, checkDirPath, ensureDir, lstatOrUndefined, probeWritable, readRegularFile } from './files.js';
 import { checkPlotDir, preparePlotDir, writePlots } from './plot.js';
 import { createProgress, progressWanted } from './progress.js';
 import { FORMATS, exitReport, formatExitReport, formatPublished, formatRuns, publishedReport, runsReport, type Format } from './report.js';
@@ -721,6 +722,8 @@ Examples:
           probeWritable(dirname(resolve(out)), basename(out));
         });
       }
+      // The spec read the guarded way first (a regular file, bounded, no tags or deep nesting): a bad one is one line here.
+      checkSpecFile(file);
       const spec = loadCalibrationSpec(file);
       const showProgress = !opts.json && process.stderr.isTTY;
       const r = calibrate(spec, {
@@ -803,6 +806,19 @@ export async function main(argv: string[]): Promise<number> {
     printError(faultDoc(err), json);
     return 1;
   }
+}
+
+/** A calibration spec must be a file that parses as YAML the way experiment files do. Throws ExperimentError. */
+function checkSpecFile(file: string): void {
+  const shown = displayPath(file);
+  let text: string;
+  try {
+    text = readRegularFile(file, { follow: true });
+  } catch (err) {
+    if (err instanceof FileProblem) throw new ExperimentError(shown, '', err.reason);
+    throw err;
+  }
+  parseYamlText(shown, text);
 }
 
 /** A calibration spec by name (experiments/calibration/<name>.yaml) or path. */

@@ -269,6 +269,8 @@ const CASES: Case[] = [
   { what: 'list --experiments that does not exist', args: ['list', '--experiments', '/nonexistent'], words: ['--experiments', '/nonexistent', 'does not exist'] },
   { what: 'list --experiments naming a file', args: ['list', '--experiments', f('plain-file')], words: ['--experiments', 'is not a directory'] },
   { what: 'calibrate ../x', args: ['calibrate', '../x'], words: ['calibrate', '"../x"'] },
+  { what: 'calibrate a FIFO (no hang)', args: ['calibrate', f('fifo.yaml')], words: ['fifo.yaml', 'is a FIFO, not a file'] },
+  { what: 'calibrate a spec with a YAML tag', args: ['calibrate', f('tag.yaml')], words: ['tag.yaml', 'Unresolved tag'] },
   { what: 'calibrate --start constructor', args: ['calibrate', '--start', 'constructor'], words: ['--start', '"constructor"', 'core2-2007'] },
   { what: 'calibrate --out under /proc', args: ['calibrate', '--out', '/proc/self/fitted.json'], words: ['--out', '/proc/self', 'cannot be written'] },
 ];
