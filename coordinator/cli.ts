@@ -344,6 +344,9 @@ async function runExperiment(exp: Experiment, expansion: Expansion, opts: RunExp
     unhook();
     await pool?.destroy();
   }
+  const code = summary.failed.length ? 1 : 0;
+  // Known before the report is written: a reader that goes away mid-report ends the command with it.
+  process.exitCode = code;
   const records = summary.records;
   const merged = expansion.merged ? ` (${pointsWords(expansion.points)}, ${expansion.merged} the same config as another once the fields they ignore are set to their defaults)` : '';
   const line = `${exp.name}: ${summary.total} configs${merged}, ${summary.ran} run, ${summary.skipped} already stored, ${summary.failed.length} failed (store: ${displayPath(store.dir)})`;
@@ -370,7 +373,7 @@ async function runExperiment(exp: Experiment, expansion: Expansion, opts: RunExp
     process.stdout.write(renderReport(exp, configs, records, opts.format));
     for (const f of plots) process.stderr.write(`wrote ${displayPath(f)}\n`);
   }
-  return summary.failed.length ? 1 : 0;
+  return code;
 }
 
 function variedOf(configs: readonly SimConfig[]): (keyof SimConfig)[] {
@@ -636,8 +639,8 @@ Examples:
       const stored = present(records);
       const format: Format = opts.json ? 'json' : (opts.format as Format);
       if (stored.length === 0) {
+        process.exitCode = state.code = 1;
         process.stderr.write(`${exp.name}: no stored results in ${displayPath(store.dir)}${Object.keys(where).length ? ' matching --where' : ''}; run \`vcpusim reproduce ${exp.name}\` first\n`);
-        state.code = 1;
         if (format === 'json') process.stdout.write(JSON.stringify({ schemaVersion: SCHEMA_VERSION, modelVersion: MODEL_VERSION, experiment: exp.name, report: null }) + '\n');
         return;
       }
@@ -765,20 +768,21 @@ function wantsJson(argv: readonly string[]): boolean {
 }
 
 /**
- * A reader that goes away (`| head -1`) is no error: stop writing and exit with the code
- * the command has so far, quietly. Any other failure to write stdout or stderr ends the
- * process the same way (there is nowhere left to say so).
+ * A reader that goes away (`| head -1`) is no error. On stdout, where the report goes once
+ * the runs are over, the command stops writing and exits with the code it has (set before
+ * the report is written), quietly; any other failure to write stdout ends it the same way
+ * with 1 if nothing failed before. On stderr (progress, notes) nothing can be said any more:
+ * the command goes on without it.
  */
 let outputGuarded = false;
 function quietOnClosedOutput(): void {
   if (outputGuarded) return;
   outputGuarded = true;
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on('error', (err: NodeJS.ErrnoException) => {
-      const code = typeof process.exitCode === 'number' ? process.exitCode : 0;
-      process.exit(err.code === 'EPIPE' ? code : code || 1);
-    });
-  }
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    const code = typeof process.exitCode === 'number' ? process.exitCode : 0;
+    process.exit(err.code === 'EPIPE' ? code : code || 1);
+  });
+  process.stderr.on('error', () => {});
 }
 
 /** Run the command line `argv` (as process.argv: node, script, arguments...); returns the exit code. bin/vcpusim.js calls it. */

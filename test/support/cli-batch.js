@@ -39,6 +39,7 @@ for (const c of cases) {
   await new Promise((resolve) => setImmediate(resolve));
   process.stdout.write = realOut;
   process.stderr.write = realErr;
+  process.exitCode = undefined;
   results.push({ code, stdout, stderr, ms: Date.now() - t0 });
 }
 realOut(JSON.stringify(results) + '\n');
