@@ -46,7 +46,7 @@ export function kindOf(st: Stats): string {
 }
 
 /** An errno code in words. */
-export function errnoWords(code: string | undefined): string {
+function errnoWords(code: string | undefined): string {
   switch (code) {
     case 'ENOENT':
       return 'does not exist';
@@ -331,6 +331,3 @@ export function removeStaleTemps(dir: string): string[] {
   }
   return removed;
 }
-
-/** Whether a name is a temp file this module writes. */
-export const isTempName = (name: string): boolean => TEMP.test(name) || OLD_TEMP.test(name);
