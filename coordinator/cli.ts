@@ -492,8 +492,8 @@ Examples:
       }
       const json = opts.json === true;
       // The run goes to a worker thread even alone, so that this thread takes a Ctrl-C at once.
-      const pool = new SimPool({ threads: asked });
       const unhook = stopOnSignals(json, (signal) => `interrupted by ${signal}: the run was stopped, nothing was written`);
+      const pool = new SimPool({ threads: asked });
       let result: RunResult;
       let hostSeconds: number;
       let split: SplitInfo | undefined;

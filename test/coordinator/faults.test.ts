@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../shared/config.js';
 import { configKey, recordProblem } from '../../coordinator/store.js';
+import { FAULT_HOOKS } from '../support/faults.js';
 import { simulate } from '../../worker/vm.js';
 
 const BIN = fileURLToPath(new URL('../../bin/vcpusim.js', import.meta.url));
@@ -19,8 +20,8 @@ const work = mkdtempSync(join(tmpdir(), 'vcpusim-faults-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const cli = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: work, timeout: 60000 });
-const start = (args: string[]): ChildProcess & { out: () => string; err: () => string; done: Promise<{ code: number | null; signal: string | null }> } => {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
+const start = (args: string[], env: Record<string, string> = {}, nodeArgs: string[] = []): ChildProcess & { out: () => string; err: () => string; done: Promise<{ code: number | null; signal: string | null }> } => {
+  const child = spawn(process.execPath, [...nodeArgs, BIN, ...args], { cwd: work, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let out = '';
   let err = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -93,8 +94,11 @@ describe('interrupted: exit 130 (SIGINT) or 143 (SIGTERM) within a second or two
   }
 
   it('SIGINT stops a long single run at once', async () => {
-    const child = start(['run', '--mode', 'kvm-trunk', '--tasks', '2', '--loops', '50000000']);
-    await sleep(1500);
+    // The CLI with the test preload, which says when the run's pool is made (its signal handlers are then in place).
+    const ready = join(work, 'pool-ready');
+    const child = start(['run', '--mode', 'kvm-trunk', '--tasks', '2', '--loops', '50000000'], { VCPUSIM_POOL_READY: ready }, ['--import', FAULT_HOOKS.href]);
+    await waitFor(() => existsSync(ready), 30000);
+    await sleep(200);
     const sent = Date.now();
     child.kill('SIGINT');
     const { code } = await child.done;
