@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import { PROFILES, DEFAULT_PROFILE } from './costs.js';
+import { SK_WMEM_MAX, SOCK_MIN_SNDBUF } from './guest-build.js';
 import { MODES, MODE_TRAITS, PINNED_ROOT_FIXES, WORKLOADS, type Mode, type ModeTraits, type Workload } from './modes.js';
 
 /**
@@ -265,12 +266,49 @@ export const FIELDS = {
     option: { kind: 'int', flag: '--io', order: 160, help: 'iomix: disk reads per token pass' },
   }),
   /**
-   * Guest unix sockets' sk_sndbuf in bytes: sysctl_wmem_default, SK_WMEM_MAX = 65535 in
-   * 2.6.20. Each 100-byte message is charged its skb truesize (304 bytes) against it.
+   * Guest unix sockets' sk_sndbuf in bytes. The default is 2.6.20's sysctl_wmem_default,
+   * SK_WMEM_MAX = (sizeof(struct sk_buff) + 256) * 256 (shared/guest-build.ts); hackbench
+   * sets none. SO_SNDBUF cannot go below SOCK_MIN_SNDBUF (2048). Each write of up to 128
+   * bytes is one skb charged SKB_DATA_ALIGN(len) + sizeof(struct sk_buff) = 304 bytes.
    */
-  sndbuf: field(ints(512, 4194304), {
-    default: 65535,
+  sndbuf: field(ints(SOCK_MIN_SNDBUF, 4194304), {
+    default: SK_WMEM_MAX,
     appliesTo: { workloads: ['hackbench'], when: { test: (cfg) => cfg.pipe !== true, applies: 'with unix sockets', not: 'with --pipe' } },
-    option: { kind: 'int', flag: '--sndbuf', order: 170, help: 'unix socket send buffer in bytes (2.6.20: 65535)' },
+    option: { kind: 'int', flag: '--sndbuf', order: 170, help: `unix socket send buffer in bytes (2.6.20's default: ${SK_WMEM_MAX})` },
+  }),
+  /**
+   * The guest's clocksource, read once a tick by update_wall_time (kernel/timer.c). 2.6.20
+   * picks the highest rating (kernel/time/clocksource.c): the TSC (300) unless it is marked
+   * unstable, before acpi_pm (200; 110 with the verified read QEMU's PIIX4 PM forces) and
+   * the PIT (110, registered on one CPU only). Under KVM RDTSC does not exit and nothing
+   * marks the TSC unstable, so a guest of the time ran on the TSC; 'pit' and 'acpi_pm' are
+   * what a guest booted with clocksource= (or with an unstable TSC) reads.
+   */
+  clocksource: field(oneOf(['tsc', 'acpi_pm', 'pit'] as const), {
+    default: 'tsc',
+    option: {
+      kind: 'choice',
+      flag: '--clocksource',
+      order: 175,
+      arg: '<name>',
+      help: "the guest's clocksource, read every tick (tsc: no port I/O; acpi_pm: 3 port reads; pit: 3 port accesses and 3 io delays)",
+      listHelp: "the guest's clocksources",
+    },
+  }),
+  /**
+   * The ablation of the patch's author: an artificial flush after every switch_to() in the
+   * guest, __flush_tlb_global() ('global'), or that and a __flush_tlb() as well ('both'),
+   * to measure what losing the global (kernel) TLB entries at every switch costs.
+   */
+  extraFlush: field(oneOf(['none', 'global', 'both'] as const), {
+    default: 'none',
+    option: {
+      kind: 'choice',
+      flag: '--extra-flush',
+      order: 185,
+      arg: '<what>',
+      help: 'an extra TLB flush after every context switch: global (__flush_tlb_global) or both (and __flush_tlb)',
+      listHelp: 'extra TLB flushes after every context switch',
+    },
   }),
 };

@@ -79,6 +79,10 @@ export function resolveConfig(partial: Partial<SimConfig>): SimConfig {
   if (cfg.vcpus > 1 && !SMP_WORKLOADS.includes(cfg.workload)) {
     throw new ConfigError('vcpus', cfg.vcpus, `1 for ${cfg.workload} (it runs on one vCPU); more vCPUs run ${SMP_WORKLOADS.join(', ')}`);
   }
+  // arch/i386/kernel/i8253.c registers the PIT clocksource only with one possible CPU ("PIT does not scale").
+  if (cfg.vcpus > 1 && cfg.clocksource === 'pit') {
+    throw new ConfigError('clocksource', cfg.clocksource, 'tsc or acpi_pm with more than one vCPU (2.6.20 registers the PIT clocksource on one CPU only)');
+  }
   return cfg;
 }
 

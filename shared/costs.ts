@@ -26,6 +26,7 @@ export const COST_NAMES = [
   'tlbWays',
   'tlbWalk',
   'movCr3',
+  'movCr4',
   'invlpg',
   'portIoNative',
   // --- guest kernel paths (native cycles; slowed down under qemu) ----------
@@ -73,6 +74,7 @@ export const COST_NAMES = [
   'qemuSoftTlbFill',
   'qemuPortIo',
   'qemuTimerEvent',
+  'qemuAlarm',
 ] as const;
 
 export type CostName = (typeof COST_NAMES)[number];
@@ -92,7 +94,12 @@ export function costValues(profile: CostProfile): Costs {
   return out;
 }
 
-const FIRST = 'first estimate, to be fitted by calibration';
+/**
+ * A cost no datasheet or published figure gives: an estimate with the range it may take
+ * (docs/fidelity.md). The free costs of a calibration are refitted within their spec's
+ * bounds; the others stay at the estimate.
+ */
+const est = (lo: number, hi: number): string => `estimate within [${lo}, ${hi}]`;
 
 /**
  * The 2007 host of the study: an Intel Core 2 (Merom/Conroe) with VT-x, no EPT, no VPID,
@@ -106,55 +113,57 @@ export const CORE2_2007: CostProfile = {
     clockHz: { value: 2.13e9, note: 'assumed Core 2 Duo at 2.13 GHz (E6400 class); the study names a Core 2 host without its clock' },
     tlbEntries: { value: 256, note: 'Core 2 L1 DTLB: 256 entries for 4 KiB pages (Intel 64 and IA-32 Optimization Reference Manual, 2007)' },
     tlbWays: { value: 4, note: 'Core 2 L1 DTLB is 4-way set associative (same source)' },
-    tlbWalk: { value: 30, note: `hardware page walk with the page-table lines in L1/L2; ${FIRST}` },
-    movCr3: { value: 120, note: `mov to cr3 (serialising, drops non-global TLB entries) on Core 2; ${FIRST}` },
-    invlpg: { value: 100, note: `invlpg of one entry; ${FIRST}` },
+    tlbWalk: { value: 30, note: `hardware page walk with the page-table lines in L1/L2; ${est(15, 300)}` },
+    movCr3: { value: 120, note: `mov to cr3 (serialising, drops non-global TLB entries) on Core 2; ${est(80, 250)}` },
+    movCr4: { value: 150, note: `mov to cr4 changing PGE (serialising; the whole TLB, global entries included, is flushed) on Core 2; ${est(100, 300)}` },
+    invlpg: { value: 100, note: `invlpg of one entry; ${est(50, 250)}` },
     portIoNative: { value: 1000, note: 'legacy ISA port access through the ICH LPC bridge, about 0.5 us: the reason port 0x80 is used as a delay' },
 
-    syscallEntryExit: { value: 200, note: `int 0x80 / sysenter entry + return with register save on Core 2; ${FIRST}` },
-    pipeWrite: { value: 550, note: `fget, pipe_write: mutex, copy of a small message into the last pipe buffer, wake-up check; ${FIRST}` },
-    pipeRead: { value: 500, note: `pipe_read of a small message: mutex, copy out, buffer release; ${FIRST}` },
-    unixSend: { value: 2200, note: `unix_stream_sendmsg: sock_alloc_send_skb, memcpy_fromiovec, queue on the peer, sk_data_ready; ${FIRST}` },
-    unixRecv: { value: 1800, note: `unix_stream_recvmsg: dequeue skb, copy, kfree_skb, sock_wfree; ${FIRST}` },
-    wakeup: { value: 450, note: `try_to_wake_up + enqueue_task + recalc_task_prio (O(1) scheduler); ${FIRST}` },
-    schedule: { value: 1100, note: `schedule() + context_switch + __switch_to, without the cr3 load; ${FIRST}` },
-    switchMm: { value: 80, note: `switch_mm bookkeeping (cpu_vm_mask, load LDT check) around the cr3 load; ${FIRST}` },
-    irqEntryExit: { value: 400, note: `common_interrupt, do_IRQ, handle_level_irq, irq_exit; ${FIRST}` },
-    timerTick: { value: 1500, note: `timer_interrupt: do_timer, update_process_times, scheduler_tick (without the PIT read); ${FIRST}` },
+    syscallEntryExit: { value: 200, note: `int 0x80 / sysenter entry + return with register save on Core 2; ${est(100, 400)}` },
+    pipeWrite: { value: 550, note: `fget, pipe_write: mutex, copy of a small message into the last pipe buffer, wake-up check; ${est(300, 1500)}` },
+    pipeRead: { value: 500, note: `pipe_read of a small message: mutex, copy out, buffer release; ${est(300, 1500)}` },
+    unixSend: { value: 2200, note: `unix_stream_sendmsg: sock_alloc_send_skb, memcpy_fromiovec, queue on the peer, sk_data_ready; ${est(1000, 12000)}` },
+    unixRecv: { value: 1800, note: `unix_stream_recvmsg: dequeue skb, copy, kfree_skb, sock_wfree; ${est(800, 4000)}` },
+    wakeup: { value: 450, note: `try_to_wake_up + enqueue_task + recalc_task_prio (O(1) scheduler); ${est(200, 1000)}` },
+    schedule: { value: 1100, note: `schedule() + context_switch + __switch_to, without the cr3 load; ${est(400, 4000)}` },
+    switchMm: { value: 80, note: `switch_mm bookkeeping (cpu_vm_mask, load LDT check) around the cr3 load; ${est(40, 200)}` },
+    irqEntryExit: { value: 400, note: `common_interrupt, do_IRQ, handle_level_irq, irq_exit; ${est(200, 1000)}` },
+    timerTick: { value: 1500, note: `timer_interrupt: do_timer, update_process_times, scheduler_tick (without the PIT read); ${est(800, 4000)}` },
     ptWrite: { value: 20, note: 'one store to a page-table entry (set_pte / pte_clear) when it does not trap' },
-    taskExit: { value: 25000, note: `do_exit without the page-table teardown: files, signals, exit_notify; ${FIRST}` },
-    fork: { value: 40000, note: `do_fork of a small process without its page-table writes: copy_process, dup_mm bookkeeping, wake_up_new_task; ${FIRST}` },
-    blockIo: { value: 6000, note: `a block read through the page cache and the IDE driver: generic_make_request, the request queue, ide_do_request, end_that_request; ${FIRST}` },
-    diskServiceNs: { value: 50000, note: `time from starting a DMA read to its completion interrupt: QEMU reading the block from the host page cache (ns, not cycles); ${FIRST}` },
+    taskExit: { value: 25000, note: `do_exit without the page-table teardown: files, signals, exit_notify; ${est(10000, 60000)}` },
+    fork: { value: 40000, note: `do_fork of a small process without its page-table writes: copy_process, dup_mm bookkeeping, wake_up_new_task; ${est(20000, 100000)}` },
+    blockIo: { value: 6000, note: `a block read through the page cache and the IDE driver: generic_make_request, the request queue, ide_do_request, end_that_request; ${est(3000, 15000)}` },
+    diskServiceNs: { value: 50000, note: `time from starting a DMA read to its completion interrupt: QEMU reading the block from the host page cache (ns, not cycles); ${est(20000, 200000)}` },
     clearPage: { value: 1000, note: 'clear_page of 4 KiB with rep stosl / movnti, about 1,000 cycles on Core 2 with the page in cache' },
-    waitReap: { value: 3000, note: `sys_wait4 reaping one zombie (release_task); ${FIRST}` },
-    movCr3Target: { value: 120, note: `a guest mov to cr3 in VMX non-root that matches a CR3-target value: no exit, but the CPU compares the targets and drops non-global TLB entries; no published latency, ${FIRST}` },
+    waitReap: { value: 3000, note: `sys_wait4 reaping one zombie (release_task); ${est(1000, 8000)}` },
+    movCr3Target: { value: 120, note: `a guest mov to cr3 in VMX non-root that matches a CR3-target value: no exit, but the CPU compares the targets and drops non-global TLB entries; no published latency, ${est(80, 250)}` },
     pvCr3Lookup: { value: 40, note: 'guest write_cr3 paravirt path: linear search of at most KVM_CR3_CACHE_SIZE entries in para_state' },
 
-    userLoop: { value: 100, note: `lat_ctx/pipe user loop between two system calls; ${FIRST}` },
-    userMessage: { value: 150, note: `hackbench user code per message (loop, libc write/read wrapper); ${FIRST}` },
+    userLoop: { value: 100, note: `lat_ctx/pipe user loop between two system calls; ${est(50, 300)}` },
+    userMessage: { value: 150, note: `hackbench user code per message (loop, libc write/read wrapper); ${est(50, 400)}` },
 
     vmexitRoundTrip: { value: 1600, note: 'VT-x VM exit + VM entry hardware latency on Merom, ~1,500-1,600 cycles (Intel and VMware published round-trip figures for 2006-2007 parts)' },
-    kvmExitPath: { value: 3000, note: `KVM 2007 common exit path: VMCS reads, host segment/MSR reload, lazy FPU, irq window checks; ${FIRST}` },
-    crAccessHandler: { value: 1200, note: `handle_cr: kvm_set_cr3 -> mmu new_cr3: free/alloc roots, hash lookup; ${FIRST}` },
-    shadowFaultHandler: { value: 2500, note: `paging32_page_fault: guest walk, fetch shadow PT, set spte, set guest A/D bits; ${FIRST}` },
-    shadowPageAlloc: { value: 900, note: `kvm_mmu_alloc_page: take a free shadow page, clear 4 KiB, rmap write-protect the guest frame; ${FIRST}` },
-    shadowPageZap: { value: 400, note: `kvm_mmu_zap_page: unlink parents and children, free; ${FIRST}` },
-    ptWriteEmulate: { value: 3500, note: `write to a write-protected guest page table: x86 emulator decode + kvm_mmu_pte_write; ${FIRST}` },
-    ioInstructionHandler: { value: 500, note: `handle_io: decode exit qualification, set up kvm_run for user space; ${FIRST}` },
-    userspaceExit: { value: 9000, note: `return from KVM_RUN to QEMU, device dispatch, ioctl back in (2007 PIO path: PIC and PIT in user space); ${FIRST}` },
-    hltHandler: { value: 400, note: `handle_halt: return to user space to wait; ${FIRST}` },
-    invlpgHandler: { value: 500, note: `handle_invlpg / paging_inval_page; ${FIRST}` },
-    interruptInjection: { value: 400, note: `kvm_do_inject_irq: read PIC vector, write VM-entry interruption info; ${FIRST}` },
-    pvHypercall: { value: 600, note: `VMCALL handler of the pgd-free hypercall (the fix for pinned roots): find and drop the cr3-cache entries of a freed page directory; ${FIRST}` },
-    pvCacheFill: { value: 400, note: `host fill of a para_state entry + CR3-target VMCS writes + unpin of the evicted root; ${FIRST}` },
+    kvmExitPath: { value: 3000, note: `KVM 2007 common exit path: VMCS reads, host segment/MSR reload, lazy FPU, irq window checks; ${est(800, 15000)}` },
+    crAccessHandler: { value: 1200, note: `handle_cr: kvm_set_cr3 -> mmu new_cr3: free/alloc roots, hash lookup; ${est(500, 3000)}` },
+    shadowFaultHandler: { value: 2500, note: `paging32_page_fault: guest walk, fetch shadow PT, set spte, set guest A/D bits; ${est(300, 20000)}` },
+    shadowPageAlloc: { value: 900, note: `kvm_mmu_alloc_page: take a free shadow page, clear 4 KiB, rmap write-protect the guest frame; ${est(500, 3000)}` },
+    shadowPageZap: { value: 400, note: `kvm_mmu_zap_page: unlink parents and children, free; ${est(200, 1500)}` },
+    ptWriteEmulate: { value: 3500, note: `write to a write-protected guest page table: x86 emulator decode + kvm_mmu_pte_write; ${est(1500, 8000)}` },
+    ioInstructionHandler: { value: 500, note: `handle_io: decode exit qualification, set up kvm_run for user space; ${est(200, 1500)}` },
+    userspaceExit: { value: 9000, note: `return from KVM_RUN to QEMU, device dispatch, ioctl back in (2007 PIO path: PIC and PIT in user space); ${est(2000, 40000)}` },
+    hltHandler: { value: 400, note: `handle_halt: return to user space to wait; ${est(200, 1500)}` },
+    invlpgHandler: { value: 500, note: `handle_invlpg / paging_inval_page; ${est(200, 1500)}` },
+    interruptInjection: { value: 400, note: `kvm_do_inject_irq: read PIC vector, write VM-entry interruption info; ${est(200, 1500)}` },
+    pvHypercall: { value: 600, note: `VMCALL handler of the pgd-free hypercall (the fix for pinned roots): find and drop the cr3-cache entries of a freed page directory; ${est(300, 2000)}` },
+    pvCacheFill: { value: 400, note: `host fill of a para_state entry + CR3-target VMCS writes + unpin of the evicted root; ${est(200, 1500)}` },
 
-    qemuSlowdown: { value: 30, note: `QEMU 0.8/0.9 dynamic translation of kernel-heavy code (no kqemu), guest cycles x this factor; ${FIRST}` },
+    qemuSlowdown: { value: 30, note: `QEMU 0.8/0.9 dynamic translation of kernel-heavy code (no kqemu), guest cycles x this factor; ${est(8, 80)}` },
     qemuSoftTlbEntries: { value: 256, note: 'QEMU softmmu TLB: CPU_TLB_SIZE 256 entries, direct mapped (cpu-defs.h)' },
-    qemuSoftTlbFlush: { value: 4000, note: `tlb_flush: memset of the read/write TLB arrays + tb_jmp_cache on a cr3 write; ${FIRST}` },
-    qemuSoftTlbFill: { value: 600, note: `tlb_fill -> cpu_x86_handle_mmu_fault: guest page walk in C + tlb_set_page; ${FIRST}` },
-    qemuPortIo: { value: 1500, note: `helper call from translated code to the in-process device model (cpu_outb/cpu_inb); ${FIRST}` },
-    qemuTimerEvent: { value: 5000, note: `QEMU main loop: SIGALRM, qemu_run_timers, PIT callback raising IRQ0; ${FIRST}` },
+    qemuSoftTlbFlush: { value: 4000, note: `tlb_flush: memset of the read/write TLB arrays + tb_jmp_cache on a cr3 write; ${est(2000, 10000)}` },
+    qemuSoftTlbFill: { value: 600, note: `tlb_fill -> cpu_x86_handle_mmu_fault: guest page walk in C + tlb_set_page; ${est(200, 6000)}` },
+    qemuPortIo: { value: 1500, note: `helper call from translated code to the in-process device model (cpu_outb/cpu_inb); ${est(500, 4000)}` },
+    qemuTimerEvent: { value: 1500, note: `a device's callback in QEMU's main loop, in the qemu and the KVM modes alike: for the PIT the two edges of a tick (pit_irq_timer), pic_set_irq, pic_update_irq, cpu_interrupt; ${est(500, 5000)}` },
+    qemuAlarm: { value: 3500, note: `one pass of QEMU's main loop woken by a host signal (the 1024 Hz /dev/rtc alarm, or a disk completion): the rtc interrupt's kill_fasync and SIGIO delivery and return (about 1 us on a 2007 Core 2, lmbench lat_sig), select() over QEMU's few descriptors, qemu_run_timers' list checks; ${est(2000, 10000)}` },
   },
 };
 

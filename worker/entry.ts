@@ -14,10 +14,13 @@ import { simulate, Vm } from './vm.js';
 import { Partition } from './smp/partition.js';
 import { ExchangeAborted, SabExchange, abortExchange } from './smp/sab-exchange.js';
 import { ConfigError } from '../shared/config-error.js';
+import type { Costs } from '../shared/costs.js';
 
 /** The task piscina passes in. */
 export interface SimTask {
   config: Uint8Array;
+  /** Costs replacing the profile's (calibration's candidates). */
+  overrides?: Partial<Costs>;
 }
 
 /** The reply: the encoded result and the host seconds the simulation took on this thread. */
@@ -31,7 +34,7 @@ export default function runTask(task: SimTask): ReturnType<typeof move> | PartCo
   const t0 = process.hrtime.bigint();
   let result: Uint8Array;
   try {
-    result = encodeResult(simulate(config));
+    result = encodeResult(simulate(config, task.overrides));
   } catch (err) {
     // A config the guest does not fit in is an answer, not a fault: its parts go back as data.
     if (!(err instanceof ConfigError)) throw err;

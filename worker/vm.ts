@@ -22,8 +22,9 @@ import { TASK_RUNNING } from './guest/task.js';
 import { ShadowPoolExhausted } from './hypervisor/kvm/shadow/pages.js';
 import { MODE_REGISTRY } from './hypervisor/modes.js';
 import type { Platform } from './hypervisor/platform.js';
+import { QemuHostAlarm } from './hypervisor/qemu-alarm.js';
 import { Pc } from './machine/pc.js';
-import { FROM_IPI } from './machine/vcpu.js';
+import { FROM_IPI, FROM_TIMER } from './machine/vcpu.js';
 import { RecordBus } from './smp/bus.js';
 import type { Inbox } from './smp/msgbuf.js';
 import { Partition, runSplit, type Replica } from './smp/partition.js';
@@ -41,15 +42,25 @@ export class Vm implements Replica {
   readonly platform: Platform;
   readonly kernel: Kernel;
   readonly workload: WorkloadRun;
-  /** The guest CPUs this replica runs (all of them unless the VM is split between workers). */
-  readonly local: readonly GuestCpu[];
+  /** The guest CPUs this replica runs now (all of them unless the VM is split between workers, and all of them in the prelude). */
+  local: readonly GuestCpu[];
+  /** The guest CPUs this replica runs once the VM is split. */
+  private readonly assigned: readonly GuestCpu[];
   /** Cycles of simulated time per quantum. */
   readonly quantumCycles: number;
   /** Simulated cycles after which a run is a model bug. */
   readonly limitCycles: number;
-  /** Tasks when the measured run starts. */
-  readonly tasksAtStart: number;
+  /** Every replica runs every vCPU while the workload forks its tasks (smp/partition.ts). */
+  inPrelude = false;
   private readonly smpBus: RecordBus | null = null;
+  /** The measured part has begun and the statistics restart at the quantum's end. */
+  private startPending = false;
+  private exitedAtSplit = 0;
+  /** Each vCPU's clock and halted cycles when the statistics began. */
+  private readonly clockFrom: Float64Array;
+  private readonly haltedFrom: Float64Array;
+  /** QEMU's host alarm (the qemu and KVM modes). */
+  private readonly hostAlarm: QemuHostAlarm | null = null;
 
   /**
    * @param overrides costs replacing the profile's (calibration tries candidate values this way)
@@ -73,6 +84,7 @@ export class Vm implements Replica {
       tlbWays: tlb.ways,
       cr3Targets: mode.cr3Targets(cfg),
       diskServiceCycles: Math.round((c.diskServiceNs * c.clockHz) / 1e9),
+      clockHz: c.clockHz,
       stats,
     });
     const platform = (this.platform = mode.build({ cfg, c, mem: this.pc.mem, vcpus: this.pc.vcpus, stats }));
@@ -82,17 +94,29 @@ export class Vm implements Replica {
       cacheSize: cfg.cacheSize,
       check: cfg.check || cfg.workload === 'pgdreuse',
       sndbuf: cfg.sndbuf,
+      clocksource: cfg.clocksource,
+      extraFlush: cfg.extraFlush,
     }));
     // An interrupt: the platform injects it, then the guest's IDT entry runs.
     for (const v of this.pc.vcpus) {
       const cpu = kernel.cpus[v.id]!;
       v.interrupt = (w, vector, from, wasHalted) => {
         if (from === FROM_IPI) platform.ipiArrival(w, wasHalted);
-        else platform.irqArrival(w, wasHalted);
+        else platform.irqArrival(w, wasHalted, from === FROM_TIMER);
+        w.halted = false;
         kernel.interrupt(cpu, vector);
       };
     }
-    this.local = local ? kernel.cpus.filter((cpu) => local.includes(cpu.id)) : kernel.cpus;
+    // QEMU's host alarm, on the vCPU whose PIT QEMU emulates; the PIT's edges on its grid.
+    if (mode.hostAlarmHz > 0) {
+      const vcpu0 = this.pc.vcpus[0]!;
+      this.hostAlarm = new QemuHostAlarm(vcpu0, c.clockHz / mode.hostAlarmHz, (w, wasHalted) => platform.hostAlarm(w, wasHalted));
+      this.pc.pit.grid = this.hostAlarm.period;
+    }
+    this.assigned = local ? kernel.cpus.filter((cpu) => local.includes(cpu.id)) : kernel.cpus;
+    this.local = this.assigned;
+    this.clockFrom = new Float64Array(cfg.vcpus);
+    this.haltedFrom = new Float64Array(cfg.vcpus);
     try {
       this.workload = WORKLOAD_BUILDERS[cfg.workload](kernel, cfg);
       if (cfg.vcpus > 1) kernel.pages.splitFree(cfg.vcpus);
@@ -102,16 +126,50 @@ export class Vm implements Replica {
       }
       throw err;
     }
+    const forksFirst = this.workload.forksFirst === true;
     if (cfg.vcpus > 1) {
-      const bus = (this.smpBus = new RecordBus(cfg.vcpus, this.local.map((cpu) => cpu.id)));
+      this.inPrelude = forksFirst;
+      const bus = (this.smpBus = new RecordBus(cfg.vcpus, (this.inPrelude ? kernel.cpus : this.local).map((cpu) => cpu.id)));
+      if (this.inPrelude) this.local = kernel.cpus;
       platform.attachSmp(bus);
       // rebalance_tick: a busy vCPU balances about once per timer tick.
       kernel.attachSmp(bus, Math.max(1, Math.round(kernel.time.tickCycles / this.quantumCycles)));
+      kernel.mm.localCpus = this.local;
+      kernel.procs.forkAllowed = this.inPrelude;
     }
-    this.tasksAtStart = kernel.liveTasks;
-    // The measured run starts now, from a booted guest: counters at zero, TLB and caches warm.
+    // The run starts now, from a booted guest: counters at zero, TLB and caches warm. A
+    // workload that forks first restarts them when its measured part begins: at once
+    // with one vCPU, at that quantum's end with several.
+    kernel.onMeasurementStart = () => {
+      if (cfg.vcpus === 1) this.startStatistics();
+      else this.startPending = true;
+    };
     stats.reset();
     this.pc.startMeasuredRun();
+    this.hostAlarm?.start(0);
+  }
+
+  /** The statistics count from now: counters and exits at zero, times from each vCPU's clock. */
+  private startStatistics(): void {
+    this.stats.reset();
+    for (const v of this.pc.vcpus) {
+      v.vmx.exitCount.fill(0);
+      v.vmx.exitCycles.fill(0);
+      this.clockFrom[v.id] = v.clock;
+      this.haltedFrom[v.id] = v.haltedCycles;
+    }
+  }
+
+  /** The measured part has begun: from this quantum's end each replica runs its own vCPUs. */
+  private split(): void {
+    this.inPrelude = false;
+    this.local = this.assigned;
+    this.bus.setLocal(this.local.map((cpu) => cpu.id));
+    const procs = this.kernel.procs;
+    this.kernel.mm.localCpus = this.local;
+    procs.forkAllowed = false;
+    this.exitedAtSplit = procs.exitedHere;
+    procs.exitedHere = 0;
   }
 
   /** Run the workload to its end (all vCPUs, in this thread). */
@@ -178,9 +236,10 @@ export class Vm implements Replica {
         v.haltedCycles += wake - v.clock;
         v.clock = wake;
       }
-      v.halted = false;
     }
     v.events.fireDue(v, wasHalted);
+    // Only the host saw the event (QEMU's alarm) or the PIC masked the line: still in HLT.
+    if (v.halted) return;
     if (cpu.needResched) sched.schedule(cpu);
     const t = cpu.current;
     if (t === cpu.idle) {
@@ -207,6 +266,14 @@ export class Vm implements Replica {
     return this.kernel.procs.exitedHere;
   }
 
+  exitedBeforeSplit(): number {
+    return this.exitedAtSplit;
+  }
+
+  taskCount(): number {
+    return this.kernel.procs.tasks.length;
+  }
+
   runLocalUntil(end: number): void {
     this.guard(() => {
       for (const cpu of this.local) this.runUntil(cpu, end);
@@ -219,6 +286,11 @@ export class Vm implements Replica {
 
   rebalance(n: number): void {
     this.kernel.balancer!.balance(n);
+    if (this.startPending) {
+      this.startPending = false;
+      this.startStatistics();
+      this.split();
+    }
   }
 
   finalCheck(): void {
@@ -249,8 +321,8 @@ export class Vm implements Replica {
       const v = cpu.vcpu;
       return {
         id: v.id,
-        clock: v.clock,
-        halted: v.haltedCycles,
+        clock: v.clock - this.clockFrom[v.id]!,
+        halted: v.haltedCycles - this.haltedFrom[v.id]!,
         exitCount: Array.from(v.vmx.exitCount),
         exitCycles: Array.from(v.vmx.exitCycles),
         ...this.stats.vcpuSnapshot(v.id),

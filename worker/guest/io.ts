@@ -15,6 +15,11 @@ export interface PortIo {
   inb(port: number): number;
 }
 
+/** A 32-bit port read (inl), one access like any other. */
+export interface PortIoLong extends PortIo {
+  inl(port: number): number;
+}
+
 /** POST diagnostic port, written by outb_p as an I/O delay. */
 export const IO_DELAY_PORT = 0x80;
 
@@ -35,7 +40,7 @@ export function inbP(io: PortIo, port: number): number {
 }
 
 /** One CPU's in/out instructions. */
-export class CpuPortIo implements PortIo {
+export class CpuPortIo implements PortIoLong {
   constructor(
     private readonly v: Vcpu,
     private readonly platform: Platform,
@@ -62,5 +67,9 @@ export class CpuPortIo implements PortIo {
     const v = this.v;
     this.platform.portIo(v, port);
     return this.bus.read(port, v.clock);
+  }
+
+  inl(port: number): number {
+    return this.inb(port);
   }
 }

@@ -29,15 +29,15 @@ import type { UnixStream } from './ipc/unix.js';
 import type { WaitQueue } from './ipc/wait.js';
 import { PIC_CASCADE_IR } from './irq/i8259.js';
 import { Irq } from './irq/irq.js';
-import { GuestTime } from './irq/timer.js';
+import { GuestTime, type Clocksource } from './irq/timer.js';
 import { RESERVED_FRAMES, SKB_DATA_PER_PAGE, SKB_HEADS_PER_PAGE, SKB_SLAB_OBJECTS } from './layout.js';
 import { MemoryManager } from './mm/mm.js';
 import { PageAllocator } from './mm/page-alloc.js';
 import { CrOps } from './mm/tlbflush.js';
 import { LoadBalancer } from './sched/balance.js';
 import { Scheduler } from './sched/core.js';
-import { Processes } from './sched/fork.js';
-import { DEF_TIMESLICE_NS, MAX_BONUS, NS_MAX_SLEEP_AVG } from './sched/prio.js';
+import { Processes, type SetupRole } from './sched/fork.js';
+import { DEF_TIMESLICE_NS } from './sched/prio.js';
 import { Task, type Mm } from './task.js';
 
 /** A task's user code: one step of its program (it advances `t.pc` when its system call completed). */
@@ -53,15 +53,11 @@ export interface KernelOptions {
   readonly check: boolean;
   /** sk_sndbuf of a unix socket (bytes). */
   readonly sndbuf: number;
+  /** What update_wall_time reads every tick. */
+  readonly clocksource: Clocksource;
+  /** The ablation's extra flush after every switch_to(). */
+  readonly extraFlush: 'none' | 'global' | 'both';
 }
-
-/**
- * The interactivity bonus a benchmark's tasks start with. The shell that starts the
- * benchmark sleeps on the terminal, so it sits at the INTERACTIVE_SLEEP ceiling (bonus 8);
- * fork gives a child CURRENT_BONUS * CHILD_PENALTY (95) / 100 in whole steps: the
- * benchmark's main process 7, the tasks it forks 6.
- */
-const CHILD_BONUS = Math.floor((Math.floor((8 * 95) / 100) * 95) / 100);
 
 export class Kernel {
   readonly cpus: readonly GuestCpu[];
@@ -113,10 +109,10 @@ export class Kernel {
     this.mm = new MemoryManager(pc.mem, this.pages, c, cr, opts.check);
     // Every task, by pid - 1: the process table, filled by fork; the scheduler finds tasks in it.
     const tasks: Task[] = [];
-    this.sched = new Scheduler(cpus, tasks, this.mm, cr, c, Math.max(1, Math.round((DEF_TIMESLICE_NS * opts.hz) / 1e9)));
-    this.procs = new Processes(tasks, cpus, this.mm, this.sched, this.entry, c, (CHILD_BONUS * NS_MAX_SLEEP_AVG) / MAX_BONUS);
+    this.sched = new Scheduler(cpus, tasks, this.mm, cr, c, Math.max(1, Math.round((DEF_TIMESLICE_NS * opts.hz) / 1e9)), opts.hz, opts.extraFlush);
+    this.procs = new Processes(tasks, cpus, this.mm, this.sched, this.entry, c);
     this.irq = new Irq(c, opts.paravirt);
-    this.time = new GuestTime(cpus, this.irq, this.sched, this.entry, c, opts.hz);
+    this.time = new GuestTime(cpus, this.irq, this.sched, this.entry, c, opts.hz, opts.clocksource);
     for (const cpu of cpus) cpu.rqVpn = this.mm.kernelPage();
     // The skbuff slab: room for every socket buffer of every group filled at once. Its
     // pages come from the page allocator when first needed, without a modelled clear_page:
@@ -187,9 +183,13 @@ export class Kernel {
     return this.mm.createMm(cpu);
   }
 
-  /** A new task running `program` (see Processes.createTask). */
-  createTask(name: string, mm: Mm, cpuId: number, program: Program, threadIndex = -1, cpu: GuestCpu | null = null): Task {
-    return this.procs.createTask(name, mm, cpuId, this.exeOf(program), threadIndex, cpu);
+  /**
+   * A task running `program`, made before the measured run as the benchmark's main
+   * process (`main`) or one of its children (`child`) would have been (see
+   * Processes.createTask); `threadIndex` >= 0 makes it a thread of `mm`.
+   */
+  createTask(name: string, mm: Mm, cpuId: number, program: Program, role: SetupRole = 'child', threadIndex = -1): Task {
+    return this.procs.createTask(name, mm, cpuId, this.exeOf(program), role, threadIndex);
   }
 
   private exeOf(program: Program): number {
@@ -201,11 +201,7 @@ export class Kernel {
     return exe;
   }
 
-  splitTimeslice(parent: Task, child: Task): void {
-    this.procs.splitTimeslice(parent, child);
-  }
-
-  /** Make a new task runnable on its CPU (wake_up_new_task). */
+  /** Make a task made at set-up runnable on its CPU. */
   start(t: Task): void {
     this.sched.start(t);
   }
@@ -257,9 +253,26 @@ export class Kernel {
   /** User code between system calls. */
   readonly userWork: (cpu: GuestCpu, t: Task, cycles: number) => void;
 
+  /** fork(): a new process running `program`, which runs first. */
   fork(cpu: GuestCpu, parent: Task, name: string, program: Program): Task {
     return this.procs.fork(cpu, parent, name, this.exeOf(program));
   }
+
+  /** pthread_create: a thread of the parent's address space running `program`, with stack `threadIndex`. */
+  spawnThread(cpu: GuestCpu, parent: Task, name: string, program: Program, threadIndex: number): Task {
+    return this.procs.spawnThread(cpu, parent, name, this.exeOf(program), threadIndex);
+  }
+
+  /**
+   * The workload's measured part starts now (hackbench's go): the statistics count from
+   * here, and a workload that forks its tasks (`WorkloadRun.forksFirst`) forks no more.
+   */
+  beginMeasurement(cpu: GuestCpu): void {
+    this.onMeasurementStart?.(cpu);
+  }
+
+  /** What the VM does when the measured part starts (vm.ts). */
+  onMeasurementStart: ((cpu: GuestCpu) => void) | null = null;
 
   /** Record the time of a workload event: the earliest one of mark `i`. */
   markFirst(i: number, cycles: number): void {

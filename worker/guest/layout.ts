@@ -9,6 +9,8 @@
  *
  * Kernel virtual pages are KERNEL_VPN_BASE + frame (the lowmem direct map, global).
  */
+import { SIZEOF_SK_BUFF, skbDataAlign } from '../../shared/guest-build.js';
+
 /** PAGE_OFFSET 0xC0000000: the kernel half starts at PDE index 768, VPN 0xC0000. */
 export const KERNEL_PDE_FIRST = 768;
 export const KERNEL_VPN_BASE = 0xc0000;
@@ -59,8 +61,13 @@ export const USER = {
   threadStackBase: 0xb0000,
 } as const;
 
-/** unix stream skb of a 100-byte message: SKB_DATA_ALIGN(100) = 128 bytes of data + sizeof(struct sk_buff) = 176 on i386. */
-export const UNIX_SKB_TRUESIZE = 128 + 176;
+/**
+ * skb->truesize of a unix stream write of up to L1_CACHE_BYTES (hackbench's 100-byte
+ * messages, its 1-byte ready and go bytes): SKB_DATA_ALIGN(len) + sizeof(struct sk_buff),
+ * as __alloc_skb charges it (net/core/skbuff.c), 128 + 176 = 304 bytes.
+ */
+export const UNIX_SKB_TRUESIZE = skbDataAlign(100) + SIZEOF_SK_BUFF;
+
 /** skbuff_head_cache objects per slab page (176 bytes, cache-line aligned to 192). */
 export const SKB_HEADS_PER_PAGE = 21;
 /** The 128 + skb_shared_info data area comes from kmalloc-512: 8 per page. */

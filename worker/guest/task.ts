@@ -10,6 +10,9 @@ export const TASK_RUNNING = 0; // runnable or running (on a run queue)
 export const TASK_INTERRUPTIBLE = 1; // blocked on a wait queue
 export const TASK_DEAD = 2; // exited, a zombie until reaped
 
+/** Numbers per zombie in Task.zombies. */
+export const ZOMBIE_WORDS = 5;
+
 /** mm_struct: one page directory (the cr3 value) shared by the threads of a process. */
 export class Mm {
   /** Page directory frame: cr3 = pdFrame << 12. */
@@ -55,6 +58,8 @@ export class Task {
   sleepNonInteractive = false;
   /** time_slice left, in ticks. */
   timeSlice = 0;
+  /** first_time_slice: still on the slice fork gave it (given back to the parent at reap, sched_exit). */
+  firstTimeSlice = false;
   /** Which prio array holds the task (0/1), -1 if none. */
   array = -1;
   /** The priority list the task sits on (its prio when enqueued). */
@@ -85,8 +90,12 @@ export class Task {
   wakeAt = -1;
   /** Parent to notify at exit, and its wait queue (wait_chldexit). */
   parent: Task | null = null;
-  zombies = 0;
   childWait: WaitQueue<Task> | null = null;
+  /**
+   * Children that exited and wait to be reaped, as ZOMBIE_WORDS numbers each: pid, and
+   * what sched_exit reads of it at reap: first_time_slice, time_slice, sleep_avg, its CPU.
+   */
+  readonly zombies: number[] = [];
 
   constructor(pid: number, name: string, cpu: number, mm: Mm | null, exe: number) {
     this.pid = pid;

@@ -17,6 +17,7 @@ import { VmExits } from './kvm/vmexit.js';
 import { NativePlatform } from './native.js';
 import type { Platform } from './platform.js';
 import { QemuPlatform } from './qemu.js';
+import { QEMU_RTC_FREQ } from './qemu-alarm.js';
 
 /** What a mode's platform is built from. */
 export interface PlatformContext {
@@ -32,6 +33,8 @@ export interface ModeEntry {
   tlb(c: Costs): { readonly entries: number; readonly ways: number };
   /** CR3-target values of each vCPU's VMCS. */
   cr3Targets(cfg: SimConfig): number;
+  /** The rate of QEMU's host alarm (qemu-alarm.ts) in the modes QEMU hosts; 0 on hardware. */
+  hostAlarmHz: number;
   build(ctx: PlatformContext): Platform;
 }
 
@@ -42,6 +45,7 @@ function kvm(flavour: 'discard' | 'cached', paravirt: boolean): ModeEntry {
     tlb: hardwareTlb,
     // A cr3 cache larger than Core 2's 4 target values is hypothetical hardware with as many.
     cr3Targets: (cfg) => (paravirt ? cfg.cacheSize : 0),
+    hostAlarmHz: QEMU_RTC_FREQ,
     build: ({ cfg, c, mem, vcpus, stats }) => {
       const exits = new VmExits(c, cfg.exitFlush);
       const mmu = new ShadowMmu(mem, c, exits, vcpus, stats, { flavour, paravirt, pinnedRootFix: cfg.pinnedRootFix, mmuPages: cfg.mmuPages });
@@ -51,10 +55,11 @@ function kvm(flavour: 'discard' | 'cached', paravirt: boolean): ModeEntry {
 }
 
 export const MODE_REGISTRY: Readonly<Record<Mode, ModeEntry>> = {
-  native: { tlb: hardwareTlb, cr3Targets: () => 0, build: ({ c, mem }) => new NativePlatform(mem, c) },
+  native: { tlb: hardwareTlb, cr3Targets: () => 0, hostAlarmHz: 0, build: ({ c, mem }) => new NativePlatform(mem, c) },
   qemu: {
     tlb: (c) => ({ entries: c.qemuSoftTlbEntries, ways: 1 }),
     cr3Targets: () => 0,
+    hostAlarmHz: QEMU_RTC_FREQ,
     build: ({ c, mem }) => new QemuPlatform(mem, c),
   },
   'kvm-upstream': kvm('discard', false),

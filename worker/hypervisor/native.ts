@@ -33,6 +33,11 @@ export class NativePlatform extends UnvirtualisedMmu implements Platform {
     v.cr3 = pdFrame;
   }
 
+  writeCr4(v: Vcpu): void {
+    v.clock += this.c.movCr4;
+    v.tlb.flushAll();
+  }
+
   ptWrite(v: Vcpu): void {
     v.clock += this.c.ptWrite;
   }
@@ -48,6 +53,9 @@ export class NativePlatform extends UnvirtualisedMmu implements Platform {
 
   /** The interrupt itself costs the guest's entry path only (charged by the kernel). */
   irqArrival(): void {}
+
+  /** No QEMU. */
+  hostAlarm(): void {}
 
   ipiArrival(): void {}
 }

@@ -25,14 +25,22 @@ export interface Platform {
   loadCachedCr3(v: Vcpu, idx: number, pdFrame: number): void;
   /** A guest mov from cr3. */
   readCr3(v: Vcpu): void;
+  /** A guest mov to cr4 that changes PGE: the whole TLB goes, global entries included. */
+  writeCr4(v: Vcpu): void;
   /** The guest stored to entry `index` of its page-table frame `frame` (memory already updated). */
   ptWrite(v: Vcpu, frame: number, index: number): void;
   /** invlpg of one page. */
   invlpg(v: Vcpu, vpn: number): void;
   /** One guest in/out instruction to `port`. */
   portIo(v: Vcpu, port: number): void;
-  /** A device interrupt (the timer, the disk) is delivered to this vCPU; `wasHalted` if it sat in HLT. */
-  irqArrival(v: Vcpu, wasHalted: boolean): void;
+  /**
+   * A device interrupt is delivered to this vCPU; `wasHalted` if it sat in HLT; `timer` for
+   * the PIT's, which QEMU raises inside the host alarm's main-loop pass (the disk's
+   * completion kicks the vCPU out by itself).
+   */
+  irqArrival(v: Vcpu, wasHalted: boolean, timer: boolean): void;
+  /** QEMU's host alarm (qemu-alarm.ts) went off: the pass through its main loop; `wasHalted` if the vCPU sat in HLT. Not called natively. */
+  hostAlarm(v: Vcpu, wasHalted: boolean): void;
   /** A reschedule IPI from another vCPU is delivered to `v`. */
   ipiArrival(v: Vcpu, wasHalted: boolean): void;
   /** The guest executes HLT (sti; hlt in the idle loop). */

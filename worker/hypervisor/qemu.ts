@@ -37,6 +37,12 @@ export class QemuPlatform extends UnvirtualisedMmu implements Platform {
     v.cr3 = pdFrame;
   }
 
+  /** cpu_x86_update_cr4: a change of PGE flushes the softmmu TLB (tlb_flush). */
+  writeCr4(v: Vcpu): void {
+    v.clock += this.c.movCr4 * this.guestFactor + this.c.qemuSoftTlbFlush;
+    v.tlb.flushAll();
+  }
+
   ptWrite(v: Vcpu): void {
     v.clock += this.c.ptWrite * this.guestFactor;
   }
@@ -50,8 +56,18 @@ export class QemuPlatform extends UnvirtualisedMmu implements Platform {
     v.clock += this.c.qemuPortIo;
   }
 
-  irqArrival(v: Vcpu): void {
-    v.clock += this.c.qemuTimerEvent;
+  /**
+   * A device's callback in QEMU's main loop (the PIT's two edges and pic_set_irq, or the
+   * disk's completion), then cpu_interrupt: the translated code takes the vector at the
+   * next block. The disk's completion wakes the main loop itself.
+   */
+  irqArrival(v: Vcpu, _wasHalted: boolean, timer: boolean): void {
+    v.clock += this.c.qemuTimerEvent + (timer ? 0 : this.c.qemuAlarm);
+  }
+
+  /** host_alarm_handler's cpu_interrupt(CPU_INTERRUPT_EXIT) ends the translated block; main_loop_wait runs. */
+  hostAlarm(v: Vcpu): void {
+    v.clock += this.c.qemuAlarm;
   }
 
   ipiArrival(v: Vcpu): void {

@@ -15,12 +15,17 @@ export const PRIO_IPI = 0;
 export const PRIO_DEVICE = 1;
 export const PRIO_TIMER = 2;
 
-/** What an event's vCPU is to it: the clock it is due by (machine/vcpu.ts). */
+/** What an event's vCPU is to it: the clock it is due by, and whether it sits in HLT (machine/vcpu.ts). */
 export interface Clocked {
   readonly clock: number;
+  readonly halted: boolean;
 }
 
-/** What a due event does; `wasHalted` is true for the first event that woke a halted vCPU. */
+/**
+ * What a due event does; `wasHalted` is true while the vCPU still sits in HLT: for every
+ * event until one wakes it (an interrupt taken). An event only the host sees (QEMU's
+ * alarm) or a line the PIC masks leaves it halted.
+ */
 export type EventHandler<V extends Clocked> = (v: V, wasHalted: boolean) => void;
 
 const MAX_SLOTS = 8;
@@ -63,12 +68,12 @@ export class TimedEvents<V extends Clocked> {
 
   /** Take every event due by the vCPU's clock, in slot order (each handler may advance the clock). */
   fireDue(v: V, wasHalted: boolean): void {
-    let first = wasHalted;
+    let halted = wasHalted;
     for (let s = 0; s < this.count; s++) {
       if (this.at[s]! > v.clock) continue;
       this.at[s] = Infinity;
-      this.handlers[s]!(v, first);
-      first = false;
+      this.handlers[s]!(v, halted);
+      halted = halted && v.halted;
     }
   }
 }

@@ -2,17 +2,18 @@
  * The machine a VM is: guest memory, the vCPUs with their local APICs, the I/O port bus
  * and the PC's devices on it, wired as on a PC/AT: the i8254 PIT on ISA IRQ0 and the
  * primary IDE channel on IRQ14, both through the i8259A pair, whose INT output goes to
- * vCPU 0. Adding a device is a file in devices/ and a line here: it registers its ports
+ * vCPU 0; and the PIIX4's ACPI PM timer. Adding a device is a file in devices/ and a line here: it registers its ports
  * on the bus and its timed events on the vCPU it interrupts, and raises its ISA line.
  */
 import type { StatsRegistry } from '../../shared/stats.js';
+import { AcpiPmTimer } from './devices/acpi-pm.js';
 import { IdeController, IDE_IRQ } from './devices/ide.js';
 import { PicPair } from './devices/i8259.js';
 import { Pit, PIT_IRQ } from './devices/pit.js';
 import { IoBus } from './io-bus.js';
 import { LocalApic } from './lapic.js';
 import { GuestMemory } from './memory.js';
-import { FROM_DEVICE, Vcpu } from './vcpu.js';
+import { FROM_DEVICE, FROM_TIMER, Vcpu } from './vcpu.js';
 
 export interface PcOptions {
   readonly frames: number;
@@ -24,6 +25,8 @@ export interface PcOptions {
   readonly cr3Targets: number;
   /** Cycles the disk takes to serve a DMA read. */
   readonly diskServiceCycles: number;
+  /** The vCPUs' clock rate (for the ACPI PM timer's count). */
+  readonly clockHz: number;
   readonly stats: StatsRegistry;
 }
 
@@ -35,6 +38,7 @@ export class Pc {
   readonly pic: PicPair;
   readonly pit: Pit;
   readonly ide: IdeController;
+  readonly acpiPm: AcpiPmTimer;
   /**
    * A vCPU that never runs guest code: what the guest does at boot through it (the
    * i8259A's initialisation) costs nothing the measured run sees.
@@ -50,18 +54,19 @@ export class Pc {
     this.pic.attach(this.bus);
     const cpu0 = this.vcpus[0]!;
     this.ide = new IdeController(this.bus, cpu0, o.diskServiceCycles, (v, wasHalted) => this.raiseIsaIrq(IDE_IRQ, v, wasHalted));
-    this.pit = new Pit(this.bus, cpu0, (v, wasHalted) => this.raiseIsaIrq(PIT_IRQ, v, wasHalted));
+    this.pit = new Pit(this.bus, cpu0, (v, wasHalted) => this.raiseIsaIrq(PIT_IRQ, v, wasHalted, FROM_TIMER));
+    this.acpiPm = new AcpiPmTimer(this.bus, o.clockHz);
   }
 
   /**
    * An edge on ISA line `irq`: the i8259A latches it, and if it then asserts INT the CPU
    * (vCPU `v`, the PIC's) runs the INTA cycle and takes the vector the PIC answers.
    */
-  raiseIsaIrq(irq: number, v: Vcpu, wasHalted: boolean): void {
+  raiseIsaIrq(irq: number, v: Vcpu, wasHalted: boolean, from = FROM_DEVICE): void {
     const pic = this.pic;
     pic.pulseIrq(irq);
     if (!pic.hasInterrupt()) return;
-    v.interrupt(v, pic.acknowledge(), FROM_DEVICE, wasHalted);
+    v.interrupt(v, pic.acknowledge(), from, wasHalted);
   }
 
   /** The measured run starts at cycle 0 on every vCPU: clocks and exit counts restart, and so do the timers. */

@@ -10,9 +10,10 @@ import { TimedEvents } from './events.js';
 import { Tlb } from './tlb.js';
 import { Vmx } from './vmx.js';
 
-/** Where an interrupt comes from, for the hypervisor's injection path. */
+/** Where an interrupt comes from, for the hypervisor's injection path: a device (the disk), another vCPU, or the PIT (under QEMU, raised inside the host alarm's main-loop pass). */
 export const FROM_DEVICE = 0;
 export const FROM_IPI = 1;
+export const FROM_TIMER = 2;
 
 /**
  * The vCPU takes interrupt `vector`: the hypervisor injects it (what that costs depends on

@@ -32,12 +32,12 @@ export class RecordBus {
   /** 1 for the vCPUs this replica runs. */
   readonly localMask: Uint8Array;
   /** The local vCPUs as bit masks (0-31, 32-63). */
-  readonly localLo: number = 0;
-  readonly localHi: number = 0;
-  readonly localIds: readonly number[];
+  localLo = 0;
+  localHi = 0;
+  localIds: readonly number[] = [];
   /** Records of each local vCPU in the current quantum (each in delivery order). */
   private readonly bufs: MsgBuf[] = [];
-  private readonly localBufs: MsgBuf[];
+  private localBufs: MsgBuf[] = [];
   private readonly seq: Float64Array;
   private readonly out = new MsgBuf();
   private readonly merger = new Inbox();
@@ -48,19 +48,33 @@ export class RecordBus {
 
   constructor(vcpus: number, local: readonly number[]) {
     this.localMask = new Uint8Array(vcpus);
+    this.seq = new Float64Array(vcpus);
+    this.setLocal(local);
+  }
+
+  /**
+   * Run (and hold the records of) the vCPUs `local`. A replica that ran every vCPU keeps
+   * only its own from a quantum's end on: the records the others' vCPUs made there are
+   * theirs to hand over.
+   */
+  setLocal(local: readonly number[]): void {
+    const mask = this.localMask;
+    mask.fill(0);
     let lo = 0;
     let hi = 0;
     for (const id of local) {
-      this.localMask[id] = 1;
+      mask[id] = 1;
       if (id < 32) lo |= 1 << id;
       else hi |= 1 << (id - 32);
     }
     this.localLo = lo;
     this.localHi = hi;
-    this.localIds = Array.from({ length: vcpus }, (_, i) => i).filter((i) => this.localMask[i] === 1);
-    for (const id of this.localIds) this.bufs[id] = new MsgBuf(1 << 10);
+    this.localIds = Array.from({ length: mask.length }, (_, i) => i).filter((i) => mask[i] === 1);
+    for (let id = 0; id < mask.length; id++) {
+      if (mask[id] === 1) this.bufs[id] ??= new MsgBuf(1 << 10);
+      else this.bufs[id]?.clear();
+    }
     this.localBufs = this.localIds.map((id) => this.bufs[id]!);
-    this.seq = new Float64Array(vcpus);
   }
 
   isLocal(cpu: number): boolean {

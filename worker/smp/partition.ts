@@ -19,15 +19,22 @@ export interface Replica {
   readonly quantumCycles: number;
   /** Simulated cycles after which a run is a model bug. */
   readonly limitCycles: number;
-  /** Tasks in the VM when the measured run started. */
-  readonly tasksAtStart: number;
-  /** Tasks that have exited on this replica's vCPUs. */
+  /**
+   * Every replica runs every vCPU (a workload forking its tasks, before its measured
+   * part): nothing to swap, each replica's records are everyone's.
+   */
+  readonly inPrelude: boolean;
+  /** Tasks in the VM (no task is made once the replicas run their own vCPUs). */
+  taskCount(): number;
+  /** Tasks that exited before the replicas split (counted alike by all). */
+  exitedBeforeSplit(): number;
+  /** Tasks that have exited on this replica's vCPUs since the split. */
   exitedHere(): number;
   /** Run every local vCPU up to cycle `end`. */
   runLocalUntil(end: number): void;
   /** Merge the records of a quantum. */
   deliver(inbox: Inbox): void;
-  /** After the merge of quantum `n` (not the last): the guest's load balancing. */
+  /** After the merge of quantum `n` (not the last): the guest's load balancing (and the split, when the measured part has begun). */
   rebalance(n: number): void;
   /** The run is over: the final translation check. */
   finalCheck(): void;
@@ -74,7 +81,7 @@ export class Partition {
     vm.bus.clearOut();
     vm.deliver(this.inbox);
     const n = this.quanta++;
-    if (exitedTotal >= vm.tasksAtStart) return true;
+    if (vm.exitedBeforeSplit() + exitedTotal >= vm.taskCount()) return true;
     if (this.quanta * vm.quantumCycles > vm.limitCycles) vm.stuck();
     vm.rebalance(n);
     return false;
@@ -112,9 +119,23 @@ export class Partition {
     vm.finalCheck();
   }
 
+  /** The prelude, alone: returns true if the run ended in it (then finished, with nothing to swap). */
+  runPrelude(): boolean {
+    const bus = this.vm.bus;
+    while (this.vm.inPrelude) {
+      this.advance();
+      if (this.deliver(bus.parts(), this.exited)) {
+        this.finish(bus.parts());
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** The whole run over an exchange (none: this replica runs every vCPU). */
   run(exchange?: Exchange): void {
     const bus = this.vm.bus;
+    if (this.runPrelude()) return;
     if (exchange === undefined) {
       // Every vCPU is here: merge their records straight from their own buffers.
       do this.advance();
@@ -147,6 +168,9 @@ export class Partition {
 export function runSplit(makeReplica: (local: readonly number[]) => Replica & { partial(): VmPartial }, placement: readonly (readonly number[])[]): VmPartial[] {
   const replicas = placement.map((local) => makeReplica(local));
   const parts = replicas.map((r) => new Partition(r));
+  // Each replica runs the prelude alone; all of them end it at the same quantum.
+  const endedEarly = parts.map((p) => p.runPrelude());
+  if (endedEarly.every((e) => e)) return replicas.map((r) => r.partial());
   for (;;) {
     const recs = parts.map((p) => copyRun(p.runQuantum()));
     const exited = parts.reduce((a, p) => a + p.exited, 0);

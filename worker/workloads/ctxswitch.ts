@@ -73,7 +73,7 @@ export function buildCtxswitch(k: Kernel, cfg: SimConfig): WorkloadRun {
     }
   };
 
-  const o = k.createTask('lat_ctx/overhead', k.createMm(), 0, overhead);
+  const o = k.createTask('lat_ctx/overhead', k.createMm(), 0, overhead, 'main');
   chIn[o.pid] = k.newPipe('overhead');
   k.start(o);
 

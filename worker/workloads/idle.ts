@@ -32,7 +32,7 @@ export function buildIdle(k: Kernel, cfg: SimConfig): WorkloadRun {
         k.exit(cpu, t);
     }
   };
-  k.start(k.createTask('sleep', k.createMm(), 0, sleeper));
+  k.start(k.createTask('sleep', k.createMm(), 0, sleeper, 'main'));
   return {
     metric(m) {
       const span = (m[1]! - m[0]!) * k.cpus.length;

@@ -61,7 +61,7 @@ export function buildPgdReuse(k: Kernel, cfg: SimConfig): WorkloadRun {
     }
   };
 
-  const parent = k.createTask('pgdreuse', k.createMm(), 0, parentProgram);
+  const parent = k.createTask('pgdreuse', k.createMm(), 0, parentProgram, 'main');
   parent.childWait = new WaitQueue<Task>();
   k.start(parent);
   return {

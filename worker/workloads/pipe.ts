@@ -53,7 +53,7 @@ export function buildPipe(k: Kernel, cfg: SimConfig): WorkloadRun {
         k.exit(cpu, t);
     }
   };
-  k.start(k.createTask('pipe/a', k.createMm(), placeCpu(0, k.cpus.length), a));
+  k.start(k.createTask('pipe/a', k.createMm(), placeCpu(0, k.cpus.length), a, 'main'));
   k.start(k.createTask('pipe/b', k.createMm(), placeCpu(1, k.cpus.length), b));
 
   return {

@@ -101,15 +101,21 @@ export class Linux8259Driver {
   }
 
   /**
-   * Paravirtualized ack of the 2007 KVM paravirt patch: no dummy read, no
-   * masking, only the specific EOI(s). No unmask is needed afterwards.
+   * mask_and_ack_kvm, the 2007 KVM paravirt patch's ack (quoted in the design notes):
+   * mask_and_ack_8259A without its dummy IMR read (and so without the spurious-IRQ
+   * check that read fed): the line's bit is still set in cached_irq_mask and the IMR
+   * written, then the specific EOI(s), slave before master. The unmask after the handler
+   * (enable_8259A_irq) is unchanged.
    */
   ackPara(io: PortIo, irq: number): void {
+    this.cachedIrqMask |= 1 << irq;
     if (irq & 8) {
-      io.outb(PIC_SLAVE_CMD, 0x60 + (irq & 7));
-      io.outb(PIC_MASTER_CMD, 0x60 + PIC_CASCADE_IR);
+      io.outb(PIC_SLAVE_IMR, this.cachedSlaveMask);
+      io.outb(PIC_SLAVE_CMD, 0x60 + (irq & 7)); // specific EOI to slave
+      io.outb(PIC_MASTER_CMD, 0x60 + PIC_CASCADE_IR); // specific EOI to master IR2
     } else {
-      io.outb(PIC_MASTER_CMD, 0x60 + irq);
+      io.outb(PIC_MASTER_IMR, this.cachedMasterMask);
+      io.outb(PIC_MASTER_CMD, 0x60 + irq); // specific EOI to master
     }
   }
 

@@ -65,8 +65,8 @@ export class Irq {
     else this.pic.maskAndAck(cpu.io, irq);
   }
 
-  /** handle_level_irq's unmask after the handler; the paravirt ack never masked. */
+  /** handle_level_irq's unmask after the handler (enable_8259A_irq), with the paravirt ack too: it masked the line as well. */
   unmask(cpu: GuestCpu, irq: number): void {
-    if (!this.paravirt) this.pic.enableIrq(cpu.io, irq);
+    this.pic.enableIrq(cpu.io, irq);
   }
 }

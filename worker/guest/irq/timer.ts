@@ -1,23 +1,29 @@
 /**
  * Time in the guest: the tick and kernel timers. On CPU 0 the tick is IRQ0 from the PIT
  * through the i8259A (arch/i386/kernel/time.c timer_interrupt): acknowledged with
- * mask_and_ack_8259A (or the paravirt ack), do_timer reads the PIT clocksource
- * (pit_read: outb_p + 2 x inb_p), the line is unmasked after the handler. The other CPUs
+ * mask_and_ack_8259A (or the paravirt ack), do_timer's update_wall_time reads the
+ * clocksource once (kernel/timer.c), the line is unmasked after the handler. The other CPUs
  * take their local APIC timer (smp_apic_timer_interrupt; its EOI is not modelled). Both
  * run the expired kernel timers (run_timer_softirq) and scheduler_tick. nanosleep sleeps
  * on a jiffies-based timer (2.6.20's timer wheel): the task wakes on the first tick of
  * its CPU at or after the expiry.
  */
 import type { Costs } from '../../../shared/costs.js';
+import { ACPI_PM_TMR } from '../../machine/devices/acpi-pm.js';
 import { PIT_CH0, PIT_IRQ, PIT_MODE, type Pit } from '../../machine/devices/pit.js';
 import type { GuestCpu } from '../cpu.js';
 import type { SyscallEntry } from '../entry.js';
-import { inbP, outbP, type PortIo } from '../io.js';
+import { inbP, outbP, type PortIo, type PortIoLong } from '../io.js';
 import { KDATA_GLOBAL, KTEXT } from '../layout.js';
 import type { Scheduler } from '../sched/core.js';
 import type { Task } from '../task.js';
 import type { Irq } from './irq.js';
 import { LOCAL_TIMER_VECTOR } from './vectors.js';
+
+/** The clocksources a 2.6.20 i386 guest can read (kernel/time/clocksource.c picks by rating). */
+export type Clocksource = 'tsc' | 'acpi_pm' | 'pit';
+
+const ACPI_PM_MASK = 0xffffff;
 
 export class GuestTime {
   /** Cycles per tick (1 / HZ). */
@@ -31,6 +37,7 @@ export class GuestTime {
     private readonly entry: SyscallEntry,
     private readonly c: Costs,
     hz: number,
+    private readonly clocksource: Clocksource,
   ) {
     this.tickCycles = Math.round(c.clockHz / hz);
     this.nsPerCycle = 1e9 / c.clockHz;
@@ -56,11 +63,37 @@ export class GuestTime {
     cpu.work(this.c.timerTick);
     cpu.touch(KTEXT.time);
     cpu.touch(KDATA_GLOBAL);
-    outbP(cpu.io, PIT_MODE, 0x00);
-    inbP(cpu.io, PIT_CH0);
-    inbP(cpu.io, PIT_CH0);
+    this.readClocksource(cpu.io);
     irq.unmask(cpu, PIT_IRQ);
     this.afterTick(cpu);
+  }
+
+  /**
+   * update_wall_time's clocksource_read. read_tsc is one rdtsc, which does not exit under
+   * KVM (no RDTSC exiting) and is folded into the tick's own cost. pit_read (i8253.c)
+   * latches the count and reads its two bytes: outb_p + 2 x inb_p. acpi_pm: QEMU's PIIX4
+   * PM is revision 0, so acpi_pm_check_blacklist makes the guest use
+   * acpi_pm_read_verified: three inl of the PM timer, again until they are monotonic.
+   */
+  private readClocksource(io: PortIoLong): void {
+    switch (this.clocksource) {
+      case 'tsc':
+        return;
+      case 'pit':
+        outbP(io, PIT_MODE, 0x00); // latch the count
+        inbP(io, PIT_CH0);
+        inbP(io, PIT_CH0);
+        return;
+      case 'acpi_pm': {
+        let v1: number, v2: number, v3: number;
+        do {
+          v1 = io.inl(ACPI_PM_TMR) & ACPI_PM_MASK;
+          v2 = io.inl(ACPI_PM_TMR) & ACPI_PM_MASK;
+          v3 = io.inl(ACPI_PM_TMR) & ACPI_PM_MASK;
+        } while ((v1 > v2 && v1 < v3) || (v2 > v3 && v2 < v1) || (v3 > v1 && v3 < v2));
+        return;
+      }
+    }
   }
 
   /** The local APIC timer of CPUs 1 and up. */

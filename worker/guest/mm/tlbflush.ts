@@ -29,6 +29,21 @@ export class CrOps {
     cpu.platform.loadCr3(v, pdFrame);
   }
 
+  /**
+   * __flush_tlb_global(), the native sequence of include/asm-i386/tlbflush.h: read cr4,
+   * write it with PGE off (the whole TLB goes, global entries included), reload cr3 with a
+   * raw mov (read, write: not write_cr3, so no cr3-cache lookup), write cr4 with PGE on
+   * (another full flush). The paravirt patch does not change it.
+   */
+  flushTlbGlobal(cpu: GuestCpu): void {
+    const v = cpu.vcpu;
+    const p = cpu.platform;
+    p.writeCr4(v);
+    p.readCr3(v);
+    p.loadCr3(v, v.cr3);
+    p.writeCr4(v);
+  }
+
   /** __flush_tlb(): reload cr3. Unpatched it reads cr3 first; the patch uses the value it knows. */
   flushTlbLocal(cpu: GuestCpu): void {
     if (!this.paravirt) cpu.platform.readCr3(cpu.vcpu);

@@ -23,7 +23,7 @@ const CACHE_NICE_TRIES = 1;
 /** imbalance_pct of the CPU domain: the busiest must exceed the idlest by 25%. */
 const IMBALANCE_PCT = 125;
 
-/** The task state a migration carries, written and read in this order. */
+/** The task state a migration carries, written and read in this order; then the count of its zombies' words and the words. */
 const MIGRATED: readonly (readonly [(t: Task) => number, (t: Task, x: number) => void])[] = [
   [(t) => (t.inSyscall ? 1 : 0), (t, x) => void (t.inSyscall = x === 1)],
   [(t) => t.staticPrio, (t, x) => void (t.staticPrio = x)],
@@ -32,13 +32,13 @@ const MIGRATED: readonly (readonly [(t: Task) => number, (t: Task, x: number) =>
   [(t) => t.sleepType, (t, x) => void (t.sleepType = x)],
   [(t) => (t.sleepNonInteractive ? 1 : 0), (t, x) => void (t.sleepNonInteractive = x === 1)],
   [(t) => t.timeSlice, (t, x) => void (t.timeSlice = x)],
+  [(t) => (t.firstTimeSlice ? 1 : 0), (t, x) => void (t.firstTimeSlice = x === 1)],
   [(t) => t.timestamp, (t, x) => void (t.timestamp = x)],
   [(t) => t.pc, (t, x) => void (t.pc = x)],
   [(t) => t.i, (t, x) => void (t.i = x)],
   [(t) => t.j, (t, x) => void (t.j = x)],
   [(t) => (t.ioDone ? 1 : 0), (t, x) => void (t.ioDone = x === 1)],
   [(t) => t.wakeAt, (t, x) => void (t.wakeAt = x)],
-  [(t) => t.zombies, (t, x) => void (t.zombies = x)],
 ];
 
 export class LoadBalancer {
@@ -131,9 +131,12 @@ export class LoadBalancer {
     this.failed[src.id] = 0;
     for (const t of this.picked) {
       src.rq.dequeue(t);
-      const at = emitMigrate(this.bus, src.vcpu, t.pid, dest, MIGRATED.length);
+      const z = t.zombies;
+      const at = emitMigrate(this.bus, src.vcpu, t.pid, dest, MIGRATED.length + 1 + z.length);
       const d = this.bus.d;
       for (let f = 0; f < MIGRATED.length; f++) d[at + f] = MIGRATED[f]![0](t);
+      d[at + MIGRATED.length] = z.length;
+      for (let i = 0; i < z.length; i++) d[at + MIGRATED.length + 1 + i] = z[i]!;
       // In flight until the next quantum's end: whatever happens to it meanwhile (a child's
       // exit, a wake-up) is a record, delivered after it has arrived.
       t.cpu = -1;
@@ -151,6 +154,9 @@ export class LoadBalancer {
     const cpu = this.cpus[r.dest]!;
     const v = cpu.vcpu;
     for (let f = 0; f < MIGRATED.length; f++) MIGRATED[f]![1](t, d[r.state + f]!);
+    const nz = d[r.state + MIGRATED.length]! | 0;
+    t.zombies.length = 0;
+    for (let i = 0; i < nz; i++) t.zombies.push(d[r.state + MIGRATED.length + 1 + i]!);
     // pull_task: the timestamp keeps its distance from the clock of the CPU it left.
     t.timestamp = v.clock - (sentAt - t.timestamp);
     t.state = TASK_RUNNING;

@@ -16,12 +16,15 @@ import { KTEXT } from '../layout.js';
 import type { MemoryManager } from '../mm/mm.js';
 import type { CrOps } from '../mm/tlbflush.js';
 import { TASK_INTERRUPTIBLE, TASK_RUNNING, type Task } from '../task.js';
-import { chargeRun, creditSleep, ON_RUNQUEUE_WEIGHT, SLEEP_INTERACTIVE, SLEEP_NONINTERACTIVE, SLEEP_NORMAL } from './prio.js';
+import { chargeRun, creditSleep, currentBonus, CHILD_PENALTY, effectivePrio, interactiveSleepNs, isInteractive, onRunqueueCredit, PARENT_PENALTY, penalisedSleepAvg, SLEEP_INTERACTIVE, SLEEP_NONINTERACTIVE, SLEEP_NORMAL, timesliceGranularity } from './prio.js';
 
 export class Scheduler {
   /** With several vCPUs: the records that connect them (null with one). */
   bus: RecordBus | null = null;
   private readonly nsPerCycle: number;
+  /** INTERACTIVE_SLEEP for this HZ. */
+  readonly interactiveSleep: number;
+  private readonly hz: number;
   private readonly wake: Wake = { pid: 0 };
 
   constructor(
@@ -33,8 +36,13 @@ export class Scheduler {
     private readonly c: Costs,
     /** Ticks of a fresh time slice. */
     readonly timesliceTicks: number,
+    hz: number,
+    /** The ablation's artificial flush after every switch_to(): none, __flush_tlb_global(), or that and __flush_tlb(). */
+    private readonly extraFlush: 'none' | 'global' | 'both' = 'none',
   ) {
     this.nsPerCycle = 1e9 / c.clockHz;
+    this.interactiveSleep = interactiveSleepNs(hz);
+    this.hz = hz;
   }
 
   /** Several vCPUs: wake-ups of their tasks arrive as records. */
@@ -68,12 +76,49 @@ export class Scheduler {
     t.inSyscall = inSyscall;
   }
 
-  /** Make a new task runnable on its CPU (wake_up_new_task). */
+  /** Make a task created at set-up runnable on its CPU: on its run queue, the CPU asked to reschedule. */
   start(t: Task): void {
     t.state = TASK_RUNNING;
     const cpu = this.cpus[t.cpu]!;
     cpu.rq.enqueue(t);
     cpu.needResched = true;
+  }
+
+  /**
+   * sched_fork, for `child` copied from the running `parent` (dup_task_struct): the child
+   * runs at the parent's priority on half its remaining slice (rounded up, its
+   * first_time_slice), the parent keeps the other half; a parent left with nothing gets
+   * one tick and task_running_tick at once, which expires it.
+   */
+  schedFork(cpu: GuestCpu, parent: Task, child: Task): void {
+    child.prio = parent.prio;
+    child.timeSlice = (parent.timeSlice + 1) >> 1;
+    child.firstTimeSlice = true;
+    parent.timeSlice >>= 1;
+    child.timestamp = cpu.vcpu.clock;
+    if (parent.timeSlice === 0) {
+      parent.timeSlice = 1;
+      this.runningTick(cpu, parent);
+    }
+  }
+
+  /**
+   * wake_up_new_task on the parent's CPU (no SD_BALANCE_FORK in 2.6.20's CPU domain): the
+   * child's sleep_avg cut to CHILD_PENALTY of its bonus, the parent's rounded to its bonus
+   * step (PARENT_PENALTY). A process (no CLONE_VM) runs first: it goes just before the
+   * parent in the parent's list, at the parent's priority, and the parent is asked to
+   * reschedule; a thread (CLONE_VM) is appended to its own list and runs later.
+   */
+  wakeUpNewTask(cpu: GuestCpu, parent: Task, child: Task, cloneVm: boolean): void {
+    child.sleepAvg = penalisedSleepAvg(currentBonus(child), CHILD_PENALTY);
+    child.prio = effectivePrio(child);
+    child.state = TASK_RUNNING;
+    if (!cloneVm) {
+      if (parent.array < 0) cpu.rq.enqueue(child);
+      else cpu.rq.enqueueBefore(child, parent);
+      cpu.needResched = true;
+    } else cpu.rq.enqueue(child);
+    parent.sleepAvg = penalisedSleepAvg(currentBonus(parent), PARENT_PENALTY);
   }
 
   /**
@@ -91,7 +136,7 @@ export class Scheduler {
   private activate(cpu: GuestCpu, t: Task): void {
     const now = cpu.vcpu.clock;
     if (t.sleepNonInteractive) t.sleepType = SLEEP_NONINTERACTIVE;
-    t.prio = creditSleep(t, this.ns(now - t.timestamp));
+    t.prio = creditSleep(t, this.ns(now - t.timestamp), this.interactiveSleep);
     if (t.sleepType === SLEEP_NORMAL) t.sleepType = SLEEP_INTERACTIVE;
     t.timestamp = now;
     t.state = TASK_RUNNING;
@@ -160,8 +205,8 @@ export class Scheduler {
     const next = cpu.rq.pickNext() ?? cpu.idle;
     if (next.sleepType === SLEEP_INTERACTIVE) {
       // Credit part of the time the woken task waited on the run queue.
-      const waited = (this.ns(now - next.timestamp) * ON_RUNQUEUE_WEIGHT) / 100;
-      const prio = creditSleep(next, waited);
+      const waited = onRunqueueCredit(this.ns(now - next.timestamp));
+      const prio = creditSleep(next, waited, this.interactiveSleep);
       if (prio !== next.prio) cpu.rq.requeueAt(next, prio);
     }
     next.sleepType = SLEEP_NORMAL;
@@ -183,6 +228,10 @@ export class Scheduler {
     }
     next.timestamp = cpu.vcpu.clock;
     cpu.current = next;
+    if (this.extraFlush !== 'none') {
+      this.cr.flushTlbGlobal(cpu);
+      if (this.extraFlush === 'both') this.cr.flushTlbLocal(cpu);
+    }
   }
 
   /** scheduler_tick: use up the running task's time slice. */
@@ -190,9 +239,27 @@ export class Scheduler {
     const t = cpu.current;
     if (t === cpu.idle) return;
     cpu.touch(KTEXT.schedA);
+    this.runningTick(cpu, t);
+  }
+
+  /**
+   * task_running_tick: one tick of `t`'s slice; at zero it expires: a fresh slice (no
+   * longer its first), the priority recomputed, to the expired array unless interactive.
+   * An interactive task that has used a multiple of TIMESLICE_GRANULARITY of its slice,
+   * and has at least that much left, goes to the back of its list (requeue_task).
+   */
+  private runningTick(cpu: GuestCpu, t: Task): void {
     if (--t.timeSlice <= 0) {
       t.timeSlice = this.timesliceTicks;
+      t.firstTimeSlice = false;
       cpu.rq.expire(t);
+      cpu.needResched = true;
+      return;
+    }
+    if (!isInteractive(t)) return;
+    const g = timesliceGranularity(t, this.hz, this.cpus.length);
+    if ((this.timesliceTicks - t.timeSlice) % g === 0 && t.timeSlice >= g && cpu.rq.isActive(t)) {
+      cpu.rq.requeue(t);
       cpu.needResched = true;
     }
   }

@@ -1,10 +1,25 @@
 /**
- * Processes: creating them (kernel/fork.c: copy_process, sched_fork's time-slice split,
- * a new address space for a new process or a thread's stack in its parent's), their
- * exit (kernel/exit.c do_exit: mmput, the zombie, __wake_up_parent) and wait4. With
- * several vCPUs, mm_users is shared by the threads on every vCPU: a drop is a record
+ * Processes: creating them (kernel/fork.c do_fork: copy_process with dup_task_struct and
+ * sched_fork, then wake_up_new_task), their exit (kernel/exit.c do_exit: mmput, the
+ * zombie, __wake_up_parent) and wait4 (release_task, with sched_exit giving the parent
+ * back the child's unused first slice and blending its sleep_avg).
+ *
+ * Tasks made at set-up (before the measured run) start as a benchmark's processes do when
+ * the command is typed at an interactive shell (recalc_task_prio, kernel/sched.c v2.6.20):
+ * after a pause at the prompt longer than INTERACTIVE_SLEEP (799 ms) the shell's sleep_avg
+ * is lifted to that ceiling (CURRENT_BONUS 7), and every keystroke after it is a short
+ * plain-interruptible sleep in the tty read that is credited in full, so two keystrokes
+ * reach NS_MAX_SLEEP_AVG (1 s, bonus 10, prio 115). The benchmark it forks keeps
+ * CHILD_PENALTY of that (bonus 9) at the shell's priority (child-runs-first) on half a
+ * slice; the benchmark's own children 95% of its bonus. A benchmark that forks at run time
+ * (hackbench) goes through fork() itself, which lowers the main process one bonus step a
+ * fork (PARENT_PENALTY rounds it to its step, its run time is charged when the child runs
+ * first).
+ *
+ * With several vCPUs, mm_users is shared by the threads on every vCPU: a drop is a record
  * (M_MMPUT) and the vCPU whose drop is the last tears the address space down; a child's
- * exit reaches a parent on another vCPU as a record (M_CHILD_EXIT).
+ * exit reaches a parent on another vCPU as a record (M_CHILD_EXIT). Tasks are forked only
+ * while every replica runs every vCPU (see Processes.forkAllowed).
  */
 import type { Costs } from '../../../shared/costs.js';
 import type { RecordBus } from '../../smp/bus.js';
@@ -14,18 +29,30 @@ import type { GuestCpu } from '../cpu.js';
 import type { SyscallEntry } from '../entry.js';
 import { KTEXT, USER } from '../layout.js';
 import type { MemoryManager } from '../mm/mm.js';
-import { TASK_DEAD, Task, type Mm } from '../task.js';
+import { TASK_DEAD, Task, ZOMBIE_WORDS, type Mm } from '../task.js';
 import type { Scheduler } from './core.js';
-import { creditSleep } from './prio.js';
+import { CHILD_PENALTY, effectivePrio, EXIT_WEIGHT, MAX_BONUS, penalisedSleepAvg } from './prio.js';
+
+/** CURRENT_BONUS of an interactive shell that has just read a typed command line: NS_MAX_SLEEP_AVG (see above). */
+export const SHELL_BONUS = 10;
+/** The benchmark's main process: forked by the shell. */
+const MAIN_BONUS = Math.floor((SHELL_BONUS * CHILD_PENALTY) / 100);
+/** The benchmark's children: forked by its main process. */
+const CHILD_BONUS = Math.floor((MAIN_BONUS * CHILD_PENALTY) / 100);
+
+/** How a task made at set-up starts. */
+export type SetupRole = 'main' | 'child';
 
 export class Processes {
   /** Tasks not yet exited (idle tasks excluded); with several vCPUs, as this replica knows it. */
   liveTasks = 0;
-  /** Tasks that exited on this replica's vCPUs (several vCPUs only). */
+  /** Tasks that exited on this replica's vCPUs since every replica stopped running every vCPU. */
   exitedHere = 0;
+  /** fork() may run: with several vCPUs, only while every replica runs every vCPU (a task must exist in all of them). */
+  forkAllowed = true;
   private bus: RecordBus | null = null;
   private nextPid = 1;
-  private readonly ce: ChildExit = { parent: 0 };
+  private readonly ce: ChildExit = { parent: 0, child: 0, firstTimeSlice: 0, timeSlice: 0, sleepAvg: 0, cpu: 0 };
   private readonly mp: Mmput = { mm: 0 };
 
   constructor(
@@ -36,19 +63,15 @@ export class Processes {
     private readonly sched: Scheduler,
     private readonly entry: SyscallEntry,
     private readonly c: Costs,
-    /**
-     * sleep_avg a new task starts with (ns): what fork gives a child of a shell-started
-     * parent (CURRENT_BONUS * CHILD_PENALTY / 100, in whole bonus steps).
-     */
-    private readonly initialSleepAvgNs: number,
   ) {}
 
   /** Several vCPUs: child exits and mm_users drops arrive as records. */
   attachSmp(bus: RecordBus): void {
     this.bus = bus;
     bus.on(M_CHILD_EXIT, (d, at) => {
-      const parent = this.tasks[readChildExit(d, at, this.ce).parent - 1]!;
-      if (bus.isLocal(parent.cpu)) this.childExited(this.cpus[parent.cpu]!, parent, false, true);
+      const r = readChildExit(d, at, this.ce);
+      const parent = this.tasks[r.parent - 1]!;
+      if (bus.isLocal(parent.cpu)) this.childExited(this.cpus[parent.cpu]!, parent, r.child, r.firstTimeSlice, r.timeSlice, r.sleepAvg, r.cpu, false, true);
     });
     bus.on(M_MMPUT, (d, at, src) => {
       const mm = this.mm.mms[readMmput(d, at, this.mp).mm]!;
@@ -60,11 +83,13 @@ export class Processes {
   }
 
   /**
-   * A new task (fork/clone done before the measured part, or at run time on `cpu`): its
-   * kernel stack and task_struct, and in its mm a private stack page and, for a new
-   * process, a data page. `threadIndex` >= 0 makes it a thread of `mm` with its own stack.
+   * A new task's memory: its kernel stack and task_struct, and in its mm a private stack
+   * page and, for a new process, a data page; `threadIndex` >= 0 makes it a thread of `mm`
+   * with its own stack. At run time (`cpu` given) the pages are cleared and the page-table
+   * stores go through the platform.
    */
-  createTask(name: string, mm: Mm, cpuId: number, exe: number, threadIndex = -1, cpu: GuestCpu | null = null): Task {
+  private newTask(name: string, mm: Mm, cpuId: number, exe: number, threadIndex: number, cpu: GuestCpu | null): Task {
+    if (!this.forkAllowed) throw new Error(`fork of ${name} after the VM's vCPUs were split between replicas: a workload forks only before its measured part`);
     const m = this.mm;
     const t = new Task(this.nextPid++, name, cpuId, mm, exe);
     t.kstackVpn = m.kernelPage(cpu);
@@ -83,35 +108,65 @@ export class Processes {
       m.mapUser(mm, t.stackVpn, m.allocPage(cpu), true, cpu);
     }
     mm.users++;
-    t.sleepAvg = this.initialSleepAvgNs;
-    t.prio = creditSleep(t, 0);
-    t.timeSlice = this.sched.timesliceTicks;
     this.tasks.push(t);
     this.liveTasks++;
     return t;
   }
 
   /**
-   * sched_fork's time-slice split: the child gets half of the parent's remaining slice
-   * (rounded up) and the parent keeps the other half (at least one tick), so the total of
-   * pending slices does not grow with fork.
+   * A task made before the measured run, as a shell and a benchmark would have made it
+   * (see the module's comment): `main`, the benchmark's own process, or a `child` it forked.
    */
-  splitTimeslice(parent: Task, child: Task): void {
-    child.timeSlice = (parent.timeSlice + 1) >> 1;
-    parent.timeSlice >>= 1;
-    if (parent.timeSlice === 0) parent.timeSlice = 1;
+  createTask(name: string, mm: Mm, cpuId: number, exe: number, role: SetupRole, threadIndex = -1): Task {
+    const t = this.newTask(name, mm, cpuId, exe, threadIndex, null);
+    const bonus = role === 'main' ? MAIN_BONUS : CHILD_BONUS;
+    t.sleepAvg = penalisedSleepAvg(bonus, 100);
+    const full = this.sched.timesliceTicks;
+    if (role === 'main') {
+      // The shell's priority (child-runs-first) on half its slice.
+      t.prio = t.staticPrio - (SHELL_BONUS - MAX_BONUS / 2);
+      t.timeSlice = (full + 1) >> 1;
+      t.firstTimeSlice = true;
+    } else {
+      t.prio = effectivePrio(t);
+      t.timeSlice = full;
+    }
+    return t;
   }
 
-  /** fork() of a new process by `parent` at run time: its page tables are written by the running guest. */
+  /** fork() by `parent` at run time: copy_process (a new address space, the parent's scheduling state), sched_fork, wake_up_new_task. */
   fork(cpu: GuestCpu, parent: Task, name: string, exe: number): Task {
     this.entry.enter(cpu, parent);
     cpu.work(this.c.fork);
-    const t = this.createTask(name, this.mm.createMm(cpu), parent.cpu, exe, -1, cpu);
+    const t = this.newTask(name, this.mm.createMm(cpu), parent.cpu, exe, -1, cpu);
+    this.copySched(parent, t);
     t.parent = parent;
-    t.migratable = false;
-    this.splitTimeslice(parent, t);
-    this.sched.start(t);
+    this.sched.schedFork(cpu, parent, t);
+    this.sched.wakeUpNewTask(cpu, parent, t, false);
     return t;
+  }
+
+  /**
+   * pthread_create at run time: clone with CLONE_VM (glibc's create_thread), a thread of
+   * the parent's address space with its own stack; no child-runs-first.
+   */
+  spawnThread(cpu: GuestCpu, parent: Task, name: string, exe: number, threadIndex: number): Task {
+    this.entry.enter(cpu, parent);
+    cpu.work(this.c.fork);
+    const t = this.newTask(name, parent.mm!, parent.cpu, exe, threadIndex, cpu);
+    this.copySched(parent, t);
+    t.parent = parent;
+    this.sched.schedFork(cpu, parent, t);
+    this.sched.wakeUpNewTask(cpu, parent, t, true);
+    return t;
+  }
+
+  /** dup_task_struct: the child starts with the parent's scheduling state. */
+  private copySched(parent: Task, t: Task): void {
+    t.staticPrio = parent.staticPrio;
+    t.prio = parent.prio;
+    t.sleepAvg = parent.sleepAvg;
+    t.sleepType = parent.sleepType;
   }
 
   /** do_exit: tear down the address space if last user, become a zombie, notify the parent. */
@@ -133,17 +188,18 @@ export class Processes {
     if (bus !== null) this.exitedHere++;
     const parent = t.parent;
     if (parent === null) return;
+    const first = t.firstTimeSlice ? 1 : 0;
     if (bus !== null && parent.cpu !== cpu.id) {
       // The parent's vCPU learns of the zombie, and wakes the parent, at the quantum's end.
-      emitChildExit(bus, cpu.vcpu, parent.pid);
+      emitChildExit(bus, cpu.vcpu, parent.pid, t.pid, first, t.timeSlice, t.sleepAvg, cpu.id);
       return;
     }
-    this.childExited(cpu, parent, true);
+    this.childExited(cpu, parent, t.pid, first, t.timeSlice, t.sleepAvg, cpu.id, true);
   }
 
-  /** A child of `parent` is a zombie: count it and wake the parent (__wake_up_parent: wake_up_interruptible_sync). */
-  private childExited(cpu: GuestCpu, parent: Task, sync: boolean, remote = false): void {
-    parent.zombies++;
+  /** A child of `parent` is a zombie: queue it and wake the parent (__wake_up_parent: wake_up_interruptible_sync). */
+  private childExited(cpu: GuestCpu, parent: Task, pid: number, first: number, timeSlice: number, sleepAvg: number, childCpu: number, sync: boolean, remote = false): void {
+    parent.zombies.push(pid, first, timeSlice, sleepAvg, childCpu);
     this.sched.wakeUpAll(cpu, parent.childWait!, sync, remote);
   }
 
@@ -151,12 +207,36 @@ export class Processes {
   wait(cpu: GuestCpu, t: Task): boolean {
     this.entry.enter(cpu, t);
     cpu.touch(KTEXT.exitA);
-    if (t.zombies > 0) {
-      t.zombies--;
+    if (t.zombies.length > 0) {
+      this.reap(t);
       cpu.work(this.c.waitReap);
       return true;
     }
     this.sched.sleepOn(t, t.childWait!);
     return false;
+  }
+
+  /**
+   * release_task of the first zombie in the children list (do_wait walks it in fork order),
+   * with sched_exit: the child's unused first slice goes back to a parent on the same CPU
+   * (at most a full slice), and a child that slept less pulls the parent's sleep_avg down
+   * (EXIT_WEIGHT).
+   */
+  private reap(parent: Task): void {
+    const z = parent.zombies;
+    let best = 0;
+    for (let i = ZOMBIE_WORDS; i < z.length; i += ZOMBIE_WORDS) if (z[i]! < z[best]!) best = i;
+    const first = z[best + 1]!;
+    const timeSlice = z[best + 2]!;
+    const sleepAvg = z[best + 3]!;
+    const childCpu = z[best + 4]!;
+    z.splice(best, ZOMBIE_WORDS);
+    if (first === 1 && childCpu === parent.cpu) {
+      parent.timeSlice += timeSlice;
+      if (parent.timeSlice > this.sched.timesliceTicks) parent.timeSlice = this.sched.timesliceTicks;
+    }
+    if (sleepAvg < parent.sleepAvg) {
+      parent.sleepAvg = Math.floor(parent.sleepAvg / (EXIT_WEIGHT + 1)) * EXIT_WEIGHT + Math.floor(sleepAvg / (EXIT_WEIGHT + 1));
+    }
   }
 }

@@ -10,12 +10,34 @@ export const MAX_PRIO = 140;
 export const MAX_BONUS = 10;
 /** DEF_TIMESLICE: 100 ms for nice 0. */
 export const DEF_TIMESLICE_NS = 100e6;
-/** MAX_SLEEP_AVG = DEF_TIMESLICE * MAX_BONUS. */
+/** MAX_SLEEP_AVG = DEF_TIMESLICE * MAX_BONUS (1 s at every HZ). */
 export const NS_MAX_SLEEP_AVG = DEF_TIMESLICE_NS * MAX_BONUS;
-/** INTERACTIVE_SLEEP(p) for nice 0: MAX_SLEEP_AVG * (MAX_BONUS/2 + DELTA + 1) / MAX_BONUS, DELTA = 2 (less one jiffy, ignored). */
-export const NS_INTERACTIVE_SLEEP = (NS_MAX_SLEEP_AVG * (MAX_BONUS / 2 + 2 + 1)) / MAX_BONUS;
 /** TASK_INTERACTIVE for nice 0: prio <= static_prio - DELTA(p), DELTA = 2. */
 const INTERACTIVE_DELTA = 2;
+/** CHILD_PENALTY, PARENT_PENALTY (percent of the bonus kept at fork) and EXIT_WEIGHT (kernel/sched.c). */
+export const CHILD_PENALTY = 95;
+export const PARENT_PENALTY = 100;
+export const EXIT_WEIGHT = 3;
+
+/**
+ * INTERACTIVE_SLEEP(p) for nice 0: JIFFIES_TO_NS(MAX_SLEEP_AVG * (MAX_BONUS/2 + DELTA + 1)
+ * / MAX_BONUS - 1), DELTA = 2: one jiffy short of 800 ms (799 ms at HZ=1000, 796 ms at
+ * 250), so that a task lifted to it has CURRENT_BONUS 7, not 8.
+ */
+export function interactiveSleepNs(hz: number): number {
+  const maxSleepAvgJiffies = Math.floor((100 * hz) / 1000) * MAX_BONUS;
+  const jiffies = Math.floor((maxSleepAvgJiffies * (MAX_BONUS / 2 + INTERACTIVE_DELTA + 1)) / MAX_BONUS) - 1;
+  return jiffies * Math.floor(1e9 / hz);
+}
+
+/**
+ * The sleep_avg wake_up_new_task leaves a task whose CURRENT_BONUS was `bonus`, after
+ * `penalty` percent: JIFFIES_TO_NS(bonus * penalty / 100 * MAX_SLEEP_AVG / MAX_BONUS), in
+ * whole bonus steps at every HZ.
+ */
+export function penalisedSleepAvg(bonus: number, penalty: number): number {
+  return (Math.floor((bonus * penalty) / 100) * NS_MAX_SLEEP_AVG) / MAX_BONUS;
+}
 
 /** CURRENT_BONUS(p). */
 export function currentBonus(t: Task): number {
@@ -42,13 +64,31 @@ export const SLEEP_INTERACTIVE = 2;
 export const ON_RUNQUEUE_WEIGHT = 30;
 
 /**
+ * The credit schedule() gives a SLEEP_INTERACTIVE task for `waitedNs` on the run queue:
+ * delta * (ON_RUNQUEUE_WEIGHT * 128 / 100) / 128, in the kernel's integer steps (38/128).
+ */
+export function onRunqueueCredit(waitedNs: number): number {
+  return Math.floor((waitedNs * Math.floor((ON_RUNQUEUE_WEIGHT * 128) / 100)) / 128);
+}
+
+/**
+ * TIMESLICE_GRANULARITY(p) in ticks: GRANULARITY (10 ms, at least a tick) times
+ * 2^(((MAX_BONUS - CURRENT_BONUS) ?: 1) - 1), times num_online_cpus() on SMP: how often an
+ * interactive task is sent to the back of its list within its slice.
+ */
+export function timesliceGranularity(t: Task, hz: number, onlineCpus: number): number {
+  const granularity = Math.max(Math.floor((10 * hz) / 1000), 1);
+  const steps = MAX_BONUS - currentBonus(t) || 1;
+  return granularity * (1 << (steps - 1)) * onlineCpus;
+}
+
+/**
  * recalc_task_prio() of 2.6.20 after sleeping `sleptNs`: the sleep is added to sleep_avg,
- * except that one long sleep only lifts a user task to INTERACTIVE_SLEEP, and a
+ * except that one long sleep only lifts a user task to INTERACTIVE_SLEEP (`ceiling`), and a
  * non-interactive sleep never lifts it above that ceiling. Returns the new dynamic prio.
  */
-export function creditSleep(t: Task, sleptNs: number): number {
+export function creditSleep(t: Task, sleptNs: number, ceiling: number): number {
   if (sleptNs > 0) {
-    const ceiling = NS_INTERACTIVE_SLEEP;
     if (t.mm !== null && sleptNs > ceiling && t.sleepAvg < ceiling) {
       t.sleepAvg = ceiling;
       t.sleepType = SLEEP_NONINTERACTIVE;

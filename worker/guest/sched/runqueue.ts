@@ -3,7 +3,8 @@
  * (active, expired) with a bitmap of non-empty priorities; a task whose time slice runs
  * out goes to the expired array unless it is interactive. As in 2.6.20 the running task
  * stays on its queue; it leaves it only when it sleeps or exits. Not modelled:
- * TIMESLICE_GRANULARITY round-robin, EXPIRED_STARVING.
+ * EXPIRED_STARVING (with every task at nice 0 it needs STARVATION_LIMIT x nr_running,
+ * over a second, of expired waiting).
  */
 import type { Task } from '../task.js';
 import { effectivePrio, isInteractive, MAX_PRIO } from './prio.js';
@@ -23,6 +24,18 @@ class PrioArray {
     else this.head[p] = t;
     this.tail[p] = t;
     this.bitmap[p >>> 5]! |= 1 << (p & 31);
+    t.array = id;
+    this.nrActive++;
+  }
+
+  /** Insert `t` just before `ref` in ref's priority list (wake_up_new_task's list_add_tail(&p->run_list, &current->run_list)). */
+  insertBefore(t: Task, ref: Task, id: number): void {
+    const p = (t.rqPrio = ref.rqPrio);
+    t.rqNext = ref;
+    t.rqPrev = ref.rqPrev;
+    if (t.rqPrev) t.rqPrev.rqNext = t;
+    else this.head[p] = t;
+    ref.rqPrev = t;
     t.array = id;
     this.nrActive++;
   }
@@ -61,6 +74,16 @@ export class RunQueue {
     this.nrRunning++;
   }
 
+  /**
+   * wake_up_new_task's child-runs-first: the child goes just before the running parent in
+   * the parent's list, in the parent's array, at the parent's priority.
+   */
+  enqueueBefore(t: Task, parent: Task): void {
+    t.prio = parent.prio;
+    this.arrays[parent.array]!.insertBefore(t, parent, parent.array);
+    this.nrRunning++;
+  }
+
   /** deactivate_task. */
   dequeue(t: Task): void {
     if (t.array < 0) return;
@@ -76,6 +99,18 @@ export class RunQueue {
     this.arrays[t.array]!.dequeue(t);
     t.prio = effectivePrio(t);
     const id = isInteractive(t) ? this.activeId : 1 - this.activeId;
+    this.arrays[id]!.enqueue(t, id);
+  }
+
+  /** Is `t` on the active array? */
+  isActive(t: Task): boolean {
+    return t.array === this.activeId;
+  }
+
+  /** requeue_task: to the tail of its list in its array. */
+  requeue(t: Task): void {
+    const id = t.array;
+    this.arrays[id]!.dequeue(t);
     this.arrays[id]!.enqueue(t, id);
   }
 

@@ -24,6 +24,7 @@ export class KvmPlatform implements Platform {
   readonly loadCr3: Platform['loadCr3'];
   readonly loadCachedCr3: Platform['loadCachedCr3'];
   readonly readCr3: Platform['readCr3'];
+  readonly writeCr4: Platform['writeCr4'];
   readonly ptWrite: Platform['ptWrite'];
   readonly isWriteProtected: Platform['isWriteProtected'];
   readonly invlpg: Platform['invlpg'];
@@ -41,6 +42,7 @@ export class KvmPlatform implements Platform {
     this.loadCr3 = mmu.loadCr3.bind(mmu);
     this.loadCachedCr3 = mmu.loadCachedCr3.bind(mmu);
     this.readCr3 = mmu.readCr3.bind(mmu);
+    this.writeCr4 = mmu.writeCr4.bind(mmu);
     this.ptWrite = mmu.ptWrite.bind(mmu);
     this.isWriteProtected = mmu.isWriteProtected.bind(mmu);
     this.invlpg = mmu.invlpg.bind(mmu);
@@ -57,18 +59,43 @@ export class KvmPlatform implements Platform {
   }
 
   /**
-   * A device emulated by QEMU raises its line (the PIT's timer, the disk's completion) in
-   * user space: a running guest is kicked out (the host interrupt is an EXTERNAL_INTERRUPT
-   * exit) and QEMU sets the IRQ on its PIC; a halted one is already out. Either way the
-   * interrupt is injected on the next entry.
+   * A device emulated by QEMU raises its line (the PIT's tick, the disk's completion). The
+   * host side of kvm-12 (QEMU 0.8.2 + kvm.ko of 2.6.20): the PIT's edge is seen in the
+   * host alarm's main-loop pass (hostAlarm), which has already taken a running guest out;
+   * the disk's completion signal kicks a running guest out itself (an EXTERNAL_INTERRUPT
+   * exit; KVM_RUN returns -EINTR to QEMU) or wakes QEMU's select() when the vCPU sits in
+   * HLT, and costs its own main-loop pass. The device's callback (the PIT's edges,
+   * pic_set_irq, cpu_interrupt: `qemuTimerEvent`, the same code as in the qemu mode), then
+   * KVM_INTERRUPT and KVM_RUN inject the vector on entry. The paravirt patch changes none
+   * of this.
    */
-  irqArrival(v: Vcpu, wasHalted: boolean): void {
-    if (!wasHalted) this.exits.exit(v, EXTERNAL_INTERRUPT, this.c.userspaceExit);
+  irqArrival(v: Vcpu, wasHalted: boolean, timer: boolean): void {
+    const c = this.c;
+    if (timer) {
+      // Raised in the alarm's main-loop pass (hostAlarm), which took the vCPU out already.
+      v.clock += c.qemuTimerEvent;
+      if (wasHalted) {
+        // QEMU leaves select() for KVM_INTERRUPT and KVM_RUN: the entry flushes the TLB.
+        v.clock += c.userspaceExit;
+        v.tlb.flushAll();
+      }
+    } else if (!wasHalted) this.exits.exit(v, EXTERNAL_INTERRUPT, c.userspaceExit + c.qemuAlarm + c.qemuTimerEvent);
     else {
-      v.clock += this.c.userspaceExit;
+      v.clock += c.userspaceExit + c.qemuAlarm + c.qemuTimerEvent;
       v.tlb.flushAll();
     }
-    v.clock += this.c.interruptInjection;
+    v.clock += c.interruptInjection;
+  }
+
+  /**
+   * QEMU's host alarm: a running guest is kicked out (the rtc interrupt's EXTERNAL_INTERRUPT
+   * exit, KVM_RUN returning -EINTR, QEMU's main loop, KVM_RUN again); with the vCPU in HLT
+   * QEMU is in select() already and only the main-loop pass costs.
+   */
+  hostAlarm(v: Vcpu, wasHalted: boolean): void {
+    const c = this.c;
+    if (wasHalted) v.clock += c.qemuAlarm;
+    else this.exits.exit(v, EXTERNAL_INTERRUPT, c.userspaceExit + c.qemuAlarm);
   }
 
   /** A reschedule IPI from another vCPU (hypothetical in 2007: KVM ran no SMP guests yet). */

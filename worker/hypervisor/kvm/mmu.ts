@@ -20,6 +20,8 @@ export interface MmuStrategy {
   loadCachedCr3(v: Vcpu, idx: number, pdFrame: number): void;
   /** A guest mov from cr3. */
   readCr3(v: Vcpu): void;
+  /** A guest mov to cr4 that changes PGE (a paging mode bit KVM tracks). */
+  writeCr4(v: Vcpu): void;
   /** The guest stored to entry `index` of page-table frame `frame` (memory already updated). */
   ptWrite(v: Vcpu, frame: number, index: number): void;
   /** Would a guest store to `frame` trap? */

@@ -4,7 +4,10 @@
  * The ports (0x40-0x43) are decoded so that every access costs what the mode charges,
  * but the counter is not emulated: reads give 0, and the period is set directly by
  * `program` (the boot-time port writes are before the measured run, and LATCH's rounding
- * of the period is not modelled).
+ * of the period is not modelled). Emulated by QEMU, an edge is seen only when QEMU's main
+ * loop runs its timers: at the next host alarm at or after it (`grid`, cycles; 0 on
+ * hardware); the edges keep their own schedule (QEMU re-arms the channel's timer from the
+ * count, not from when it ran).
  */
 import { PRIO_TIMER, type EventSlot } from '../events.js';
 import type { IoBus, IoDevice } from '../io-bus.js';
@@ -20,6 +23,8 @@ export class Pit implements IoDevice {
   /** The next edge (kept apart from the event slot, which is cleared while the edge is taken). */
   private next = Infinity;
   private readonly slot: EventSlot;
+  /** The host alarm's period when QEMU emulates the PIT (0: hardware). */
+  grid = 0;
 
   /**
    * @param cpu the vCPU the PIC delivers to
@@ -49,14 +54,20 @@ export class Pit implements IoDevice {
   start(now: number): void {
     if (this.period === 0) return;
     this.next = now + this.period;
-    this.slot.set(this.next);
+    this.slot.set(this.seenAt(this.next));
+  }
+
+  /** When the guest sees the edge due at `cycle`. */
+  private seenAt(cycle: number): number {
+    const g = this.grid;
+    return g === 0 ? cycle : Math.ceil(cycle / g) * g;
   }
 
   /** The edge: IRQ0 is raised (and taken, if the PIC passes it on), then the next edge is due; edges the handler outlasted are lost. */
   private tick(v: Vcpu, wasHalted: boolean): void {
     this.raise(v, wasHalted);
     do this.next += this.period;
-    while (this.next <= v.clock);
-    this.slot.set(this.next);
+    while (this.seenAt(this.next) <= v.clock);
+    this.slot.set(this.seenAt(this.next));
   }
 }

@@ -129,19 +129,23 @@ describe('master IRQ through the Linux ack paths', () => {
     expect(counts(pic, start)).toEqual({ reads: 1, writes: 3 });
   });
 
-  it('IRQ0: the paravirt ack is 1 write, 0 reads, IMR untouched', () => {
+  it('IRQ0: the paravirt ack (mask_and_ack_kvm) is the mask and the EOI: 2 writes, no dummy read; the unmask after is 1 more', () => {
     const { pic, io, drv } = booted();
     pic.pulseIrq(0);
     expect(pic.acknowledge()).toBe(0x20);
     const start = mark(pic);
     drv.ackPara(io, 0);
-    expect(counts(pic, start)).toEqual({ reads: 0, writes: 1 });
-    expect(io.log.at(-1)).toEqual([0x20, 0x60]);
+    expect(counts(pic, start)).toEqual({ reads: 0, writes: 2 });
+    expect(io.log.slice(-2)).toEqual([[0x21, 0xfb], [0x20, 0x60]]);
     expect(pic.master.isr).toBe(0);
-    expect(pic.master.imr).toBe(0xfa);
-    expect(drv.cachedIrqMask).toBe(0xfffa);
-    // the next tick is delivered again without any unmask
+    expect(pic.master.imr).toBe(0xfb);
+    expect(drv.cachedIrqMask).toBe(0xfffb);
+    // masked until the handler's unmask (enable_8259A_irq)
     pic.pulseIrq(0);
+    expect(pic.hasInterrupt()).toBe(false);
+    drv.enableIrq(io, 0);
+    expect(counts(pic, start)).toEqual({ reads: 0, writes: 3 });
+    expect(pic.master.imr).toBe(0xfa);
     expect(pic.acknowledge()).toBe(0x20);
   });
 
@@ -179,7 +183,7 @@ describe('slave IRQ cascaded on IR2', () => {
     expect(drv.cachedIrqMask).toBe(0xfffa);
   });
 
-  it('IRQ12 (PS/2 mouse): vector 0x2C; the paravirt ack is 2 writes', () => {
+  it('IRQ12 (PS/2 mouse): vector 0x2C; the paravirt ack is the slave IMR and 2 EOIs: 3 writes', () => {
     const { pic, io, drv } = booted();
     drv.enableIrq(io, 12);
     expect(pic.slave.imr).toBe(0xef);
@@ -188,10 +192,10 @@ describe('slave IRQ cascaded on IR2', () => {
     expect([pic.master.isr, pic.slave.isr]).toEqual([0x04, 0x10]);
     const start = mark(pic);
     drv.ackPara(io, 12);
-    expect(counts(pic, start)).toEqual({ reads: 0, writes: 2 });
-    expect(io.log.slice(-2)).toEqual([[0xa0, 0x64], [0x20, 0x62]]);
+    expect(counts(pic, start)).toEqual({ reads: 0, writes: 3 });
+    expect(io.log.slice(-3)).toEqual([[0xa1, 0xff], [0xa0, 0x64], [0x20, 0x62]]);
     expect([pic.master.isr, pic.slave.isr]).toEqual([0, 0]);
-    expect(pic.slave.imr).toBe(0xef);
+    expect(pic.slave.imr).toBe(0xff);
   });
 
   it('a slave IRQ waits while IRQ0 is in service; IRQ0 nests over a slave IRQ', () => {
@@ -204,6 +208,7 @@ describe('slave IRQ cascaded on IR2', () => {
     expect(pic.hasInterrupt()).toBe(false);
     drv.ackPara(io, 0);
     expect(pic.acknowledge()).toBe(0x28);
+    drv.enableIrq(io, 0); // IRQ0's handler is done
     pic.pulseIrq(0);
     expect(pic.hasInterrupt()).toBe(true);
     expect(pic.acknowledge()).toBe(0x20);

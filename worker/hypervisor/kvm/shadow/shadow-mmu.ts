@@ -124,6 +124,26 @@ export class ShadowMmu implements MmuStrategy {
 
   /** CR_ACCESS exit of a mov to cr3 that is not a CR3-target value: kvm_set_cr3 -> new_cr3. */
   loadCr3(v: Vcpu, pdFrame: number): void {
+    this.newRoots(v, pdFrame, false);
+  }
+
+  /**
+   * A mov to cr4 that changes PGE exits (PGE is in KVM_GUEST_CR4_MASK) to set_cr4, which
+   * calls kvm_mmu_reset_context (kvm_main.c, mmu.c of 2.6.20): mmu_free_roots and
+   * init_kvm_mmu, whose mmu_alloc_roots loads the current cr3's root again. With the
+   * paravirt patch mmu_free_roots advances cr3_cache_idx, so the root is cached again in
+   * the next entry, as after a missed cr3 load.
+   */
+  writeCr4(v: Vcpu): void {
+    this.newRoots(v, v.cr3, true);
+  }
+
+  /**
+   * The CR_ACCESS exit that frees the roots and allocates those of `pdFrame` (paging_new_cr3).
+   * What the guest expects of the TLB afterwards: its non-global entries gone after a cr3
+   * load, all of them after a PGE change (`global`), all if shadow pages were zapped.
+   */
+  private newRoots(v: Vcpu, pdFrame: number, global: boolean): void {
     const s = this.cpus[v.id]!;
     const pages = s.pages;
     let handler = this.c.crAccessHandler;
@@ -138,7 +158,7 @@ export class ShadowMmu implements MmuStrategy {
     s.rootHpa = root;
     v.cr3 = pdFrame;
     handler += this.cache.fill(s, pdFrame, root);
-    this.exits.exit(v, CR_ACCESS, handler, zapped ? FLUSH_ALL : FLUSH_USER);
+    this.exits.exit(v, CR_ACCESS, handler, zapped || global ? FLUSH_ALL : FLUSH_USER);
   }
 
   loadCachedCr3(v: Vcpu, idx: number, pdFrame: number): void {
