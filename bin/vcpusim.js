@@ -1,2 +1,4 @@
 #!/usr/bin/env node
-import '../dist/coordinator/cli.js';
+import { main } from '../dist/coordinator/cli.js';
+
+process.exitCode = await main(process.argv);

@@ -1,84 +1,120 @@
 /**
  * The `vcpusim` command line: run, sweep, reproduce, report, list.
- * Exit codes: 0 ok, 1 some run failed (or has no stored result), 2 usage or config error.
+ * Exit codes: 0 ok, 1 some run failed (or has no stored result), 2 usage or config error,
+ * 130 interrupted (SIGINT; 143 SIGTERM).
  * Output: readable text, or with --json exactly one JSON document on stdout (everything
- * else goes to stderr).
+ * else goes to stderr); an error is one line on stderr and, with --json, a JSON error
+ * document on stdout (errors.ts).
  */
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { CONFIG_FIELDS, ConfigError, FIELD_SPECS, MODES, WORKLOADS, allowedOf, isConfigField, notAllowed, resolveConfig, type SimConfig } from '../shared/config.js';
+import { existsSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import {
+  CONFIG_FIELDS,
+  ConfigError,
+  FIELD_SPECS,
+  MODES,
+  WORKLOADS,
+  allowedOf,
+  checkGivenApply,
+  configSchema,
+  isConfigField,
+  resolveConfig,
+  type SimConfig,
+} from '../shared/config.js';
 import { PROFILES } from '../shared/costs.js';
 import { SCHEMA_VERSION, type RunResult } from '../shared/stats.js';
-import { simulate } from '../worker/vm.js';
+import { UsageError, faultDoc, flagOf, printError, userErrorDoc, type ErrorDoc } from './errors.js';
 import { executeConfigs, type ExecuteSummary } from './execute.js';
 import {
   ExperimentError,
+  MAX_POINTS,
+  NAME_ALLOWED,
   defaultExperimentsDir,
   displayPath,
-  expandExperiment,
+  expand,
   findExperimentFile,
+  isExperimentPath,
+  isValidName,
   listExperimentFiles,
   loadExperiment,
   loadExperimentFile,
   matches,
+  parseYamlText,
+  pointsWords,
   validateExperiment,
+  type Expansion,
   type Experiment,
   type PlotDef,
 } from './experiments.js';
-import { writePlots } from './plot.js';
+import { FileProblem, checkDirPath, ensureDir, lstatOrUndefined, probeWritable, readRegularFile } from './files.js';
+import { checkPlotDir, preparePlotDir, writePlots } from './plot.js';
 import { createProgress, progressWanted } from './progress.js';
 import { FORMATS, exitReport, formatExitReport, formatPublished, formatRuns, publishedReport, runsReport, type Format } from './report.js';
+import { MAX_RETRIES } from './runner.js';
 import { DEFAULT_RESULTS_DIR, MODEL_VERSION, ResultStore, type RunRecord } from './store.js';
 import { formatSummary, type SplitInfo } from './summary.js';
-import { SimPool } from './pool.js';
+import { SimPool, defaultWorkers } from './pool.js';
 import { PLACEMENTS, placeVcpus, runVmSplit, type PlacementKind } from './vm-split.js';
-import { calibrate, formatCalibration, loadCalibrationSpec } from './calibrate.js';
 
-/** A mistake in how the command was used (not in a config): exit code 2. */
-export class UsageError extends Error {
-  readonly code = 'EUSAGE';
-}
+export { UsageError, flagOf };
+
+/** The most worker threads a command starts (a VM has at most 64 vCPUs; more threads than cores only cost memory). */
+export const MAX_WORKERS = 64;
+
+/** A decimal integer as typed: digits with an optional sign (no hex, exponents or spaces). */
+const INTEGER = /^[+-]?\d+$/;
 
 /** Parse an option value as an integer, or fail naming the option and what it allows. */
 function intOption(field: keyof SimConfig) {
+  const option = FIELD_SPECS[field].option!.flag;
   return (raw: string): number => {
-    const n = Number(raw);
-    if (raw.trim() === '' || !Number.isInteger(n)) {
-      throw new InvalidArgumentError(notAllowed(raw, allowedOf(field)));
-    }
-    return n;
+    if (!INTEGER.test(raw)) throw new UsageError({ option, field, value: raw, allowed: allowedOf(field) });
+    return Number(raw);
   };
 }
 
 /** Parse a comma list of integers (a sweep axis). Ranges are checked when configs resolve. */
 function intListOption(field: keyof SimConfig) {
+  const option = FIELD_SPECS[field].option!.flag;
   return (raw: string): number[] =>
     raw.split(',').map((part) => {
-      const n = Number(part);
-      if (part.trim() === '' || !Number.isInteger(n)) {
-        throw new InvalidArgumentError(notAllowed(part, `a comma list of integers, each ${allowedOf(field).replace(/^an integer /, '')}`));
+      if (!INTEGER.test(part)) {
+        throw new UsageError({ option, field, value: part, allowed: `a comma list of integers, each ${allowedOf(field).replace(/^an integer /, '')}` });
       }
-      return n;
+      return Number(part);
     });
+}
+
+/** A choice option whose bad value is a UsageError like every other (commander's `.choices` shows the choices in --help). */
+function choiceOption(flags: string, description: string, choices: readonly string[]): Option {
+  const option = new Option(flags, description).choices(choices);
+  const name = option.long!;
+  return option.argParser((raw: string) => {
+    if (!choices.includes(raw)) throw new UsageError({ option: name, value: raw, allowed: `one of ${choices.join(', ')}` });
+    return raw;
+  });
 }
 
 const stringList = (raw: string): string[] => raw.split(',').map((s) => s.trim());
 
-/** A value typed on the command line, as a config value: true/false, a number, or a string. */
+/** A value typed on the command line, as a config value: true/false, a decimal number, or a string. */
 function parseScalar(raw: string): string | number | boolean {
   if (raw === 'true') return true;
   if (raw === 'false') return false;
-  if (raw.trim() !== '' && Number.isFinite(Number(raw))) return Number(raw);
+  if (/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(raw)) return Number(raw);
   return raw;
 }
 
 /** `--param field=value[,value...]`, repeatable: any config field, including ones without a flag. */
 function paramOption(raw: string, prev: Record<string, (string | number | boolean)[]> = {}): Record<string, (string | number | boolean)[]> {
   const eq = raw.indexOf('=');
-  if (eq <= 0) throw new InvalidArgumentError(notAllowed(raw, `field=value[,value...] with a field among ${CONFIG_FIELDS.join(', ')}`));
+  if (eq <= 0) throw new UsageError({ option: '--param', value: raw, allowed: `field=value[,value...] with a field among ${CONFIG_FIELDS.join(', ')}` });
   const field = raw.slice(0, eq);
-  if (!isConfigField(field)) throw new InvalidArgumentError(`${JSON.stringify(field)} is not a parameter; expected one of ${CONFIG_FIELDS.join(', ')}`);
+  if (!isConfigField(field)) {
+    throw new UsageError({ option: '--param', value: field, allowed: `one of ${CONFIG_FIELDS.join(', ')}`, detail: `${JSON.stringify(field)} is not a parameter; expected one of ${CONFIG_FIELDS.join(', ')}` });
+  }
+  if (Object.hasOwn(prev, field)) throw new UsageError({ option: '--param', value: raw, allowed: 'each field once', detail: `${field} is given twice; expected each field once` });
   return { ...prev, [field]: raw.slice(eq + 1).split(',').map(parseScalar) };
 }
 
@@ -91,9 +127,6 @@ const OPTION_FIELDS = CONFIG_FIELDS.filter((f) => FIELD_SPECS[f].option).sort((a
 /** The same in `--help`: the choice options first. */
 const HELP_FIELDS = [...OPTION_FIELDS.filter((f) => FIELD_SPECS[f].option!.kind === 'choice'), ...OPTION_FIELDS.filter((f) => FIELD_SPECS[f].option!.kind !== 'choice')];
 
-/** Map a config field to the option a user typed. */
-export const flagOf = (field: string): string => (isConfigField(field) ? FIELD_SPECS[field].option?.flag : undefined) ?? `--param ${field}`;
-
 /** The commander option of a config field: one value for `run`, a comma list for `sweep`. */
 function configOption(field: keyof SimConfig, list: boolean): Option {
   const spec = FIELD_SPECS[field];
@@ -104,7 +137,7 @@ function configOption(field: keyof SimConfig, list: boolean): Option {
       const choices = spec.choices;
       if (!choices) throw new Error(`${field}: a choice option needs the field's choices`);
       if (list) return new Option(`${o.flag} <list>`, withDefault(`${o.listHelp}, among ${choices.join(', ')}`, o.listDefault)).argParser(stringList);
-      const option = new Option(`${o.flag} ${o.arg}`, o.help).choices(choices);
+      const option = choiceOption(`${o.flag} ${o.arg}`, o.help, choices);
       return o.runDefault ? option.default(spec.default) : option;
     }
     case 'int':
@@ -127,8 +160,8 @@ function addConfigOptions(cmd: Command, list: boolean): Command {
 /** Where commander keeps an option's value (`--cache-size` in cacheSize, `--no-exit-flush` in exitFlush). */
 const ATTRIBUTE = Object.fromEntries(OPTION_FIELDS.map((f) => [f, new Option(FIELD_SPECS[f].option!.flag).attributeName()]));
 
-/** The config fields given by the options of `run` or `sweep` (lists for sweep). */
-function configFromOptions(opts: Record<string, unknown>, list: boolean): Record<string, unknown> {
+/** The config fields given by the options of `run` or `sweep` (lists for sweep); `cmd` tells a value typed from a default. */
+function configFromOptions(opts: Record<string, unknown>, list: boolean, cmd?: Command): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const field of OPTION_FIELDS) {
     const o = FIELD_SPECS[field].option!;
@@ -138,7 +171,13 @@ function configFromOptions(opts: Record<string, unknown>, list: boolean): Record
     else out[field] = v;
   }
   for (const [k, v] of Object.entries((opts.param as Record<string, unknown[]>) ?? {})) {
-    if (!list && v.length !== 1) throw new UsageError(`--param ${k}: one value expected (use \`vcpusim sweep\` for lists)`);
+    if (!list && v.length !== 1) {
+      throw new UsageError({ option: `--param ${k}`, value: v.join(','), allowed: 'one value (use `vcpusim sweep` for lists)' });
+    }
+    const attr = ATTRIBUTE[k];
+    if (out[k] !== undefined && (cmd === undefined || attr === undefined || cmd.getOptionValueSource(attr) === 'cli')) {
+      throw new UsageError({ option: `--param ${k}`, value: v.join(','), detail: `also given as ${flagOf(k)}; expected the field once` });
+    }
     out[k] = list ? v : v[0];
   }
   for (const k of Object.keys(out)) if (out[k] === undefined) delete out[k];
@@ -148,32 +187,64 @@ function configFromOptions(opts: Record<string, unknown>, list: boolean): Record
 /** Options shared by the commands that run experiments. */
 function addRunnerOptions(cmd: Command): Command {
   return cmd
-    .option('--results <dir>', 'result store directory', DEFAULT_RESULTS_DIR)
+    .option('--results <dir>', 'result store directory', pathOption('--results'), DEFAULT_RESULTS_DIR)
     .option('--fresh', 'ignore stored results: run every config again and overwrite its record')
-    .option('--workers <n>', 'worker threads (default: one per core; 1 runs in this thread)', positiveInt('--workers'))
-    .option('--retries <n>', 'retries of a run whose worker threw or died (default 2)', nonNegativeInt('--retries'));
+    .option('--workers <n>', `worker threads (default: one per core; at most ${MAX_WORKERS})`, intInRange('--workers', 1, MAX_WORKERS))
+    .option('--retries <n>', `retries of a run whose worker threw or died (default 2, at most ${MAX_RETRIES})`, intInRange('--retries', 0, MAX_RETRIES));
 }
 
 function addReportOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--format <format>', 'report format').choices(FORMATS).default('table'))
+    .addOption(choiceOption('--format <format>', 'report format', FORMATS).default('table'))
     .option('--json', 'print one JSON document on stdout (same as --format json, plus run counts)')
-    .option('--plot <dir>', "write the experiment's SVG plots into <dir>");
+    .option('--plot <dir>', "write the experiment's SVG plots into <dir>", pathOption('--plot'));
 }
 
-function positiveInt(_flag: string) {
+/** An integer option within bounds. */
+function intInRange(option: string, min: number, max: number) {
   return (raw: string): number => {
     const n = Number(raw);
-    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(notAllowed(raw, 'an integer >= 1'));
+    if (!INTEGER.test(raw) || n < min || n > max) throw new UsageError({ option, value: INTEGER.test(raw) ? n : raw, allowed: `an integer from ${min} to ${max}` });
     return n;
   };
 }
-function nonNegativeInt(_flag: string) {
-  return (raw: string): number => {
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(notAllowed(raw, 'an integer >= 0'));
-    return n;
+
+/** A path option: not empty. */
+function pathOption(option: string) {
+  return (raw: string): string => {
+    if (raw === '') throw new UsageError({ option, value: raw, allowed: 'a path' });
+    return raw;
   };
+}
+
+/** A path the command cannot use, as the usage error of the option that named it. */
+function pathError(option: string, err: FileProblem, allowed: string): UsageError {
+  return new UsageError({ option, file: displayPath(err.path), value: err.path, allowed, detail: `${err.reason}; expected ${allowed}` }, 'EPATH');
+}
+
+/** Run `f`; a FileProblem becomes the usage error of `option`. */
+function checkPath<T>(option: string, allowed: string, f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    if (err instanceof FileProblem) throw pathError(option, err, allowed);
+    throw err;
+  }
+}
+
+/** The --experiments directory, which must be a directory. */
+function experimentsDirOf(opts: Record<string, unknown>): string {
+  const dir = String(opts.experiments);
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    // reported below
+  }
+  if (!isDir) {
+    throw new UsageError({ option: '--experiments', file: displayPath(dir), value: dir, allowed: 'a directory of experiment files', detail: `${existsSync(dir) ? 'is not a directory' : 'does not exist'}; expected a directory of experiment files` }, 'EPATH');
+  }
+  return dir;
 }
 
 /** Short description of a config, naming only the fields that vary. */
@@ -192,42 +263,93 @@ interface RunExperimentOptions {
   plot?: string;
 }
 
+const RESULTS_ALLOWED = 'a directory where the store can be written';
+const PLOT_ALLOWED = 'a directory where the plots can be written';
+
+/** Exit code of a signal that stops the process: 128 + its number. */
+const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
+type StopSignal = keyof typeof SIGNAL_EXIT;
+
+/**
+ * While runs go on, SIGINT and SIGTERM stop the process at once: what `stopped` returns
+ * is printed as the one line (and with --json the error document), and the process
+ * exits 130 or 143. Runs happen in worker threads, so this thread is always free to
+ * take the signal; every record is written synchronously between two events, so none
+ * is ever half written. Returns the function that removes the handlers.
+ */
+function stopOnSignals(json: boolean, stopped: (signal: StopSignal) => string, before?: () => void): () => void {
+  const handlers = (Object.keys(SIGNAL_EXIT) as StopSignal[]).map((signal) => {
+    const h = () => {
+      before?.();
+      const d: ErrorDoc = { code: 'EINTR', option: null, file: null, field: null, value: signal, allowed: null, message: stopped(signal) };
+      printError(d, json);
+      process.exit(SIGNAL_EXIT[signal]);
+    };
+    process.on(signal, h);
+    return [signal, h] as const;
+  });
+  return () => {
+    for (const [signal, h] of handlers) process.removeListener(signal, h);
+  };
+}
+
 /**
  * Run an experiment's configs into the store (skipping stored ones), then print its report.
- * Returns the exit code: 1 if any run failed.
+ * Every path is checked before the first run. Returns the exit code: 1 if any run failed.
  */
-async function runExperiment(exp: Experiment, opts: RunExperimentOptions): Promise<number> {
-  const configs = expandExperiment(exp);
+async function runExperiment(exp: Experiment, expansion: Expansion, opts: RunExperimentOptions): Promise<number> {
+  const { configs } = expansion;
   const store = new ResultStore(opts.results, exp.name);
-  const { file: _file, ...manifest } = exp;
-  store.writeManifest(manifest);
   const json = opts.json === true || opts.format === 'json';
+  // Both paths checked, leaving nothing behind, before either is made.
+  const plotDir = opts.plot;
+  checkPath('--results', RESULTS_ALLOWED, () => store.checkWritable());
+  if (plotDir) checkPath('--plot', PLOT_ALLOWED, () => checkPlotDir(exp, plotDir));
+  const removed = checkPath('--results', RESULTS_ALLOWED, () => store.prepare());
+  if (plotDir) checkPath('--plot', PLOT_ALLOWED, () => preparePlotDir(exp, plotDir));
+  const { file: _file, ...manifest } = exp;
+  checkPath('--results', RESULTS_ALLOWED, () => store.writeManifest(manifest));
+  if (removed.length) process.stderr.write(`${displayPath(store.dir)}: removed ${removed.length} temp file${removed.length > 1 ? 's' : ''} left by a process that is gone\n`);
+
   const fields = variedOf(configs);
   const progress = createProgress(configs.length, { enabled: progressWanted(json), title: exp.name });
-  const onSigint = () => {
-    progress.stop();
-    process.stderr.write(`\ninterrupted: finished runs are stored in ${displayPath(store.dir)}; run the same command again to resume\n`);
-    process.exit(130);
-  };
-  process.once('SIGINT', onSigint);
+  let pool: SimPool | undefined;
+  let stored = 0;
+  const unhook = stopOnSignals(
+    json,
+    (signal) => `interrupted by ${signal}: ${stored} finished run${stored === 1 ? ' is' : 's are'} stored in ${displayPath(store.dir)}; run the same command again to resume`,
+    () => progress.stop(),
+  );
   let summary: ExecuteSummary;
   try {
     summary = await executeConfigs(configs, {
       store,
       fresh: opts.fresh,
-      workers: opts.workers,
       retries: opts.retries,
+      // Runs go to worker threads even with --workers 1: this thread must stay free to take a Ctrl-C.
+      poolFor: (runs) => (pool = new SimPool({ threads: Math.max(1, Math.min(opts.workers ?? defaultWorkers(), MAX_WORKERS, runs)) })),
+      onInvalid: (path, reason) => progress.log(`${displayPath(path)}: ${reason}; it is run again and replaced`),
+      onRetry: (cfg, attempt, of, error) => progress.log(`run failed (attempt ${attempt} of ${of}), trying again: ${describeConfig(cfg, fields)}: ${error}`),
       onConfig: (status, cfg, o) => {
-        if (status === 'failed') progress.log(`run failed: ${describeConfig(cfg, fields)}: ${o?.error ?? 'unknown error'}`);
+        if (status === 'ran') stored++;
+        if (status === 'failed') progress.log(`run failed: ${describeConfig(cfg, fields)}: ${o?.configError ? `${flagOf(o.configError.field)}: ${o.configError.detail}` : (o?.error ?? 'unknown error')}`);
         progress.tick(`${status} ${describeConfig(cfg, fields)}`);
       },
     });
+  } catch (err) {
+    if (err instanceof FileProblem) throw new UsageError({ option: '--results', file: displayPath(err.path), detail: `${err.reason}; remove or rename it` }, 'ESTORE');
+    throw err;
   } finally {
     progress.stop();
-    process.removeListener('SIGINT', onSigint);
+    unhook();
+    await pool?.destroy();
   }
+  const code = summary.failed.length ? 1 : 0;
+  // Known before the report is written: a reader that goes away mid-report ends the command with it.
+  process.exitCode = code;
   const records = summary.records;
-  const line = `${exp.name}: ${summary.total} configs, ${summary.ran} run, ${summary.skipped} already stored, ${summary.failed.length} failed (store: ${displayPath(store.dir)})`;
+  const merged = expansion.merged ? ` (${pointsWords(expansion.points)}, ${expansion.merged} the same config as another once the fields they ignore are set to their defaults)` : '';
+  const line = `${exp.name}: ${summary.total} configs${merged}, ${summary.ran} run, ${summary.skipped} already stored, ${summary.failed.length} failed (store: ${displayPath(store.dir)})`;
   const plots = opts.plot ? await writePlots(exp, records.filter((r): r is RunRecord => r !== undefined), opts.plot) : [];
   if (json) {
     const doc = {
@@ -235,6 +357,8 @@ async function runExperiment(exp: Experiment, opts: RunExperimentOptions): Promi
       modelVersion: MODEL_VERSION,
       experiment: exp.name,
       results: store.dir,
+      points: expansion.points,
+      merged: expansion.merged,
       total: summary.total,
       ran: summary.ran,
       skipped: summary.skipped,
@@ -249,7 +373,7 @@ async function runExperiment(exp: Experiment, opts: RunExperimentOptions): Promi
     process.stdout.write(renderReport(exp, configs, records, opts.format));
     for (const f of plots) process.stderr.write(`wrote ${displayPath(f)}\n`);
   }
-  return summary.failed.length ? 1 : 0;
+  return code;
 }
 
 function variedOf(configs: readonly SimConfig[]): (keyof SimConfig)[] {
@@ -268,32 +392,40 @@ function reportDoc(exp: Experiment, configs: readonly SimConfig[], records: read
 
 const present = (rs: readonly (RunRecord | undefined)[]): RunRecord[] => rs.filter((r): r is RunRecord => r !== undefined);
 
+const EXPERIMENT_ARG_ALLOWED = `an experiment name (${NAME_ALLOWED}) or a path to a .yaml/.json file`;
+
 /** The experiment to report on: an experiment file, or the manifest a sweep left in the store. */
 function experimentForReport(name: string, results: string, experimentsDir: string): Experiment {
+  if (isExperimentPath(name)) return loadExperiment(name, experimentsDir);
+  if (!isValidName(name)) throw new UsageError({ option: 'report', value: name, allowed: `an experiment or sweep name (${NAME_ALLOWED}) or a path to a .yaml/.json file` });
   if (findExperimentFile(name, experimentsDir)) return loadExperiment(name, experimentsDir);
   const store = new ResultStore(results, name);
+  checkPath('--results', RESULTS_ALLOWED, () => store.check());
+  const manifestPath = displayPath(join(store.dir, 'experiment.json'));
   let raw: unknown;
   try {
     raw = store.readManifest();
-  } catch {
-    throw new ExperimentError(displayPath(`${store.dir}/experiment.json`), '', 'not valid JSON');
+  } catch (err) {
+    if (err instanceof FileProblem) throw new ExperimentError(manifestPath, '', err.reason);
+    throw err;
   }
   if (raw === undefined) {
     const names = listExperimentFiles(experimentsDir).map((e) => e.name);
-    throw new UsageError(`${name}: no such experiment, and no stored sweep in ${displayPath(store.dir)}; expected one of ${names.join(', ')} or a sweep name`);
+    throw new UsageError({ option: 'report', value: name, allowed: `one of ${names.join(', ')} or a sweep name`, detail: `${JSON.stringify(name)}: no such experiment, and no stored sweep in ${displayPath(store.dir)}; expected one of ${names.join(', ')} or a sweep name` });
   }
-  const exp = validateExperiment(raw, displayPath(`${store.dir}/experiment.json`));
-  return exp;
+  return validateExperiment(raw, manifestPath);
 }
 
-/** `--where field=value` filters (repeatable). */
+/** `--where field=value` filters (repeatable); the value must be one the field takes. */
 function whereOption(raw: string, prev: Record<string, unknown> = {}): Record<string, unknown> {
   const eq = raw.indexOf('=');
   const field = raw.slice(0, eq);
   if (eq <= 0 || !isConfigField(field)) {
-    throw new InvalidArgumentError(notAllowed(raw, `field=value with a field among ${CONFIG_FIELDS.join(', ')}`));
+    throw new UsageError({ option: '--where', value: raw, allowed: `field=value with a field among ${CONFIG_FIELDS.join(', ')}` });
   }
-  return { ...prev, [field]: parseScalar(raw.slice(eq + 1)) };
+  const value = parseScalar(raw.slice(eq + 1));
+  if (!configSchema.shape[field].safeParse(value).success) throw new UsageError({ option: '--where', field, value, allowed: allowedOf(field) });
+  return { ...prev, [field]: value };
 }
 
 /** Plots for an ad-hoc sweep: the metric (and the cr3 hit rate) against the first varied numeric field. */
@@ -316,7 +448,8 @@ export function buildProgram(state: { code: number } = { code: 0 }): Command {
     .name('vcpusim')
     .description('Simulate vCPUs of a 2007 KVM/QEMU/native guest: VMX exits, shadow MMU, cr3 cache, i8259A.')
     .exitOverride()
-    .configureOutput({ outputError: (str, write) => write(str) })
+    // Errors are printed by main(), one line (and a JSON document with --json); so is a missing command, without the help.
+    .configureOutput({ outputError: () => {}, writeErr: () => {} })
     .addHelpText(
       'after',
       `
@@ -327,15 +460,15 @@ Examples:
   vcpusim report cr3-cache-sweep --plot plots
   vcpusim list
 
-Exit codes: 0 ok, 1 some run failed, 2 usage or config error.`,
+Exit codes: 0 ok, 1 some run failed, 2 usage or config error, 130 interrupted.`,
     );
 
   // --- run --------------------------------------------------------------------------
   addConfigOptions(program.command('run').description('simulate one configuration and print its statistics'), false)
     .option('--exits', 'also print a per-exit-reason report in the style of perf kvm stat report')
     .option('--json', 'print one JSON document')
-    .option('--workers <n>', 'worker threads to spread a multi-vCPU VM over (default 1: this thread; the statistics are the same for any number)', positiveInt('--workers'))
-    .addOption(new Option('--placement <how>', 'with --workers: how vCPUs are dealt to threads').choices(PLACEMENTS).default('blocks'))
+    .option('--workers <n>', `worker threads to spread a multi-vCPU VM over (default 1; at most --vcpus; the statistics are the same for any number)`, intInRange('--workers', 1, MAX_WORKERS))
+    .addOption(choiceOption('--placement <how>', 'with --workers: how vCPUs are dealt to threads', PLACEMENTS).default('blocks'))
     .addHelpText(
       'after',
       `
@@ -345,28 +478,41 @@ Examples:
   vcpusim run --mode kvm-upstream --workload ctxswitch --tasks 2 --exits
   vcpusim run --mode kvm-paravirt --workload hackbench --groups 50 --vcpus 16 --workers 2`,
     )
-    .action(async (opts: Record<string, unknown>) => {
-      const cfg = resolveConfig(configFromOptions(opts, false));
-      const workers = Math.min((opts.workers as number | undefined) ?? 1, cfg.vcpus);
+    .action(async (opts: Record<string, unknown>, cmd: Command) => {
+      const given = configFromOptions(opts, false, cmd);
+      const cfg = resolveConfig(given);
+      // A parameter this workload or mode ignores is a mistake: say what it applies to.
+      checkGivenApply(cfg, Object.keys(given));
+      const asked = (opts.workers as number | undefined) ?? 1;
+      if (asked > cfg.vcpus) {
+        throw new UsageError({ option: '--workers', value: asked, allowed: `at most --vcpus (${cfg.vcpus})`, detail: `${asked} is more threads than the VM has vCPUs; expected at most ${cfg.vcpus} (--vcpus)` });
+      }
+      if (asked === 1 && cmd.getOptionValueSource('placement') === 'cli') {
+        throw new UsageError({ option: '--placement', value: opts.placement, allowed: 'it applies with --workers 2 or more', detail: `${String(opts.placement)} has no effect on one thread; it applies with --workers 2 or more` });
+      }
+      const json = opts.json === true;
+      // The run goes to a worker thread even alone, so that this thread takes a Ctrl-C at once.
+      const unhook = stopOnSignals(json, (signal) => `interrupted by ${signal}: the run was stopped, nothing was written`);
+      const pool = new SimPool({ threads: asked });
       let result: RunResult;
       let hostSeconds: number;
       let split: SplitInfo | undefined;
-      if (workers > 1) {
-        const pool = new SimPool({ threads: workers });
-        try {
-          const r = await runVmSplit(pool, cfg, placeVcpus(cfg.vcpus, workers, opts.placement as PlacementKind));
+      try {
+        if (asked > 1) {
+          const r = await runVmSplit(pool, cfg, placeVcpus(cfg.vcpus, asked, opts.placement as PlacementKind));
           result = r.result;
           hostSeconds = r.hostSeconds;
-          split = { workers, quanta: r.quanta };
-        } finally {
-          await pool.destroy();
+          split = { workers: asked, quanta: r.quanta };
+        } else {
+          const r = await pool.run(cfg);
+          result = r.result;
+          hostSeconds = r.hostSeconds;
         }
-      } else {
-        const started = process.hrtime.bigint();
-        result = simulate(cfg);
-        hostSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+      } finally {
+        unhook();
+        await pool.destroy();
       }
-      if (opts.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+      if (json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
       else {
         process.stdout.write(formatSummary(result, hostSeconds, split));
         if (opts.exits) process.stdout.write('\n' + formatExitReport(result));
@@ -387,7 +533,7 @@ Examples:
     .addHelpText(
       'after',
       `
-Every parameter option takes a comma list; the sweep runs every combination.
+Every parameter option takes a comma list; the sweep runs every combination (at most ${MAX_POINTS}).
 Finished runs are stored as they finish: an interrupted sweep resumes when run again.
 
 Examples:
@@ -395,34 +541,39 @@ Examples:
   vcpusim sweep --mode kvm-paravirt --workload hackbench --cache-size 1,2,4,8,16,32,64 --groups 1,5,10 --name cr3-hackbench
   vcpusim sweep --mode kvm-trunk,kvm-paravirt --workload hackbench --mmu-pages 64,256,1024 --plot plots --json`,
     )
-    .action(async (opts: Record<string, unknown>) => {
+    .action(async (opts: Record<string, unknown>, cmd: Command) => {
       const name = String(opts.name);
-      if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new UsageError(`--name: ${notAllowed(name, 'letters, digits, ".", "_" and "-"')}`);
-      const fields = configFromOptions(opts, true);
+      if (!isValidName(name)) throw new UsageError({ option: '--name', value: name, allowed: NAME_ALLOWED });
+      const fields = configFromOptions(opts, true, cmd);
       const grid: Record<string, (string | number | boolean)[]> = {};
       const base: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(fields)) {
         if (Array.isArray(v)) grid[k] = v as (string | number | boolean)[];
         else base[k] = v;
       }
+      // Count the combinations before making any of them.
+      const axes = Object.entries(grid).filter(([, v]) => v.length > 1);
+      const points = axes.reduce((n, [, v]) => Math.min(n * v.length, Number.MAX_SAFE_INTEGER), 1);
+      if (points > MAX_POINTS) {
+        const option = axes.map(([f]) => flagOf(f)).join(' x ');
+        throw new UsageError({ option, value: points, allowed: `at most ${MAX_POINTS} points`, detail: `${pointsWords(points)} (${axes.map(([, v]) => v.length).join(' x ')}) are too many; expected at most ${MAX_POINTS}` });
+      }
       // Check every point before running any, so a bad value leaves the store untouched.
       const probe: Experiment = { name, description: '', base: base, grid: grid };
-      let configs: SimConfig[];
+      let expansion: Expansion;
       try {
-        configs = expandExperiment(probe);
+        expansion = expand(probe);
       } catch (err) {
         // A point that does not resolve: name the option that gave the field.
-        if (err instanceof ExperimentError && err.cause instanceof ConfigError) {
-          throw new UsageError(`${flagOf(err.cause.field)}: ${err.cause.detail}`);
-        }
+        if (err instanceof ExperimentError && err.cause instanceof ConfigError) throw err.cause;
         throw err;
       }
       const exp: Experiment = {
         ...probe,
         description: `vcpusim sweep ${process.argv.slice(3).join(' ')}`.trim(),
-        plots: sweepPlots(configs),
+        plots: sweepPlots(expansion.configs),
       };
-      state.code = await runExperiment(exp, runOpts(opts));
+      state.code = await runExperiment(exp, expansion, runOpts(opts));
     });
 
   // --- reproduce --------------------------------------------------------------------
@@ -445,8 +596,9 @@ Examples:
   vcpusim reproduce experiments/my.yaml --fresh --json`,
     )
     .action(async (name: string, opts: Record<string, unknown>) => {
-      const exp = loadExperiment(name, String(opts.experiments));
-      state.code = await runExperiment(exp, runOpts(opts));
+      if (!isExperimentPath(name) && !isValidName(name)) throw new UsageError({ option: 'reproduce', value: name, allowed: EXPERIMENT_ARG_ALLOWED });
+      const exp = loadExperiment(name, isExperimentPath(name) ? String(opts.experiments) : experimentsDirOf(opts));
+      state.code = await runExperiment(exp, expand(exp), runOpts(opts));
     });
 
   // --- report -----------------------------------------------------------------------
@@ -454,11 +606,11 @@ Examples:
     .command('report')
     .argument('[experiment]', 'experiment or sweep name', 'published-table')
     .description('render stored results of an experiment or sweep: table, json, csv, md, SVG plots, exit reports')
-    .option('--results <dir>', 'result store directory', DEFAULT_RESULTS_DIR)
+    .option('--results <dir>', 'result store directory', pathOption('--results'), DEFAULT_RESULTS_DIR)
     .option('--experiments <dir>', 'directory of experiment files', defaultExperimentsDir())
-    .addOption(new Option('--format <format>', 'report format').choices(FORMATS).default('table'))
+    .addOption(choiceOption('--format <format>', 'report format', FORMATS).default('table'))
     .option('--json', 'print one JSON document on stdout (same as --format json)')
-    .option('--plot <dir>', "write the experiment's SVG plots into <dir>")
+    .option('--plot <dir>', "write the experiment's SVG plots into <dir>", pathOption('--plot'))
     .option('--exits', 'print an exit report (perf kvm stat style) for each stored run')
     .option('--where <field=value>', 'only runs whose config has field=value (repeatable)', whereOption)
     .addHelpText(
@@ -472,23 +624,30 @@ Examples:
   vcpusim report sweep --format csv`,
     )
     .action(async (name: string, opts: Record<string, unknown>) => {
-      const exp = experimentForReport(name, String(opts.results), String(opts.experiments));
+      const exp = experimentForReport(name, String(opts.results), isExperimentPath(name) ? String(opts.experiments) : experimentsDirOf(opts));
       const store = new ResultStore(String(opts.results), exp.name);
+      checkPath('--results', RESULTS_ALLOWED, () => store.check());
       const where = (opts.where as Partial<SimConfig>) ?? {};
-      const configs = expandExperiment(exp).filter((c) => matches(c, where));
-      const records = configs.map((c) => store.get(c));
+      const configs = expand(exp).configs.filter((c) => matches(c, where));
+      const plotDir = opts.plot as string | undefined;
+      if (plotDir) checkPath('--plot', PLOT_ALLOWED, () => preparePlotDir(exp, plotDir));
+      const records = configs.map((c) => {
+        const l = store.lookup(c);
+        if (l.kind === 'invalid' || l.kind === 'blocked') process.stderr.write(`${displayPath(l.path)}: ${l.reason}; it is left out (run the experiment again to replace it)\n`);
+        return l.kind === 'record' ? l.record : undefined;
+      });
       const stored = present(records);
       const format: Format = opts.json ? 'json' : (opts.format as Format);
       if (stored.length === 0) {
+        process.exitCode = state.code = 1;
         process.stderr.write(`${exp.name}: no stored results in ${displayPath(store.dir)}${Object.keys(where).length ? ' matching --where' : ''}; run \`vcpusim reproduce ${exp.name}\` first\n`);
-        state.code = 1;
         if (format === 'json') process.stdout.write(JSON.stringify({ schemaVersion: SCHEMA_VERSION, modelVersion: MODEL_VERSION, experiment: exp.name, report: null }) + '\n');
         return;
       }
       if (configs.length > stored.length) {
         process.stderr.write(`${exp.name}: ${configs.length - stored.length} of ${configs.length} runs have no stored result\n`);
       }
-      const plots = opts.plot ? await writePlots(exp, stored, opts.plot as string) : [];
+      const plots = plotDir ? await writePlots(exp, stored, plotDir) : [];
       if (opts.exits) {
         if (format === 'json') {
           const doc = { schemaVersion: SCHEMA_VERSION, modelVersion: MODEL_VERSION, experiment: exp.name, exits: stored.map((r) => ({ key: r.key, config: r.config, ...exitReport(r.result) })) };
@@ -513,12 +672,14 @@ Examples:
     .option('--json', 'print one JSON document')
     .addHelpText('after', '\nExamples:\n  vcpusim list\n  vcpusim list --json')
     .action((opts: Record<string, unknown>) => {
-      const experiments = listExperimentFiles(String(opts.experiments)).map(({ name, file }) => {
+      const experiments = listExperimentFiles(experimentsDirOf(opts)).map(({ name, file }) => {
         try {
+          // Validation counts a grid's points before it expands anything.
           const e = loadExperimentFile(file);
-          return { name, description: e.description, runs: expandExperiment(e).length };
+          return { name, description: e.description, runs: expand(e).configs.length };
         } catch (err) {
-          return { name, error: err instanceof Error ? err.message : String(err) };
+          if (err instanceof ExperimentError) return { name, error: err.message };
+          throw err;
         }
       });
       const profiles = Object.values(PROFILES).map((p) => ({ name: p.name, description: p.description }));
@@ -539,10 +700,10 @@ Examples:
     .command('calibrate')
     .argument('[spec]', 'calibration spec: a name in experiments/calibration/ or a path', 'core2-2007')
     .description('fit the free costs a calibration spec declares to its published figures; write the fitted profile')
-    .option('--max-evals <n>', 'objective evaluations (default: the spec\'s maxEvaluations)', positiveInt('--max-evals'))
+    .option('--max-evals <n>', 'objective evaluations (default: the spec\'s maxEvaluations)', intInRange('--max-evals', 1, Number.MAX_SAFE_INTEGER))
     .option('--out <file>', 'where to write the fitted profile (default: profiles/<name>.json)')
     .option('--start <profile>', "start from this profile's values of the free costs (default: the spec's base)")
-    .option('--workers <n>', 'worker threads for the runs of an evaluation (default: one per core; 1 runs in this thread)', positiveInt('--workers'))
+    .option('--workers <n>', `worker threads for the runs of an evaluation (default: one per core; 1 runs in this thread; at most ${MAX_WORKERS})`, intInRange('--workers', 1, MAX_WORKERS))
     .option('--dry-run', 'fit and report, write nothing')
     .option('--json', 'print one JSON document')
     .addHelpText(
@@ -550,8 +711,23 @@ Examples:
       '\nExamples:\n  vcpusim calibrate\n  vcpusim calibrate core2-2007 --max-evals 40 --dry-run\n\nEach evaluation simulates every target cell once per seed, over the worker threads; progress goes to stderr.',
     )
     .action(async (specName: string, opts: Record<string, unknown>) => {
+      // Loaded when asked for: it brings the simulation into this thread.
+      const { calibrate, formatCalibration, loadCalibrationSpec } = await import('./calibrate.js');
       const file = findCalibrationSpec(specName);
-      if (!file) throw new UsageError(`calibrate: no spec ${JSON.stringify(specName)}; expected a name in experiments/calibration/ or a path to a .yaml file`);
+      if (!file) throw new UsageError({ option: 'calibrate', value: specName, allowed: 'a name in experiments/calibration/ or a path to a .yaml file', detail: `no spec ${JSON.stringify(specName)}; expected a name in experiments/calibration/ or a path to a .yaml file` });
+      const start = opts.start as string | undefined;
+      if (start !== undefined && !Object.hasOwn(PROFILES, start)) throw new UsageError({ option: '--start', value: start, allowed: `one of ${Object.keys(PROFILES).join(', ')}` });
+      const out = opts.out as string | undefined;
+      if (out !== undefined && !opts.dryRun) {
+        checkPath('--out', 'a file in a directory that can be written', () => {
+          checkDirPath(dirname(resolve(out)), basename(out));
+          if (lstatOrUndefined(out)?.isDirectory()) throw new FileProblem(out, 'is a directory, not a file');
+          ensureDir(dirname(resolve(out)));
+          probeWritable(dirname(resolve(out)), basename(out));
+        });
+      }
+      // The spec read the guarded way first (a regular file, bounded, no tags or deep nesting): a bad one is one line here.
+      checkSpecFile(file);
       const spec = loadCalibrationSpec(file);
       const showProgress = !opts.json && process.stderr.isTTY;
       const r = await calibrate(spec, {
@@ -585,35 +761,76 @@ function runOpts(opts: Record<string, unknown>): RunExperimentOptions {
   };
 }
 
+/** Whether the command line asks for JSON on stdout (--json, or --format json), options only. */
+function wantsJson(argv: readonly string[]): boolean {
+  const args = argv.slice(2);
+  const end = args.indexOf('--');
+  const opts = end < 0 ? args : args.slice(0, end);
+  return opts.some((a, i) => a === '--json' || a === '--format=json' || (a === '--format' && opts[i + 1] === 'json'));
+}
+
+/**
+ * A reader that goes away (`| head -1`) is no error. On stdout, where the report goes once
+ * the runs are over, the command stops writing and exits with the code it has (set before
+ * the report is written), quietly; any other failure to write stdout ends it the same way
+ * with 1 if nothing failed before. On stderr (progress, notes) nothing can be said any more:
+ * the command goes on without it.
+ */
+let outputGuarded = false;
+function quietOnClosedOutput(): void {
+  if (outputGuarded) return;
+  outputGuarded = true;
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    const code = typeof process.exitCode === 'number' ? process.exitCode : 0;
+    process.exit(err.code === 'EPIPE' ? code : code || 1);
+  });
+  process.stderr.on('error', () => {});
+}
+
+/** Run the command line `argv` (as process.argv: node, script, arguments...); returns the exit code. bin/vcpusim.js calls it. */
 export async function main(argv: string[]): Promise<number> {
+  quietOnClosedOutput();
   const state = { code: 0 };
   const program = buildProgram(state);
+  const json = wantsJson(argv);
   try {
     await program.parseAsync(argv);
     return state.code;
   } catch (err) {
-    if (err instanceof CommanderError) {
-      // Help and version exit 0; usage errors were already printed by commander.
-      return err.exitCode === 0 ? 0 : 2;
-    }
-    if (err instanceof ConfigError) {
-      process.stderr.write(`error: ${flagOf(err.field)}: ${err.detail}\n`);
+    // Help and version exit 0.
+    if (err instanceof CommanderError && err.exitCode === 0) return 0;
+    const commands = program.commands.map((c) => c.name());
+    const doc = userErrorDoc(
+      err instanceof CommanderError && err.code === 'commander.help'
+        ? new UsageError({ option: 'vcpusim', allowed: `one of ${commands.join(', ')}`, detail: `a command is missing; expected one of ${commands.join(', ')} (vcpusim --help describes them)` })
+        : err,
+    );
+    if (doc) {
+      printError(doc, json);
       return 2;
     }
-    if (err instanceof ExperimentError || err instanceof UsageError) {
-      process.stderr.write(`error: ${err.message}\n`);
-      return 2;
-    }
-    process.stderr.write(`error: the run failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    printError(faultDoc(err), json);
     return 1;
   }
 }
 
-process.exitCode = await main(process.argv);
+/** A calibration spec must be a file that parses as YAML the way experiment files do. Throws ExperimentError. */
+function checkSpecFile(file: string): void {
+  const shown = displayPath(file);
+  let text: string;
+  try {
+    text = readRegularFile(file, { follow: true });
+  } catch (err) {
+    if (err instanceof FileProblem) throw new ExperimentError(shown, '', err.reason);
+    throw err;
+  }
+  parseYamlText(shown, text);
+}
 
 /** A calibration spec by name (experiments/calibration/<name>.yaml) or path. */
 function findCalibrationSpec(nameOrPath: string): string | undefined {
   if (/\.ya?ml$/.test(nameOrPath) && existsSync(nameOrPath)) return nameOrPath;
+  if (!isValidName(nameOrPath)) return undefined;
   const p = join(defaultExperimentsDir(), 'calibration', `${nameOrPath}.yaml`);
   return existsSync(p) ? p : undefined;
 }

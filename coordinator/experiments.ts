@@ -3,12 +3,28 @@
  * what to compare against (`published` figures) and what to plot. JSON or YAML,
  * validated strictly; an error names the file, the field and what is allowed, in one line.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
+import { Lexer, isNode, parseDocument, visit, type Node as YamlNode } from 'yaml';
 import { z } from 'zod';
-import { CONFIG_FIELDS, ConfigError, MODES, allowedOf, configSchema, formatValue, isConfigField, notAllowed, resolveConfig, type SimConfig } from '../shared/config.js';
+import {
+  CONFIG_FIELDS,
+  ConfigError,
+  FieldIgnored,
+  MODES,
+  allowedOf,
+  configSchema,
+  fieldApplies,
+  formatValue,
+  ignoredBecause,
+  isConfigField,
+  notAllowed,
+  resolveConfig,
+  withoutIgnored,
+  type SimConfig,
+} from '../shared/config.js';
+import { FileProblem, MAX_NESTING, parseJsonText, readRegularFile } from './files.js';
 
 /** Config fields an experiment may set. */
 export { CONFIG_FIELDS };
@@ -26,6 +42,24 @@ export const MEASURES = [
   'hostCpu',
 ] as const;
 export type Measure = (typeof MEASURES)[number];
+
+/** The longest name of an experiment or sweep (a directory of the store). */
+export const MAX_NAME_LENGTH = 64;
+
+/** What a name may be, in words. */
+export const NAME_ALLOWED = `a name of letters, digits, ".", "_" and "-", not starting with ".", at most ${MAX_NAME_LENGTH} characters`;
+
+/** Whether a name can be a directory of the store: never `.`, `..`, hidden, or a path. */
+export function isValidName(name: string): boolean {
+  return name.length <= MAX_NAME_LENGTH && /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/.test(name);
+}
+
+/**
+ * The most points (configs before duplicates are merged) an experiment or sweep may
+ * have: the length of `runs`, or the product of the lengths of the grid's lists. Counted
+ * before anything is expanded.
+ */
+export const MAX_POINTS = 100_000;
 
 const partialConfig = configSchema.partial().strict();
 type PartialConfig = Partial<SimConfig>;
@@ -46,7 +80,7 @@ const plotSchema = z
     logX: z.boolean().optional(),
     title: z.string().optional(),
     /** File name (without .svg); default `<y>-vs-<x>`. */
-    file: z.string().regex(/^[A-Za-z0-9._-]+$/).optional(),
+    file: z.string().refine(isValidName, `expected ${NAME_ALLOWED}`).optional(),
   })
   .strict();
 export type PlotDef = z.infer<typeof plotSchema>;
@@ -64,7 +98,7 @@ const publishedRowSchema = z
 
 const experimentSchema = z
   .object({
-    name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only'),
+    name: z.string().refine(isValidName, `expected ${NAME_ALLOWED}`),
     description: z.string(),
     base: z.record(z.string(), z.unknown()).optional(),
     runs: z.array(z.record(z.string(), z.unknown())).min(1).optional(),
@@ -131,18 +165,27 @@ export function defaultExperimentsDir(): string {
 
 const EXTENSIONS = ['.yaml', '.yml', '.json'];
 
-/** Names of the experiments in a directory. */
+/** Names of the experiments in a directory (none if it cannot be read). */
 export function listExperimentFiles(dir = defaultExperimentsDir()): { name: string; file: string }[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names
     .filter((f) => EXTENSIONS.includes(extname(f)))
     .sort()
     .map((f) => ({ name: f.slice(0, -extname(f).length), file: join(dir, f) }));
 }
 
+/** Whether an argument is a path to an experiment file (it ends in .yaml, .yml or .json). */
+export const isExperimentPath = (nameOrPath: string): boolean => EXTENSIONS.includes(extname(nameOrPath));
+
 /** Find an experiment file: a path to a file, or a name looked up in `dir`. */
 export function findExperimentFile(nameOrPath: string, dir = defaultExperimentsDir()): string | undefined {
-  if (EXTENSIONS.includes(extname(nameOrPath)) && existsSync(nameOrPath)) return nameOrPath;
+  if (isExperimentPath(nameOrPath)) return existsSync(nameOrPath) ? nameOrPath : undefined;
+  if (!isValidName(nameOrPath)) return undefined;
   for (const ext of EXTENSIONS) {
     const p = join(dir, nameOrPath + ext);
     if (existsSync(p)) return p;
@@ -157,25 +200,65 @@ export function displayPath(p: string): string {
   return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel.split(sep).join('/') : abs;
 }
 
-/** Read and validate an experiment file. */
+/** Read and validate an experiment file (a regular file of at most MAX_FILE_BYTES; a link to one is followed). */
 export function loadExperimentFile(path: string): Experiment {
   const shown = displayPath(path);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new ExperimentError(shown, '', `cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
   let raw: unknown;
   try {
-    raw = extname(path) === '.json' ? JSON.parse(text) : parseYaml(text);
+    const text = readRegularFile(path, { follow: true });
+    raw = extname(path) === '.json' ? parseJsonText(shown, text) : parseYamlText(shown, text);
   } catch (err) {
-    const msg = (err instanceof Error ? err.message : String(err)).split('\n')[0];
-    throw new ExperimentError(shown, '', `not valid ${extname(path) === '.json' ? 'JSON' : 'YAML'}: ${msg}`);
+    if (err instanceof FileProblem) throw new ExperimentError(shown, '', err.reason);
+    throw err;
   }
   const exp = validateExperiment(raw, shown);
   exp.file = shown;
   return exp;
+}
+
+const firstLine = (s: string): string => s.split('\n')[0]!.replace(/:$/, '');
+
+/**
+ * Parse YAML that anyone may have written. Flow collections nested deeper than
+ * MAX_NESTING are refused before parsing (the parser runs out of memory on 200,000 of
+ * them); an error, a warning (an unknown tag) or any explicit tag is the file's error, in
+ * one line, never a warning printed on the side; aliases are bounded (the yaml default).
+ */
+export function parseYamlText(shown: string, text: string): unknown {
+  let depth = 0;
+  let deepest = 0;
+  for (const token of new Lexer().lex(text)) {
+    if (token === '[' || token === '{') deepest = Math.max(deepest, ++depth);
+    else if (token === ']' || token === '}') depth--;
+  }
+  const tooDeep = () => new ExperimentError(shown, '', `not valid here: nested deeper than ${MAX_NESTING} levels`);
+  if (deepest > MAX_NESTING) throw tooDeep();
+  const doc = parseDocument(text, { prettyErrors: true });
+  const problem = doc.errors[0] ?? doc.warnings[0];
+  if (problem) {
+    if (/call stack/i.test(problem.message)) throw tooDeep();
+    throw new ExperimentError(shown, '', `not valid YAML: ${firstLine(problem.message)}`);
+  }
+  let tagged: YamlNode | undefined;
+  visit(doc, {
+    Node(_key, node) {
+      if (isNode(node) && node.tag) {
+        tagged = node;
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  if (tagged) {
+    const line = text.slice(0, tagged.range?.[0] ?? 0).split('\n').length;
+    throw new ExperimentError(shown, '', `not valid here: YAML tags are not allowed (${tagged.tag} at line ${line})`);
+  }
+  try {
+    return doc.toJS();
+  } catch (err) {
+    if (err instanceof RangeError) throw tooDeep();
+    throw new ExperimentError(shown, '', `not valid YAML: ${firstLine(err instanceof Error ? err.message : String(err))}`);
+  }
 }
 
 /** Load an experiment by name (in `dir`) or path; throws ExperimentError if missing or invalid. */
@@ -183,7 +266,8 @@ export function loadExperiment(nameOrPath: string, dir = defaultExperimentsDir()
   const file = findExperimentFile(nameOrPath, dir);
   if (!file) {
     const names = listExperimentFiles(dir).map((e) => e.name);
-    throw new ExperimentError(nameOrPath, '', `no such experiment; expected one of ${names.join(', ') || '(none)'} or a .yaml/.json file`);
+    const what = isExperimentPath(nameOrPath) ? 'no such file' : isValidName(nameOrPath) ? 'no such experiment' : `not an experiment name (${NAME_ALLOWED})`;
+    throw new ExperimentError(nameOrPath, '', `${what}; expected one of ${names.join(', ') || '(none)'} or a .yaml/.json file`);
   }
   return loadExperimentFile(file);
 }
@@ -215,6 +299,10 @@ function describeIssue(file: string, prefix: readonly PropertyKey[], err: z.ZodE
   if (issue.code === 'invalid_type' && input === undefined) {
     return new ExperimentError(file, pathString(path), `missing; expected ${issue.expected}`);
   }
+  if (path.length === 0) {
+    const what = input === null ? 'is empty' : `is not an experiment (${formatValue(input)})`;
+    return new ExperimentError(file, '', `${what}; expected a mapping of ${Object.keys(experimentSchema.shape).join(', ')}`);
+  }
   return new ExperimentError(file, pathString(path), `${input !== undefined ? `${formatValue(input)} is not allowed; ` : ''}${issue.message}`);
 }
 
@@ -239,8 +327,56 @@ function checkPartial(file: string, prefix: PropertyKey[], value: unknown): Part
   return r.data;
 }
 
+/**
+ * Walk a parsed document before the schema sees it: nesting within MAX_NESTING, and no
+ * key `__proto__` anywhere (a record type would drop it silently, and an object would
+ * take it as its prototype).
+ */
+function checkShape(raw: unknown, file: string): void {
+  const stack: { v: unknown; path: PropertyKey[] }[] = [{ v: raw, path: [] }];
+  while (stack.length > 0) {
+    const { v, path } = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (path.length >= MAX_NESTING) throw new ExperimentError(file, '', `not valid here: nested deeper than ${MAX_NESTING} levels`);
+    if (Array.isArray(v)) {
+      v.forEach((x, i) => stack.push({ v: x, path: [...path, i] }));
+      continue;
+    }
+    for (const key of Object.keys(v)) {
+      if (key === '__proto__') {
+        const allowed = isConfigPath(path) ? CONFIG_FIELDS : knownKeysAt(path);
+        throw new ExperimentError(file, pathString([...path, key]), `unknown parameter${allowed.length ? `; expected one of ${allowed.join(', ')}` : ''}`);
+      }
+      stack.push({ v: (v as Record<string, unknown>)[key], path: [...path, key] });
+    }
+  }
+}
+
+/** The points of a raw document's runs or grid, counted before the schema parses them (a list of a million runs is refused at once). */
+function rawPoints(raw: unknown): { field: string; count: number } | undefined {
+  if (raw === null || typeof raw !== 'object') return undefined;
+  const { runs, grid } = raw as { runs?: unknown; grid?: unknown };
+  if (Array.isArray(runs)) return { field: 'runs', count: runs.length };
+  if (grid !== null && typeof grid === 'object' && !Array.isArray(grid)) {
+    return { field: 'grid', count: productOf(Object.values(grid).map((v) => (Array.isArray(v) ? v.length : 1))) };
+  }
+  return undefined;
+}
+
+/** A product of list lengths that stops growing once it is past any limit. */
+const productOf = (lengths: readonly number[]): number => lengths.reduce((n, l) => Math.min(n * l, Number.MAX_SAFE_INTEGER), 1);
+
+/** "1000000 points" (or "more than 9007199254740991 points"). */
+export const pointsWords = (n: number): string => (n >= Number.MAX_SAFE_INTEGER ? `more than ${Number.MAX_SAFE_INTEGER} points` : `${n} point${n === 1 ? '' : 's'}`);
+
+const tooManyPoints = (file: string, field: string, count: number): ExperimentError =>
+  new ExperimentError(file, field, `${pointsWords(count)} (${field === 'grid' ? "the product of its lists' lengths" : 'runs'}) are too many; expected at most ${MAX_POINTS}`);
+
 /** Validate a parsed experiment document (anything JSON-like). */
 export function validateExperiment(raw: unknown, file: string): Experiment {
+  const counted = rawPoints(raw);
+  if (counted && counted.count > MAX_POINTS) throw tooManyPoints(file, counted.field, counted.count);
+  checkShape(raw, file);
   const r = experimentSchema.safeParse(raw, { reportInput: true });
   if (!r.success) throw describeIssue(file, [], r.error);
   const d = r.data;
@@ -248,7 +384,7 @@ export function validateExperiment(raw: unknown, file: string): Experiment {
     throw new ExperimentError(file, d.runs ? 'grid' : 'runs', d.runs ? 'not allowed together with runs; give either runs or grid' : 'missing; give either runs (a list of configs) or grid (parameter: list of values)');
   }
   const base = checkPartial(file, ['base'], d.base ?? {});
-  const exp: Experiment = { name: d.name, description: d.description, base };
+  const exp: Experiment = { name: d.name, description: d.description, base, file };
   if (d.runs) exp.runs = d.runs.map((run, i) => checkPartial(file, ['runs', i], run));
   if (d.grid) {
     exp.grid = {};
@@ -277,8 +413,16 @@ export function validateExperiment(raw: unknown, file: string): Experiment {
   return exp;
 }
 
+/** The points of an experiment (runs, or the product of its grid's list lengths), counted without expanding it. */
+export function countPoints(exp: Pick<Experiment, 'runs' | 'grid'>): number {
+  if (exp.runs) return exp.runs.length;
+  return productOf(Object.values(exp.grid ?? {}).map((values) => values.length));
+}
+
 /** The partial configs of an experiment, each field with the path it came from (for messages). */
 function partials(exp: Experiment): { cfg: PartialConfig; from: Record<string, string> }[] {
+  const count = countPoints(exp);
+  if (count > MAX_POINTS) throw tooManyPoints(exp.file ?? exp.name, exp.runs ? 'runs' : 'grid', count);
   const baseFrom = Object.fromEntries(Object.keys(exp.base).map((k) => [k, `base.${k}`]));
   if (exp.runs) {
     return exp.runs.map((cfg, i) => ({
@@ -301,30 +445,63 @@ function partials(exp: Experiment): { cfg: PartialConfig; from: Record<string, s
   return acc;
 }
 
+/** What an experiment runs. */
+export interface Expansion {
+  /** The resolved configs, in order, without duplicates. */
+  configs: SimConfig[];
+  /** Its points: runs, or grid combinations. */
+  points: number;
+  /** Points that are the same config as an earlier one (often once the fields they ignore are set to their defaults): run once. */
+  merged: number;
+}
+
 /**
- * The resolved configs of an experiment, in order, without duplicates (two grid points
- * that resolve to the same config, e.g. hackbench tasks, run once).
+ * Resolve every point of an experiment. A field a point ignores (see `appliesTo` in
+ * shared/config-fields.ts) is set to what it would be if not given, so the point's config
+ * and store key do not depend on it, and points that become the same config run once.
+ * A field the experiment sets that applies to none of its points is an error: it names
+ * the place the field was set, the value and where the field applies.
  */
-export function expandExperiment(exp: Experiment): SimConfig[] {
+export function expand(exp: Experiment): Expansion {
+  const file = exp.file ?? exp.name;
+  const points = partials(exp);
   const out: SimConfig[] = [];
   const seen = new Set<string>();
-  for (const { cfg, from } of partials(exp)) {
+  const applied = new Set<string>();
+  const ignored = new Map<keyof SimConfig, { from: string; value: unknown; because: string }>();
+  for (const { cfg, from } of points) {
     let resolved: SimConfig;
     try {
       resolved = resolveConfig(cfg);
     } catch (err) {
       if (err instanceof ConfigError) {
-        throw new ExperimentError(exp.file ?? exp.name, from[err.field] ?? err.field, err.detail, { cause: err });
+        throw new ExperimentError(file, from[err.field] ?? err.field, err.detail, { cause: err });
       }
       throw err;
     }
-    const id = JSON.stringify(resolved);
+    for (const field of Object.keys(from)) {
+      if (!isConfigField(field) || applied.has(field)) continue;
+      if (fieldApplies(field, resolved)) applied.add(field);
+      else if (!ignored.has(field)) ignored.set(field, { from: from[field]!, value: resolved[field], because: ignoredBecause(field, resolved)! });
+    }
+    const { config } = withoutIgnored(resolved);
+    const id = JSON.stringify(config);
     if (!seen.has(id)) {
       seen.add(id);
-      out.push(resolved);
+      out.push(config);
     }
   }
-  return out;
+  for (const [field, at] of ignored) {
+    if (applied.has(field)) continue;
+    const cause = new FieldIgnored(field, at.value, at.because);
+    throw new ExperimentError(file, at.from, cause.detail, { cause });
+  }
+  return { configs: out, points: points.length, merged: points.length - out.length };
+}
+
+/** The resolved configs of an experiment, in order, without duplicates (see expand). */
+export function expandExperiment(exp: Experiment): SimConfig[] {
+  return expand(exp).configs;
 }
 
 /** Whether a config has every field of `match`. */

@@ -3,13 +3,12 @@
  * and rendered by vega's headless view (`renderer: 'none'`, `toSVG()`), so no canvas is
  * needed and the same data gives byte-identical SVG.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import { MODES } from '../shared/config.js';
 import type { Experiment, PlotDef } from './experiments.js';
 import { fieldTitle, measure, measureTitle } from './report.js';
+import { FileProblem, checkDirPath, ensureDir, lstatOrUndefined, probeDirPath, probeWritable, writeFileAtomic } from './files.js';
 import type { RunRecord } from './store.js';
 
 export function plotFileName(def: PlotDef): string {
@@ -63,8 +62,9 @@ export function plotSpec(def: PlotDef, records: readonly RunRecord[]): TopLevelS
   return spec;
 }
 
-/** Render a Vega-Lite spec to SVG text. */
+/** Render a Vega-Lite spec to SVG text. (vega and vega-lite load on first use: they take half a second, which a command that draws nothing should not pay.) */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const [vega, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
   try {
     return await view.toSVG();
@@ -73,16 +73,40 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   }
 }
 
-/** Write every plot of an experiment into `dir`; returns the files written. */
+/**
+ * Check, leaving nothing behind, that an experiment's plots could be written into `dir`:
+ * no plot's file name is taken by a directory, the parts of the path that exist are
+ * directories, the names fit, and a file can be created where the first directory would
+ * be made. Throws FileProblem.
+ */
+export function checkPlotDir(exp: Experiment, dir: string): void {
+  for (const def of exp.plots ?? []) {
+    checkDirPath(dir, plotFileName(def));
+    const file = join(dir, plotFileName(def));
+    if (lstatOrUndefined(file)?.isDirectory()) throw new FileProblem(file, 'is a directory, where a plot should be written');
+    probeDirPath(dir, plotFileName(def));
+  }
+}
+
+/** checkPlotDir, then the directory made and a file created and removed there, before anything runs. Throws FileProblem. */
+export function preparePlotDir(exp: Experiment, dir: string): void {
+  const defs = exp.plots ?? [];
+  if (defs.length === 0) return;
+  checkPlotDir(exp, dir);
+  ensureDir(dir);
+  for (const def of defs) probeWritable(dir, plotFileName(def));
+}
+
+/** Write every plot of an experiment into `dir` (each atomically); returns the files written. */
 export async function writePlots(exp: Experiment, records: readonly RunRecord[], dir: string): Promise<string[]> {
   const defs = exp.plots ?? [];
   if (defs.length === 0) return [];
-  mkdirSync(dir, { recursive: true });
+  preparePlotDir(exp, dir);
   const files: string[] = [];
   for (const def of defs) {
     const svg = await renderSvg(plotSpec(def, records));
     const file = join(dir, plotFileName(def));
-    writeFileSync(file, svg + '\n');
+    writeFileAtomic(file, svg + '\n');
     files.push(file);
   }
   return files;

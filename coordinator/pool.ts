@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import type { SimConfig } from '../shared/config.js';
+import { ConfigError, type SimConfig } from '../shared/config.js';
 import type { Costs } from '../shared/costs.js';
 import { decodeResult, encodeConfig } from '../shared/codec.js';
 import type { RunResult } from '../shared/stats.js';
@@ -79,12 +79,16 @@ export class SimPool {
     this.#pool.on('error', (err: unknown) => onError(err instanceof Error ? err : new Error(String(err))));
   }
 
-  /** Runs one config (with `overrides` of its profile's costs) on some thread. Rejects if the thread throws or dies. */
+  /** Runs one config (with `overrides` of its profile's costs) on some thread. Rejects if the thread throws or dies, with a ConfigError if the config does not fit. */
   async run(config: SimConfig, overrides?: Partial<Costs>): Promise<PoolRun> {
     if (this.#destroyed) throw new Error('SimPool.run after destroy');
     const bytes = encodeConfig(config);
     const task: SimTask = overrides ? { config: bytes, overrides } : { config: bytes };
-    const reply = (await this.#pool.run(task, { transferList: [bytes.buffer] })) as SimReply;
+    const reply = (await this.#pool.run(task, { transferList: [bytes.buffer] })) as SimReply | PartConfigError;
+    if ('configError' in reply) {
+      const e = reply.configError;
+      throw new ConfigError(e.field, e.value, e.allowed);
+    }
     return { result: decodeResult(reply.result), hostSeconds: reply.hostSeconds };
   }
 

@@ -4,11 +4,13 @@
  * of worker threads).
  *
  * A run whose attempt throws, or whose worker thread dies, is tried again up to
- * `retries` more times; after that it is reported failed and the other runs go on.
+ * `retries` more times (at most MAX_RETRIES); after that it is reported failed and the
+ * other runs go on. A config the simulation refuses (a ConfigError: the guest does not
+ * fit) is not retried: it would fail the same way.
  * Results do not depend on where they ran: a simulation is a pure function of its
  * config, so 1, 2 or N workers give the same results (only hostSeconds differs).
  */
-import type { SimConfig } from '../shared/config.js';
+import { ConfigError, type SimConfig } from '../shared/config.js';
 import type { RunResult } from '../shared/stats.js';
 import { simulate } from '../worker/vm.js';
 import { SimPool, defaultWorkers, type PoolRun } from './pool.js';
@@ -21,6 +23,8 @@ export interface RunOutcome {
   result?: RunResult;
   /** Present when the run failed for good: why. */
   error?: string;
+  /** Present when it failed because the simulation refused the config. */
+  configError?: ConfigError;
   /** Attempts made (1 unless retried). */
   attempts: number;
   /** Host seconds of the successful attempt. */
@@ -34,6 +38,8 @@ export interface RunnerOptions {
   retries?: number;
   /** Called once per config, in completion order; awaited before the next is reported. */
   onOutcome?: (o: RunOutcome) => void | Promise<void>;
+  /** Called when an attempt failed and the run is tried again (`attempt` is the one that failed). */
+  onRetry?: (config: SimConfig, attempt: number, of: number, error: string) => void;
   /**
    * A pool the caller owns, to reuse across runAll calls: its threads are already
    * started and their code compiled, which a fresh pool pays for on every call
@@ -44,6 +50,9 @@ export interface RunnerOptions {
 }
 
 export const DEFAULT_RETRIES = 2;
+
+/** The most retries a run may have: a run that fails that often will not succeed. */
+export const MAX_RETRIES = 10;
 
 type Attempt = (config: SimConfig) => Promise<PoolRun>;
 
@@ -58,14 +67,16 @@ function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-async function runOne(index: number, config: SimConfig, attempt: Attempt, retries: number): Promise<RunOutcome> {
+async function runOne(index: number, config: SimConfig, attempt: Attempt, retries: number, onRetry: RunnerOptions['onRetry']): Promise<RunOutcome> {
   let lastError = '';
   for (let attempts = 1; attempts <= retries + 1; attempts++) {
     try {
       const { result, hostSeconds } = await attempt(config);
       return { index, config, result, attempts, hostSeconds };
     } catch (err) {
+      if (err instanceof ConfigError) return { index, config, error: err.message, configError: err, attempts };
       lastError = message(err);
+      if (attempts <= retries) onRetry?.(config, attempts, retries + 1, lastError);
     }
   }
   const attempts = retries + 1;
@@ -85,8 +96,8 @@ export async function runAll(configs: readonly SimConfig[], opts: RunnerOptions 
   if (!Number.isInteger(workers) || workers < 0) {
     throw new RangeError(`workers: expected an integer >= 0, got ${String(workers)}`);
   }
-  if (!Number.isInteger(retries) || retries < 0) {
-    throw new RangeError(`retries: expected an integer >= 0, got ${String(retries)}`);
+  if (!Number.isInteger(retries) || retries < 0 || retries > MAX_RETRIES) {
+    throw new RangeError(`retries: expected an integer from 0 to ${MAX_RETRIES}, got ${String(retries)}`);
   }
   const outcomes = new Array<RunOutcome>(configs.length);
   if (configs.length === 0) return outcomes;
@@ -115,7 +126,7 @@ export async function runAll(configs: readonly SimConfig[], opts: RunnerOptions 
   const lane = async (): Promise<void> => {
     while (next < configs.length && !reportError) {
       const index = next++;
-      const o = await runOne(index, configs[index]!, attempt, retries);
+      const o = await runOne(index, configs[index]!, attempt, retries, opts.onRetry);
       outcomes[index] = o;
       report(o);
       // In this thread, let the report run before the next simulation blocks the loop.

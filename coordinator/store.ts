@@ -3,12 +3,23 @@
  * a hash of the run's full resolved config and the model version. A record is written
  * atomically (temp file in the same directory, then rename) as soon as its run finishes,
  * so an interrupted sweep loses nothing and a rerun skips every config already stored.
+ *
+ * What sits under a record's name is trusted only if it is a regular file (never a link
+ * followed, a FIFO opened or a device read), of bounded size and nesting, whose key is its
+ * file name, whose model version is this one, whose config is the config the key was made
+ * from, and whose result has the statistics a report reads. Anything else is reported,
+ * treated as missing, run again and replaced by a rename (which replaces a link or a FIFO
+ * without touching what it points to). An empty directory under a record's name is
+ * removed and replaced; a directory that holds anything is never touched: the sweep stops
+ * before its first run and says so.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SimConfig } from '../shared/config.js';
-import type { RunResult } from '../shared/stats.js';
+import { z } from 'zod';
+import { configSchema, resolveConfig, type SimConfig } from '../shared/config.js';
+import { SCHEMA_VERSION, STAT_GROUPS, VCPU_GROUPS, VM_GROUPS, type RunResult, type StatGroupName } from '../shared/stats.js';
+import { FileProblem, checkDirPath, ensureDir, probeDirPath, kindOf, lstatOrUndefined, parseJsonText, probeWritable, readRegularFile, removeStaleTemps, writeFileAtomic } from './files.js';
 
 /**
  * Version of the simulation model. It is part of every record's key: bump it whenever a
@@ -54,20 +65,70 @@ export function configKey(cfg: SimConfig, modelVersion = MODEL_VERSION): string 
   return createHash('sha256').update(canonicalJson({ modelVersion, config: cfg })).digest('hex').slice(0, 20);
 }
 
-/** Write a file atomically: a temp file in the same directory, then rename over the target. */
-export function writeFileAtomic(path: string, data: string): void {
-  const dir = join(path, '..');
-  const tmp = join(dir, `.${randomBytes(6).toString('hex')}.${process.pid}.tmp`);
-  try {
-    writeFileSync(tmp, data);
-    renameSync(tmp, path);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
+export { writeFileAtomic };
+
+const KEY = /^[0-9a-f]{20}$/;
+
+/** A record's file name, as long as any (for the checks of path lengths). */
+const RECORD_NAME_EXAMPLE = `${'0'.repeat(20)}.json`;
+
+// The statistics a report, a plot or an exit report reads: every group's fields, the
+// metric, the exits by reason, the times; a vCPU's the same. Other keys may be present.
+const groupSchema = (name: StatGroupName) => z.object(Object.fromEntries(Object.keys(STAT_GROUPS[name]).map((f) => [f, z.number()])));
+const groupsSchema = (names: readonly StatGroupName[]) => Object.fromEntries(names.map((g) => [g, groupSchema(g)]));
+const exitsSchema = z.object({ total: z.number(), byReason: z.record(z.string(), z.object({ count: z.number(), ns: z.number() })) });
+const resultSchema = z.object({
+  schemaVersion: z.literal(SCHEMA_VERSION),
+  config: z.record(z.string(), z.unknown()),
+  metric: z.object({ name: z.string(), unit: z.string(), value: z.number() }),
+  guestTimeNs: z.number(),
+  hostCpuUtilisation: z.number(),
+  exits: exitsSchema,
+  ...groupsSchema([...VCPU_GROUPS, ...VM_GROUPS]),
+  perVcpu: z.array(z.object({ vcpu: z.number(), guestTimeNs: z.number(), haltedNs: z.number(), exits: exitsSchema, ...groupsSchema(VCPU_GROUPS) })).min(1),
+});
+const recordSchema = z.object({
+  key: z.string(),
+  modelVersion: z.string(),
+  config: z.record(z.string(), z.unknown()),
+  hostSeconds: z.number().nonnegative().optional(),
+  result: resultSchema,
+});
+
+/**
+ * Why a parsed document is not the record of `cfg` stored under `key`, or undefined if
+ * it is.
+ */
+export function recordProblem(raw: unknown, cfg: SimConfig, key: string): string | undefined {
+  const r = recordSchema.safeParse(raw);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    const where = issue.path.map(String).join('.');
+    return `is not a complete record (${where ? `${where}: ` : ''}${issue.message.replace(/^Invalid input: /, '')})`;
   }
+  const rec = r.data;
+  if (rec.modelVersion !== MODEL_VERSION) return `is a record of another model version (${JSON.stringify(rec.modelVersion)}, not ${MODEL_VERSION})`;
+  if (rec.key !== key) return KEY.test(rec.key) ? `holds the record of another config (key ${rec.key})` : 'is not a record: its key is not its file name';
+  const want = canonicalJson(cfg);
+  let resolved: SimConfig;
+  try {
+    resolved = resolveConfig(configSchema.parse(rec.config));
+  } catch {
+    return 'holds a config that does not resolve';
+  }
+  if (canonicalJson(rec.config) !== want || canonicalJson(resolved) !== want) return 'holds a config other than the one its key was made from';
+  if (canonicalJson(rec.result.config) !== want) return "holds another config's result";
+  return undefined;
 }
 
-const RECORD_NAME = /^[0-9a-f]{20}\.json$/;
+/** What is found where a config's record should be. */
+export type Lookup =
+  | { kind: 'record'; path: string; record: RunRecord }
+  | { kind: 'missing'; path: string }
+  /** Something that is not this config's record: treated as missing, replaced when the config runs. */
+  | { kind: 'invalid'; path: string; reason: string }
+  /** A directory that holds files: never touched, so the config cannot be stored. */
+  | { kind: 'blocked'; path: string; reason: string };
 
 /** The records of one experiment: `<root>/<experiment>/<key>.json`. */
 export class ResultStore {
@@ -84,63 +145,109 @@ export class ResultStore {
     return join(this.dir, `${configKey(cfg)}.json`);
   }
 
-  has(cfg: SimConfig): boolean {
-    return existsSync(this.pathOf(cfg));
+  /** What the store holds for a config. */
+  lookup(cfg: SimConfig): Lookup {
+    const key = configKey(cfg);
+    const path = join(this.dir, `${key}.json`);
+    let st;
+    try {
+      st = lstatOrUndefined(path);
+    } catch (err) {
+      return { kind: 'invalid', path, reason: err instanceof FileProblem ? err.reason : String(err) };
+    }
+    if (!st) return { kind: 'missing', path };
+    if (st.isDirectory()) {
+      return isEmptyDir(path)
+        ? { kind: 'invalid', path, reason: 'is an empty directory, not a record' }
+        : { kind: 'blocked', path, reason: 'is a directory that is not empty, where a record should be' };
+    }
+    if (!st.isFile()) return { kind: 'invalid', path, reason: `is ${kindOf(st)}, not a record` };
+    let raw: unknown;
+    try {
+      raw = parseJsonText(path, readRegularFile(path, { follow: false }));
+    } catch (err) {
+      return { kind: 'invalid', path, reason: err instanceof FileProblem ? err.reason : String(err) };
+    }
+    const problem = recordProblem(raw, cfg, key);
+    if (problem) return { kind: 'invalid', path, reason: problem };
+    return { kind: 'record', path, record: raw as RunRecord };
   }
 
-  /** The stored record of a config, or undefined if there is none (or it is unreadable). */
+  /** The stored record of a config, or undefined if there is none that can be trusted. */
   get(cfg: SimConfig): RunRecord | undefined {
-    return this.readRecord(this.pathOf(cfg));
+    const l = this.lookup(cfg);
+    return l.kind === 'record' ? l.record : undefined;
+  }
+
+  /**
+   * Check, creating nothing, that the experiment's directory can be used: the parts of
+   * the path that exist are directories, the names fit the file system, and the directory
+   * itself, if it exists, is a real directory (not a link, which would lead outside the
+   * store). Missing is fine: nothing is stored yet. Throws FileProblem.
+   */
+  check(): void {
+    checkDirPath(this.root, `${this.experiment}/${RECORD_NAME_EXAMPLE}`);
+    const st = lstatOrUndefined(this.dir);
+    if (st && !st.isDirectory()) throw new FileProblem(this.dir, `is ${kindOf(st)}, not a directory of the store`);
+  }
+
+  /** check(), and that the directory could be made and written, leaving nothing behind. Throws FileProblem. */
+  checkWritable(): void {
+    this.check();
+    probeDirPath(this.dir, RECORD_NAME_EXAMPLE);
+  }
+
+  /**
+   * Make the experiment's directory ready to write into, before any run: check(), then
+   * the directories made, a file created and removed there, and the temp files of dead
+   * processes removed. Throws FileProblem. Returns the temp files removed.
+   */
+  prepare(): string[] {
+    this.check();
+    ensureDir(this.dir);
+    probeWritable(this.dir, RECORD_NAME_EXAMPLE);
+    return removeStaleTemps(this.dir);
   }
 
   /** Store a finished run (atomically); returns the record written. */
   put(result: RunResult, hostSeconds?: number, config: SimConfig = result.config): RunRecord {
-    mkdirSync(this.dir, { recursive: true });
     const key = configKey(config);
     const rec: RunRecord = { key, modelVersion: MODEL_VERSION, config, hostSeconds, result };
     const path = join(this.dir, `${key}.json`);
+    ensureDir(this.dir);
+    // A rename cannot replace a directory: an empty one is removed first (rmdir refuses any other).
+    if (lstatOrUndefined(path)?.isDirectory()) {
+      try {
+        rmdirSync(path);
+      } catch {
+        throw new FileProblem(path, 'is a directory that is not empty, where a record should be');
+      }
+    }
     writeFileAtomic(path, JSON.stringify(rec, null, 1) + '\n');
     return rec;
   }
 
-  /** Every readable record of the current model version, in file-name order. */
-  all(): RunRecord[] {
-    if (!existsSync(this.dir)) return [];
-    const out: RunRecord[] = [];
-    for (const f of readdirSync(this.dir).sort()) {
-      if (!RECORD_NAME.test(f)) continue;
-      const rec = this.readRecord(join(this.dir, f));
-      if (rec && rec.modelVersion === MODEL_VERSION) out.push(rec);
-    }
-    return out;
-  }
-
   /** Record the experiment definition this directory holds results of. */
   writeManifest(manifest: unknown): void {
-    mkdirSync(this.dir, { recursive: true });
-    writeFileAtomic(join(this.dir, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
+    const path = join(this.dir, MANIFEST_FILE);
+    ensureDir(this.dir);
+    if (lstatOrUndefined(path)?.isDirectory()) throw new FileProblem(path, 'is a directory, where the experiment file of the store should be');
+    writeFileAtomic(path, JSON.stringify(manifest, null, 2) + '\n');
   }
 
+  /** The manifest as parsed JSON, or undefined if there is none. Throws FileProblem if it is not a readable JSON file. */
   readManifest(): unknown {
     const p = join(this.dir, MANIFEST_FILE);
-    if (!existsSync(p)) return undefined;
-    return JSON.parse(readFileSync(p, 'utf8'));
+    if (!lstatOrUndefined(p)) return undefined;
+    return parseJsonText(p, readRegularFile(p, { follow: false }));
   }
+}
 
-  private readRecord(path: string): RunRecord | undefined {
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch {
-      return undefined;
-    }
-    try {
-      const rec = JSON.parse(text) as RunRecord;
-      // A record whose key does not match its config is not trusted (hand-edited or foreign).
-      if (!rec || typeof rec !== 'object' || !rec.config || !rec.result?.metric || rec.key !== configKey(rec.config, rec.modelVersion)) return undefined;
-      return rec;
-    } catch {
-      return undefined;
-    }
+/** Whether a directory is empty (one that cannot be read counts as not: it is left alone). */
+function isEmptyDir(path: string): boolean {
+  try {
+    return readdirSync(path).length === 0;
+  } catch {
+    return false;
   }
 }

@@ -4,10 +4,16 @@
  * workload does not fit, loads no validation library.
  */
 
-/** A value as messages show it: numbers and booleans bare, anything else as JSON. */
+/** The longest value a message shows whole. */
+const SHOWN = 80;
+
+/** A value as messages show it: numbers and booleans bare, anything else as JSON (a long one cut, with its length). */
 export function formatValue(v: unknown): string {
   if (v === undefined) return 'a missing value';
-  return typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v);
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  // JSON.stringify gives undefined for a function or a symbol: show its type.
+  const json = JSON.stringify(v) ?? `a ${typeof v}`;
+  return json.length <= SHOWN ? json : `${json.slice(0, SHOWN)}... (${json.length} characters)`;
 }
 
 /** "<value> is not allowed; expected <allowed>": how every message about a bad value reads. */

@@ -11,7 +11,7 @@
 import { z } from 'zod';
 import { PROFILES, DEFAULT_PROFILE } from './costs.js';
 import { SK_WMEM_MAX, SOCK_MIN_SNDBUF } from './guest-build.js';
-import { MODES, PINNED_ROOT_FIXES, WORKLOADS, type Workload } from './modes.js';
+import { MODES, MODE_TRAITS, PINNED_ROOT_FIXES, WORKLOADS, type Mode, type ModeTraits, type Workload } from './modes.js';
 
 /**
  * How a field is set on the command line: `run` takes one value, `sweep` a comma list.
@@ -63,6 +63,22 @@ export interface FieldValues<T> {
   readonly choices?: readonly string[];
 }
 
+/**
+ * Where a field has an effect: the workloads and the modes that read it, and a further
+ * condition on the other fields. A config outside it runs the same whatever the field's
+ * value: `run` refuses such a field when it is given, and experiments and sweeps set it
+ * to its default there, so that the store key does not depend on it (config.ts). Absent:
+ * the field applies to every config.
+ */
+export interface FieldScope {
+  readonly workloads?: readonly Workload[];
+  readonly modes?: readonly Mode[];
+  /** A condition on the config (defaults filled in); `applies` and `not` say it in words. */
+  readonly when?: { readonly test: (cfg: Readonly<Record<string, unknown>>) => boolean; readonly applies: string; readonly not: string };
+  /** More about why a config outside the scope ignores the field (where the value comes from instead). */
+  readonly why?: (cfg: Readonly<Record<string, unknown>>) => string | undefined;
+}
+
 /** The rest of an entry. A field has a `default`, a `defaultFor` its workload, or is `derive`d. */
 export interface FieldExtras<T> {
   readonly default?: T;
@@ -71,6 +87,8 @@ export interface FieldExtras<T> {
   /** A value that replaces whatever was given, from the other fields (defaults filled in); undefined keeps it. */
   readonly derive?: (cfg: Readonly<Record<string, unknown>>) => T | undefined;
   readonly option?: FieldOption;
+  /** Where the field has an effect (absent: everywhere). */
+  readonly appliesTo?: FieldScope;
 }
 
 /** One entry of the table. */
@@ -108,6 +126,9 @@ export const HACKBENCH_GROUP_TASKS = 40;
 
 const profileNames = Object.keys(PROFILES);
 
+/** The modes with a trait (the scope of a field that only some hypervisors read). */
+const modesWith = (trait: (t: ModeTraits) => boolean): Mode[] => MODES.filter((m) => trait(MODE_TRAITS[m]));
+
 export const FIELDS = {
   mode: field(oneOf(MODES), {
     default: 'kvm-paravirt',
@@ -135,11 +156,13 @@ export const FIELDS = {
           return undefined;
       }
     },
+    appliesTo: { workloads: ['ctxswitch'], why: (cfg) => (cfg.workload === 'hackbench' ? 'its tasks come from --groups' : `it always runs ${cfg.workload === 'idle' ? 'one task' : 'two tasks'}`) },
     option: { kind: 'int', flag: '--tasks', order: 40, help: 'ctxswitch: tasks in the ring' },
   }),
   /** hackbench groups (20 senders + 20 receivers each). */
   groups: field(ints(1, 1000), {
     default: 1,
+    appliesTo: { workloads: ['hackbench'] },
     option: { kind: 'int', flag: '--groups', order: 50, help: 'hackbench: groups of 20 senders + 20 receivers' },
   }),
   /** ctxswitch: token passes per task; pipe: round trips; hackbench: messages per sender per receiver; idle: milliseconds; pgdreuse: children forked; iomix: token passes per task. */
@@ -150,21 +173,25 @@ export const FIELDS = {
   /** hackbench: threads sharing one address space instead of processes. */
   thread: field(bool(), {
     default: false,
+    appliesTo: { workloads: ['hackbench'] },
     option: { kind: 'switch', flag: '--thread', order: 70, help: 'hackbench: threads instead of processes' },
   }),
   /** hackbench: pipes instead of unix stream sockets. */
   pipe: field(bool(), {
     default: false,
+    appliesTo: { workloads: ['hackbench'] },
     option: { kind: 'switch', flag: '--pipe', order: 80, help: 'hackbench: pipes instead of unix sockets' },
   }),
   /** Entries of the paravirt cr3 cache (KVM_CR3_CACHE_SIZE, 4 in the patch). */
   cacheSize: field(ints(1, 1024), {
     default: 4,
+    appliesTo: { modes: modesWith((t) => t.paravirt) },
     option: { kind: 'int', flag: '--cache-size', order: 90, help: 'kvm-paravirt: cr3 cache entries' },
   }),
   /** Shadow page pool (KVM_NUM_MMU_PAGES, 256 in early 2007). */
   mmuPages: field(ints(16, 65536), {
     default: 256,
+    appliesTo: { modes: modesWith((t) => t.shadow !== 'none') },
     option: { kind: 'int', flag: '--mmu-pages', order: 100, help: 'shadow page pool (KVM_NUM_MMU_PAGES)' },
   }),
   /** Guest timer frequency. */
@@ -184,6 +211,7 @@ export const FIELDS = {
    */
   quantum: field(ints(1, 100000), {
     default: 20,
+    appliesTo: { when: { test: (cfg) => typeof cfg.vcpus === 'number' && cfg.vcpus > 1, applies: 'with more than one vCPU (--vcpus)', not: 'with one vCPU' } },
     option: { kind: 'int', flag: '--quantum', order: 130, arg: '<us>', help: 'multi-vCPU VMs: simulated microseconds between synchronisations of the vCPUs', showDefault: true },
   }),
   seed: field(ints(0, 4294967295), {
@@ -210,6 +238,7 @@ export const FIELDS = {
    */
   pinnedRootFix: field(oneOf(PINNED_ROOT_FIXES), {
     default: 'none',
+    appliesTo: { modes: modesWith((t) => t.paravirt) },
     option: {
       kind: 'choice',
       flag: '--pinned-root-fix',
@@ -222,6 +251,7 @@ export const FIELDS = {
   /** VM exit/entry flushes the whole TLB (true: 2007 hardware without VPID; false: a hypothetical tagged TLB, for the review's global-entries question). */
   exitFlush: field(bool(), {
     default: true,
+    appliesTo: { modes: modesWith((t) => t.vmx) },
     option: { kind: 'switch', flag: '--no-exit-flush', order: 190, help: 'VM exit/entry keeps the TLB (a hypothetical tagged TLB; default: flush, as 2007 hardware)' },
   }),
   /** Run the translation checker (shadow vs guest page tables) after every page-table teardown and at the end. */
@@ -232,6 +262,7 @@ export const FIELDS = {
   /** iomix: disk reads per token pass. */
   io: field(ints(0, 64), {
     default: 0,
+    appliesTo: { workloads: ['iomix'] },
     option: { kind: 'int', flag: '--io', order: 160, help: 'iomix: disk reads per token pass' },
   }),
   /**
@@ -242,6 +273,7 @@ export const FIELDS = {
    */
   sndbuf: field(ints(SOCK_MIN_SNDBUF, 4194304), {
     default: SK_WMEM_MAX,
+    appliesTo: { workloads: ['hackbench'], when: { test: (cfg) => cfg.pipe !== true, applies: 'with unix sockets', not: 'with --pipe' } },
     option: { kind: 'int', flag: '--sndbuf', order: 170, help: `unix socket send buffer in bytes (2.6.20's default: ${SK_WMEM_MAX})` },
   }),
   /**

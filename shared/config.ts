@@ -8,13 +8,13 @@
  */
 import { z } from 'zod';
 import { FIELDS, type FieldSpec } from './config-fields.js';
-import { ConfigError } from './config-error.js';
+import { ConfigError, formatValue } from './config-error.js';
 
 export { ConfigError, formatValue, notAllowed } from './config-error.js';
 
 export { MODES, MODE_TRAITS, PINNED_ROOT_FIXES, WORKLOADS } from './modes.js';
 export type { Mode, ModeTraits, PinnedRootFix, Workload } from './modes.js';
-export { DEFAULT_LOOPS, FIELDS, HACKBENCH_GROUP_TASKS, type FieldOption, type FieldSpec } from './config-fields.js';
+export { DEFAULT_LOOPS, FIELDS, HACKBENCH_GROUP_TASKS, type FieldOption, type FieldScope, type FieldSpec } from './config-fields.js';
 import type { Workload } from './modes.js';
 
 type Fields = typeof FIELDS;
@@ -93,4 +93,94 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
   const out: Partial<T> = {};
   for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
   return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// Where a field has an effect (the table's `appliesTo`)
+
+/**
+ * Why `cfg` ignores `field` ("on hackbench (its tasks come from --groups)", "in native",
+ * "with one vCPU"), or undefined if the field has an effect on it.
+ */
+export function ignoredBecause(field: keyof SimConfig, cfg: Readonly<Record<string, unknown>>): string | undefined {
+  const scope = FIELD_SPECS[field].appliesTo;
+  if (!scope) return undefined;
+  let because: string;
+  if (scope.workloads && !(scope.workloads as readonly unknown[]).includes(cfg.workload)) because = `on ${String(cfg.workload)}`;
+  else if (scope.modes && !(scope.modes as readonly unknown[]).includes(cfg.mode)) because = `in ${String(cfg.mode)}`;
+  else if (scope.when && !scope.when.test(cfg)) because = scope.when.not;
+  else return undefined;
+  const more = scope.why?.(cfg);
+  return more ? `${because} (${more})` : because;
+}
+
+/** Whether `field` has an effect on a run of `cfg`. */
+export const fieldApplies = (field: keyof SimConfig, cfg: Readonly<Record<string, unknown>>): boolean => ignoredBecause(field, cfg) === undefined;
+
+/** Where a field has an effect, in words: "to hackbench with unix sockets", "in kvm-paravirt". */
+export function appliesWhere(field: keyof SimConfig): string {
+  const scope = FIELD_SPECS[field].appliesTo;
+  if (!scope) return 'to every config';
+  const parts: string[] = [];
+  if (scope.workloads) parts.push(`to ${scope.workloads.join(', ')}`);
+  if (scope.modes) parts.push(`in ${scope.modes.join(', ')}`);
+  if (scope.when) parts.push(scope.when.applies);
+  return parts.join(' ');
+}
+
+/** A field given for a config that ignores it: "40 has no effect on hackbench (...); it applies to ctxswitch". */
+export class FieldIgnored extends ConfigError {
+  constructor(
+    field: keyof SimConfig,
+    value: unknown,
+    /** Why the config ignores it, in words (see ignoredBecause). */
+    readonly because: string,
+  ) {
+    super(field, value, `it applies ${appliesWhere(field)}`);
+    this.name = 'FieldIgnored';
+    this.message = `${field}: ${this.detail}`;
+  }
+
+  override get detail(): string {
+    return `${formatValue(this.value)} has no effect ${this.because}; ${this.allowed}`;
+  }
+}
+
+/** Refuse a field that was given (`given`: the fields set explicitly) for a config that ignores it. */
+export function checkGivenApply(cfg: SimConfig, given: Iterable<string>): void {
+  for (const field of given) {
+    if (!isConfigField(field)) continue;
+    const because = ignoredBecause(field, cfg);
+    if (because !== undefined) throw new FieldIgnored(field, cfg[field], because);
+  }
+}
+
+/** The value a field takes in `cfg` when it is not given: derived, the workload's default, or the default. */
+function unsetValue(field: keyof SimConfig, cfg: SimConfig): unknown {
+  const spec = FIELD_SPECS[field];
+  return spec.derive?.(cfg) ?? (spec.defaultFor ? spec.defaultFor(cfg.workload) : spec.default);
+}
+
+/**
+ * The config with every field it ignores set to what it would be if not given, so that
+ * configs that run the same are equal (and have one store key); and the fields so set.
+ */
+export function withoutIgnored(cfg: SimConfig): { config: SimConfig; reset: (keyof SimConfig)[] } {
+  const out: Record<string, unknown> = { ...cfg };
+  const reset: (keyof SimConfig)[] = [];
+  // A field's scope may depend on another field (sndbuf on pipe): repeat until nothing changes.
+  for (let round = 0; round < CONFIG_FIELDS.length; round++) {
+    let changed = false;
+    for (const field of CONFIG_FIELDS) {
+      if (fieldApplies(field, out)) continue;
+      const v = unsetValue(field, out as SimConfig);
+      if (v !== undefined && v !== out[field]) {
+        out[field] = v;
+        if (!reset.includes(field)) reset.push(field);
+        changed = true;
+      }
+    }
+    if (!changed) break;
+  }
+  return { config: out as SimConfig, reset };
 }

@@ -199,7 +199,8 @@ export function profilesDir(): string | undefined {
 }
 
 function loadProfiles(): Record<string, CostProfile> {
-  const out: Record<string, CostProfile> = { [CORE2_2007.name]: CORE2_2007 };
+  // No prototype: a profile named "constructor" or "toString" is not found in it.
+  const out = Object.assign(Object.create(null) as Record<string, CostProfile>, { [CORE2_2007.name]: CORE2_2007 });
   const dir = profilesDir();
   if (!dir || !existsSync(dir)) return out;
   for (const f of readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) {

@@ -29,10 +29,17 @@ export interface SimReply {
   hostSeconds: number;
 }
 
-export default function runTask(task: SimTask): ReturnType<typeof move> {
+export default function runTask(task: SimTask): ReturnType<typeof move> | PartConfigError {
   const config = decodeConfig(task.config);
   const t0 = process.hrtime.bigint();
-  const result = encodeResult(simulate(config, task.overrides));
+  let result: Uint8Array;
+  try {
+    result = encodeResult(simulate(config, task.overrides));
+  } catch (err) {
+    // A config the guest does not fit in is an answer, not a fault: its parts go back as data.
+    if (!(err instanceof ConfigError)) throw err;
+    return { configError: { field: err.field, value: err.value, allowed: err.allowed } };
+  }
   const reply: SimReply = { result, hostSeconds: Number(process.hrtime.bigint() - t0) / 1e9 };
   // A Transferable: piscina posts the value and transfers the result's buffer with it.
   return move({

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, MODES } from '../../shared/config.js';
-import { ExperimentError, expandExperiment, listExperimentFiles, loadExperiment, loadExperimentFile } from '../../coordinator/experiments.js';
+import { ExperimentError, MAX_POINTS, countPoints, expand, expandExperiment, isValidName, listExperimentFiles, loadExperiment, loadExperimentFile } from '../../coordinator/experiments.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vcpusim-exp-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -112,5 +112,47 @@ describe('experiment file errors: one line naming the file, the field and what i
 
   it('an unknown experiment name lists the known ones', () => {
     expect(() => loadExperiment('nope')).toThrow(/nope: no such experiment; expected one of .*published-table/);
+  });
+});
+
+describe('points a field does not apply to', () => {
+  it('global-tlb: native varies extraFlush and keeps the exit flush, so its 14 points are 14 runs', () => {
+    const e = expand(loadExperiment('global-tlb'));
+    expect(e).toMatchObject({ points: 14, merged: 0 });
+    expect(e.configs.filter((c) => c.mode === 'native').map((c) => [c.extraFlush, c.exitFlush])).toEqual([
+      ['none', true], ['global', true], ['both', true], ['none', true], ['global', true], ['both', true],
+    ]);
+  });
+
+  it('published-table: both trunk rows at 2048 shadow pages, kvm-upstream at the 256 of the time, sndbuf at 2.6.20\'s default', () => {
+    const cfgs = expandExperiment(loadExperiment('published-table'));
+    expect(cfgs.filter((c) => c.workload === 'hackbench').map((c) => [c.mode, c.mmuPages])).toEqual([
+      ['native', 256], ['qemu', 256], ['kvm-upstream', 256], ['kvm-trunk', 2048], ['kvm-paravirt', 2048],
+    ]);
+    expect(cfgs.filter((c) => c.workload === 'hackbench').every((c) => c.sndbuf === 110592)).toBe(true);
+  });
+
+  it('a field that applies to some points is reset at the others; one that applies to none is an error naming where it was set', () => {
+    const some = expand({ name: 'x', description: 'd', base: { cacheSize: 16 }, grid: { mode: ['kvm-trunk', 'kvm-paravirt'], seed: [1, 1] } });
+    expect(some).toMatchObject({ points: 4, merged: 2 });
+    expect(some.configs.map((c) => [c.mode, c.cacheSize])).toEqual([
+      ['kvm-trunk', 4],
+      ['kvm-paravirt', 16],
+    ]);
+    expect(() => expand({ name: 'x', description: 'd', base: { mode: 'native' }, grid: { cacheSize: [1, 2] } })).toThrow(
+      'x: grid.cacheSize[0]: 1 has no effect in native; it applies in kvm-paravirt',
+    );
+  });
+
+  it('points are counted before anything is expanded', () => {
+    const ten = Array.from({ length: 10 }, (_, i) => i + 1);
+    const huge = { name: 'x', description: 'd', base: {}, grid: { seed: ten, loops: ten, tasks: ten, cacheSize: ten, groups: ten, hz: [100, 250, 300, 1000] } };
+    expect(countPoints(huge)).toBe(400_000);
+    expect(() => expand(huge)).toThrow(`x: grid: 400000 points (the product of its lists' lengths) are too many; expected at most ${MAX_POINTS}`);
+  });
+
+  it('names: not . or .., not hidden, no separators, at most 64 characters', () => {
+    for (const ok of ['published-table', 'a.b', 'x_1', '-', 'n'.repeat(64)]) expect(isValidName(ok), ok).toBe(true);
+    for (const bad of ['', '.', '..', '.x', 'a/b', '../x', 'a\\b', 'n'.repeat(65), 'a b', 'é']) expect(isValidName(bad), bad).toBe(false);
   });
 });

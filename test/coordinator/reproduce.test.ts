@@ -151,7 +151,7 @@ describe('usage and config errors: one line, exit code 2, store untouched', () =
     ['unknown sweep option', ['sweep', '--name', 'x', '--cache', '4'], /^error: unknown option '--cache'/],
     ['unknown --param field', ['sweep', '--name', 'x', '--param', 'speed=1,2'], /"speed" is not a parameter; expected one of mode, workload/],
     ['non-integer in a list', ['sweep', '--name', 'x', '--tasks', '2,x'], /"x" is not allowed; expected a comma list of integers/],
-    ['unknown format', ['report', '--format', 'pdf'], /argument 'pdf' is invalid/],
+    ['unknown format', ['report', '--format', 'pdf'], /^error: --format: "pdf" is not allowed; expected one of table, json, csv, md$/],
     ['bad value of a switch-less field', ['sweep', '--name', 'x', '--pinned-root-fix', 'none,later'], /^error: --pinned-root-fix: "later" is not allowed; expected one of none, unpin-on-write, hypercall$/],
     ['bad --param value', ['sweep', '--name', 'x', '--param', 'exitFlush=maybe'], /^error: --no-exit-flush: "maybe" is not allowed; expected true or false$/],
   ];

@@ -1,0 +1,402 @@
+/**
+ * Hostile but fair input to the built CLI, one table: the command line (and the files it
+ * needs) against the exit code and the words its one line on stderr must contain. Every
+ * case must also: print nothing else on stderr (no stack trace, no warning), nothing on
+ * stdout (or, with --json, exactly one JSON error document holding the same line), finish
+ * within seconds, and leave its directory, store included, as it was.
+ *
+ * Each case runs in a directory of its own (with a store holding a sentinel record). The
+ * whole table runs in one process of the CLI (test/support/cli-batch.js); a part of it
+ * also runs as processes of bin/vcpusim.js, with --json.
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, it, type ExpectStatic } from 'vitest';
+
+const BIN = fileURLToPath(new URL('../../bin/vcpusim.js', import.meta.url));
+const BATCH = fileURLToPath(new URL('../support/cli-batch.js', import.meta.url));
+const work = mkdtempSync(join(tmpdir(), 'vcpusim-hostile-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const mkfifo = (p: string) => execFileSync('mkfifo', [p]);
+const head = 'name: x\ndescription: d\n';
+const deep = (n: number, open: string, close: string) => open.repeat(n) + close.repeat(n);
+
+// Files several cases read (never written by the CLI).
+const fx = join(work, 'fx');
+mkdirSync(fx);
+const fixtures: Record<string, string> = {
+  'deep.json': `{"name":"x","description":"d","runs":[${deep(200000, '[', ']')}]}`,
+  'deep-flow.yaml': `${head}runs: ${deep(200000, '[', ']')}\n`,
+  'deep-dash.yaml': `${head}runs:\n  ${'- '.repeat(200000)}x\n`,
+  'deep-map.yaml': `${head}base: ${deep(1000, '{a: ', '}')}\n`,
+  'tag.yaml': 'name: !!js/function x\ndescription: d\nruns: [{}]\n',
+  'local-tag.yaml': `${head}runs: [!foo {}]\n`,
+  'binary.yaml': 'name: x\ndescription: !!binary aGVsbG8=\nruns: [{}]\n',
+  'grid-1e9.yaml': `name: huge\ndescription: d\ngrid:\n${['seed', 'tasks', 'loops', 'cacheSize', 'groups', 'quantum', 'vcpus', 'io', 'hz'].map((f) => `  ${f}: [${Array.from({ length: 10 }, (_, i) => i + 1).join(', ')}]`).join('\n')}\n`,
+  'grid-1e6.json': JSON.stringify({ name: 'big', description: 'd', grid: { seed: Array.from({ length: 1000 }, (_, i) => i), loops: Array.from({ length: 1000 }, (_, i) => i + 1) } }),
+  'runs-100001.json': JSON.stringify({ name: 'many', description: 'd', runs: Array.from({ length: 100001 }, () => ({})) }),
+  'proto-base.json': '{"name":"x","description":"d","base":{"__proto__":{"tasks":3}},"runs":[{}]}',
+  'proto-grid.json': '{"name":"x","description":"d","grid":{"__proto__":[1,2]}}',
+  'proto.yaml': `${head}runs:\n  - __proto__: { tasks: 3 }\n`,
+  'constructor-grid.yaml': `${head}grid:\n  constructor: [1, 2]\n`,
+  'tostring-run.yaml': `${head}runs: [{ toString: 1 }]\n`,
+  'name-dotdot.yaml': 'name: ..\ndescription: d\nruns: [{}]\n',
+  'name-dot.yaml': 'name: .\ndescription: d\nruns: [{}]\n',
+  'name-slash.json': JSON.stringify({ name: '../../etc', description: 'd', runs: [{}] }),
+  'name-long.yaml': `name: ${'n'.repeat(65)}\ndescription: d\nruns: [{}]\n`,
+  'plot-dotdot.yaml': `${head}runs: [{}]\nplots: [{ x: tasks, y: metric, file: .. }]\n`,
+  'ignored-grid.yaml': `name: ign\ndescription: d\nbase: { workload: ctxswitch }\ngrid:\n  thread: [true, false]\n`,
+  'ignored-base.yaml': `name: ign\ndescription: d\nbase: { mode: kvm-trunk, cacheSize: 16 }\nruns: [{}, { tasks: 4 }]\n`,
+  'profile-constructor.yaml': `${head}base: { profile: constructor }\nruns: [{}]\n`,
+  'alias-bomb.yaml': `a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n${head}runs: [{}]\n`,
+  'duplicate-key.yaml': `${head}name: y\nruns: [{}]\n`,
+  'two-documents.yaml': `${head}runs: [{}]\n---\n${head}`,
+  'empty.yaml': '',
+  'array.json': '[1, 2, 3]',
+  'string.yaml': 'just a string\n',
+  'big.yaml': `${head}description2: "${'x'.repeat(5 * 1024 * 1024)}"\n`,
+  'vcpus-idle.yaml': `${head}base: { workload: idle }\ngrid: { vcpus: [1, 2] }\n`,
+  'bad-where.yaml': `${head}runs: [{}]\n`,
+};
+for (const [name, text] of Object.entries(fixtures)) writeFileSync(join(fx, name), text);
+mkfifo(join(fx, 'fifo.yaml'));
+symlinkSync('/dev/zero', join(fx, 'zero.yaml'));
+mkdirSync(join(fx, 'dir.yaml'));
+writeFileSync(join(fx, 'plain-file'), 'not a directory\n');
+const f = (name: string) => join(fx, name);
+
+/** A manifest a sweep would leave in results/<name>/experiment.json. */
+const manifest = (o: object = {}) => JSON.stringify({ name: 'sw', description: 'd', base: { loops: 10 }, grid: { seed: [1, 2] }, ...o });
+
+interface Case {
+  what: string;
+  args: string[];
+  /** Set up the case's directory (its cwd) before the run. */
+  setup?: (dir: string) => void;
+  code?: number;
+  /** Words the line on stderr must contain. */
+  words: string[];
+}
+
+const CASES: Case[] = [
+  // --- --param and field names that are object properties
+  { what: '--param constructor', args: ['run', '--param', 'constructor=1'], words: ['--param', '"constructor" is not a parameter', 'mode, workload'] },
+  { what: '--param toString', args: ['run', '--param', 'toString=1'], words: ['--param', '"toString" is not a parameter'] },
+  { what: '--param __proto__ (an error, not dropped)', args: ['run', '--param', '__proto__=1'], words: ['--param', '"__proto__" is not a parameter'] },
+  { what: '--param hasOwnProperty in a sweep', args: ['sweep', '--param', 'hasOwnProperty=1,2'], words: ['--param', '"hasOwnProperty"'] },
+  { what: '--param without a field', args: ['run', '--param', '=5'], words: ['--param', '"=5"', 'field=value'] },
+  { what: '--param without a value', args: ['run', '--param', 'tasks'], words: ['--param', '"tasks"', 'field=value'] },
+  { what: '--param with a list in run', args: ['run', '--param', 'tasks=2,4'], words: ['--param tasks', '"2,4"', 'one value'] },
+  { what: '--param twice for one field', args: ['run', '--param', 'tasks=2', '--param', 'tasks=4'], words: ['--param', 'tasks is given twice'] },
+  { what: '--param and its option', args: ['run', '--tasks', '2', '--param', 'tasks=4'], words: ['--param tasks', 'also given as --tasks'] },
+  { what: '--param profile=constructor', args: ['run', '--param', 'profile=constructor'], words: ['--profile', '"constructor"', 'core2-2007'] },
+  { what: '--profile toString', args: ['run', '--profile', 'toString'], words: ['--profile', '"toString"', 'core2-2007'] },
+  { what: '--param mode=__proto__', args: ['run', '--param', 'mode=__proto__'], words: ['--mode', '"__proto__"', 'kvm-paravirt'] },
+  // --- parameters the workload or mode ignores, in run
+  { what: '--thread with ctxswitch', args: ['run', '--workload', 'ctxswitch', '--thread'], words: ['--thread', 'true has no effect on ctxswitch', 'it applies to hackbench'] },
+  { what: '--tasks with hackbench', args: ['run', '--workload', 'hackbench', '--tasks', '40'], words: ['--tasks', '40 has no effect on hackbench (its tasks come from --groups)', 'it applies to ctxswitch'] },
+  { what: '--tasks with pipe', args: ['run', '--workload', 'pipe', '--tasks', '2'], words: ['--tasks', 'on pipe (it always runs two tasks)'] },
+  { what: '--io with ctxswitch', args: ['run', '--io', '3'], words: ['--io', '3 has no effect on ctxswitch', 'it applies to iomix'] },
+  { what: '--groups with pipe', args: ['run', '--workload', 'pipe', '--groups', '3'], words: ['--groups', 'on pipe', 'hackbench'] },
+  { what: '--pipe with idle', args: ['run', '--workload', 'idle', '--pipe'], words: ['--pipe', 'on idle'] },
+  { what: '--cache-size in kvm-trunk', args: ['run', '--mode', 'kvm-trunk', '--cache-size', '8'], words: ['--cache-size', '8 has no effect in kvm-trunk', 'it applies in kvm-paravirt'] },
+  { what: '--mmu-pages in native', args: ['run', '--mode', 'native', '--mmu-pages', '512'], words: ['--mmu-pages', 'in native', 'kvm-upstream, kvm-trunk, kvm-paravirt'] },
+  { what: '--no-exit-flush in qemu', args: ['run', '--mode', 'qemu', '--no-exit-flush'], words: ['--no-exit-flush', 'false has no effect in qemu'] },
+  { what: '--pinned-root-fix in kvm-upstream', args: ['run', '--mode', 'kvm-upstream', '--pinned-root-fix', 'hypercall'], words: ['--pinned-root-fix', '"hypercall" has no effect in kvm-upstream'] },
+  { what: '--quantum with one vCPU', args: ['run', '--quantum', '50'], words: ['--quantum', '50 has no effect with one vCPU', 'more than one vCPU'] },
+  { what: '--sndbuf with --pipe', args: ['run', '--workload', 'hackbench', '--pipe', '--sndbuf', '4096'], words: ['--sndbuf', '4096 has no effect with --pipe', 'unix sockets'] },
+  { what: '--param io with hackbench', args: ['run', '--workload', 'hackbench', '--param', 'io=2'], words: ['--io', 'on hackbench'] },
+  // --- numbers and choices of run
+  { what: 'a hex integer', args: ['run', '--tasks', '0x10'], words: ['--tasks', '"0x10"', 'an integer from 1 to 100000'] },
+  { what: 'an exponent', args: ['run', '--loops', '1e3'], words: ['--loops', '"1e3"'] },
+  { what: 'a space before a number', args: ['run', '--tasks', ' 2'], words: ['--tasks', '" 2"'] },
+  { what: 'a negative seed', args: ['run', '--seed', '-1'], words: ['--seed', '-1', 'from 0 to 4294967295'] },
+  { what: 'a seed past 32 bits', args: ['run', '--seed', '4294967296'], words: ['--seed', '4294967296'] },
+  { what: 'too much memory', args: ['run', '--memory', '4096'], words: ['--memory', '4096', 'from 16 to 896'] },
+  { what: 'a fractional hz', args: ['run', '--hz', '100.5'], words: ['--hz', '"100.5"'] },
+  { what: 'two vCPUs for idle', args: ['run', '--workload', 'idle', '--vcpus', '2'], words: ['--vcpus', '2', 'idle'] },
+  { what: 'more threads than vCPUs', args: ['run', '--workers', '2'], words: ['--workers', 'at most 1'] },
+  { what: '--workers 0', args: ['run', '--workers', '0'], words: ['--workers', '0', 'from 1 to 64'] },
+  { what: '--workers a million', args: ['run', '--workers', '1000000'], words: ['--workers', '1000000', 'from 1 to 64'] },
+  { what: '--placement with one thread', args: ['run', '--placement', 'round-robin'], words: ['--placement', 'round-robin has no effect on one thread'] },
+  { what: 'an unknown placement', args: ['run', '--placement', 'diagonal'], words: ['--placement', '"diagonal"', 'blocks, round-robin'] },
+  { what: 'an unknown mode', args: ['run', '--mode', 'kvm'], words: ['--mode', '"kvm"', 'native, qemu, kvm-upstream, kvm-trunk, kvm-paravirt'] },
+  { what: 'too little memory for the guest', args: ['run', '--workload', 'hackbench', '--groups', '100', '--memory', '16'], words: ['--memory', '16', 'more guest memory'] },
+  { what: 'an argument run does not take', args: ['run', 'extra'], words: ['too many arguments'] },
+  { what: 'an unknown command', args: ['bogus'], words: ['unknown command', 'bogus'] },
+  { what: 'no command', args: [], words: ['a command is missing', 'run, sweep, reproduce, report, list'] },
+  { what: 'an option without its value', args: ['sweep', '--name'], words: ['--name', 'argument missing'] },
+  // --- sweep: names, limits, lists, paths
+  { what: '--name ..', args: ['sweep', '--name', '..', '--loops', '10'], words: ['--name', '".."', 'not starting with "."'] },
+  { what: '--name .', args: ['sweep', '--name', '.', '--loops', '10'], words: ['--name', '"."'] },
+  { what: '--name hidden', args: ['sweep', '--name', '.x', '--loops', '10'], words: ['--name', '".x"'] },
+  { what: '--name a path', args: ['sweep', '--name', 'a/../../b', '--loops', '10'], words: ['--name', '"a/../../b"'] },
+  { what: '--name empty', args: ['sweep', '--name', '', '--loops', '10'], words: ['--name', '""'] },
+  { what: '--name too long', args: ['sweep', '--name', 'n'.repeat(65), '--loops', '10'], words: ['--name', 'at most 64 characters'] },
+  { what: 'a grid of a million points', args: ['sweep', '--loops', Array.from({ length: 1000 }, (_, i) => i + 1).join(','), '--seed', Array.from({ length: 1000 }, (_, i) => i).join(',')], words: ['--loops x --seed', '1000000 points', 'at most 100000'] },
+  { what: 'a grid of 10^9 points', args: ['sweep', '--tasks', '1,2,3,4,5,6,7,8,9,10', '--loops', '1,2,3,4,5,6,7,8,9,10', '--seed', Array.from({ length: 1000 }, (_, i) => i).join(','), '--hz', '100,250,300,1000', '--cache-size', '1,2,3,4,5,6,7,8,9,10', '--memory', '16,32,64,128,256,512,896'], words: ['points', 'at most 100000'] },
+  { what: 'an empty item in a list', args: ['sweep', '--tasks', '2,,4'], words: ['--tasks', '""', 'a comma list of integers'] },
+  { what: 'an empty mode in a list', args: ['sweep', '--mode', 'kvm-trunk,'], words: ['--mode', '""'] },
+  { what: '--thread where no point is hackbench', args: ['sweep', '--workload', 'ctxswitch', '--thread'], words: ['--thread', 'no effect on ctxswitch', 'hackbench'] },
+  { what: '--tasks where every point is hackbench', args: ['sweep', '--workload', 'hackbench', '--tasks', '2,4'], words: ['--tasks', 'has no effect on hackbench'] },
+  { what: '--cache-size where no point is kvm-paravirt', args: ['sweep', '--mode', 'native,qemu', '--cache-size', '1,2'], words: ['--cache-size', 'in native', 'kvm-paravirt'] },
+  { what: '--retries 11', args: ['sweep', '--retries', '11'], words: ['--retries', '11', 'from 0 to 10'] },
+  { what: '--retries a billion', args: ['sweep', '--retries', '1000000000'], words: ['--retries', '1000000000'] },
+  { what: '--workers 65', args: ['sweep', '--workers', '65'], words: ['--workers', '65', 'from 1 to 64'] },
+  { what: '--results naming a file', args: ['sweep', '--loops', '10', '--results', f('plain-file')], words: ['--results', 'plain-file', 'is a file, not a directory'] },
+  { what: '--results under a file', args: ['sweep', '--loops', '10', '--results', join(f('plain-file'), 'r')], words: ['--results', 'plain-file', 'not a directory'] },
+  { what: '--results /proc/self (no hang)', args: ['sweep', '--loops', '10', '--results', '/proc/self'], words: ['--results', '/proc/self', 'cannot be written'] },
+  { what: '--results empty', args: ['sweep', '--loops', '10', '--results', ''], words: ['--results', '""', 'a path'] },
+  { what: '--results with a name too long for the file system', args: ['sweep', '--loops', '10', '--results', 'r'.repeat(300)], words: ['--results', 'too long for the file system'] },
+  { what: '--results with a path too long', args: ['sweep', '--loops', '10', '--results', Array.from({ length: 20 }, () => 'p'.repeat(250)).join('/')], words: ['--results', 'too long a path'] },
+  { what: '--plot naming a file', args: ['sweep', '--tasks', '2,4', '--loops', '10', '--plot', f('plain-file')], words: ['--plot', 'plain-file', 'is a file, not a directory'] },
+  { what: '--plot /proc/self', args: ['sweep', '--tasks', '2,4', '--loops', '10', '--plot', '/proc/self'], words: ['--plot', '/proc/self', 'cannot be written'] },
+  {
+    what: '--plot where a plot would be a directory',
+    args: ['sweep', '--tasks', '2,4', '--loops', '10', '--plot', 'plots'],
+    setup: (d) => mkdirSync(join(d, 'plots', 'metric-vs-tasks.svg'), { recursive: true }),
+    words: ['--plot', 'metric-vs-tasks.svg', 'is a directory, where a plot should be written'],
+  },
+  {
+    what: 'a store directory that is a link',
+    args: ['sweep', '--name', 'linked', '--loops', '10'],
+    setup: (d) => symlinkSync(fx, join(d, 'results', 'linked')),
+    words: ['--results', 'results/linked', 'is a symbolic link, not a directory of the store'],
+  },
+  { what: 'an unknown format', args: ['sweep', '--format', 'pdf'], words: ['--format', '"pdf"', 'table, json, csv, md'] },
+  // --- reproduce: names, files, YAML and JSON that anyone may write
+  { what: 'reproduce ../x', args: ['reproduce', '../x'], words: ['reproduce', '"../x"', 'an experiment name'] },
+  { what: 'reproduce ..', args: ['reproduce', '..'], words: ['reproduce', '".."'] },
+  { what: 'reproduce a missing file', args: ['reproduce', 'missing.yaml'], words: ['missing.yaml', 'no such file'] },
+  { what: 'reproduce a FIFO (no hang)', args: ['reproduce', f('fifo.yaml')], words: ['fifo.yaml', 'is a FIFO, not a file'] },
+  { what: 'reproduce a link to /dev/zero', args: ['reproduce', f('zero.yaml')], words: ['zero.yaml', 'is a character device, not a file'] },
+  { what: 'reproduce a directory', args: ['reproduce', f('dir.yaml')], words: ['dir.yaml', 'is a directory, not a file'] },
+  { what: 'reproduce a file over 4 MiB', args: ['reproduce', f('big.yaml')], words: ['big.yaml', 'larger than 4 MiB'] },
+  { what: 'a 200,000-deep JSON array', args: ['reproduce', f('deep.json')], words: ['deep.json', 'nested deeper than 64 levels'] },
+  { what: 'a 200,000-deep YAML flow', args: ['reproduce', f('deep-flow.yaml')], words: ['deep-flow.yaml', 'nested deeper than 64 levels'] },
+  { what: 'a 200,000-deep YAML sequence', args: ['reproduce', f('deep-dash.yaml')], words: ['deep-dash.yaml', 'nested deeper than 64 levels'] },
+  { what: 'a 1,000-deep YAML map', args: ['reproduce', f('deep-map.yaml')], words: ['deep-map.yaml', 'nested deeper than 64 levels'] },
+  { what: 'a YAML tag (one line, no warning)', args: ['reproduce', f('tag.yaml')], words: ['tag.yaml', 'Unresolved tag', 'line 1'] },
+  { what: 'a local YAML tag', args: ['reproduce', f('local-tag.yaml')], words: ['local-tag.yaml', 'Unresolved tag: !foo'] },
+  { what: 'a known YAML tag', args: ['reproduce', f('binary.yaml')], words: ['binary.yaml', 'YAML tags are not allowed', 'binary at line 2'] },
+  { what: 'a YAML alias bomb', args: ['reproduce', f('alias-bomb.yaml')], words: ['alias-bomb.yaml', 'alias'] },
+  { what: 'a duplicate YAML key', args: ['reproduce', f('duplicate-key.yaml')], words: ['duplicate-key.yaml', 'not valid YAML', 'unique'] },
+  { what: 'two YAML documents', args: ['reproduce', f('two-documents.yaml')], words: ['two-documents.yaml', 'multiple documents'] },
+  { what: 'an empty file', args: ['reproduce', f('empty.yaml')], words: ['empty.yaml', 'is empty', 'name, description'] },
+  { what: 'a JSON array', args: ['reproduce', f('array.json')], words: ['array.json', 'is not an experiment', '[1,2,3]'] },
+  { what: 'a YAML string', args: ['reproduce', f('string.yaml')], words: ['string.yaml', 'is not an experiment'] },
+  { what: 'a grid of 10^9 points in a file', args: ['reproduce', f('grid-1e9.yaml')], words: ['grid-1e9.yaml', 'grid', '1000000000 points', 'at most 100000'] },
+  { what: 'a grid of 10^6 points in a file', args: ['reproduce', f('grid-1e6.json')], words: ['grid-1e6.json', '1000000 points'] },
+  { what: '100,001 runs', args: ['reproduce', f('runs-100001.json')], words: ['runs-100001.json', 'runs', '100001 points'] },
+  { what: '__proto__ in a base', args: ['reproduce', f('proto-base.json')], words: ['proto-base.json', 'base.__proto__', 'unknown parameter'] },
+  { what: '__proto__ as a grid axis', args: ['reproduce', f('proto-grid.json')], words: ['proto-grid.json', 'grid.__proto__', 'unknown parameter'] },
+  { what: '__proto__ in a YAML run', args: ['reproduce', f('proto.yaml')], words: ['proto.yaml', 'runs[0].__proto__', 'unknown parameter'] },
+  { what: 'a grid key constructor', args: ['reproduce', f('constructor-grid.yaml')], words: ['constructor-grid.yaml', 'grid.constructor', 'unknown parameter'] },
+  { what: 'a run key toString', args: ['reproduce', f('tostring-run.yaml')], words: ['tostring-run.yaml', 'runs[0].toString', 'unknown parameter'] },
+  { what: 'name: ..', args: ['reproduce', f('name-dotdot.yaml')], words: ['name-dotdot.yaml', 'name', '".."'] },
+  { what: 'name: .', args: ['reproduce', f('name-dot.yaml')], words: ['name-dot.yaml', 'name', '"."'] },
+  { what: 'a name that is a path', args: ['reproduce', f('name-slash.json')], words: ['name-slash.json', 'name', '"../../etc"'] },
+  { what: 'a name too long', args: ['reproduce', f('name-long.yaml')], words: ['name-long.yaml', 'name', 'at most 64'] },
+  { what: 'a plot file named ..', args: ['reproduce', f('plot-dotdot.yaml')], words: ['plot-dotdot.yaml', 'plots[0].file', '".."'] },
+  { what: 'a grid axis no point uses', args: ['reproduce', f('ignored-grid.yaml')], words: ['ignored-grid.yaml', 'grid.thread[0]', 'no effect on ctxswitch'] },
+  { what: 'a base field no run uses', args: ['reproduce', f('ignored-base.yaml')], words: ['ignored-base.yaml', 'base.cacheSize', '16 has no effect in kvm-trunk'] },
+  { what: 'profile: constructor', args: ['reproduce', f('profile-constructor.yaml')], words: ['profile-constructor.yaml', 'base.profile', '"constructor"'] },
+  { what: 'a point that does not resolve', args: ['reproduce', f('vcpus-idle.yaml')], words: ['vcpus-idle.yaml', 'grid.vcpus[1]', '1 for idle'] },
+  { what: '--experiments that does not exist', args: ['reproduce', 'published-table', '--experiments', '/nonexistent'], words: ['--experiments', '/nonexistent', 'does not exist'] },
+  // --- report: names, filters, stores in a bad state
+  { what: 'report ../x', args: ['report', '../x'], words: ['report', '"../x"', 'an experiment or sweep name'] },
+  { what: 'report ..', args: ['report', '..'], words: ['report', '".."'] },
+  { what: 'report a name with a slash', args: ['report', 'a/b'], words: ['report', '"a/b"'] },
+  { what: '--where loops=abc (not "run reproduce first")', args: ['report', '--where', 'loops=abc'], words: ['--where', 'loops', '"abc"', 'an integer from 1 to 100000000'] },
+  { what: '--where mode=kvm', args: ['report', '--where', 'mode=kvm'], words: ['--where', 'mode', '"kvm"'] },
+  { what: '--where profile=constructor', args: ['report', '--where', 'profile=constructor'], words: ['--where', 'profile', '"constructor"'] },
+  { what: '--where __proto__=1', args: ['report', '--where', '__proto__=1'], words: ['--where', '"__proto__=1"', 'field=value'] },
+  { what: '--where without a value', args: ['report', '--where', 'loops'], words: ['--where', '"loops"'] },
+  { what: 'report --plot naming a file', args: ['report', 'published-table', '--plot', f('plain-file')], words: ['--plot', 'plain-file', 'not a directory'] },
+  {
+    what: 'a store manifest that is a FIFO (no hang)',
+    args: ['report', 'sw'],
+    setup: (d) => {
+      mkdirSync(join(d, 'results', 'sw'));
+      mkfifo(join(d, 'results', 'sw', 'experiment.json'));
+    },
+    words: ['results/sw/experiment.json', 'is a FIFO, not a file'],
+  },
+  {
+    what: 'a store manifest that links to /dev/zero',
+    args: ['report', 'sw'],
+    setup: (d) => {
+      mkdirSync(join(d, 'results', 'sw'));
+      symlinkSync('/dev/zero', join(d, 'results', 'sw', 'experiment.json'));
+    },
+    words: ['results/sw/experiment.json', 'is a symbolic link, not a file'],
+  },
+  {
+    what: 'a store manifest nested 200,000 deep',
+    args: ['report', 'sw'],
+    setup: (d) => {
+      mkdirSync(join(d, 'results', 'sw'));
+      writeFileSync(join(d, 'results', 'sw', 'experiment.json'), deep(200000, '[', ']'));
+    },
+    words: ['results/sw/experiment.json', 'nested deeper than 64 levels'],
+  },
+  {
+    what: 'a store manifest named ..',
+    args: ['report', 'sw'],
+    setup: (d) => {
+      mkdirSync(join(d, 'results', 'sw'));
+      writeFileSync(join(d, 'results', 'sw', 'experiment.json'), manifest({ name: '..' }));
+    },
+    words: ['results/sw/experiment.json', 'name', '".."'],
+  },
+  {
+    what: 'a store manifest of 10^9 points',
+    args: ['report', 'sw'],
+    setup: (d) => {
+      mkdirSync(join(d, 'results', 'sw'));
+      const ten = Array.from({ length: 10 }, (_, i) => i + 1);
+      writeFileSync(join(d, 'results', 'sw', 'experiment.json'), manifest({ grid: { seed: [...Array(1000).keys()], loops: [...Array(1000).keys()].map((i) => i + 1), tasks: ten, cacheSize: ten } }));
+    },
+    words: ['results/sw/experiment.json', 'grid', '100000000 points'],
+  },
+  { what: 'report --results naming a file', args: ['report', 'sw', '--results', f('plain-file')], words: ['--results', 'plain-file'] },
+  { what: 'report with an unknown format', args: ['report', '--format', 'pdf'], words: ['--format', '"pdf"'] },
+  // --- list and calibrate
+  { what: 'list --experiments that does not exist', args: ['list', '--experiments', '/nonexistent'], words: ['--experiments', '/nonexistent', 'does not exist'] },
+  { what: 'list --experiments naming a file', args: ['list', '--experiments', f('plain-file')], words: ['--experiments', 'is not a directory'] },
+  { what: 'calibrate ../x', args: ['calibrate', '../x'], words: ['calibrate', '"../x"'] },
+  { what: 'calibrate a FIFO (no hang)', args: ['calibrate', f('fifo.yaml')], words: ['fifo.yaml', 'is a FIFO, not a file'] },
+  { what: 'calibrate a spec with a YAML tag', args: ['calibrate', f('tag.yaml')], words: ['tag.yaml', 'Unresolved tag'] },
+  { what: 'calibrate --start constructor', args: ['calibrate', '--start', 'constructor'], words: ['--start', '"constructor"', 'core2-2007'] },
+  { what: 'calibrate --out under /proc', args: ['calibrate', '--out', '/proc/self/fitted.json'], words: ['--out', '/proc/self', 'cannot be written'] },
+];
+
+/**
+ * The cases that also run as processes of the built CLI, with --json: the exit code the
+ * system sees, the same line, and one JSON error document on stdout.
+ */
+const SPAWNED = new Set([
+  '--param __proto__ (an error, not dropped)',
+  '--tasks with hackbench',
+  '--name ..',
+  'a grid of a million points',
+  '--results /proc/self (no hang)',
+  'a YAML tag (one line, no warning)',
+  '--where loops=abc (not "run reproduce first")',
+  'a store manifest that is a FIFO (no hang)',
+  'list --experiments that does not exist',
+  'an unknown command',
+  'reproduce a FIFO (no hang)',
+  '__proto__ as a grid axis',
+  'too little memory for the guest',
+  'a 200,000-deep JSON array',
+]);
+
+interface Outcome {
+  code: number | string | null;
+  signal?: string | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+function spawnCli(args: string[], cwd: string): Promise<Outcome> {
+  const t0 = Date.now();
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', timeout: 20000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const e = err as (Error & { code?: number | string; signal?: string }) | null;
+      resolve({ code: e ? (typeof e.code === 'number' ? e.code : null) : 0, signal: e?.signal ?? null, stdout, stderr, ms: Date.now() - t0 });
+    });
+  });
+}
+
+/** What a directory holds, recursively, without opening anything but regular files (a FIFO would block). */
+function snapshot(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string, rel: string) => {
+    for (const name of readdirSync(d).sort()) {
+      const p = join(d, name);
+      const st = lstatSync(p);
+      const r = `${rel}${name}`;
+      if (st.isDirectory()) {
+        out.push(`${r}/`);
+        walk(p, `${r}/`);
+      } else if (st.isFile()) out.push(`${r} ${readFileSync(p, 'utf8')}`);
+      else out.push(`${r} (${st.isSymbolicLink() ? 'link' : st.isFIFO() ? 'fifo' : 'other'})`);
+    }
+  };
+  walk(dir, '');
+  return out;
+}
+
+let n = 0;
+/** A directory for one run of a case: a store with a sentinel record, and what the case sets up. */
+function caseDir(c: Case): { dir: string; before: string[] } {
+  const dir = join(work, `c${n++}`);
+  mkdirSync(join(dir, 'results', 'x'), { recursive: true });
+  writeFileSync(join(dir, 'results', 'x', 'aaaaaaaaaaaaaaaaaaaa.json'), '{"sentinel": true}\n');
+  c.setup?.(dir);
+  return { dir, before: snapshot(dir) };
+}
+
+
+/** What every case must show. */
+function check(expect: ExpectStatic, c: Case, r: Outcome, dir: string, before: string[], json: boolean): void {
+  expect(r.signal ?? null, 'killed: it hung').toBeNull();
+  expect(r.code, r.stderr).toBe(c.code ?? 2);
+  expect(r.ms).toBeLessThan(15000);
+  const lines = r.stderr.split('\n').filter((l) => l !== '');
+  expect(lines, r.stderr).toHaveLength(1);
+  const line = lines[0]!;
+  expect(line).toMatch(/^error: /);
+  expect(line).not.toMatch(/\bat .*:\d+:\d+|Error: |TypeError|RangeError|Warning/);
+  for (const w of c.words) expect(line).toContain(w);
+  if (json) {
+    const docs = r.stdout.trim().split('\n');
+    expect(docs).toHaveLength(1);
+    const doc = JSON.parse(docs[0]!);
+    expect(doc.schemaVersion).toBe(2);
+    expect(Object.keys(doc.error)).toEqual(['code', 'option', 'file', 'field', 'value', 'allowed', 'message']);
+    expect(doc.error.code).toMatch(/^E(USAGE|CONFIG|EXPERIMENT|PATH|STORE)$/);
+    expect(doc.error.message).toBe(line.slice('error: '.length));
+  } else expect(r.stdout).toBe('');
+  expect(snapshot(dir)).toEqual(before);
+}
+
+describe('hostile input: exit 2, one line naming what is wrong, nothing else, nothing written', () => {
+  const fxBefore = snapshot(fx);
+  // Every case in one process of the CLI (test/support/cli-batch.js), in its own directory.
+  const dirs = CASES.map(caseDir);
+  const casesFile = join(work, 'cases.json');
+  writeFileSync(casesFile, JSON.stringify(CASES.map((c, i) => ({ cwd: dirs[i]!.dir, args: c.args }))));
+  const batch = new Promise<Outcome[]>((resolve, reject) => {
+    execFile(process.execPath, [BATCH, casesFile], { encoding: 'utf8', timeout: 120000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`the batch failed: ${err.message} ${stderr}`));
+      else resolve(JSON.parse(stdout) as Outcome[]);
+    });
+  });
+
+  it('has at least 60 cases, and the shared files are only read', async ({ expect }) => {
+    expect(CASES.length).toBeGreaterThanOrEqual(60);
+    await batch;
+    expect(snapshot(fx)).toEqual(fxBefore);
+  });
+
+  CASES.forEach((c, i) => {
+    it(c.what, async ({ expect }) => {
+      const r = (await batch)[i]!;
+      check(expect, c, r, dirs[i]!.dir, dirs[i]!.before, false);
+    });
+  });
+
+  for (const c of CASES.filter((c) => SPAWNED.has(c.what))) {
+    it.concurrent(`${c.what} (bin/vcpusim.js --json)`, async ({ expect }) => {
+      const { dir, before } = caseDir(c);
+      check(expect, c, await spawnCli([...c.args, '--json'], dir), dir, before, true);
+    });
+  }
+});
