@@ -265,6 +265,18 @@ interface RunExperimentOptions {
 
 const RESULTS_ALLOWED = 'a directory where the store can be written';
 const PLOT_ALLOWED = 'a directory where the plots can be written';
+const TRACE_PLOT = 'trace-hit-rate.svg';
+
+/** --cpus: a comma list of CPU numbers. */
+function cpuListOption(raw: string): number[] {
+  const parts = raw.split(',').map((s) => s.trim());
+  const out: number[] = [];
+  for (const p of parts) {
+    if (!/^\d+$/.test(p) || Number(p) > 4095) throw new UsageError({ option: '--cpus', value: raw, allowed: 'a comma list of CPU numbers from 0 to 4095' });
+    if (!out.includes(Number(p))) out.push(Number(p));
+  }
+  return out;
+}
 
 /** Exit code of a signal that stops the process: 128 + its number. */
 const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
@@ -662,6 +674,70 @@ Examples:
         process.stdout.write(renderReport(exp, configs, records, format));
       }
       for (const f of plots) process.stderr.write(`wrote ${displayPath(f)}\n`);
+    });
+
+  // --- trace ------------------------------------------------------------------------
+  const trace = program.command('trace').description('recorded Linux scheduler traces: the cr3 cache a workload needs');
+  trace
+    .command('analyze')
+    .argument('<file>', 'an ftrace trace / trace_pipe text, trace-cmd report or perf sched script output (gzip accepted)')
+    .description('cr3 loads of a recorded trace and the hit rate of a per-CPU cr3 cache of every size 1-64 under LRU, round-robin fill and the optimum')
+    .option('--json', 'print one JSON document')
+    .option('--plot <dir>', 'write the hit rate against cache size as SVG into <dir>', pathOption('--plot'))
+    .option('--kthreads <regex>', 'also treat tasks whose comm matches this pattern as kernel threads (lazy TLB, no cr3 load)')
+    .option('--cpus <list>', 'only these CPUs (comma list)', cpuListOption)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  trace-cmd record -e sched_switch -e sched_process_fork -e sched_process_exec sleep 10
+  trace-cmd report > sched.txt && vcpusim trace analyze sched.txt
+  perf sched record -- sleep 10 && perf sched script | gzip > sched.txt.gz
+  vcpusim trace analyze sched.txt.gz --json --plot plots`,
+    )
+    .action(async (file: string, opts: Record<string, unknown>) => {
+      let kthreads: RegExp | undefined;
+      if (opts.kthreads !== undefined) {
+        try {
+          kthreads = new RegExp(opts.kthreads as string);
+        } catch {
+          throw new UsageError({ option: '--kthreads', value: opts.kthreads, allowed: 'a JavaScript regular expression' });
+        }
+      }
+      const plotDir = opts.plot as string | undefined;
+      if (plotDir) {
+        checkPath('--plot', PLOT_ALLOWED, () => {
+          checkDirPath(plotDir, TRACE_PLOT);
+          ensureDir(plotDir);
+          probeWritable(plotDir, TRACE_PLOT);
+        });
+      }
+      const { loadTrace } = await import('./trace/load.js');
+      const { TraceParseError } = await import('./trace/parse.js');
+      const { analyzeTrace, formatTraceReport, traceHitRatePlot } = await import('./trace/analyze.js');
+      const shown = displayPath(file);
+      let loaded;
+      try {
+        loaded = loadTrace(file, shown);
+      } catch (err) {
+        if (err instanceof FileProblem) throw new UsageError({ option: 'trace analyze', file: shown, value: file, allowed: 'a trace file', detail: `${err.reason}; expected a trace file (text or gzip)` }, 'EPATH');
+        if (err instanceof TraceParseError) throw new UsageError({ file: shown, detail: `line ${err.line}: expected ${err.expected}${err.text ? `; got ${JSON.stringify(err.text.length > 120 ? err.text.slice(0, 120) + '…' : err.text)}` : ''}` });
+        throw err;
+      }
+      const cpus = opts.cpus as number[] | undefined;
+      for (const c of cpus ?? []) {
+        if (c >= loaded.trace.cpus) throw new UsageError({ option: '--cpus', value: c, allowed: `CPUs 0 to ${loaded.trace.cpus - 1} (the trace has ${loaded.trace.cpus})` });
+      }
+      const report = analyzeTrace(loaded.trace, { file: shown, sha256: loaded.sha256 }, { kthreads, cpus });
+      if (opts.json) process.stdout.write(JSON.stringify({ schemaVersion: SCHEMA_VERSION, ...report }, null, 2) + '\n');
+      else process.stdout.write(formatTraceReport(report) + '\n');
+      if (plotDir) {
+        const { renderSvg } = await import('./plot.js');
+        const { writeFileAtomic } = await import('./files.js');
+        const out = join(plotDir, TRACE_PLOT);
+        writeFileAtomic(out, (await renderSvg(traceHitRatePlot(report))) + '\n');
+        process.stderr.write(`wrote ${displayPath(out)}\n`);
+      }
     });
 
   // --- list -------------------------------------------------------------------------

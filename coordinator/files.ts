@@ -87,6 +87,11 @@ export function lstatOrUndefined(path: string): Stats | undefined {
  * then refused), and the read stops past the bound whatever the file's size says.
  */
 export function readRegularFile(path: string, opts: { follow: boolean; maxBytes?: number }): string {
+  return readRegularBytes(path, opts).toString('utf8');
+}
+
+/** readRegularFile's bytes. Throws FileProblem. */
+export function readRegularBytes(path: string, opts: { follow: boolean; maxBytes?: number }): Buffer {
   const maxBytes = opts.maxBytes ?? MAX_FILE_BYTES;
   let fd: number;
   try {
@@ -114,7 +119,7 @@ export function readRegularFile(path: string, opts: { follow: boolean; maxBytes?
       if (total > maxBytes) throw new FileProblem(path, `is larger than ${formatBytes(maxBytes)}`);
       chunks.push(buf.subarray(0, n));
     }
-    return Buffer.concat(chunks, total).toString('utf8');
+    return Buffer.concat(chunks, total);
   } finally {
     closeSync(fd);
   }

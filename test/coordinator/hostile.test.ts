@@ -61,8 +61,12 @@ const fixtures: Record<string, string> = {
   'big.yaml': `${head}description2: "${'x'.repeat(5 * 1024 * 1024)}"\n`,
   'vcpus-idle.yaml': `${head}base: { workload: idle }\ngrid: { vcpus: [1, 2] }\n`,
   'bad-where.yaml': `${head}runs: [{}]\n`,
+  'trace-bad-line.txt': '# tracer: nop\n          a-10 [000] d..2 1.0: sched_switch: prev_comm=a prev_pid=10 prev_prio=120 prev_state=S ==> next_comm=b next_pid=11 next_prio=120\nhello world\n',
+  'trace-no-switch.txt': '# tracer: nop\n          a-10 [000] d..2 1.0: sched_wakeup: comm=b pid=11 prio=120 target_cpu=000\n',
+  'trace-ok.txt': '          a-10 [000] d..2 1.0: sched_switch: prev_comm=a prev_pid=10 prev_prio=120 prev_state=S ==> next_comm=b next_pid=11 next_prio=120\n',
 };
 for (const [name, text] of Object.entries(fixtures)) writeFileSync(join(fx, name), text);
+writeFileSync(join(fx, 'trace-bad-gzip.txt.gz'), Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x6e, 0x6f, 0x74]));
 mkfifo(join(fx, 'fifo.yaml'));
 symlinkSync('/dev/zero', join(fx, 'zero.yaml'));
 mkdirSync(join(fx, 'dir.yaml'));
@@ -128,7 +132,7 @@ const CASES: Case[] = [
   { what: 'too little memory for the guest', args: ['run', '--workload', 'hackbench', '--groups', '100', '--memory', '16'], words: ['--memory', '16', 'more guest memory'] },
   { what: 'an argument run does not take', args: ['run', 'extra'], words: ['too many arguments'] },
   { what: 'an unknown command', args: ['bogus'], words: ['unknown command', 'bogus'] },
-  { what: 'no command', args: [], words: ['a command is missing', 'run, sweep, reproduce, report, list'] },
+  { what: 'no command', args: [], words: ['a command is missing', 'run, sweep, reproduce, report, trace, list'] },
   { what: 'an option without its value', args: ['sweep', '--name'], words: ['--name', 'argument missing'] },
   // --- sweep: names, limits, lists, paths
   { what: '--name ..', args: ['sweep', '--name', '..', '--loops', '10'], words: ['--name', '".."', 'not starting with "."'] },
@@ -273,6 +277,17 @@ const CASES: Case[] = [
   { what: 'calibrate a spec with a YAML tag', args: ['calibrate', f('tag.yaml')], words: ['tag.yaml', 'Unresolved tag'] },
   { what: 'calibrate --start constructor', args: ['calibrate', '--start', 'constructor'], words: ['--start', '"constructor"', 'core2-2007'] },
   { what: 'calibrate --out under /proc', args: ['calibrate', '--out', '/proc/self/fitted.json'], words: ['--out', '/proc/self', 'cannot be written'] },
+  // trace analyze
+  { what: 'trace: a line that is no event', args: ['trace', 'analyze', f('trace-bad-line.txt')], words: ['trace-bad-line.txt', 'line 3', 'expected an event line', '"hello world"'] },
+  { what: 'trace: no sched_switch', args: ['trace', 'analyze', f('trace-no-switch.txt')], words: ['trace-no-switch.txt', 'no sched_switch event'] },
+  { what: 'trace: not gzip', args: ['trace', 'analyze', f('trace-bad-gzip.txt.gz')], words: ['trace-bad-gzip.txt.gz', 'not a valid gzip file'] },
+  { what: 'trace: a FIFO', args: ['trace', 'analyze', f('fifo.yaml')], words: ['fifo.yaml', 'FIFO'] },
+  { what: 'trace: a directory', args: ['trace', 'analyze', f('dir.yaml')], words: ['dir.yaml', 'is a directory'] },
+  { what: 'trace: missing', args: ['trace', 'analyze', f('nope.txt')], words: ['nope.txt', 'does not exist'] },
+  { what: 'trace: --kthreads not a pattern', args: ['trace', 'analyze', f('trace-ok.txt'), '--kthreads', '(['], words: ['--kthreads', '"(["', 'regular expression'] },
+  { what: 'trace: --cpus past the trace', args: ['trace', 'analyze', f('trace-ok.txt'), '--cpus', '0,3'], words: ['--cpus', '3', 'the trace has 1'] },
+  { what: 'trace: --cpus negative', args: ['trace', 'analyze', f('trace-ok.txt'), '--cpus', '-1'], words: ['--cpus', 'comma list of CPU numbers'] },
+  { what: 'trace: --plot a file', args: ['trace', 'analyze', f('trace-ok.txt'), '--plot', f('plain-file')], words: ['--plot', 'plain-file'] },
 ];
 
 /**
