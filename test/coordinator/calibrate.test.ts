@@ -77,4 +77,25 @@ describe('calibration spec and fit', () => {
     expect(profile.costs.schedule.value).toBe(r.fitted.schedule);
     expect(profile.costs.wakeup.value).toBe(CORE2_2007.costs.wakeup.value);
   });
+
+  it('a tolerance counts each cell beyond it ten times its excess', async () => {
+    const withTolerance = (t: number) => {
+      const p = join(dir, `tolerance-${t}.yaml`);
+      writeFileSync(p, readFileSync(specPath, 'utf8') + `\ntolerance: ${t}\n`);
+      return loadCalibrationSpec(p);
+    };
+    const at = (spec: ReturnType<typeof loadCalibrationSpec>) => calibrate(spec, { out: null, maxEvaluations: 1, workers: 1 });
+    const plain = await at(loadCalibrationSpec(specPath));
+    const wide = await at(withTolerance(1));
+    const tight = await at(withTolerance(0.001));
+    // The same start point: the same cells and the same reported mean squared log error.
+    expect(wide.objective).toBe(plain.objective);
+    expect(tight.objective).toBe(plain.objective);
+    // Every cell is more than 0.1% off: each counts its squared error about 1 + 10 times.
+    expect(tight.fitObjective / plain.fitObjective).toBeGreaterThan(10.9);
+    expect(tight.fitObjective / plain.fitObjective).toBeLessThanOrEqual(11);
+    // Within a band of ±100% only the cells beyond it add anything.
+    expect(wide.fitObjective).toBeGreaterThanOrEqual(plain.fitObjective);
+    expect(wide.fitObjective).toBeLessThan(tight.fitObjective);
+  });
 });
