@@ -142,9 +142,32 @@ function configOption(field: keyof SimConfig, list: boolean): Option {
     }
     case 'int':
       return new Option(`${o.flag} ${list ? '<list>' : (o.arg ?? '<n>')}`, withDefault(o.help, o.showDefault)).argParser<unknown>(list ? intListOption(field) : intOption(field));
+    case 'text':
+      // One value in a sweep too (a path may hold commas): the sweep's axis has one point.
+      return new Option(`${o.flag} ${o.arg}`, o.help).argParser<unknown>((raw: string) => {
+        if (raw === '') throw new UsageError({ option: o.flag, field, value: raw, allowed: allowedOf(field) });
+        return list ? [raw] : raw;
+      });
+    case 'number':
+      return new Option(`${o.flag} ${list ? '<list>' : '<x>'}`, o.help).argParser<unknown>(list ? numberListOption(field) : numberOption(field));
     case 'switch':
       return new Option(o.flag, o.help);
   }
+}
+
+const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+function numberOption(field: keyof SimConfig) {
+  const option = FIELD_SPECS[field].option!.flag;
+  return (raw: string): number => {
+    if (!NUMBER.test(raw)) throw new UsageError({ option, field, value: raw, allowed: allowedOf(field) });
+    return Number(raw);
+  };
+}
+
+function numberListOption(field: keyof SimConfig) {
+  const one = numberOption(field);
+  return (raw: string): number[] => raw.split(',').map(one);
 }
 
 /** Config options shared by `run` (single values) and `sweep` (comma lists). */
@@ -598,11 +621,13 @@ Examples:
     ),
   )
     .option('--experiments <dir>', 'directory of experiment files', defaultExperimentsDir())
+    .option('--trace <file>', "the trace an experiment of the trace workload replays (instead of its file's)", pathOption('--trace'))
     .addHelpText(
       'after',
       `
 Examples:
   vcpusim reproduce                          the published table: simulated vs published, error in %
+  vcpusim reproduce trace-cache-sweep --trace sched.txt
   vcpusim reproduce cr3-cache-sweep --plot plots
   vcpusim reproduce shadow-pool-sweep --format csv
   vcpusim reproduce experiments/my.yaml --fresh --json`,
@@ -610,6 +635,7 @@ Examples:
     .action(async (name: string, opts: Record<string, unknown>) => {
       if (!isExperimentPath(name) && !isValidName(name)) throw new UsageError({ option: 'reproduce', value: name, allowed: EXPERIMENT_ARG_ALLOWED });
       const exp = loadExperiment(name, isExperimentPath(name) ? String(opts.experiments) : experimentsDirOf(opts));
+      if (opts.trace !== undefined) exp.base = { ...exp.base, trace: opts.trace as string };
       state.code = await runExperiment(exp, expand(exp), runOpts(opts));
     });
 
@@ -713,7 +739,7 @@ Examples:
         });
       }
       const { loadTrace } = await import('./trace/load.js');
-      const { TraceParseError } = await import('./trace/parse.js');
+      const { TraceParseError } = await import('../shared/trace/parse.js');
       const { analyzeTrace, formatTraceReport, traceHitRatePlot } = await import('./trace/analyze.js');
       const shown = displayPath(file);
       let loaded;

@@ -211,6 +211,12 @@ export function loadExperimentFile(path: string): Experiment {
     if (err instanceof FileProblem) throw new ExperimentError(shown, '', err.reason);
     throw err;
   }
+  // A trace named in the file's base is read from the file's directory.
+  const base = (raw as { base?: unknown } | null)?.base;
+  if (base !== null && typeof base === 'object' && !Array.isArray(base)) {
+    const trace = (base as Record<string, unknown>).trace;
+    if (typeof trace === 'string' && trace !== '' && !isAbsolute(trace)) (base as Record<string, unknown>).trace = join(dirname(resolve(path)), trace);
+  }
   const exp = validateExperiment(raw, shown);
   exp.file = shown;
   return exp;

@@ -48,6 +48,21 @@ export type FieldOption =
       readonly showDefault?: boolean;
     }
   | {
+      /** A text value (a path): one value in `run` and in `sweep` alike. */
+      readonly kind: 'text';
+      readonly flag: string;
+      readonly order: number;
+      readonly arg: string;
+      readonly help: string;
+    }
+  | {
+      /** A number; `sweep` takes a comma list of numbers. */
+      readonly kind: 'number';
+      readonly flag: string;
+      readonly order: number;
+      readonly help: string;
+    }
+  | {
       /** A boolean: `--name` sets it true, `--no-name` sets it false; absent, the default holds. */
       readonly kind: 'switch';
       readonly flag: string;
@@ -119,6 +134,7 @@ export const DEFAULT_LOOPS: Readonly<Record<Workload, number>> = {
   idle: 1000,
   pgdreuse: 20,
   iomix: 2000,
+  trace: 1,
 };
 
 /** Tasks a hackbench of `groups` groups creates (20 senders + 20 receivers each). */
@@ -310,5 +326,31 @@ export const FIELDS = {
       help: 'an extra TLB flush after every context switch: global (__flush_tlb_global) or both (and __flush_tlb)',
       listHelp: 'extra TLB flushes after every context switch',
     },
+  }),
+  /**
+   * trace: the recorded scheduler trace to replay (shared/trace/parse.ts reads ftrace,
+   * trace-cmd report and perf sched script text, gzip accepted).
+   */
+  trace: field({ schema: z.string().max(4096), allowed: 'a path to a trace file' }, {
+    default: '',
+    appliesTo: { workloads: ['trace'] },
+    option: { kind: 'text', flag: '--trace', order: 210, arg: '<file>', help: 'trace: the recorded scheduler trace to replay (ftrace, trace-cmd report or perf sched script text; gzip)' },
+  }),
+  /** The sha256 of the trace file's bytes, filled in when the config resolves: the store key follows the file. */
+  traceSha256: field({ schema: z.string().regex(/^(?:[0-9a-f]{64})?$/), allowed: "the sha256 of the trace file's bytes (64 hex digits), filled in from the file" }, {
+    default: '',
+    appliesTo: { workloads: ['trace'] },
+  }),
+  /** trace: the trace's CPUs to replay, one vCPU each (empty: all). */
+  traceCpus: field({ schema: z.string().regex(/^(?:\d{1,4}(?:,\d{1,4})*)?$/), allowed: 'a comma list of CPU numbers of the trace' }, {
+    default: '',
+    appliesTo: { workloads: ['trace'] },
+    option: { kind: 'text', flag: '--cpus', order: 212, arg: '<list>', help: "trace: the trace's CPUs to replay, one vCPU each (default: all)" },
+  }),
+  /** trace: the recorded time a task ran between two switches becomes user time x this. */
+  timeScale: field({ schema: z.number().positive().max(1000), allowed: 'a number above 0, at most 1000' }, {
+    default: 1,
+    appliesTo: { workloads: ['trace'] },
+    option: { kind: 'number', flag: '--time-scale', order: 215, help: 'trace: recorded run time between switches x this becomes guest user time (default 1)' },
   }),
 };

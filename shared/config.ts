@@ -6,6 +6,8 @@
  * workload and one cost profile. Validation errors name the field, the value
  * given and what is allowed, in one line each.
  */
+import { TraceFileError, loadTraceFile } from './trace/file.js';
+import { TraceParseError } from './trace/parse.js';
 import { z } from 'zod';
 import { FIELDS, type FieldSpec } from './config-fields.js';
 import { ConfigError, formatValue } from './config-error.js';
@@ -76,6 +78,7 @@ export function resolveConfig(partial: Partial<SimConfig>): SimConfig {
     throw new ConfigError(field, issue.input, isConfigField(field) ? allowedOf(field) : issue.message);
   }
   const cfg = parsed.data;
+  if (cfg.workload === 'trace') resolveTrace(cfg, partial);
   if (cfg.vcpus > 1 && !SMP_WORKLOADS.includes(cfg.workload)) {
     throw new ConfigError('vcpus', cfg.vcpus, `1 for ${cfg.workload} (it runs on one vCPU); more vCPUs run ${SMP_WORKLOADS.join(', ')}`);
   }
@@ -87,7 +90,40 @@ export function resolveConfig(partial: Partial<SimConfig>): SimConfig {
 }
 
 /** Workloads that run on a multi-vCPU VM (the others model one CPU: one disk on vCPU 0's i8259A, a host-CPU figure from one clock, a fork chain). */
-export const SMP_WORKLOADS: readonly Workload[] = ['ctxswitch', 'pipe', 'hackbench'];
+export const SMP_WORKLOADS: readonly Workload[] = ['ctxswitch', 'pipe', 'hackbench', 'trace'];
+
+/**
+ * The trace workload's fields from its file: the sha256 of its bytes (a stored config's
+ * must still match), and one vCPU per replayed CPU of the trace.
+ */
+function resolveTrace(cfg: SimConfig, partial: Partial<SimConfig>): void {
+  if (cfg.trace === '') throw new ConfigError('trace', '', 'a path to a trace file (the trace workload replays one)');
+  let loaded;
+  try {
+    loaded = loadTraceFile(cfg.trace);
+  } catch (err) {
+    if (err instanceof TraceFileError) throw new ConfigError('trace', cfg.trace, `a readable trace file (${err.reason})`);
+    if (err instanceof TraceParseError) throw new ConfigError('trace', cfg.trace, `a trace file (line ${err.line}: expected ${err.expected})`);
+    throw err;
+  }
+  if (cfg.traceSha256 !== '' && cfg.traceSha256 !== loaded.sha256) {
+    throw new ConfigError('traceSha256', cfg.traceSha256, `${loaded.sha256}, the sha256 of ${cfg.trace} as it is now (the file changed since the config was made)`);
+  }
+  cfg.traceSha256 = loaded.sha256;
+  const n = loaded.trace.cpus;
+  const chosen = cfg.traceCpus === '' ? [] : cfg.traceCpus.split(',').map(Number);
+  for (const c of chosen) {
+    if (c >= n) throw new ConfigError('traceCpus', cfg.traceCpus, `CPUs of the trace, 0 to ${n - 1} (it has ${n})`);
+  }
+  if (new Set(chosen).size !== chosen.length) throw new ConfigError('traceCpus', cfg.traceCpus, 'a comma list of distinct CPUs of the trace');
+  const vcpus = chosen.length > 0 ? chosen.length : n;
+  if (vcpus > MAX_VCPUS) throw new ConfigError('traceCpus', cfg.traceCpus, `at most ${MAX_VCPUS} CPUs of the trace's ${n} (choose them with --cpus)`);
+  if (partial.vcpus !== undefined && partial.vcpus !== vcpus) throw new ConfigError('vcpus', partial.vcpus, `${vcpus}: one vCPU per replayed CPU of the trace (--cpus chooses them)`);
+  cfg.vcpus = vcpus;
+}
+
+/** The largest VM (the vcpus field's bound). */
+const MAX_VCPUS = 64;
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
   const out: Partial<T> = {};

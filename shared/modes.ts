@@ -9,7 +9,7 @@ export type Mode = (typeof MODES)[number];
 export const PINNED_ROOT_FIXES = ['none', 'unpin-on-write', 'hypercall'] as const;
 export type PinnedRootFix = (typeof PINNED_ROOT_FIXES)[number];
 
-export const WORKLOADS = ['ctxswitch', 'pipe', 'hackbench', 'idle', 'pgdreuse', 'iomix'] as const;
+export const WORKLOADS = ['ctxswitch', 'pipe', 'hackbench', 'idle', 'pgdreuse', 'iomix', 'trace'] as const;
 export type Workload = (typeof WORKLOADS)[number];
 
 /** What each mode turns on. The modes are described in the README's model section. */

@@ -5,9 +5,9 @@
  * (kvm-trunk takes a CR_ACCESS exit on every one).
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { cr3Loads, type AddressSpaceAnalysis } from './address-spaces.js';
+import { cr3Loads, type AddressSpaceAnalysis } from '../../shared/trace/address-spaces.js';
 import { lruHits, MAX_CACHE, optHits, roundRobinHits, type HitsBySize } from './cache-policies.js';
-import type { ParsedTrace, TraceFormat } from './parse.js';
+import type { ParsedTrace, TraceFormat } from '../../shared/trace/parse.js';
 
 export const POLICIES = ['lru', 'roundRobin', 'opt'] as const;
 export type Policy = (typeof POLICIES)[number];

@@ -103,7 +103,7 @@ describe('experiment file errors: one line naming the file, the field and what i
     expect(err).toBeInstanceOf(ExperimentError);
     const e = err as ExperimentError;
     expect(e.field).toBe('grid.vcpus[1]');
-    expect(e.detail).toBe('2 is not allowed; expected 1 for idle (it runs on one vCPU); more vCPUs run ctxswitch, pipe, hackbench');
+    expect(e.detail).toBe('2 is not allowed; expected 1 for idle (it runs on one vCPU); more vCPUs run ctxswitch, pipe, hackbench, trace');
     expect(e.message).toBe(`x: grid.vcpus[1]: ${e.detail}`);
     expect(e.cause).toBeInstanceOf(ConfigError);
     expect(e.cause).toMatchObject({ field: 'vcpus', value: 2, detail: e.detail });

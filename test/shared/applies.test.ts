@@ -3,6 +3,9 @@
  * none of its statistics (only the config it echoes, and the cr3 cache size the result
  * reports as a setting); and what the scope says in messages and in normalisation.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   CONFIG_FIELDS,
@@ -20,6 +23,12 @@ import {
 } from '../../shared/config.js';
 import { simulate } from '../../worker/vm.js';
 
+// A two-CPU trace: a ring of two processes on each CPU.
+const traceFile = join(mkdtempSync(join(tmpdir(), 'vcpusim-applies-')), 'two.txt');
+const sw = (cpu: number, t: number, prev: number, next: number) =>
+  `  p-${prev} [00${cpu}] d..2 1.00000${t}: sched_switch: prev_comm=p prev_pid=${prev} prev_prio=120 prev_state=S ==> next_comm=p next_pid=${next} next_prio=120`;
+writeFileSync(traceFile, [sw(0, 0, 0, 10), sw(1, 1, 0, 20), sw(0, 2, 10, 11), sw(1, 3, 20, 21), sw(0, 4, 11, 10), sw(1, 5, 21, 20)].join('\n') + '\n');
+
 /** Small runs of each workload. */
 const SMALL: Record<string, Partial<SimConfig>> = {
   ctxswitch: { workload: 'ctxswitch', tasks: 3, loops: 20 },
@@ -28,6 +37,7 @@ const SMALL: Record<string, Partial<SimConfig>> = {
   idle: { workload: 'idle', loops: 2 },
   pgdreuse: { workload: 'pgdreuse', loops: 2 },
   iomix: { workload: 'iomix', loops: 5, io: 1 },
+  trace: { workload: 'trace', trace: traceFile },
 };
 
 /** A value other than the default, valid wherever the field is. */
@@ -43,6 +53,10 @@ const OTHER: Partial<Record<keyof SimConfig, unknown>> = {
   exitFlush: false,
   io: 3,
   sndbuf: 4096,
+  trace: 'elsewhere.txt',
+  traceSha256: 'a'.repeat(64),
+  traceCpus: '1',
+  timeScale: 3,
 };
 
 /** The statistics without what only echoes the config. */

@@ -13,16 +13,16 @@ import { simulate } from '../../worker/vm.js';
 const PINNED_FOR_MODEL_VERSION = 'vcpusim-model-3';
 
 const CASES: [Partial<SimConfig>, string][] = [
-  [{ mode: 'native', workload: 'ctxswitch', loops: 300 }, '86b0e56270cadc59'],
-  [{ mode: 'qemu', workload: 'ctxswitch', loops: 300 }, '6b8266c2c4545502'],
-  [{ mode: 'kvm-upstream', workload: 'ctxswitch', loops: 300 }, '6766b03f906f5d04'],
-  [{ mode: 'kvm-trunk', workload: 'hackbench', loops: 5 }, 'ae7ef9f11a483427'],
-  [{ mode: 'kvm-paravirt', workload: 'hackbench', loops: 5, pipe: true }, '2fa10d1f49dd8e12'],
-  [{ mode: 'kvm-paravirt', workload: 'pgdreuse', loops: 5, pinnedRootFix: 'none' }, '384fdda0977e39b8'],
-  [{ mode: 'kvm-trunk', workload: 'iomix', loops: 50, io: 2 }, 'c752cefb776d80a6'],
-  [{ mode: 'kvm-paravirt', workload: 'idle', loops: 20, hz: 250 }, 'acaad2d7b12ed5b6'],
-  [{ mode: 'kvm-paravirt', workload: 'hackbench', groups: 2, loops: 5, vcpus: 4, thread: true }, '8756cae2796579c0'],
-  [{ mode: 'kvm-trunk', workload: 'pipe', loops: 200, vcpus: 2, check: true }, '3fb7bc25b5b40e05'],
+  [{ mode: 'native', workload: 'ctxswitch', loops: 300 }, 'd635050d6a618a4e'],
+  [{ mode: 'qemu', workload: 'ctxswitch', loops: 300 }, '064322930eadc0f5'],
+  [{ mode: 'kvm-upstream', workload: 'ctxswitch', loops: 300 }, 'd1f82d82b42cf30c'],
+  [{ mode: 'kvm-trunk', workload: 'hackbench', loops: 5 }, 'bfd56299613c6d2e'],
+  [{ mode: 'kvm-paravirt', workload: 'hackbench', loops: 5, pipe: true }, '4b3751ccf5f4422c'],
+  [{ mode: 'kvm-paravirt', workload: 'pgdreuse', loops: 5, pinnedRootFix: 'none' }, 'ed867f30b50c6dc6'],
+  [{ mode: 'kvm-trunk', workload: 'iomix', loops: 50, io: 2 }, 'f1be0466480e39ad'],
+  [{ mode: 'kvm-paravirt', workload: 'idle', loops: 20, hz: 250 }, '881a5fb2e42bd6b3'],
+  [{ mode: 'kvm-paravirt', workload: 'hackbench', groups: 2, loops: 5, vcpus: 4, thread: true }, 'f221bf5835d7af2e'],
+  [{ mode: 'kvm-trunk', workload: 'pipe', loops: 200, vcpus: 2, check: true }, 'edc95684b01763f0'],
 ];
 
 const digest = (cfg: Partial<SimConfig>): string =>

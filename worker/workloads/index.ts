@@ -5,6 +5,7 @@ import { buildIdle } from './idle.js';
 import { buildPipe } from './pipe.js';
 import { buildPgdReuse } from './pgdreuse.js';
 import { buildIoMix } from './iomix.js';
+import { buildTrace } from './trace.js';
 import type { WorkloadBuilder } from './workload.js';
 
 export const WORKLOAD_BUILDERS: Readonly<Record<Workload, WorkloadBuilder>> = {
@@ -14,4 +15,5 @@ export const WORKLOAD_BUILDERS: Readonly<Record<Workload, WorkloadBuilder>> = {
   idle: buildIdle,
   pgdreuse: buildPgdReuse,
   iomix: buildIoMix,
+  trace: buildTrace,
 };

@@ -50,4 +50,19 @@ describe('vcpusim trace analyze (built CLI)', () => {
     expect(r.stderr).toMatch(/^error: bad\.txt: line 13: expected a sched_switch with/);
     expect(existsSync(join(dir, 'results'))).toBe(false);
   });
+
+  it('run --workload trace replays it; reproduce trace-cache-sweep --trace takes the file; a trace in another workload is an error', () => {
+    const r = cli('run', '--workload', 'trace', '--trace', 'ring.txt', '--mode', 'kvm-paravirt', '--cache-size', '2', '--json');
+    expect(r.status).toBe(0);
+    const run = JSON.parse(r.stdout);
+    // 12 runs: the first task is current when the replay begins, 11 switches load cr3.
+    expect(run.guest.addressSpaceSwitches).toBe(11);
+    expect(run.config.traceSha256).toMatch(/^[0-9a-f]{64}$/);
+    const sweep = cli('reproduce', 'trace-cache-sweep', '--trace', 'ring.txt', '--json', '--results', 'store');
+    expect(sweep.status).toBe(0);
+    expect(JSON.parse(sweep.stdout)).toMatchObject({ points: 14, merged: 6, total: 8, ran: 8, failed: [] });
+    const bad = cli('run', '--workload', 'ctxswitch', '--trace', 'ring.txt');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toBe('error: --trace: "ring.txt" has no effect on ctxswitch; it applies to trace\n');
+  });
 });

@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { cr3Loads } from '../../../coordinator/trace/address-spaces.js';
-import { EV_EXEC, EV_FORK, EV_SWITCH, EV_WAKEUP, parseTrace, SW_PREV_RUNNABLE, type TraceParseError, traceText } from '../../../coordinator/trace/parse.js';
+import { cr3Loads } from '../../../shared/trace/address-spaces.js';
+import { EV_EXEC, EV_FORK, EV_SWITCH, EV_WAKEUP, parseTrace, SW_PREV_RUNNABLE, type TraceParseError, traceText } from '../../../shared/trace/parse.js';
 
 const sw = (prev: [string, number], next: [string, number], state = 'S'): string =>
   `sched_switch: prev_comm=${prev[0]} prev_pid=${prev[1]} prev_prio=120 prev_state=${state} ==> next_comm=${next[0]} next_pid=${next[1]} next_prio=120`;

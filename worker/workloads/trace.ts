@@ -1,0 +1,111 @@
+/**
+ * A recorded scheduler trace replayed, CPU by CPU: each replayed CPU of the trace is a vCPU,
+ * each task seen on it a guest task pinned there (cpus_allowed of one CPU, as `taskset`
+ * makes it), a thread of its address space's mm (shared/trace/address-spaces.ts gives the
+ * runs and the address spaces). The recorded order of switches is made by the guest the
+ * way lat_ctx makes it: the running task does its run's user work (the recorded time it was
+ * current x timeScale), writes a token to the pipe of the task of the next run and blocks
+ * reading its own; the guest's own schedule() then switches, loading cr3 when the address
+ * space differs. Kernel threads and the idle task are left out (lazy TLB: they load no
+ * cr3), and so is their time. Each address space has the pages a task touches in user
+ * mode (text, libc, stack, data), with their page tables.
+ *
+ * The figure is the guest time of the replay (s). The tasks start blocked on their pipes
+ * except each CPU's first; the statistics count from the first run.
+ */
+import type { SimConfig } from '../../shared/config.js';
+import { userRuns } from '../../shared/trace/address-spaces.js';
+import { loadTraceFile } from '../../shared/trace/file.js';
+import type { GuestCpu } from '../guest/cpu.js';
+import type { Pipe } from '../guest/ipc/pipe.js';
+import type { Kernel } from '../guest/kernel.js';
+import type { Mm, Task } from '../guest/task.js';
+import type { WorkloadRun } from './workload.js';
+
+const TOKEN = 1;
+
+export function buildTrace(k: Kernel, cfg: SimConfig): WorkloadRun {
+  const loaded = loadTraceFile(cfg.trace);
+  if (loaded.sha256 !== cfg.traceSha256) throw new Error(`${cfg.trace}: its sha256 is ${loaded.sha256}, not the config's ${cfg.traceSha256}`);
+  const cpus = cfg.traceCpus === '' ? undefined : cfg.traceCpus.split(',').map(Number);
+  const runs = userRuns(loaded.trace, { cpus });
+  const cyclesPerSecond = k.c.clockHz * cfg.timeScale;
+  const mms: (Mm | undefined)[] = [];
+  const threads: number[] = [];
+  /** Per guest task (by pid): its pipe, its runs (positions in its CPU's run list), how far it is. */
+  const pipeOf: Pipe[] = [];
+  const runsOf: number[][] = [];
+  const cpuOf: number[] = [];
+  const runTask: Task[][] = [];
+  let begun = false;
+
+  const replay = (cpu: GuestCpu, t: Task): void => {
+    const mine = runsOf[t.pid]!;
+    const list = runs.perCpu[cpuOf[t.pid]!]!;
+    switch (t.pc) {
+      case 0: {
+        if (!k.read(cpu, t, pipeOf[t.pid]!, TOKEN)) return;
+        const at = mine[t.i]!;
+        if (!begun) {
+          begun = true;
+          k.beginMeasurement(cpu);
+        }
+        if (at === 0) k.markFirst(0, cpu.vcpu.clock);
+        k.userWork(cpu, t, list.seconds[at]! * cyclesPerSecond);
+        t.pc = 1;
+        return;
+      }
+      case 1: {
+        const at = mine[t.i]!;
+        const next = runTask[cpuOf[t.pid]!]![at + 1];
+        if (next) {
+          if (!k.write(cpu, t, pipeOf[next.pid]!, TOKEN)) return;
+        } else k.markLast(1, cpu.vcpu.clock);
+        t.pc = ++t.i < mine.length ? 0 : 2;
+        return;
+      }
+      default:
+        k.exit(cpu, t);
+    }
+  };
+
+  runs.perCpu.forEach((c, v) => {
+    const byTask = new Map<number, Task>();
+    const order: Task[] = [];
+    runTask[v] = [];
+    for (let at = 0; at < c.task.length; at++) {
+      const id = c.task[at]!;
+      let t = byTask.get(id);
+      if (!t) {
+        const { pid, mm } = runs.tasks[id]!;
+        const shared = mms[mm];
+        const m = shared ?? (mms[mm] = k.createMm());
+        const threadIndex = shared ? (threads[mm] = (threads[mm] ?? 0) + 1) : -1;
+        t = k.createTask(`trace/${pid}`, m, v, replay, 'child', threadIndex);
+        t.migratable = false;
+        pipeOf[t.pid] = k.newPipe(`trace${pid}@${c.cpu}`);
+        runsOf[t.pid] = [];
+        cpuOf[t.pid] = v;
+        byTask.set(id, t);
+        order.push(t);
+      }
+      runsOf[t.pid]!.push(at);
+      runTask[v].push(t);
+    }
+    // Every task reads its pipe first; the first run's task finds the token there, and runs
+    // last of them, so that the others have blocked when the replay begins.
+    const first = runTask[v][0];
+    if (!first) return;
+    pipeOf[first.pid]!.pipeWrite(TOKEN);
+    for (const t of order) if (t !== first) k.start(t);
+    k.start(first);
+  });
+
+  return {
+    forksFirst: true,
+    metric(m) {
+      const seconds = m[1]! >= m[0]! ? (m[1]! - m[0]!) / k.c.clockHz : 0;
+      return { name: 'trace', unit: 's', value: seconds };
+    },
+  };
+}
