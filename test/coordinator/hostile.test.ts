@@ -288,6 +288,16 @@ const CASES: Case[] = [
   { what: 'trace: --cpus past the trace', args: ['trace', 'analyze', f('trace-ok.txt'), '--cpus', '0,3'], words: ['--cpus', '3', 'the trace has 1'] },
   { what: 'trace: --cpus negative', args: ['trace', 'analyze', f('trace-ok.txt'), '--cpus', '-1'], words: ['--cpus', 'comma list of CPU numbers'] },
   { what: 'trace: --plot a file', args: ['trace', 'analyze', f('trace-ok.txt'), '--plot', f('plain-file')], words: ['--plot', 'plain-file'] },
+  // the trace workload
+  { what: 'trace workload without --trace', args: ['run', '--workload', 'trace'], words: ['--trace', '""', 'a path to a trace file'] },
+  { what: 'trace workload on a FIFO (no hang)', args: ['run', '--workload', 'trace', '--trace', f('fifo.yaml')], words: ['--trace', 'fifo.yaml', 'a FIFO'] },
+  { what: 'trace workload on a directory', args: ['run', '--workload', 'trace', '--trace', f('dir.yaml')], words: ['--trace', 'is a directory'] },
+  { what: 'trace workload on a bad line', args: ['run', '--workload', 'trace', '--trace', f('trace-bad-line.txt')], words: ['--trace', 'line 3', 'expected an event line'] },
+  { what: '--time-scale 0', args: ['run', '--workload', 'trace', '--trace', f('trace-ok.txt'), '--time-scale', '0'], words: ['--time-scale', '0', 'a number above 0'] },
+  { what: '--time-scale abc', args: ['run', '--workload', 'trace', '--trace', f('trace-ok.txt'), '--time-scale', 'abc'], words: ['--time-scale', '"abc"'] },
+  { what: '--cpus past the trace (run)', args: ['run', '--workload', 'trace', '--trace', f('trace-ok.txt'), '--cpus', '4'], words: ['--cpus', '"4"', 'it has 1'] },
+  { what: '--vcpus against the trace', args: ['run', '--workload', 'trace', '--trace', f('trace-ok.txt'), '--vcpus', '2'], words: ['--vcpus', '2', 'one vCPU per replayed CPU'] },
+  { what: '--trace with ctxswitch', args: ['run', '--trace', f('trace-ok.txt')], words: ['--trace', 'has no effect on ctxswitch', 'applies to trace'] },
 ];
 
 /**
