@@ -5,15 +5,16 @@
  * temp file left behind. (Faults in the store itself: store-faults.test.ts.)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../shared/config.js';
-import { configKey, recordProblem } from '../../coordinator/store.js';
+import { configKey } from '../../coordinator/store.js';
 import { FAULT_HOOKS } from '../support/faults.js';
 import { simulate } from '../../worker/vm.js';
+import { RECORD, checkRecords, names, records, seeds } from '../support/records.js';
 
 const BIN = fileURLToPath(new URL('../../bin/vcpusim.js', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'vcpusim-faults-'));
@@ -30,23 +31,7 @@ const start = (args: string[], env: Record<string, string> = {}, nodeArgs: strin
   return Object.assign(child, { out: () => out, err: () => err, done });
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const RECORD = /^[0-9a-f]{20}\.json$/;
 const TEMP = /\.tmp-\d+-[0-9a-f]{12}$/;
-const names = (dir: string) => (existsSync(dir) ? readdirSync(dir).sort() : []);
-const records = (dir: string) => names(dir).filter((f) => RECORD.test(f));
-const seeds = (n: number) => Array.from({ length: n }, (_, i) => i + 1).join(',');
-
-/** Every record in `dir` is whole and is what its name says; returns them by name. */
-function checkRecords(dir: string): Map<string, { key: string; config: { seed: number }; result: unknown }> {
-  const out = new Map<string, { key: string; config: { seed: number }; result: unknown }>();
-  for (const f of records(dir)) {
-    const rec = JSON.parse(readFileSync(join(dir, f), 'utf8'));
-    expect(`${rec.key}.json`).toBe(f);
-    expect(recordProblem(rec, rec.config, rec.key)).toBeUndefined();
-    out.set(f, rec);
-  }
-  return out;
-}
 
 async function waitFor(cond: () => boolean, ms: number): Promise<void> {
   const until = Date.now() + ms;

@@ -6,35 +6,21 @@
  * touched, and each is said once, naming the file.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../shared/config.js';
-import { MODEL_VERSION, ResultStore, configKey, recordProblem } from '../../coordinator/store.js';
+import { MODEL_VERSION, ResultStore, configKey } from '../../coordinator/store.js';
 import { simulate } from '../../worker/vm.js';
+import { checkRecords, seeds } from '../support/records.js';
 
 const BIN = fileURLToPath(new URL('../../bin/vcpusim.js', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'vcpusim-store-faults-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const cli = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: work, timeout: 60000 });
-const RECORD = /^[0-9a-f]{20}\.json$/;
-const records = (dir: string) => (existsSync(dir) ? readdirSync(dir).sort() : []).filter((f) => RECORD.test(f));
-const seeds = (n: number) => Array.from({ length: n }, (_, i) => i + 1).join(',');
-
-/** Every record in `dir` is whole and is what its name says; returns them by name. */
-function checkRecords(dir: string): Map<string, { key: string; config: { seed: number }; result: unknown }> {
-  const out = new Map<string, { key: string; config: { seed: number }; result: unknown }>();
-  for (const f of records(dir)) {
-    const rec = JSON.parse(readFileSync(join(dir, f), 'utf8'));
-    expect(`${rec.key}.json`).toBe(f);
-    expect(recordProblem(rec, rec.config, rec.key)).toBeUndefined();
-    out.set(f, rec);
-  }
-  return out;
-}
 
 describe('what is under a record name is trusted only if it is that config\'s record', () => {
   const args = (results: string) => ['sweep', '--name', 'r', '--results', results, '--workers', '2', '--mode', 'kvm-trunk', '--tasks', '2', '--loops', '20', '--memory', '16', '--seed', seeds(8)];
