@@ -65,11 +65,11 @@ export const MAX_WORKERS = 64;
 /** A decimal integer as typed: digits with an optional sign (no hex, exponents or spaces). */
 const INTEGER = /^[+-]?\d+$/;
 
-/** Parse an option value as an integer, or fail naming the option and what it allows. */
-function intOption(field: keyof SimConfig) {
+/** Parse an option value as a number of the form `pattern` (an integer by default), or fail naming the option and what it allows. */
+function intOption(field: keyof SimConfig, pattern = INTEGER) {
   const option = FIELD_SPECS[field].option!.flag;
   return (raw: string): number => {
-    if (!INTEGER.test(raw)) throw new UsageError({ option, field, value: raw, allowed: allowedOf(field) });
+    if (!pattern.test(raw)) throw new UsageError({ option, field, value: raw, allowed: allowedOf(field) });
     return Number(raw);
   };
 }
@@ -157,13 +157,7 @@ function configOption(field: keyof SimConfig, list: boolean): Option {
 
 const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
-function numberOption(field: keyof SimConfig) {
-  const option = FIELD_SPECS[field].option!.flag;
-  return (raw: string): number => {
-    if (!NUMBER.test(raw)) throw new UsageError({ option, field, value: raw, allowed: allowedOf(field) });
-    return Number(raw);
-  };
-}
+const numberOption = (field: keyof SimConfig) => intOption(field, NUMBER);
 
 function numberListOption(field: keyof SimConfig) {
   const one = numberOption(field);

@@ -16,6 +16,17 @@ export const MAX_CACHE = 64;
 /** Hits per cache size: hits[k - 1] for a cache of k entries. */
 export type HitsBySize = Float64Array;
 
+/** A stack algorithm's hits per size: a load found at depth d hits every cache of more than d entries. */
+function hitsFromDepths(atDepth: Float64Array): HitsBySize {
+  const hits = new Float64Array(atDepth.length);
+  let sum = 0;
+  for (let k = 0; k < atDepth.length; k++) {
+    sum += atDepth[k]!;
+    hits[k] = sum;
+  }
+  return hits;
+}
+
 /** LRU hits for every size, from stack distances kept up to MAX_CACHE deep. */
 export function lruHits(loads: Int32Array, maxSize = MAX_CACHE): HitsBySize {
   const stack = new Int32Array(maxSize);
@@ -32,13 +43,7 @@ export function lruHits(loads: Int32Array, maxSize = MAX_CACHE): HitsBySize {
     for (let j = p; j > 0; j--) stack[j] = stack[j - 1]!;
     stack[0] = x;
   }
-  const hits = new Float64Array(maxSize);
-  let sum = 0;
-  for (let k = 0; k < maxSize; k++) {
-    sum += atDistance[k]!;
-    hits[k] = sum;
-  }
-  return hits;
+  return hitsFromDepths(atDistance);
 }
 
 /** Hits of the patch's round-robin fill for every size. */
@@ -117,11 +122,5 @@ export function optHits(loads: Int32Array, maxSize = MAX_CACHE): HitsBySize {
     if (p < depth) stack[p] = carry;
     else if (depth < maxSize) stack[depth++] = carry;
   }
-  const hits = new Float64Array(maxSize);
-  let sum = 0;
-  for (let k = 0; k < maxSize; k++) {
-    sum += atDepth[k]!;
-    hits[k] = sum;
-  }
-  return hits;
+  return hitsFromDepths(atDepth);
 }
