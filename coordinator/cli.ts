@@ -49,6 +49,9 @@ import {
 } from './experiments.js';
 import { FileProblem, checkDirPath, ensureDir, lstatOrUndefined, probeWritable, readRegularFile } from './files.js';
 import { checkPlotDir, preparePlotDir, writePlots } from './plot.js';
+import { plotProblem } from './plot-check.js';
+import { MAX_SEEDS, seedList } from './replicates.js';
+import { formatReplicates, replicatesDoc } from './run-seeds.js';
 import { createProgress, progressWanted } from './progress.js';
 import { FORMATS, exitReport, formatExitReport, formatPublished, formatRuns, publishedReport, runsReport, type Format } from './report.js';
 import { MAX_RETRIES } from './runner.js';
@@ -411,12 +414,12 @@ function variedOf(configs: readonly SimConfig[]): (keyof SimConfig)[] {
 
 function renderReport(exp: Experiment, configs: readonly SimConfig[], records: readonly (RunRecord | undefined)[], format: Format): string {
   if (exp.published) return formatPublished(publishedReport(exp, present(records)), format);
-  return formatRuns(runsReport(exp.name, configs, records), format);
+  return formatRuns(runsReport(exp.name, configs, records, exp.seeds), format);
 }
 
 function reportDoc(exp: Experiment, configs: readonly SimConfig[], records: readonly (RunRecord | undefined)[]): unknown {
   if (exp.published) return { kind: 'published-table', ...publishedReport(exp, present(records)) };
-  return { kind: 'runs', ...runsReport(exp.name, configs, records) };
+  return { kind: 'runs', ...runsReport(exp.name, configs, records, exp.seeds) };
 }
 
 const present = (rs: readonly (RunRecord | undefined)[]): RunRecord[] => rs.filter((r): r is RunRecord => r !== undefined);
@@ -458,17 +461,19 @@ function whereOption(raw: string, prev: Record<string, unknown> = {}): Record<st
 }
 
 /** Plots for an ad-hoc sweep: the metric (and the cr3 hit rate) against the first varied numeric field. */
-function sweepPlots(configs: readonly SimConfig[]): PlotDef[] {
-  const varied = variedOf(configs);
+function sweepPlots(configs: readonly SimConfig[], seeds = false): PlotDef[] {
+  const varied = variedOf(configs).filter((f) => !(seeds && f === 'seed'));
   const xPref: (keyof SimConfig)[] = ['cacheSize', 'mmuPages', 'vcpus', 'tasks', 'groups', 'loops', 'hz', 'memoryMiB'];
   const x = xPref.find((f) => varied.includes(f)) ?? varied[0];
   if (!x) return [];
   const seriesPref: (keyof SimConfig)[] = ['mode', 'tasks', 'groups', ...varied];
   const series = seriesPref.find((f) => f !== x && varied.includes(f) && !(x === 'groups' && f === 'tasks') && !(x === 'tasks' && f === 'groups'));
   const logX = x === 'cacheSize' || x === 'mmuPages';
-  const plots: PlotDef[] = [{ x, y: 'metric', ...(series ? { series } : {}), logX, file: `metric-vs-${x}` }];
-  if (configs.some((c) => c.mode === 'kvm-paravirt')) plots.push({ x, y: 'hitRate', ...(series ? { series } : {}), logX, file: `hit-rate-vs-${x}` });
-  return plots;
+  // A third varied field is the facet (the workload first: its metric has its own unit); a sweep of more has no plot (it would merge points).
+  const facet = ['workload' as const, ...varied].find((f) => f !== x && f !== series && varied.includes(f));
+  const plots: PlotDef[] = [{ x, y: 'metric', ...(series ? { series } : {}), ...(facet ? { facet } : {}), logX, file: `metric-vs-${x}` }];
+  if (configs.some((c) => c.mode === 'kvm-paravirt')) plots.push({ x, y: 'hitRate', ...(series ? { series } : {}), ...(facet ? { facet } : {}), logX, file: `hit-rate-vs-${x}` });
+  return plots.filter((p) => plotProblem({ plots: [p], ...(seeds ? { seeds: 1 } : {}) }, configs) === undefined);
 }
 
 export function buildProgram(state: { code: number } = { code: 0 }): Command {
@@ -498,6 +503,7 @@ Exit codes: 0 ok, 1 some run failed, 2 usage or config error, 130 interrupted.`,
     .option('--json', 'print one JSON document')
     .option('--workers <n>', `worker threads to spread a multi-vCPU VM over (default 1; at most --vcpus; the statistics are the same for any number)`, intInRange('--workers', 1, MAX_WORKERS))
     .addOption(choiceOption('--placement <how>', 'with --workers: how vCPUs are dealt to threads', PLACEMENTS).default('blocks'))
+    .option('--seeds <n>', `run seeds 1..n and print the mean of the metric with its 95% interval (at most ${MAX_SEEDS})`, intInRange('--seeds', 1, MAX_SEEDS))
     .addHelpText(
       'after',
       `
@@ -509,6 +515,7 @@ Examples:
     )
     .action(async (opts: Record<string, unknown>, cmd: Command) => {
       const given = configFromOptions(opts, false, cmd);
+      const seeds = seedsOption(opts, given);
       const cfg = resolveConfig(given);
       // A parameter this workload or mode ignores is a mistake: say what it applies to.
       checkGivenApply(cfg, Object.keys(given));
@@ -523,28 +530,26 @@ Examples:
       // The run goes to a worker thread even alone, so that this thread takes a Ctrl-C at once.
       const unhook = stopOnSignals(json, (signal) => `interrupted by ${signal}: the run was stopped, nothing was written`);
       const pool = new SimPool({ threads: asked });
-      let result: RunResult;
-      let hostSeconds: number;
-      let split: SplitInfo | undefined;
+      const done: { result: RunResult; hostSeconds: number; split?: SplitInfo }[] = [];
       try {
-        if (asked > 1) {
-          const r = await runVmSplit(pool, cfg, placeVcpus(cfg.vcpus, asked, opts.placement as PlacementKind));
-          result = r.result;
-          hostSeconds = r.hostSeconds;
-          split = { workers: asked, quanta: r.quanta };
-        } else {
-          const r = await pool.run(cfg);
-          result = r.result;
-          hostSeconds = r.hostSeconds;
+        for (const c of seeds ? seedList(seeds).map((seed) => ({ ...cfg, seed })) : [cfg]) {
+          if (asked > 1) {
+            const r = await runVmSplit(pool, c, placeVcpus(c.vcpus, asked, opts.placement as PlacementKind));
+            done.push({ result: r.result, hostSeconds: r.hostSeconds, split: { workers: asked, quanta: r.quanta } });
+          } else {
+            const r = await pool.run(c);
+            done.push({ result: r.result, hostSeconds: r.hostSeconds });
+          }
         }
       } finally {
         unhook();
         await pool.destroy();
       }
-      if (json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+      if (seeds) process.stdout.write(json ? JSON.stringify(replicatesDoc(done.map((d) => d.result)), null, 2) + '\n' : formatReplicates(done, opts.exits === true, formatExitReport));
+      else if (json) process.stdout.write(JSON.stringify(done[0]!.result, null, 2) + '\n');
       else {
-        process.stdout.write(formatSummary(result, hostSeconds, split));
-        if (opts.exits) process.stdout.write('\n' + formatExitReport(result));
+        process.stdout.write(formatSummary(done[0]!.result, done[0]!.hostSeconds, done[0]!.split));
+        if (opts.exits) process.stdout.write('\n' + formatExitReport(done[0]!.result));
       }
     });
 
@@ -557,7 +562,9 @@ Examples:
           .description('run the cartesian product of comma lists of run parameters into the result store, then report it'),
         true,
       ),
-    ).option('--name <name>', 'name of the sweep in the store (results/<name>/)', 'sweep'),
+    )
+      .option('--name <name>', 'name of the sweep in the store (results/<name>/)', 'sweep')
+      .option('--seeds <n>', `run every point with seeds 1..n; reports show the mean and its 95% interval (at most ${MAX_SEEDS})`, intInRange('--seeds', 1, MAX_SEEDS)),
   )
     .addHelpText(
       'after',
@@ -574,6 +581,7 @@ Examples:
       const name = String(opts.name);
       if (!isValidName(name)) throw new UsageError({ option: '--name', value: name, allowed: NAME_ALLOWED });
       const fields = configFromOptions(opts, true, cmd);
+      const seeds = seedsOption(opts, fields);
       const grid: Record<string, (string | number | boolean)[]> = {};
       const base: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(fields)) {
@@ -582,13 +590,13 @@ Examples:
       }
       // Count the combinations before making any of them.
       const axes = Object.entries(grid).filter(([, v]) => v.length > 1);
-      const points = axes.reduce((n, [, v]) => Math.min(n * v.length, Number.MAX_SAFE_INTEGER), 1);
+      const points = axes.reduce((n, [, v]) => Math.min(n * v.length, Number.MAX_SAFE_INTEGER), seeds ?? 1);
       if (points > MAX_POINTS) {
         const option = axes.map(([f]) => flagOf(f)).join(' x ');
         throw new UsageError({ option, value: points, allowed: `at most ${MAX_POINTS} points`, detail: `${pointsWords(points)} (${axes.map(([, v]) => v.length).join(' x ')}) are too many; expected at most ${MAX_POINTS}` });
       }
       // Check every point before running any, so a bad value leaves the store untouched.
-      const probe: Experiment = { name, description: '', base: base, grid: grid };
+      const probe: Experiment = { name, description: '', base: base, grid: grid, ...(seeds ? { seeds } : {}) };
       let expansion: Expansion;
       try {
         expansion = expand(probe);
@@ -600,7 +608,7 @@ Examples:
       const exp: Experiment = {
         ...probe,
         description: `vcpusim sweep ${process.argv.slice(3).join(' ')}`.trim(),
-        plots: sweepPlots(expansion.configs),
+        plots: sweepPlots(expansion.configs, seeds !== undefined),
       };
       state.code = await runExperiment(exp, expansion, runOpts(opts));
     });
@@ -616,6 +624,7 @@ Examples:
   )
     .option('--experiments <dir>', 'directory of experiment files', defaultExperimentsDir())
     .option('--trace <file>', "the trace an experiment of the trace workload replays (instead of its file's)", pathOption('--trace'))
+    .option('--seeds <n>', `run every point with seeds 1..n (instead of the file's seeds; at most ${MAX_SEEDS})`, intInRange('--seeds', 1, MAX_SEEDS))
     .addHelpText(
       'after',
       `
@@ -630,6 +639,7 @@ Examples:
       if (!isExperimentPath(name) && !isValidName(name)) throw new UsageError({ option: 'reproduce', value: name, allowed: EXPERIMENT_ARG_ALLOWED });
       const exp = loadExperiment(name, isExperimentPath(name) ? String(opts.experiments) : experimentsDirOf(opts));
       if (opts.trace !== undefined) exp.base = { ...exp.base, trace: opts.trace as string };
+      withSeedsOption(exp, opts);
       state.code = await runExperiment(exp, expand(exp), runOpts(opts));
     });
 
@@ -645,6 +655,7 @@ Examples:
     .option('--plot <dir>', "write the experiment's SVG plots into <dir>", pathOption('--plot'))
     .option('--exits', 'print an exit report (perf kvm stat style) for each stored run')
     .option('--where <field=value>', 'only runs whose config has field=value (repeatable)', whereOption)
+    .option('--seeds <n>', `report seeds 1..n of every point (as reproduce --seeds; at most ${MAX_SEEDS})`, intInRange('--seeds', 1, MAX_SEEDS))
     .addHelpText(
       'after',
       `
@@ -657,6 +668,7 @@ Examples:
     )
     .action(async (name: string, opts: Record<string, unknown>) => {
       const exp = experimentForReport(name, String(opts.results), isExperimentPath(name) ? String(opts.experiments) : experimentsDirOf(opts));
+      withSeedsOption(exp, opts);
       const store = new ResultStore(String(opts.results), exp.name);
       checkPath('--results', RESULTS_ALLOWED, () => store.check());
       const where = (opts.where as Partial<SimConfig>) ?? {};
@@ -843,6 +855,27 @@ Examples:
     });
 
   return program;
+}
+
+/** --seeds of run and sweep: not together with a --seed. */
+function seedsOption(opts: Record<string, unknown>, given: Record<string, unknown>): number | undefined {
+  const seeds = opts.seeds as number | undefined;
+  if (seeds !== undefined && given.seed !== undefined) {
+    throw new UsageError({ option: '--seeds', value: seeds, allowed: 'seeds 1..n, without --seed', detail: `${seeds} runs seeds 1-${seeds}, and --seed ${JSON.stringify(given.seed)} was given as well; expected one of --seed and --seeds` });
+  }
+  return seeds;
+}
+
+/** --seeds of reproduce and report: the experiment's points with seeds 1..n, checked as the file's `seeds` would be. */
+function withSeedsOption(exp: Experiment, opts: Record<string, unknown>): void {
+  if (opts.seeds === undefined) return;
+  exp.seeds = opts.seeds as number;
+  try {
+    expand(exp);
+  } catch (err) {
+    if (err instanceof ExperimentError) throw new UsageError({ option: '--seeds', value: exp.seeds, file: err.file, field: err.field, detail: err.detail });
+    throw err;
+  }
 }
 
 function runOpts(opts: Record<string, unknown>): RunExperimentOptions {

@@ -25,6 +25,8 @@ import {
   type SimConfig,
 } from '../shared/config.js';
 import { FileProblem, MAX_NESTING, parseJsonText, readRegularFile } from './files.js';
+import { plotProblem } from './plot-check.js';
+import { MAX_SEEDS, seedList } from './replicates.js';
 
 /** Config fields an experiment may set. */
 export { CONFIG_FIELDS };
@@ -75,9 +77,13 @@ const plotSchema = z
     y: z.enum(MEASURES),
     /** Config field that tells the lines (or bar groups) apart. */
     series: z.enum(CONFIG_FIELDS as [keyof SimConfig, ...(keyof SimConfig)[]]).optional(),
+    /** Config field that splits the plot into panels side by side (each with its own y axis). */
+    facet: z.enum(CONFIG_FIELDS as [keyof SimConfig, ...(keyof SimConfig)[]]).optional(),
     mark: z.enum(['line', 'bar']).optional(),
     /** Logarithmic x axis (for sizes in powers of two). */
     logX: z.boolean().optional(),
+    /** Logarithmic y axis (for figures that span orders of magnitude). */
+    logY: z.boolean().optional(),
     title: z.string().optional(),
     /** File name (without .svg); default `<y>-vs-<x>`. */
     file: z.string().refine(isValidName, `expected ${NAME_ALLOWED}`).optional(),
@@ -103,6 +109,8 @@ const experimentSchema = z
     base: z.record(z.string(), z.unknown()).optional(),
     runs: z.array(z.record(z.string(), z.unknown())).min(1).optional(),
     grid: z.record(z.string(), z.array(gridValue).min(1)).optional(),
+    /** Replicates: every point is run with seeds 1..N; reports show the mean and its 95% interval. */
+    seeds: z.int().min(1).max(MAX_SEEDS).optional(),
     published: z
       .object({
         source: z.string(),
@@ -128,6 +136,8 @@ export interface Experiment {
   base: PartialConfig;
   runs?: PartialConfig[];
   grid?: Record<string, (string | number | boolean | PartialConfig)[]>;
+  /** Replicates: seeds 1..N of every point (absent: each point's own seed, once). */
+  seeds?: number;
   published?: { source: string; rows: PublishedRow[] };
   plots?: PlotDef[];
   /** Where it was read from (for messages); absent for experiments built in code. */
@@ -391,6 +401,7 @@ export function validateExperiment(raw: unknown, file: string): Experiment {
   }
   const base = checkPartial(file, ['base'], d.base ?? {});
   const exp: Experiment = { name: d.name, description: d.description, base, file };
+  if (d.seeds !== undefined) exp.seeds = d.seeds;
   if (d.runs) exp.runs = d.runs.map((run, i) => checkPartial(file, ['runs', i], run));
   if (d.grid) {
     exp.grid = {};
@@ -414,15 +425,17 @@ export function validateExperiment(raw: unknown, file: string): Experiment {
     };
   }
   if (d.plots) exp.plots = d.plots;
-  // Every config must also resolve as a whole (defaults, derived fields).
-  expandExperiment(exp);
+  // Every config must also resolve as a whole (defaults, derived fields), and every plot show every field that varies.
+  const problem = plotProblem(exp, expandExperiment(exp));
+  if (problem) throw new ExperimentError(file, problem.field, problem.detail);
   return exp;
 }
 
 /** The points of an experiment (runs, or the product of its grid's list lengths), counted without expanding it. */
-export function countPoints(exp: Pick<Experiment, 'runs' | 'grid'>): number {
-  if (exp.runs) return exp.runs.length;
-  return productOf(Object.values(exp.grid ?? {}).map((values) => values.length));
+export function countPoints(exp: Pick<Experiment, 'runs' | 'grid' | 'seeds'>): number {
+  const seeds = exp.seeds ?? 1;
+  if (exp.runs) return productOf([exp.runs.length, seeds]);
+  return productOf([...Object.values(exp.grid ?? {}).map((values) => values.length), seeds]);
 }
 
 /** The partial configs of an experiment, each field with the path it came from (for messages). */
@@ -431,10 +444,13 @@ function partials(exp: Experiment): { cfg: PartialConfig; from: Record<string, s
   if (count > MAX_POINTS) throw tooManyPoints(exp.file ?? exp.name, exp.runs ? 'runs' : 'grid', count);
   const baseFrom = Object.fromEntries(Object.keys(exp.base).map((k) => [k, `base.${k}`]));
   if (exp.runs) {
-    return exp.runs.map((cfg, i) => ({
-      cfg: { ...exp.base, ...cfg },
-      from: { ...baseFrom, ...Object.fromEntries(Object.keys(cfg).map((k) => [k, `runs[${i}].${k}`])) },
-    }));
+    return withSeeds(
+      exp,
+      exp.runs.map((cfg, i) => ({
+        cfg: { ...exp.base, ...cfg },
+        from: { ...baseFrom, ...Object.fromEntries(Object.keys(cfg).map((k) => [k, `runs[${i}].${k}`])) },
+      })),
+    );
   }
   let acc: { cfg: PartialConfig; from: Record<string, string> }[] = [{ cfg: { ...exp.base }, from: baseFrom }];
   for (const [axis, values] of Object.entries(exp.grid ?? {})) {
@@ -448,7 +464,15 @@ function partials(exp: Experiment): { cfg: PartialConfig; from: Record<string, s
     }
     acc = next;
   }
-  return acc;
+  return withSeeds(exp, acc);
+}
+
+/** Each point once per seed 1..N when the experiment has `seeds`; a point that sets its own seed as well is an error. */
+function withSeeds(exp: Experiment, points: { cfg: PartialConfig; from: Record<string, string> }[]): { cfg: PartialConfig; from: Record<string, string> }[] {
+  if (exp.seeds === undefined) return points;
+  const own = points.find((p) => p.from.seed !== undefined);
+  if (own) throw new ExperimentError(exp.file ?? exp.name, own.from.seed!, `a seed is not allowed together with seeds (${exp.seeds}: seeds 1-${exp.seeds} of every point); give one or the other`);
+  return points.flatMap((p) => seedList(exp.seeds!).map((seed) => ({ cfg: { ...p.cfg, seed }, from: { ...p.from, seed: 'seeds' } })));
 }
 
 /** What an experiment runs. */

@@ -285,7 +285,7 @@ export function probeWritable(dir: string, longestName: string): void {
  * Write a file atomically: a temp file created exclusively in the same directory (it
  * cannot be a link someone planted), then renamed over the target.
  */
-export function writeFileAtomic(path: string, data: string): void {
+export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const tmp = tempPath(path);
   try {
     writeFileSync(tmp, data, { flag: 'wx' });

@@ -8,6 +8,7 @@ import type { RunResult } from '../shared/stats.js';
 import { SCHEMA_VERSION } from '../shared/stats.js';
 import { matches, variedFields, type Experiment, type Measure } from './experiments.js';
 import { MODEL_VERSION, type RunRecord } from './store.js';
+import { groupReplicates, meanCi } from './replicates.js';
 
 export const FORMATS = ['table', 'json', 'csv', 'md'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -36,11 +37,21 @@ export function measure(r: RunResult, m: Measure): number | null {
   }
 }
 
+/** Titles of the workloads' metrics, by unit (see METRIC_UNITS in plot-check.ts). */
+const METRIC_TITLES: Readonly<Record<string, string>> = {
+  'us/switch': 'time per context switch (µs)',
+  s: 'run time (s)',
+  'us/roundtrip': 'time per round trip (µs)',
+  'us/pass': 'time per token pass (µs)',
+  'us/round': 'time per round (µs)',
+  '% host CPU': 'host CPU (%)',
+};
+
 /** Axis and column titles of the measures (the metric's title depends on its unit). */
 export function measureTitle(m: Measure, metricUnit?: string): string {
   switch (m) {
     case 'metric':
-      return metricUnit === 'us/switch' ? 'time per context switch (µs)' : metricUnit === 's' ? 'run time (s)' : metricUnit ? `metric (${metricUnit})` : 'metric';
+      return metricUnit ? (METRIC_TITLES[metricUnit] ?? `metric (${metricUnit})`) : 'metric (unit per workload)';
     case 'hitRate':
       return 'cr3 cache hit rate (%)';
     case 'exitsPerSwitch':
@@ -76,6 +87,10 @@ const FIELD_TITLES: Readonly<Partial<Record<keyof SimConfig, string>>> = {
   seed: 'seed',
   profile: 'cost profile',
   memoryMiB: 'guest memory (MiB)',
+  quantum: 'synchronisation quantum (µs)',
+  sndbuf: 'socket send buffer (bytes)',
+  io: 'disk reads per pass',
+  clocksource: 'clocksource',
 };
 export const fieldTitle = (f: keyof SimConfig): string => FIELD_TITLES[f] ?? f;
 
@@ -85,7 +100,12 @@ export const fieldTitle = (f: keyof SimConfig): string => FIELD_TITLES[f] ?? f;
 export interface PublishedCell {
   mode: Mode;
   published: number | null;
+  /** The simulated figure: the mean over the stored seeds of the cell. */
   simulated: number | null;
+  /** Half-width of the 95% interval of that mean (null with one seed). */
+  ci95: number | null;
+  /** Stored seeds behind the figure. */
+  n: number;
   /** (simulated - published) / published, in %. */
   errorPct: number | null;
   /** Exits per context switch of the simulated run. */
@@ -113,11 +133,14 @@ export function publishedReport(exp: Experiment, records: readonly RunRecord[]):
     label: row.label,
     unit: row.unit,
     cells: modes.map((mode): PublishedCell => {
-      const rec = records.find((r) => r.config.mode === mode && matches(r.config, row.match));
+      // Every stored seed of the cell: the figure is their mean.
+      const recs = records.filter((r) => r.config.mode === mode && matches(r.config, row.match));
       const published = row.values[mode] ?? null;
-      const simulated = rec ? rec.result.metric.value : null;
+      const s = meanCi(recs.map((r) => r.result.metric.value));
+      const simulated = s ? s.mean : null;
       const errorPct = simulated !== null && published !== null ? ((simulated - published) / published) * 100 : null;
-      return { mode, published, simulated, errorPct, exitsPerSwitch: rec ? measure(rec.result, 'exitsPerSwitch') : null };
+      const eps = recs.map((r) => measure(r.result, 'exitsPerSwitch')).filter((v): v is number => v !== null);
+      return { mode, published, simulated, ci95: s?.ci95 ?? null, n: recs.length, errorPct, exitsPerSwitch: eps.length ? meanCi(eps)!.mean : null };
     }),
   }));
   return { experiment: exp.name, source: pub.source, modes, rows };
@@ -147,14 +170,18 @@ function alignTable(head: string[], body: string[][], leftCols = 1): string {
 const csvCell = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
 
 export function formatPublished(rep: PublishedReport, format: Format): string {
+  // With more than one seed per cell the simulated figure is a mean: its interval and n are shown too.
+  const replicated = rep.rows.some((row) => row.cells.some((c) => c.n > 1));
+  const fmtCi = (c: PublishedCell) => (c.ci95 === null ? `n=${c.n}` : `±${fmtNum(c.ci95, 2)} n=${c.n}`);
   switch (format) {
     case 'json':
       return JSON.stringify({ schemaVersion: SCHEMA_VERSION, modelVersion: MODEL_VERSION, kind: 'published-table', ...rep }, null, 2) + '\n';
     case 'csv': {
-      const lines = ['row,unit,mode,published,simulated,error_pct,exits_per_switch'];
+      const lines = [replicated ? 'row,unit,mode,published,simulated_mean,simulated_ci95,n,error_pct,exits_per_switch' : 'row,unit,mode,published,simulated,error_pct,exits_per_switch'];
       for (const row of rep.rows) {
         for (const c of row.cells) {
-          lines.push([csvCell(row.label), csvCell(row.unit), c.mode, c.published ?? '', c.simulated ?? '', c.errorPct?.toFixed(2) ?? '', c.exitsPerSwitch?.toFixed(3) ?? ''].join(','));
+          const sim = replicated ? [c.simulated ?? '', c.ci95 ?? '', c.n] : [c.simulated ?? ''];
+          lines.push([csvCell(row.label), csvCell(row.unit), c.mode, c.published ?? '', ...sim, c.errorPct?.toFixed(2) ?? '', c.exitsPerSwitch?.toFixed(3) ?? ''].join(','));
         }
       }
       return lines.join('\n') + '\n';
@@ -163,7 +190,7 @@ export function formatPublished(rep: PublishedReport, format: Format): string {
       const head = `| workload | unit | ${rep.modes.join(' | ')} |`;
       const sep = `|---|---|${rep.modes.map(() => '---:').join('|')}|`;
       const body = rep.rows.map(
-        (row) => `| ${row.label} | ${row.unit} | ${row.cells.map((c) => `${fmtNum(c.simulated, 4)} (published ${c.published ?? '-'}, ${fmtPct(c.errorPct)})`).join(' | ')} |`,
+        (row) => `| ${row.label} | ${row.unit} | ${row.cells.map((c) => `${fmtNum(c.simulated, 4)}${replicated ? ` ${fmtCi(c)}` : ''} (published ${c.published ?? '-'}, ${fmtPct(c.errorPct)})`).join(' | ')} |`,
       );
       return [head, sep, ...body].join('\n') + `\n\nSource of the published figures: ${rep.source}\n`;
     }
@@ -172,7 +199,8 @@ export function formatPublished(rep: PublishedReport, format: Format): string {
       const body: string[][] = [];
       for (const row of rep.rows) {
         body.push([`${row.label} (${row.unit})`, ...rep.modes.map(() => '')]);
-        body.push(['  simulated', ...row.cells.map((c) => fmtNum(c.simulated, 4))]);
+        body.push([replicated ? '  simulated (mean)' : '  simulated', ...row.cells.map((c) => fmtNum(c.simulated, 4))]);
+        if (replicated) body.push(['  95% interval, n', ...row.cells.map(fmtCi)]);
         body.push(['  published', ...row.cells.map((c) => (c.published === null ? '-' : String(c.published)))]);
         body.push(['  error', ...row.cells.map((c) => fmtPct(c.errorPct))]);
         body.push(['  exits/switch', ...row.cells.map((c) => fmtNum(c.exitsPerSwitch))]);
@@ -189,27 +217,55 @@ const RUN_MEASURES: Measure[] = ['metric', 'hitRate', 'exitsPerSwitch', 'exits',
 
 export interface RunsReport {
   experiment: string;
-  /** Config fields that vary across the runs (the table's leading columns). */
+  /** Config fields that vary across the runs (the table's leading columns; with replicates, the seed is not one). */
   fields: (keyof SimConfig)[];
-  runs: { key: string; config: SimConfig; metricUnit: string; values: Record<Measure, number | null> }[];
+  /** With replicates (an experiment's `seeds`), a row is a point: its values are means over its stored seeds. */
+  replicates?: true;
+  runs: {
+    key: string;
+    config: SimConfig;
+    metricUnit: string;
+    values: Record<Measure, number | null>;
+    /** With replicates: the stored seeds' keys, how many, and each value's 95% half-width (null with one seed). */
+    keys?: string[];
+    n?: number;
+    ci95?: Record<Measure, number | null>;
+  }[];
   /** Configs of the experiment with no stored result. */
   missing: SimConfig[];
 }
 
-export function runsReport(name: string, configs: readonly SimConfig[], records: readonly (RunRecord | undefined)[]): RunsReport {
-  const fields = variedFields(configs);
+export function runsReport(name: string, configs: readonly SimConfig[], records: readonly (RunRecord | undefined)[], seeds?: number): RunsReport {
+  const replicates = seeds !== undefined;
+  const fields = variedFields(configs).filter((f) => !(replicates && f === 'seed'));
   const runs: RunsReport['runs'] = [];
   const missing: SimConfig[] = [];
+  const stored: { cfg: SimConfig; rec: RunRecord }[] = [];
   configs.forEach((cfg, i) => {
     const rec = records[i];
-    if (!rec) {
-      missing.push(cfg);
-      return;
-    }
-    const values = Object.fromEntries(RUN_MEASURES.map((m) => [m, measure(rec.result, m)])) as Record<Measure, number | null>;
-    runs.push({ key: rec.key, config: cfg, metricUnit: rec.result.metric.unit, values });
+    if (!rec) missing.push(cfg);
+    else stored.push({ cfg, rec });
   });
-  return { experiment: name, fields, runs, missing };
+  if (!replicates) {
+    for (const { cfg, rec } of stored) {
+      const values = Object.fromEntries(RUN_MEASURES.map((m) => [m, measure(rec.result, m)])) as Record<Measure, number | null>;
+      runs.push({ key: rec.key, config: cfg, metricUnit: rec.result.metric.unit, values });
+    }
+    return { experiment: name, fields, runs, missing };
+  }
+  for (const group of groupReplicates(stored, (s) => s.cfg)) {
+    const stats = RUN_MEASURES.map((m) => [m, meanCi(group.map((s) => measure(s.rec.result, m)).filter((v): v is number => v !== null))] as const);
+    runs.push({
+      key: group[0]!.rec.key,
+      config: group[0]!.cfg,
+      metricUnit: group[0]!.rec.result.metric.unit,
+      values: Object.fromEntries(stats.map(([m, s]) => [m, s?.mean ?? null])) as Record<Measure, number | null>,
+      keys: group.map((s) => s.rec.key),
+      n: group.length,
+      ci95: Object.fromEntries(stats.map(([m, s]) => [m, s?.ci95 ?? null])) as Record<Measure, number | null>,
+    });
+  }
+  return { experiment: name, fields, replicates: true, runs, missing };
 }
 
 export function formatRuns(rep: RunsReport, format: Format): string {
@@ -228,6 +284,7 @@ export function formatRuns(rep: RunsReport, format: Format): string {
     String(r.values.pagesEvicted),
   ]);
   const note = rep.missing.length ? `\n${rep.missing.length} of ${rep.missing.length + rep.runs.length} runs have no stored result (run the experiment to fill them in)\n` : '';
+  if (rep.replicates) return formatReplicatedRuns(rep, format, note);
   if (format === 'csv') {
     const csvHead = [...rep.fields, 'metric', 'unit', 'hit_rate_pct', 'exits_per_switch', 'exits', 'shadow_faults', 'pages_evicted', 'key'];
     const csvBody = rep.runs.map((r) =>
@@ -241,6 +298,38 @@ export function formatRuns(rep: RunsReport, format: Format): string {
     return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...body.map((r) => `| ${r.join(' | ')} |`)].join('\n') + '\n' + note;
   }
   return `${rep.experiment}: ${rep.runs.length} runs\n\n${alignTable(head, body, rep.fields.length)}${note}`;
+}
+
+/** The table of points over replicates: each value the mean over the stored seeds; the metric with its 95% half-width and n. */
+function formatReplicatedRuns(rep: RunsReport, format: Exclude<Format, 'json'>, note: string): string {
+  const ci = (r: RunsReport['runs'][number]) => (r.ci95?.metric ?? null);
+  if (format === 'csv') {
+    const csvHead = [...rep.fields, 'metric_mean', 'metric_ci95', 'n', 'unit', 'hit_rate_pct', 'exits_per_switch', 'exits', 'shadow_faults', 'pages_evicted', 'keys'];
+    const csvBody = rep.runs.map((r) =>
+      [...rep.fields.map((f) => String(r.config[f])), r.values.metric ?? '', ci(r) ?? '', r.n, r.metricUnit, r.values.hitRate ?? '', r.values.exitsPerSwitch ?? '', r.values.exits ?? '', r.values.shadowFaults ?? '', r.values.pagesEvicted ?? '', r.keys!.join(' ')]
+        .map((v) => csvCell(String(v)))
+        .join(','),
+    );
+    return [csvHead.join(','), ...csvBody].join('\n') + '\n';
+  }
+  const head = [...rep.fields, 'metric mean', '± 95%', 'n', 'unit', 'hit rate %', 'exits/switch', 'exits', 'shadow faults', 'evicted'];
+  const body = rep.runs.map((r) => [
+    ...rep.fields.map((f) => String(r.config[f])),
+    fmtNum(r.values.metric, 4),
+    ci(r) === null ? '' : fmtNum(ci(r), 3),
+    String(r.n),
+    r.metricUnit,
+    r.values.hitRate === null ? '-' : r.values.hitRate.toFixed(1),
+    fmtNum(r.values.exitsPerSwitch),
+    fmtNum(r.values.exits, 6),
+    fmtNum(r.values.shadowFaults, 6),
+    fmtNum(r.values.pagesEvicted, 6),
+  ]);
+  if (format === 'md') {
+    return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...body.map((r) => `| ${r.join(' | ')} |`)].join('\n') + '\n' + note;
+  }
+  const seeds = Math.max(...rep.runs.map((r) => r.n ?? 1));
+  return `${rep.experiment}: ${rep.runs.length} points, mean over up to ${seeds} seeds (95% interval: Student t)\n\n${alignTable(head, body, rep.fields.length)}${note}`;
 }
 
 // ---------------------------------------------------------------------------------------
