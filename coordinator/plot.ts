@@ -148,7 +148,7 @@ export function plotSpec(def: PlotDef, records: readonly RunRecord[]): TopLevelS
   const yTitle = measureTitle(def.y, unitOf(values));
   const text = def.title ?? `${yTitle} by ${xTitle}`;
   const subtitle = dropped.length
-    ? `0 (not drawn on the log axis): ${dropped.map((d) => [d.x, d.series, d.facet].filter((v) => v !== undefined).join(' ')).join(', ')}`
+    ? `${dropped.map((d) => [d.x, d.series, d.facet].filter((v) => v !== undefined).join(' ')).join(', ')}: 0, not drawn on the log axis`
     : undefined;
   const common = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',

@@ -64,7 +64,7 @@ describe('experiment file errors: one line naming the file, the field and what i
     ['grid-range.yaml', head + 'grid:\n  cacheSize: [1, 2, 2000]\n', /grid-range\.yaml: grid\.cacheSize\[2\]: 2000 is not allowed; expected an integer from 1 to 1024$/],
     ['unknown-param.yaml', head + 'runs:\n  - { tasks: 2, cachesize: 4 }\n', /unknown-param\.yaml: runs\[0\]\.cachesize: unknown parameter; expected one of mode, workload, tasks/],
     ['unknown-axis.yaml', head + 'grid:\n  cache: [1, 2]\n', /unknown-axis\.yaml: grid\.cache: unknown parameter; expected one of mode, workload/],
-    ['unknown-top.yaml', head + 'runs: [{}]\nrepeat: 3\n', /unknown-top\.yaml: repeat: unknown parameter; expected one of name, description, base, runs, grid, published, plots$/],
+    ['unknown-top.yaml', head + 'runs: [{}]\nrepeat: 3\n', /unknown-top\.yaml: repeat: unknown parameter; expected one of name, description, base, runs, grid, seeds, published, plots$/],
     ['bad-mode.yaml', 'name: x\ndescription: d\nbase: { mode: kvm-foo }\nruns: [{}]\n', /bad-mode\.yaml: base\.mode: "kvm-foo" is not allowed; expected one of native, qemu, kvm-upstream, kvm-trunk, kvm-paravirt$/],
     ['bad-hz.json', JSON.stringify({ name: 'x', description: 'd', runs: [{ hz: 99 }] }), /bad-hz\.json: runs\[0\]\.hz: 99 is not allowed; expected one of 100, 250, 300, 1000$/],
     ['neither.yaml', head, /neither\.yaml: runs: missing; give either runs .* or grid/],

@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executeConfigs } from '../../coordinator/execute.js';
-import { expandExperiment, loadExperiment, type Experiment } from '../../coordinator/experiments.js';
-import { plotSpec, renderSvg, writePlots } from '../../coordinator/plot.js';
-import { formatPublished, measure, publishedReport } from '../../coordinator/report.js';
+import { expandExperiment, loadExperiment, loadExperimentFile, validateExperiment, type Experiment } from '../../coordinator/experiments.js';
+import { plotSpec, renderPlots, renderSvg, writePlots } from '../../coordinator/plot.js';
+import { METRIC_UNITS } from '../../coordinator/plot-check.js';
+import { fmtNum, formatPublished, measure, publishedReport } from '../../coordinator/report.js';
 import { ResultStore, type RunRecord } from '../../coordinator/store.js';
 
 const root = mkdtempSync(join(tmpdir(), 'vcpusim-plot-'));
@@ -47,10 +48,27 @@ describe('cr3 cache sweep plots', () => {
   it('µs per switch vs cache size, written to files; rendering is deterministic', async () => {
     const out = join(root, 'plots');
     const files = await writePlots(exp, recs, out);
-    expect(files.map((f) => f.slice(out.length + 1))).toEqual(['hit-rate-vs-cache-size.svg', 'switch-time-vs-cache-size.svg']);
-    const svg = readFileSync(files[1]!, 'utf8');
+    expect(files.map((f) => f.slice(out.length + 1))).toEqual([
+      'hit-rate-vs-cache-size.svg',
+      'hit-rate-vs-cache-size.vl.json',
+      'hit-rate-vs-cache-size.png',
+      'switch-time-vs-cache-size.svg',
+      'switch-time-vs-cache-size.vl.json',
+      'switch-time-vs-cache-size.png',
+    ]);
+    const svg = readFileSync(files[3]!, 'utf8');
     expect(texts(svg)).toEqual(expect.arrayContaining(['cr3 cache size (entries)', 'time per context switch (µs)', 'tasks', '2', '6', 'Context switch time by cache size']));
     expect(await renderSvg(plotSpec(exp.plots![1]!, recs))).toBe(svg.trimEnd());
+    // The Vega-Lite spec beside it, with the log y axis the switch time needs, and a PNG.
+    const spec = JSON.parse(readFileSync(files[4]!, 'utf8'));
+    expect(spec.layer[0].encoding.y.scale).toEqual({ type: 'log' });
+    expect(spec.layer[0].encoding.color.scale).toEqual({ scheme: 'tableau10' });
+    const png = readFileSync(files[5]!);
+    expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    const plots = await renderPlots(exp, recs);
+    expect(plots.map((p) => p.name)).toEqual(['hit-rate-vs-cache-size', 'switch-time-vs-cache-size']);
+    expect(plots[1]!.svg).toBe(svg.trimEnd());
+    expect(plots[1]!.png).toBeUndefined();
   });
 });
 
@@ -63,13 +81,18 @@ describe('published table', () => {
     recs = await runInto(exp);
   });
 
-  it('exits per switch by mode: a bar per mode and workload, with axis titles and legend', async () => {
-    const svg = await renderSvg(plotSpec(exp.plots![0]!, recs));
+  it('exits per switch by mode on a log axis: a labelled bar per KVM mode and workload; the 0 of native and qemu said in the subtitle', async () => {
+    const spec = plotSpec(exp.plots![0]!, recs) as { layer: { encoding: { y: { scale: unknown } } }[] };
+    expect(spec.layer[0]!.encoding.y.scale).toEqual({ type: 'log' });
+    const svg = await renderSvg(spec as never);
     const t = texts(svg);
     expect(t).toEqual(expect.arrayContaining(['mode', 'VM exits per context switch', 'workload', 'ctxswitch', 'hackbench']));
-    expect(t).toEqual(expect.arrayContaining(['native', 'qemu', 'kvm-upstream', 'kvm-trunk', 'kvm-paravirt']));
-    // One bar per run: 5 modes x 2 workloads.
-    expect(svg.match(/aria-roledescription="bar"/g)).toHaveLength(10);
+    expect(t).toEqual(expect.arrayContaining(['kvm-upstream', 'kvm-trunk', 'kvm-paravirt']));
+    expect(t).toContain('native ctxswitch, qemu ctxswitch, native hackbench, qemu hackbench: 0, not drawn on the log axis');
+    // One bar per KVM run: 3 modes x 2 workloads, each with its value written above it.
+    expect(svg.match(/aria-roledescription="bar"/g)).toHaveLength(6);
+    const trunk = recs.find((r) => r.config.mode === 'kvm-trunk' && r.config.workload === 'ctxswitch')!;
+    expect(t).toContain(fmtNum(measure(trunk.result, 'exitsPerSwitch')));
   });
 
   it('the report puts simulated beside published with the error in %', () => {
@@ -89,5 +112,74 @@ describe('published table', () => {
     const json = JSON.parse(formatPublished(rep, 'json'));
     expect(json.schemaVersion).toBe(2);
     expect(json.rows[1].cells[4]).toMatchObject({ mode: 'kvm-paravirt', published: 0.36 });
+  });
+});
+
+describe('plots place every varied field', () => {
+  const shipped = (name: string) => {
+    const e = loadExperiment(name);
+    const { file: _, ...raw } = e;
+    return raw;
+  };
+
+  it('a varied field that is neither x, series nor facet is an error naming the plot, the field and its values', () => {
+    const raw = shipped('shadow-pool-sweep');
+    const plots = raw.plots!.map(({ facet: _, ...p }) => p);
+    expect(() => validateExperiment({ ...raw, plots }, 'pool.yaml')).toThrow(
+      /^pool\.yaml: plots\[0\]: plot hackbench-vs-mmu-pages draws mode = kvm-trunk, kvm-paravirt as one point; expected mode as its x, series or facet \(x is mmuPages, series groups\)$/,
+    );
+    // Where the plotted subset has one value it is fine: the hit rate exists only under kvm-paravirt.
+    const trace = shipped('trace-cache-sweep');
+    expect(trace.plots![0]!.series).toBeUndefined();
+    expect(() => validateExperiment(trace, 'trace.yaml')).not.toThrow();
+  });
+
+  it('two units on one y axis is an error; the seed as a field needs a place or seeds: N', () => {
+    const raw = shipped('smp-quantum');
+    const plots = [{ x: 'quantum', y: 'metric', series: 'workload' }];
+    expect(() => validateExperiment({ ...raw, plots }, 'q.yaml')).toThrow(/^q\.yaml: plots\[0\]: plot metric-vs-quantum puts the metric in us\/roundtrip and s on one y axis; expected facet: workload \(a panel per unit\)$/);
+    const seeded = { name: 's', description: '', base: { workload: 'ctxswitch' }, grid: { seed: [1, 2], tasks: [2, 4] }, plots: [{ x: 'tasks', y: 'metric' }] };
+    expect(() => validateExperiment(seeded, 's.yaml')).toThrow(/draws seed = 1, 2 as one point; .*or give seeds: N to average over seeds 1\.\.N$/);
+    expect(() => validateExperiment({ ...seeded, grid: { tasks: [2, 4] }, seeds: 2 }, 's.yaml')).not.toThrow();
+  });
+
+  it('the shipped experiments: every plot loads, the fixed ones facet and use log axes', () => {
+    for (const f of ['cr3-cache-sweep', 'published-table', 'shadow-pool-sweep', 'smp-quantum', 'idle-guest']) expect(() => loadExperimentFile(`experiments/${f}.yaml`)).not.toThrow();
+    expect(loadExperiment('shadow-pool-sweep').plots!.map((p) => [p.facet, p.logY])).toEqual([['mode', true], ['mode', undefined]]);
+    expect(loadExperiment('smp-quantum').plots![0]!.facet).toBe('workload');
+    expect(loadExperiment('idle-guest').plots![0]!.facet).toBe('clocksource');
+    expect(loadExperiment('published-table').plots![0]!.logY).toBe(true);
+    expect(loadExperiment('cr3-cache-sweep').plots![1]!.logY).toBe(true);
+  });
+});
+
+describe('a faceted plot with replicates', () => {
+  let exp: Experiment;
+  let recs: RunRecord[];
+  beforeAll(async () => {
+    const shipped = loadExperiment('shadow-pool-sweep');
+    exp = { ...shipped, base: { ...shipped.base, loops: 2 }, grid: { mode: ['kvm-trunk', 'kvm-paravirt'], groups: [1], mmuPages: [64, 256] }, seeds: 2 };
+    recs = await runInto(exp);
+  });
+
+  it('a panel per mode with its own title, log y, and error bars of the 95% interval', async () => {
+    const spec = plotSpec(exp.plots![0]!, recs) as unknown as { hconcat: { title: string; layer: { mark: { type: string }; encoding: { y: { scale: unknown } } }[] }[] };
+    expect(spec.hconcat.map((p) => p.title)).toEqual(['mode: kvm-trunk', 'mode: kvm-paravirt']);
+    expect(spec.hconcat[0]!.layer.map((l) => l.mark.type)).toEqual(['line', 'errorbar']);
+    expect(spec.hconcat[0]!.layer[0]!.encoding.y.scale).toEqual({ type: 'log' });
+    const data = (spec as unknown as { data: { values: { x: number; facet: string; y: number; n: number; lo: number; hi: number }[] } }).data.values;
+    const p = data.find((d) => d.x === 64 && d.facet === 'kvm-trunk')!;
+    const ys = recs.filter((r) => r.config.mode === 'kvm-trunk' && r.config.mmuPages === 64).map((r) => r.result.metric.value);
+    expect(ys).toHaveLength(2);
+    expect(p.n).toBe(2);
+    expect(p.y).toBe((ys[0]! + ys[1]!) / 2);
+    // t(0.975, 1) = 12.706: the half-width is 12.706 * |a - b| / 2.
+    expect(p.hi - p.y).toBeCloseTo((12.706204736174707 * Math.abs(ys[0]! - ys[1]!)) / 2, 9);
+    const svg = await renderSvg(spec as never);
+    expect(texts(svg)).toEqual(expect.arrayContaining(['mode: kvm-trunk', 'mode: kvm-paravirt', 'run time (s)', 'shadow page pool (pages)']));
+  });
+
+  it('the metric units of the workloads are those the runs report', () => {
+    for (const r of recs) expect(r.result.metric.unit).toBe(METRIC_UNITS[r.config.workload]);
   });
 });
