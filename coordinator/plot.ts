@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import type * as ResvgModuleNs from '@resvg/resvg-js';
 import type { TopLevelSpec } from 'vega-lite';
-import { MODES, type SimConfig } from '../shared/config.js';
+import { MODES, fieldApplies, type SimConfig } from '../shared/config.js';
 import type { Experiment, PlotDef } from './experiments.js';
 import { placedFields } from './plot-check.js';
 import { meanCi } from './replicates.js';
@@ -40,6 +40,8 @@ export interface PlotPoint {
   label: string;
   /** The metric's unit of the runs (the y axis title names it). */
   unit: string;
+  /** The x field does not apply to this point's config (kvm-trunk has no cr3 cache size): drawn as a level line across the axis, not at one x. */
+  ref?: true;
 }
 
 /** The points of a plot: the stored runs grouped by their x, series and facet (which leaves only the seed to differ; see plot-check.ts), each group's mean and interval. */
@@ -67,6 +69,7 @@ export function plotData(def: PlotDef, records: readonly RunRecord[]): PlotPoint
       n: s.n,
       label: fmtNum(s.mean),
       unit: g[0]!.r.result.metric.unit,
+      ...(fieldApplies(def.x, c) ? {} : { ref: true as const }),
     });
   }
   return out;
@@ -75,7 +78,9 @@ export function plotData(def: PlotDef, records: readonly RunRecord[]): PlotPoint
 const sortValues = (vs: readonly (string | number | boolean)[], field: keyof SimConfig): (string | number | boolean)[] => {
   const u = [...new Set(vs)];
   if (field === 'mode') return MODES.filter((m) => u.includes(m));
-  return u.every((v) => typeof v === 'number') ? (u).sort((a, b) => a - b) : u.map(String).sort();
+  // Numbers ascending; names in the order the experiment lists them.
+  const nums = u.filter((v): v is number => typeof v === 'number');
+  return nums.length === u.length ? nums.sort((a, b) => a - b) : u;
 };
 
 /** The Vega-Lite spec of one plot over some stored runs (a panel per facet value, each with its own y axis and unit). */
@@ -119,15 +124,23 @@ export function plotSpec(def: PlotDef, records: readonly RunRecord[]): TopLevelS
     const yTitle = measureTitle(def.y, unit);
     // Bars are not stacked: each is one point's figure (a stack would start a log axis at 0).
     const y = { field: 'y', type: 'quantitative' as const, title: yTitle, scale: yScale, stack: null };
+    const refs = mark === 'line' && values.some((d) => d.ref);
+    const onAxis = refs ? { transform: [{ filter: '!datum.ref' }] } : {};
     const layer: unknown[] = [
       {
+        ...onAxis,
         mark: mark === 'line' ? { type: 'line', point: true } : { type: 'bar' },
         encoding: { x, y, ...(color ? { color } : {}), ...grouped, ...(color && mark === 'line' ? { detail: { field: 'series', type: color.type } } : {}) },
       },
     ];
+    if (refs) {
+      // A config the x field does not apply to: its figure as a dashed level across the axis.
+      layer.push({ transform: [{ filter: 'datum.ref' }], mark: { type: 'rule', strokeDash: [6, 4], strokeWidth: 2 }, encoding: { y, ...(color ? { color } : {}) } });
+    }
     if (replicated) {
       // The 95% interval of the mean over the seeds.
       layer.push({
+        ...onAxis,
         mark: { type: 'errorbar', ticks: true, ...(color ? {} : { color: 'black' }) },
         encoding: { x, y: { field: 'lo', type: 'quantitative', title: yTitle, scale: yScale }, y2: { field: 'hi' }, ...(color ? { color } : {}), ...grouped },
       });
@@ -139,7 +152,9 @@ export function plotSpec(def: PlotDef, records: readonly RunRecord[]): TopLevelS
         ...(replicated ? { transform: [{ calculate: 'isValid(datum.hi) ? datum.hi : datum.y', as: 'top' }] } : {}),
       });
     }
-    return { width: def.facet ? 300 : 480, height: 300, layer };
+    // Bar groups get room for their labels: at least 95 px per x value.
+    const minWidth = mark === 'bar' ? 95 * xSort.length : 0;
+    return { width: Math.max(def.facet ? 300 : 480, minWidth), height: 300, layer };
   };
   const unitOf = (ds: readonly PlotPoint[]): string | undefined => {
     const u = [...new Set(ds.map((d) => d.unit))];
