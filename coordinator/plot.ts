@@ -93,6 +93,7 @@ export function plotSpec(def: PlotDef, records: readonly RunRecord[]): TopLevelS
   const xTitle = fieldTitle(def.x);
   const mark = def.mark ?? (numericX ? 'line' : 'bar');
   const xSort = sortValues(all.map((d) => d.x), def.x);
+  const xValues = [...new Set(values.filter((d) => !d.ref).map((d) => d.x))].filter((v): v is number => typeof v === 'number').sort((a, b) => a - b);
   const x =
     mark === 'bar' || !numericX
       ? { field: 'x', type: 'nominal' as const, title: xTitle, sort: xSort, axis: { labelAngle: 0 } }
@@ -101,7 +102,8 @@ export function plotSpec(def: PlotDef, records: readonly RunRecord[]): TopLevelS
           type: 'quantitative' as const,
           title: xTitle,
           scale: def.logX ? { type: 'log' as const, base: 2 } : { zero: false },
-          axis: def.logX ? { values: [...new Set(values.map((d) => d.x as number))].sort((a, b) => a - b) } : {},
+          // Ticks at the values run when on a log axis or a few whole numbers (vCPUs: no 1.4).
+          axis: def.logX || (xValues.length <= 12 && xValues.every(Number.isInteger)) ? { values: xValues } : {},
         };
   const seriesTitle = def.series ? fieldTitle(def.series) : undefined;
   const seriesValues = def.series ? sortValues(all.map((d) => d.series!), def.series) : [];

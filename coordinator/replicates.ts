@@ -98,8 +98,10 @@ export function meanCi(values: readonly number[]): Replicated | null {
   if (n === 0) return null;
   let sum = 0;
   for (const v of values) sum += v;
-  const mean = sum / n;
+  // Equal values (a seed that changes nothing the figure depends on) have mean exactly that value and no spread, not rounding noise.
+  const mean = values.every((v) => v === values[0]) ? values[0]! : sum / n;
   if (n === 1) return { mean, ci95: null, sd: null, n };
+  if (mean === values[0] && values.every((v) => v === mean)) return { mean, ci95: 0, sd: 0, n };
   let ss = 0;
   for (const v of values) ss += (v - mean) * (v - mean);
   const sd = Math.sqrt(ss / (n - 1));

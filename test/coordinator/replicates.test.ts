@@ -25,6 +25,10 @@ describe('Student t and the 95% interval of a mean', () => {
     expect(r.ci95!.toFixed(3)).toBe('2.484');
   });
 
+  it('equal values: the value itself, and an interval of exactly 0', () => {
+    expect(meanCi([6.335, 6.335, 6.335])).toEqual({ mean: 6.335, ci95: 0, sd: 0, n: 3 });
+  });
+
   it('one value has no interval; none has no figure', () => {
     expect(meanCi([2.5])).toEqual({ mean: 2.5, ci95: null, sd: null, n: 1 });
     expect(meanCi([])).toBeNull();
