@@ -1,6 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executeConfigs } from '../../coordinator/execute.js';
 import { expand, expandExperiment, loadExperiment, validateExperiment, type Experiment } from '../../coordinator/experiments.js';
@@ -106,5 +108,46 @@ describe('seeds: N in an experiment file', () => {
       expect(exp.seeds).toBeUndefined();
       expect(new Set(expandExperiment(exp).map((c) => c.seed))).toEqual(new Set([1]));
     }
+  });
+});
+
+describe('--seeds on the command line', () => {
+  const BIN = fileURLToPath(new URL('../../bin/vcpusim.js', import.meta.url));
+  const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
+
+  it('run --seeds 3: every seed, then the mean, the 95% interval and n; --json has them', () => {
+    const args = ['run', '--mode', 'kvm-trunk', '--workload', 'hackbench', '--groups', '1', '--loops', '2', '--seeds', '3'];
+    const j = cli(...args, '--json');
+    expect(j.status).toBe(0);
+    const doc = JSON.parse(j.stdout);
+    expect(doc.seeds).toEqual([1, 2, 3]);
+    expect(doc.results.map((r: { config: { seed: number } }) => r.config.seed)).toEqual([1, 2, 3]);
+    const s = meanCi(doc.metric.values)!;
+    expect(doc.metric).toMatchObject({ unit: 's', mean: s.mean, ci95: s.ci95, n: 3 });
+    const t = cli(...args);
+    expect(t.status).toBe(0);
+    expect(t.stdout).toMatch(/hackbench over seeds 1-3: mean [\d.]+ s ± [\d.e-]+ \(95% interval, Student t\), n = 3\n$/);
+  });
+
+  it('--seeds with --seed, or out of range, is a usage error (exit 2)', () => {
+    const r = cli('run', '--seeds', '2', '--seed', '5');
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toBe('error: --seeds: 2 runs seeds 1-2, and --seed 5 was given as well; expected one of --seed and --seeds');
+    const s = cli('sweep', '--seeds', '21', '--tasks', '2,4');
+    expect(s.status).toBe(2);
+    expect(s.stderr).toContain('--seeds: 21 is not allowed; expected an integer from 1 to 20');
+  });
+
+  it('sweep --seeds 2: the CSV has metric_mean, metric_ci95 and n per point', () => {
+    const results = join(root, 'cli');
+    const r = cli('sweep', '--name', 'sd', '--results', results, '--workers', '1', '--mode', 'native,kvm-trunk', '--workload', 'ctxswitch', '--tasks', '2', '--loops', '50', '--seeds', '2', '--format', 'csv');
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toBe('mode,metric_mean,metric_ci95,n,unit,hit_rate_pct,exits_per_switch,exits,shadow_faults,pages_evicted,keys');
+    expect(lines.slice(1).map((l) => l.split(',')[3])).toEqual(['2', '2']);
+    expect(r.stderr).toContain('sd: 4 configs, 4 run');
+    // The sweep's manifest keeps seeds: its report is by point again.
+    const rep = cli('report', 'sd', '--results', results, '--format', 'csv');
+    expect(rep.stdout).toBe(r.stdout);
   });
 });
