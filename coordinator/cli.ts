@@ -59,6 +59,8 @@ import { DEFAULT_RESULTS_DIR, MODEL_VERSION, ResultStore, type RunRecord } from 
 import { formatSummary, type SplitInfo } from './summary.js';
 import { SimPool, defaultWorkers } from './pool.js';
 import { PLACEMENTS, placeVcpus, runVmSplit, type PlacementKind } from './vm-split.js';
+import { addQueueCommands, addQueueOptions, queueOf, queueRunner } from './queue/commands.js';
+import type { QueueTarget } from './queue/url.js';
 
 export { UsageError, flagOf };
 
@@ -206,7 +208,7 @@ function configFromOptions(opts: Record<string, unknown>, list: boolean, cmd?: C
 
 /** Options shared by the commands that run experiments. */
 function addRunnerOptions(cmd: Command): Command {
-  return cmd
+  return addQueueOptions(cmd)
     .option('--results <dir>', 'result store directory', pathOption('--results'), DEFAULT_RESULTS_DIR)
     .option('--fresh', 'ignore stored results: run every config again and overwrite its record')
     .option('--workers <n>', `worker threads (default: one per core; at most ${MAX_WORKERS})`, intInRange('--workers', 1, MAX_WORKERS))
@@ -281,6 +283,8 @@ interface RunExperimentOptions {
   json?: boolean;
   format: Format;
   plot?: string;
+  /** Run through this queue instead of this machine's threads. */
+  queue?: QueueTarget;
 }
 
 const RESULTS_ALLOWED = 'a directory where the store can be written';
@@ -359,7 +363,8 @@ async function runExperiment(exp: Experiment, expansion: Expansion, opts: RunExp
       fresh: opts.fresh,
       retries: opts.retries,
       // Runs go to worker threads even with --workers 1: this thread must stay free to take a Ctrl-C.
-      poolFor: (runs) => (pool = new SimPool({ threads: Math.max(1, Math.min(opts.workers ?? defaultWorkers(), MAX_WORKERS, runs)) })),
+      poolFor: opts.queue ? undefined : (runs) => (pool = new SimPool({ threads: Math.max(1, Math.min(opts.workers ?? defaultWorkers(), MAX_WORKERS, runs)) })),
+      run: opts.queue ? queueRunner(opts.queue, { fresh: opts.fresh, onStalled: (cfg) => progress.log(`a worker stopped answering; queued again: ${describeConfig(cfg, fields)}`) }) : undefined,
       onInvalid: (path, reason) => progress.log(`${displayPath(path)}: ${reason}; it is run again and replaced`),
       onRetry: (cfg, attempt, of, error) => progress.log(`run failed (attempt ${attempt} of ${of}), trying again: ${describeConfig(cfg, fields)}: ${error}`),
       onConfig: (status, cfg, o) => {
@@ -610,7 +615,7 @@ Examples:
         description: `vcpusim sweep ${process.argv.slice(3).join(' ')}`.trim(),
         plots: sweepPlots(expansion.configs, seeds !== undefined),
       };
-      state.code = await runExperiment(exp, expansion, runOpts(opts));
+      state.code = await runExperiment(exp, expansion, { ...runOpts(opts), queue: await queueOf(opts) });
     });
 
   // --- reproduce --------------------------------------------------------------------
@@ -640,8 +645,10 @@ Examples:
       const exp = loadExperiment(name, isExperimentPath(name) ? String(opts.experiments) : experimentsDirOf(opts));
       if (opts.trace !== undefined) exp.base = { ...exp.base, trace: opts.trace as string };
       withSeedsOption(exp, opts);
-      state.code = await runExperiment(exp, expand(exp), runOpts(opts));
+      state.code = await runExperiment(exp, expand(exp), { ...runOpts(opts), queue: await queueOf(opts) });
     });
+
+  addQueueCommands(program, state, intInRange('--workers', 1, MAX_WORKERS), MAX_WORKERS);
 
   // --- report -----------------------------------------------------------------------
   program

@@ -27,6 +27,8 @@ export interface ExecuteOptions {
   onRetry?: RunnerOptions['onRetry'];
   /** A file under a config's record name that is not its record (it is run again and replaced), before any run. */
   onInvalid?: (path: string, reason: string) => void;
+  /** Where the runs go (runAll's contract): default runAll, this machine's threads; queue/producer.ts sends them to a queue. */
+  run?: (configs: readonly SimConfig[], opts: RunnerOptions) => Promise<RunOutcome[]>;
 }
 
 export interface ExecuteSummary {
@@ -55,7 +57,7 @@ export async function executeConfigs(configs: readonly SimConfig[], opts: Execut
   }
   const summary: ExecuteSummary = { total: configs.length, skipped, ran: 0, failed: [], records };
   if (todo.length === 0) return summary;
-  await runAll(
+  await (opts.run ?? runAll)(
     todo.map((i) => configs[i]!),
     {
       workers: opts.workers,

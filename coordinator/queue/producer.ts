@@ -1,0 +1,145 @@
+/**
+ * The coordinator's side of queue mode: instead of running configs on its own threads it
+ * adds one job per config (job id = store key) and collects each result as a worker
+ * returns it, through the same `onOutcome` the local pool reports to, so execute.ts
+ * stores it the same way (atomically, as it arrives).
+ *
+ * Delivery is at least once: a result may be seen twice (the 'completed' event and the
+ * periodic check of the jobs' states, or a job finished again after a stall), and every
+ * config is reported once, the first time; later copies are dropped by key. A job already
+ * completed when the coordinator attaches (it was stopped and started again) is
+ * collected, not run again; one that had failed for good is tried again, as a local
+ * rerun would. Progress comes from the queue's events.
+ */
+import { Job, Queue, QueueEvents } from 'bullmq';
+import type { SimConfig } from '../../shared/config.js';
+import { DEFAULT_RETRIES, type RunOutcome, type RunnerOptions } from '../runner.js';
+import { configKey } from '../store.js';
+import { JOB_NAME, jobData, jobOptions, resultOf, type JobData, type JobReturn } from './jobs.js';
+import { coordinatorConnection, type QueueTarget } from './url.js';
+
+/** How often the states of the jobs not yet reported are read (events may be missed while a connection is re-made). */
+const RECONCILE_MS = 2000;
+const ADD_CHUNK = 500;
+
+export interface QueueRunOptions {
+  /** Remove a finished job of the same key first, so that it runs again (--fresh). */
+  fresh?: boolean;
+  /** A job taken again after its worker stopped answering. */
+  onStalled?: (config: SimConfig) => void;
+}
+
+/** A runner with runAll's contract (runner.ts) that runs the configs through the queue. */
+export function queueRunner(target: QueueTarget, qopts: QueueRunOptions = {}) {
+  return async (configs: readonly SimConfig[], opts: RunnerOptions = {}): Promise<RunOutcome[]> => {
+    const retries = opts.retries ?? DEFAULT_RETRIES;
+    const outcomes = new Array<RunOutcome>(configs.length);
+    if (configs.length === 0) return outcomes;
+    const connection = coordinatorConnection(target);
+    const queue = new Queue<JobData, JobReturn, string>(target.name, { connection });
+    const events = new QueueEvents(target.name, { connection });
+    // Either side may report an error between calls (a lost connection); the calls themselves reject.
+    let lost: Error | undefined;
+    queue.on('error', (err) => (lost ??= err));
+    events.on('error', (err) => (lost ??= err));
+
+    const pending = new Map<string, number>();
+    configs.forEach((c, i) => pending.set(configKey(c), i));
+    let reported: Promise<void> = Promise.resolve();
+    let reportError: { err: unknown } | undefined;
+    let settle!: () => void;
+    const allDone = new Promise<void>((res) => (settle = res));
+    const report = (key: string, make: (index: number) => RunOutcome): void => {
+      const index = pending.get(key);
+      if (index === undefined) return; // not ours, or a duplicate
+      pending.delete(key);
+      const o = make(index);
+      outcomes[index] = o;
+      reported = reported.then(async () => {
+        try {
+          await opts.onOutcome?.(o);
+        } catch (err) {
+          reportError ??= { err };
+        }
+      });
+      if (pending.size === 0) settle();
+    };
+    const completed = (key: string, rv: unknown, attempts: number): void =>
+      report(key, (index) => {
+        try {
+          const { result, hostSeconds } = resultOf(rv);
+          return { index, config: configs[index]!, result, hostSeconds, attempts };
+        } catch (err) {
+          return { index, config: configs[index]!, error: err instanceof Error ? err.message : String(err), attempts };
+        }
+      });
+    const failed = (key: string, reason: string, attempts: number): void =>
+      report(key, (index) => ({ index, config: configs[index]!, error: attempts > 1 ? `${reason} (${attempts} attempts)` : reason, attempts }));
+
+    events.on('completed', ({ jobId, returnvalue }) => {
+      if (pending.has(jobId)) completed(jobId, returnvalue, 1);
+    });
+    events.on('failed', ({ jobId, failedReason }) => {
+      if (!pending.has(jobId)) return;
+      // The attempts made are on the job, not in the event.
+      void Job.fromId<JobData, JobReturn>(queue, jobId).then(
+        (job) => failed(jobId, failedReason, job?.attemptsMade ?? 1),
+        () => failed(jobId, failedReason, 1),
+      );
+    });
+    events.on('stalled', ({ jobId }) => {
+      const i = pending.get(jobId);
+      if (i !== undefined) qopts.onStalled?.(configs[i]!);
+    });
+
+    /** Read the state of every job still pending; report the finished ones. `attach`: a job failed before this run is tried again. */
+    const reconcile = async (attach: boolean): Promise<void> => {
+      const keys = [...pending.keys()];
+      const jobs = await Promise.all(keys.map((k) => Job.fromId<JobData, JobReturn>(queue, k)));
+      for (const job of jobs) {
+        if (!job?.id || !pending.has(job.id)) continue;
+        if (job.finishedOn && job.returnvalue) completed(job.id, job.returnvalue, job.attemptsMade || 1);
+        else if (job.finishedOn && job.failedReason) {
+          if (attach) await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+          else failed(job.id, job.failedReason, job.attemptsMade || 1);
+        }
+      }
+    };
+
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+      if (qopts.fresh) {
+        for (const key of pending.keys()) {
+          const state = await queue.getJobState(key);
+          if (state === 'completed' || state === 'failed') await queue.remove(key);
+        }
+      }
+      const list = configs.map((c) => ({ name: JOB_NAME, data: jobData(c), opts: jobOptions(c, retries) }));
+      for (let i = 0; i < list.length; i += ADD_CHUNK) await queue.addBulk(list.slice(i, i + ADD_CHUNK));
+      await reconcile(true);
+      // Between the reads, the events report; a read catches what they missed.
+      const tick = (): void => {
+        timer = setTimeout(() => {
+          if (lost && pending.size) return settle();
+          reconcile(false).then(tick, (err: unknown) => {
+            lost ??= err instanceof Error ? err : new Error(String(err));
+            settle();
+          });
+        }, RECONCILE_MS);
+      };
+      if (pending.size) {
+        tick();
+        await allDone;
+      }
+      await reported;
+      if (pending.size) throw new Error(`lost the connection to Redis at ${target.url} (--queue): ${lost?.message ?? 'unknown error'}; ${pending.size} runs unfinished (run the same command again to re-attach)`);
+    } finally {
+      clearTimeout(timer);
+      await reported;
+      await Promise.allSettled([events.close(), queue.close()]);
+    }
+    if (reportError) throw reportError.err;
+    return outcomes;
+  };
+}
