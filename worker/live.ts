@@ -20,12 +20,19 @@ import { kvmCountersOfVcpus, type KvmCounters } from '../shared/kvm-stat.js';
 import { Vm } from './vm.js';
 import { Partition } from './smp/partition.js';
 import { ExchangeAborted, SabExchange, abortExchange } from './smp/sab-exchange.js';
-import type { PartAborted, PartConfigError, PartReply, PartTask } from './entry.js';
 
 /** Steps of a one-vCPU VM between two looks at the control port. */
 export const LIVE_STEPS = 20_000;
 
-export interface LiveTask extends PartTask {
+/** As entry.ts's PartTask (not imported: entry.ts exports runLive), plus the control channel. */
+export interface LiveTask {
+  config: Uint8Array;
+  local: number[];
+  index: number;
+  count: number;
+  ctl: SharedArrayBuffer;
+  data: SharedArrayBuffer;
+  capacity: number;
   /** The replica's end of its control channel (transferred). */
   control: MessagePort;
   /** Int32[1]: raised by the caller after each message it posts. */
@@ -60,6 +67,16 @@ export interface ReplicaControl {
   /** The run is over and read: return. */
   release(): void;
 }
+
+/** entry.ts's PartReply, PartConfigError and PartAborted, by shape. */
+interface PartReply {
+  partial: Uint8Array;
+  hostSeconds: number;
+  setupSeconds: number;
+  quanta: number;
+}
+type PartConfigError = { configError: { field: string; value: unknown; allowed: string } };
+type PartAborted = { aborted: true };
 
 export interface PartCancelled {
   cancelled: true;
