@@ -16,6 +16,8 @@ import { resolveConfig, type SimConfig } from '../shared/config.js';
 
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 5);
 const GROUPS = Number(process.env.BENCH_GROUPS ?? 10);
+/** Iterations of the integer loop of the ceiling (BENCH_LOOP). */
+const LOOP_N = Number(process.env.BENCH_LOOP ?? 300_000_000);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const f = (x: number, d = 2) => x.toFixed(d);
 
@@ -75,10 +77,10 @@ async function main(): Promise<void> {
   const one = new SimPool({ threads: 1 });
   const two = new SimPool({ threads: 2 });
   try {
-    const c0 = await ceiling(300_000_000);
+    const c0 = await ceiling(LOOP_N);
     console.log(`2-thread ceiling (integer loop): ${f(c0.alone)} s alone, ${f(c0.together)} s two at once: ${f((2 * c0.alone) / c0.together)}x`);
     console.log(line('split', await splitTimes(cfg, one, two)));
-    const c1 = await ceiling(300_000_000);
+    const c1 = await ceiling(LOOP_N);
     console.log(`2-thread ceiling again: ${f((2 * c1.alone) / c1.together)}x`);
     // Contention: a busy loop in another process takes a core for the whole of the next runs.
     const busy = spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' });
