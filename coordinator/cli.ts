@@ -61,6 +61,8 @@ import { SimPool, defaultWorkers } from './pool.js';
 import { PLACEMENTS, placeVcpus, runVmSplit, type PlacementKind } from './vm-split.js';
 import { addQueueCommands, addQueueOptions, queueOf, queueRunner } from './queue/commands.js';
 import type { QueueTarget } from './queue/url.js';
+import { RunCancelled } from './live.js';
+import { runWithLiveView } from './live-view.js';
 
 export { UsageError, flagOf };
 
@@ -509,6 +511,7 @@ Exit codes: 0 ok, 1 some run failed, 2 usage or config error, 130 interrupted.`,
     .option('--workers <n>', `worker threads to spread a multi-vCPU VM over (default 1; at most --vcpus; the statistics are the same for any number)`, intInRange('--workers', 1, MAX_WORKERS))
     .addOption(choiceOption('--placement <how>', 'with --workers: how vCPUs are dealt to threads', PLACEMENTS).default('blocks'))
     .option('--seeds <n>', `run seeds 1..n and print the mean of the metric with its 95% interval (at most ${MAX_SEEDS})`, intInRange('--seeds', 1, MAX_SEEDS))
+    .option('--live', 'show the kvm_stat counters on stderr while the run goes, about once a second (Ctrl-C cancels it at a quantum boundary)')
     .addHelpText(
       'after',
       `
@@ -533,12 +536,21 @@ Examples:
       }
       const json = opts.json === true;
       // The run goes to a worker thread even alone, so that this thread takes a Ctrl-C at once.
-      const unhook = stopOnSignals(json, (signal) => `interrupted by ${signal}: the run was stopped, nothing was written`);
+      // With --live, SIGINT cancels the run at a quantum boundary (live-view.ts); otherwise it stops the process at once.
+      const unhook = opts.live === true ? () => {} : stopOnSignals(json, (signal) => `interrupted by ${signal}: the run was stopped, nothing was written`);
       const pool = new SimPool({ threads: asked });
       const done: { result: RunResult; hostSeconds: number; split?: SplitInfo }[] = [];
       try {
         for (const c of seeds ? seedList(seeds).map((seed) => ({ ...cfg, seed })) : [cfg]) {
-          if (asked > 1) {
+          if (opts.live === true) {
+            const r = await runWithLiveView(pool, c, placeVcpus(c.vcpus, asked, opts.placement as PlacementKind)).catch(async (err: unknown) => {
+              if (!(err instanceof RunCancelled)) throw err;
+              await pool.destroy();
+              printError({ code: 'EINTR', option: null, file: null, field: null, value: 'SIGINT', allowed: null, message: 'interrupted by SIGINT: the run was cancelled at a quantum boundary, nothing was written' }, json);
+              process.exit(SIGNAL_EXIT.SIGINT);
+            });
+            done.push({ result: r.result, hostSeconds: r.hostSeconds, ...(asked > 1 ? { split: { workers: asked, quanta: r.quanta } } : {}) });
+          } else if (asked > 1) {
             const r = await runVmSplit(pool, c, placeVcpus(c.vcpus, asked, opts.placement as PlacementKind));
             done.push({ result: r.result, hostSeconds: r.hostSeconds, split: { workers: asked, quanta: r.quanta } });
           } else {

@@ -16,6 +16,7 @@ import type { Costs } from '../shared/costs.js';
 import { decodeResult, encodeConfig } from '../shared/codec.js';
 import type { RunResult } from '../shared/stats.js';
 import type { PartAborted, PartConfigError, PartReply, PartTask, SimReply, SimTask } from '../worker/entry.js';
+import type { LiveTask, PartCancelled } from '../worker/live.js';
 
 /** Threads when none are asked for: one per core. */
 export function defaultWorkers(): number {
@@ -53,7 +54,7 @@ export interface PoolRun {
 
 export class SimPool {
   readonly threads: number;
-  readonly #pool: Piscina<SimTask | PartTask, SimReply | PartReply | PartConfigError | PartAborted>;
+  readonly #pool: Piscina<SimTask | PartTask, SimReply | PartReply | PartConfigError | PartAborted | PartCancelled>;
   #destroyed = false;
 
   constructor(opts: SimPoolOptions = {}) {
@@ -66,7 +67,7 @@ export class SimPool {
       throw new Error(`worker entry ${fileURLToPath(entry)} is missing: run \`npm run build\` first`);
     }
     this.threads = threads;
-    this.#pool = new Piscina<SimTask | PartTask, SimReply | PartReply | PartConfigError | PartAborted>({
+    this.#pool = new Piscina<SimTask | PartTask, SimReply | PartReply | PartConfigError | PartAborted | PartCancelled>({
       filename: entry.href,
       // Start every thread up front (a sweep uses all of them at once) and keep the
       // count there: piscina replaces a dead thread to stay at minThreads.
@@ -96,6 +97,12 @@ export class SimPool {
   async runPart(task: PartTask): Promise<PartReply | PartConfigError | PartAborted> {
     if (this.#destroyed) throw new Error('SimPool.runPart after destroy');
     return (await this.#pool.run(task, { name: 'runPart', transferList: [task.config.buffer as ArrayBuffer] })) as PartReply | PartConfigError | PartAborted;
+  }
+
+  /** Runs one replica that answers control calls (live.ts); its control port goes with it. */
+  async runLive(task: LiveTask): Promise<PartReply | PartConfigError | PartAborted | PartCancelled> {
+    if (this.#destroyed) throw new Error('SimPool.runLive after destroy');
+    return (await this.#pool.run(task, { name: 'runLive', transferList: [task.config.buffer as ArrayBuffer, task.control] })) as PartReply | PartConfigError | PartAborted | PartCancelled;
   }
 
   /** Terminates every thread; runs still in flight reject. Safe to call twice. */

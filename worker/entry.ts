@@ -104,3 +104,6 @@ export function runPart(task: PartTask): ReturnType<typeof move> | PartConfigErr
     return { configError: { field: err.field, value: err.value, allowed: err.allowed } };
   }
 }
+
+/** A replica that answers live control calls between quanta (live.ts). */
+export { runLive } from './live.js';

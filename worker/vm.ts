@@ -182,6 +182,37 @@ export class Vm implements Replica {
     new Partition(this).run();
   }
 
+  /**
+   * A VM of one vCPU, run in slices (live control answers between them): up to `steps`
+   * more steps; true when the run is over. The same steps as run(), however sliced.
+   */
+  runOneFor(steps: number): boolean {
+    const k = this.kernel;
+    const cpu = k.cpus[0]!;
+    const limit = this.limitCycles;
+    this.guard(() => {
+      for (let i = 0; i < steps && k.liveTasks > 0; i++) {
+        this.step(cpu);
+        if (cpu.vcpu.clock > limit) this.stuck();
+      }
+    });
+    if (k.liveTasks > 0) return false;
+    k.checkpoint();
+    return true;
+  }
+
+  /** Simulated cycles: the furthest local vCPU's clock since boot, and since the statistics began. */
+  clocks(): { cycles: number; measured: number } {
+    let cycles = 0;
+    let measured = 0;
+    for (const cpu of this.local) {
+      const v = cpu.vcpu;
+      cycles = Math.max(cycles, v.clock);
+      measured = Math.max(measured, v.clock - this.clockFrom[v.id]!);
+    }
+    return { cycles, measured };
+  }
+
   /** Turn a full shadow pool or guest memory into the config error it is. */
   guard<T>(f: () => T): T {
     try {

@@ -134,29 +134,37 @@ export class Partition {
 
   /** The whole run over an exchange (none: this replica runs every vCPU). */
   run(exchange?: Exchange): void {
+    while (!this.step(exchange));
+  }
+
+  /**
+   * One quantum of the run over `exchange` (none: this replica runs every vCPU; in the
+   * prelude nothing is swapped either). Returns true when the run is over (then
+   * finished). A caller may do other things between two steps (live control calls):
+   * the simulation does not see them.
+   */
+  step(exchange?: Exchange): boolean {
     const bus = this.vm.bus;
-    if (this.runPrelude()) return;
-    if (exchange === undefined) {
+    if (this.vm.inPrelude || exchange === undefined) {
       // Every vCPU is here: merge their records straight from their own buffers.
-      do this.advance();
-      while (!this.deliver(bus.parts(), this.exited));
-      this.finish(bus.parts());
-      return;
-    }
-    const slot = exchange.slot;
-    for (;;) {
       this.advance();
-      let reply;
-      if (slot !== undefined) {
-        // Merge the local vCPUs' records straight into this replica's slot of shared memory.
-        const start = slot.start();
-        const end = bus.collectInto(slot.data, start, slot.capacity);
-        reply = slot.publish(end - start, this.exited);
-      } else reply = exchange.swap(bus.collect(), this.exited);
-      if (this.deliver(reply.parts, reply.exited)) break;
+      if (!this.deliver(bus.parts(), this.exited)) return false;
+      this.finish(bus.parts());
+      return true;
     }
+    this.advance();
+    const slot = exchange.slot;
+    let reply;
+    if (slot !== undefined) {
+      // Merge the local vCPUs' records straight into this replica's slot of shared memory.
+      const start = slot.start();
+      const end = bus.collectInto(slot.data, start, slot.capacity);
+      reply = slot.publish(end - start, this.exited);
+    } else reply = exchange.swap(bus.collect(), this.exited);
+    if (!this.deliver(reply.parts, reply.exited)) return false;
     this.finish(exchange.swap(bus.collect(), this.exited).parts);
     this.mergeMarks(exchange.swap(this.marks(), this.exited).parts);
+    return true;
   }
 }
 

@@ -19,6 +19,12 @@ const ABORT = 2;
 const SLEEPERS = 3;
 const HEAD = 4;
 
+/** Longest spin at the barrier, ns, and the shortest the adaptive budget falls to. */
+const MAX_SPIN_NS = 200_000;
+const MIN_SPIN_NS = 2_000;
+/** Loads between two clock reads while spinning. */
+const SPIN_CHECK = 64;
+
 /** Int32 slots of the control block for `parts` replicas. */
 export function controlWords(parts: number): number {
   return HEAD + 4 * parts;
@@ -48,8 +54,9 @@ export class SabExchange implements Exchange {
   private readonly reply: { parts: readonly Run[]; exited: number };
   /** This replica's slot of shared memory: records are merged straight into it. */
   readonly slot: NonNullable<Exchange['slot']>;
-  /** Spins before sleeping at the barrier (a short wait is cheaper spun than slept). */
-  private readonly spins: number;
+  /** Spin budget at the barrier, ns (adaptive: see barrier()); 0 when the threads outnumber the cores. */
+  private spinNs: number;
+  private readonly maxSpinNs: number;
 
   constructor(
     ctl: SharedArrayBuffer,
@@ -62,7 +69,8 @@ export class SabExchange implements Exchange {
     this.data = new Float64Array(data);
     this.regions = Array.from({ length: count }, () => ({ data: this.data, start: 0, end: 0 }));
     this.reply = { parts: this.regions, exited: 0 };
-    this.spins = count <= availableParallelism() ? 50_000_000 : 200;
+    this.maxSpinNs = count <= availableParallelism() ? MAX_SPIN_NS : 0;
+    this.spinNs = this.maxSpinNs;
     this.slot = {
       data: this.data,
       start: () => this.slotStart(),
@@ -107,6 +115,14 @@ export class SabExchange implements Exchange {
     return this.reply;
   }
 
+  /**
+   * Spin briefly, then wait: the last replica to arrive bumps the generation and wakes
+   * the sleepers. The spin is bounded in time and adapts (as glibc's adaptive mutexes
+   * and the kernel's optimistic spinning do): a wait that ended while spinning keeps the
+   * budget near twice what it took; a wait that had to sleep halves it, so that a
+   * replica whose peer is descheduled (more runnable threads than cores) stops burning
+   * the core the peer needs. With more replicas than cores it never spins.
+   */
   private barrier(): void {
     const c = this.ctl;
     const gen = Atomics.load(c, GENERATION);
@@ -117,14 +133,25 @@ export class SabExchange implements Exchange {
       if (Atomics.load(c, SLEEPERS) > 0) Atomics.notify(c, GENERATION);
       return;
     }
-    let spun = 0;
-    while (Atomics.load(c, GENERATION) === gen) {
-      if (++spun > this.spins) {
-        Atomics.add(c, SLEEPERS, 1);
-        Atomics.wait(c, GENERATION, gen, 50);
-        Atomics.sub(c, SLEEPERS, 1);
+    const budget = this.spinNs;
+    if (budget > 0) {
+      const t0 = performance.now();
+      const until = t0 + budget / 1e6;
+      // The clock is read once per SPIN_CHECK loads (a load is a few ns, a clock read tens).
+      for (let spun = 0; Atomics.load(c, GENERATION) === gen; ) {
+        if (++spun % SPIN_CHECK === 0 && performance.now() > until) break;
       }
+      if (Atomics.load(c, GENERATION) !== gen) {
+        const took = (performance.now() - t0) * 1e6;
+        this.spinNs = Math.min(this.maxSpinNs, Math.max(MIN_SPIN_NS, budget + (2 * took - budget) / 8));
+        if (Atomics.load(c, ABORT) !== 0) throw new ExchangeAborted();
+        return;
+      }
+      this.spinNs = Math.max(MIN_SPIN_NS, budget / 2);
     }
+    Atomics.add(c, SLEEPERS, 1);
+    while (Atomics.load(c, GENERATION) === gen) Atomics.wait(c, GENERATION, gen, 50);
+    Atomics.sub(c, SLEEPERS, 1);
     if (Atomics.load(c, ABORT) !== 0) throw new ExchangeAborted();
   }
 }
