@@ -41,3 +41,19 @@ describe('pinned statistics of small scenarios', () => {
     });
   }
 });
+
+// The exit detail (per reason, per port, HLT's span, per vCPU), pinned apart from the statistics above.
+const DETAIL_CASES: [Partial<SimConfig>, string][] = [
+  [{ mode: 'kvm-trunk', workload: 'iomix', loops: 50, io: 2 }, '589df5e4e43afa06'],
+  [{ mode: 'kvm-paravirt', workload: 'idle', loops: 20, hz: 250 }, '374a337c3fc6804f'],
+  [{ mode: 'kvm-trunk', workload: 'pipe', loops: 200, vcpus: 2, check: true }, 'a96061c2d3ba8fd7'],
+];
+
+describe('pinned exit detail of small scenarios', () => {
+  for (const [cfg, expected] of DETAIL_CASES) {
+    it(`${Object.entries(cfg).map(([k, v]) => `${k}=${String(v)}`).join(' ')}`, () => {
+      const d = createHash('sha256').update(JSON.stringify(simulate(resolveConfig(cfg)).exitDetail)).digest('hex').slice(0, 16);
+      expect(d).toBe(expected);
+    });
+  }
+});
