@@ -53,7 +53,9 @@ import { plotProblem } from './plot-check.js';
 import { MAX_SEEDS, seedList } from './replicates.js';
 import { formatReplicates, replicatesDoc } from './run-seeds.js';
 import { createProgress, progressWanted } from './progress.js';
-import { FORMATS, exitReport, formatExitReport, formatPublished, formatRuns, publishedReport, runsReport, type Format } from './report.js';
+import { addExitOptions, exitViewFromOptions } from './exit-options.js';
+import { reportExits } from './exit-print.js';
+import { FORMATS, formatPublished, formatRuns, publishedReport, runsReport, type Format } from './report.js';
 import { MAX_RETRIES } from './runner.js';
 import { DEFAULT_RESULTS_DIR, MODEL_VERSION, ResultStore, type RunRecord } from './store.js';
 import { formatSummary, type SplitInfo } from './summary.js';
@@ -505,8 +507,8 @@ Exit codes: 0 ok, 1 some run failed, 2 usage or config error, 130 interrupted.`,
     );
 
   // --- run --------------------------------------------------------------------------
-  addConfigOptions(program.command('run').description('simulate one configuration and print its statistics'), false)
-    .option('--exits', 'also print a per-exit-reason report in the style of perf kvm stat report')
+  addExitOptions(addConfigOptions(program.command('run').description('simulate one configuration and print its statistics'), false)
+    .option('--exits', 'also print an exit report in the style of perf kvm stat report (--event, --vcpu, --key)'))
     .option('--json', 'print one JSON document')
     .option('--workers <n>', `worker threads to spread a multi-vCPU VM over (default 1; at most --vcpus; the statistics are the same for any number)`, intInRange('--workers', 1, MAX_WORKERS))
     .addOption(choiceOption('--placement <how>', 'with --workers: how vCPUs are dealt to threads', PLACEMENTS).default('blocks'))
@@ -519,6 +521,8 @@ Examples:
   vcpusim run --mode kvm-trunk --workload ctxswitch --tasks 2
   vcpusim run --mode kvm-paravirt --workload hackbench --groups 5 --cache-size 16 --json
   vcpusim run --mode kvm-upstream --workload ctxswitch --tasks 2 --exits
+  vcpusim run --mode kvm-trunk --workload hackbench --groups 1 --exits --event ioport
+  vcpusim run --mode kvm-trunk --workload hackbench --vcpus 2 --exits --event kvm_stat --vcpu 1
   vcpusim run --mode kvm-paravirt --workload hackbench --groups 50 --vcpus 16 --workers 2`,
     )
     .action(async (opts: Record<string, unknown>, cmd: Command) => {
@@ -527,6 +531,7 @@ Examples:
       const cfg = resolveConfig(given);
       // A parameter this workload or mode ignores is a mistake: say what it applies to.
       checkGivenApply(cfg, Object.keys(given));
+      const exitView = exitViewFromOptions(opts, cfg.vcpus);
       const asked = (opts.workers as number | undefined) ?? 1;
       if (asked > cfg.vcpus) {
         throw new UsageError({ option: '--workers', value: asked, allowed: `at most --vcpus (${cfg.vcpus})`, detail: `${asked} is more threads than the VM has vCPUs; expected at most ${cfg.vcpus} (--vcpus)` });
@@ -562,11 +567,11 @@ Examples:
         unhook();
         await pool.destroy();
       }
-      if (seeds) process.stdout.write(json ? JSON.stringify(replicatesDoc(done.map((d) => d.result)), null, 2) + '\n' : formatReplicates(done, opts.exits === true, formatExitReport));
+      if (seeds) process.stdout.write(json ? JSON.stringify(replicatesDoc(done.map((d) => d.result)), null, 2) + '\n' : formatReplicates(done, opts.exits === true, (r) => reportExits([{ key: '', result: r }], exitView, 'table')));
       else if (json) process.stdout.write(JSON.stringify(done[0]!.result, null, 2) + '\n');
       else {
         process.stdout.write(formatSummary(done[0]!.result, done[0]!.hostSeconds, done[0]!.split));
-        if (opts.exits) process.stdout.write('\n' + formatExitReport(done[0]!.result));
+        if (opts.exits) process.stdout.write('\n' + reportExits([{ key: '', result: done[0]!.result }], exitView, 'table'));
       }
     });
 
@@ -663,8 +668,8 @@ Examples:
   addQueueCommands(program, state, intInRange('--workers', 1, MAX_WORKERS), MAX_WORKERS);
 
   // --- report -----------------------------------------------------------------------
-  program
-    .command('report')
+  addExitOptions(program
+    .command('report'))
     .argument('[experiment]', 'experiment or sweep name', 'published-table')
     .description('render stored results of an experiment or sweep: table, json, csv, md, SVG plots, exit reports')
     .option('--results <dir>', 'result store directory', pathOption('--results'), DEFAULT_RESULTS_DIR)
@@ -672,7 +677,7 @@ Examples:
     .addOption(choiceOption('--format <format>', 'report format', FORMATS).default('table'))
     .option('--json', 'print one JSON document on stdout (same as --format json)')
     .option('--plot <dir>', "write the experiment's SVG plots into <dir>", pathOption('--plot'))
-    .option('--exits', 'print an exit report (perf kvm stat style) for each stored run')
+    .option('--exits', 'print an exit report (perf kvm stat style) for each stored run (--event, --vcpu, --key; table, csv or json)')
     .option('--where <field=value>', 'only runs whose config has field=value (repeatable)', whereOption)
     .option('--seeds <n>', `report seeds 1..n of every point (as reproduce --seeds; at most ${MAX_SEEDS})`, intInRange('--seeds', 1, MAX_SEEDS))
     .addHelpText(
@@ -683,9 +688,11 @@ Examples:
   vcpusim report --format md
   vcpusim report cr3-cache-sweep --plot docs/plots
   vcpusim report published-table --exits --where mode=kvm-trunk --where workload=ctxswitch
+  vcpusim report published-table --exits --event ioport --key time --format csv
   vcpusim report sweep --format csv`,
     )
     .action(async (name: string, opts: Record<string, unknown>) => {
+      const exitView = exitViewFromOptions(opts);
       const exp = experimentForReport(name, String(opts.results), isExperimentPath(name) ? String(opts.experiments) : experimentsDirOf(opts));
       withSeedsOption(exp, opts);
       const store = new ResultStore(String(opts.results), exp.name);
@@ -712,12 +719,7 @@ Examples:
       }
       const plots = plotDir ? await writePlots(exp, stored, plotDir) : [];
       if (opts.exits) {
-        if (format === 'json') {
-          const doc = { schemaVersion: SCHEMA_VERSION, modelVersion: MODEL_VERSION, experiment: exp.name, exits: stored.map((r) => ({ key: r.key, config: r.config, ...exitReport(r.result) })) };
-          process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
-        } else {
-          process.stdout.write(stored.map((r) => formatExitReport(r.result)).join('\n'));
-        }
+        process.stdout.write(reportExits(stored, exitView, format, exp.name));
       } else if (format === 'json') {
         const doc = { schemaVersion: SCHEMA_VERSION, modelVersion: MODEL_VERSION, experiment: exp.name, results: store.dir, plots, report: reportDoc(exp, configs, records) };
         process.stdout.write(JSON.stringify(doc, null, 2) + '\n');

@@ -77,6 +77,14 @@ const RECORD_NAME_EXAMPLE = `${'0'.repeat(20)}.json`;
 const groupSchema = (name: StatGroupName) => z.object(Object.fromEntries(Object.keys(STAT_GROUPS[name]).map((f) => [f, z.number()])));
 const groupsSchema = (names: readonly StatGroupName[]) => Object.fromEntries(names.map((g) => [g, groupSchema(g)]));
 const exitsSchema = z.object({ total: z.number(), byReason: z.record(z.string(), z.object({ count: z.number(), ns: z.number() })) });
+const timeStatsSchema = { count: z.number(), totalNs: z.number(), minNs: z.number(), maxNs: z.number(), meanNs: z.number(), stddevNs: z.number() };
+const exitDetailStatsSchema = {
+  vmexit: z.record(z.string(), z.object(timeStatsSchema)),
+  hltToEntry: z.object(timeStatsSchema).nullable(),
+  ioport: z.array(z.object({ port: z.number(), dir: z.enum(['PIN', 'POUT']), ...timeStatsSchema })),
+  tlbFlush: z.number(),
+  signalExits: z.number(),
+};
 const resultSchema = z.object({
   schemaVersion: z.literal(SCHEMA_VERSION),
   config: z.record(z.string(), z.unknown()),
@@ -86,6 +94,8 @@ const resultSchema = z.object({
   exits: exitsSchema,
   ...groupsSchema([...VCPU_GROUPS, ...VM_GROUPS]),
   perVcpu: z.array(z.object({ vcpu: z.number(), guestTimeNs: z.number(), haltedNs: z.number(), exits: exitsSchema, ...groupsSchema(VCPU_GROUPS) })).min(1),
+  // Absent from records stored before it (the exit reports say so); checked when present.
+  exitDetail: z.object({ ...exitDetailStatsSchema, perVcpu: z.array(z.object({ vcpu: z.number(), ...exitDetailStatsSchema })) }).optional(),
 });
 const recordSchema = z.object({
   key: z.string(),

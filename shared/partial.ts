@@ -4,6 +4,7 @@
  * were split between workers.
  */
 import type { SimConfig } from './config.js';
+import { exitDetail, type ExitTimesSnapshot } from './exit-detail.js';
 import { EXIT_REASON, EXIT_REASON_NAMES } from './exits.js';
 import { SCHEMA_VERSION, sumGroups, TOTALS_ORDER, VCPU_GROUPS, type ExitStats, type GroupStats, type MetricStats, type RunResult, type StatGroupName, type VcpuGroups, type VcpuStats, type VmGroups } from './stats.js';
 
@@ -14,6 +15,8 @@ export type VcpuPartial = {
   halted: number;
   exitCount: number[];
   exitCycles: number[];
+  /** Each exit's time (machine/exit-times.ts). */
+  exitTimes: ExitTimesSnapshot;
 } & VcpuGroups;
 
 export interface VmPartial {
@@ -52,6 +55,8 @@ export function mergePartials(cfg: SimConfig, clockHz: number, parts: readonly V
     out[g] = isVcpuGroup(g) ? sumGroups(g, vcpus.map((v) => v[g] as GroupStats<typeof g>)) : vm[g];
   }
   out.perVcpu = perVcpu;
+  // A group of its own, after everything the result had before it.
+  out.exitDetail = exitDetail(vcpus, ns);
   return out as RunResult;
 }
 

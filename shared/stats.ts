@@ -11,6 +11,7 @@
  * resetting, taking a vCPU's partial statistics and merging parts all follow from it.
  */
 import type { SimConfig } from './config.js';
+import type { ExitDetail } from './exit-detail.js';
 import type { ExitReasonName } from './exits.js';
 
 export const SCHEMA_VERSION = 2;
@@ -186,4 +187,9 @@ export type RunResult = {
 } & VcpuGroups &
   VmGroups & {
     perVcpu: VcpuStats[];
+    /**
+     * Exit times at perf kvm stat's level (exit-detail.ts). Absent from records stored
+     * before it existed: a report of them says so.
+     */
+    exitDetail?: ExitDetail;
   };

@@ -153,8 +153,7 @@ export class Vm implements Replica {
   private startStatistics(): void {
     this.stats.reset();
     for (const v of this.pc.vcpus) {
-      v.vmx.exitCount.fill(0);
-      v.vmx.exitCycles.fill(0);
+      v.vmx.resetExits();
       this.clockFrom[v.id] = v.clock;
       this.haltedFrom[v.id] = v.haltedCycles;
     }
@@ -356,6 +355,7 @@ export class Vm implements Replica {
         halted: v.haltedCycles - this.haltedFrom[v.id]!,
         exitCount: Array.from(v.vmx.exitCount),
         exitCycles: Array.from(v.vmx.exitCycles),
+        exitTimes: v.vmx.times.snapshot(v.clock),
         ...this.stats.vcpuSnapshot(v.id),
       };
     });

@@ -65,9 +65,12 @@ describe('vcpusim reproduce (the published table)', () => {
     expect(md.stdout).toMatch(/^\| workload \| unit \| native \| qemu \| kvm-upstream \| kvm-trunk \| kvm-paravirt \|/);
     const exits = cli(['report', '--results', results, '--exits', '--where', 'mode=kvm-trunk', '--where', 'workload=ctxswitch']);
     expect(exits.status).toBe(0);
-    expect(exits.stdout).toMatch(/VM-EXIT\s+Samples\s+Samples%\s+Time%\s+Avg time/);
+    expect(exits.stdout).toMatch(/VM-EXIT\s+Samples\s+Samples%\s+Time%\s+Min Time\s+Max Time\s+Avg time/);
     expect(exits.stdout).toMatch(/CR_ACCESS\s+\d+\s+[\d.]+%/);
-    expect(exits.stdout).toMatch(/not recorded/);
+    const csv = cli(['report', '--results', results, '--exits', '--event', 'ioport', '--format', 'csv', '--where', 'mode=kvm-trunk', '--where', 'workload=ctxswitch']);
+    expect(csv.status).toBe(0);
+    expect(csv.stdout.split('\n')[0]).toBe('run,vcpu,event,name,samples,samples_pct,time_pct,min_ns,max_ns,mean_ns,stddev_ns,rel_stderr_pct,total_ns,handler_min_ns,handler_max_ns,handler_mean_ns');
+    expect(csv.stdout).toMatch(/^[0-9a-f]{20},all,ioport,0x21:POUT,\d+,/m);
   });
 });
 
@@ -177,7 +180,7 @@ describe('vcpusim run --exits', () => {
     expect(r.status).toBe(0);
     const total = Number(/exits: ([\d,]+)/.exec(r.stdout)![1]!.replace(/,/g, ''));
     expect(Number(/Total Samples:(\d+)/.exec(r.stdout)![1])).toBe(total);
-    const rows = [...r.stdout.matchAll(/^\s+([A-Z_]+)\s+(\d+)\s+([\d.]+)%\s+([\d.]+)%\s+([\d.]+)us$/gm)];
+    const rows = [...r.stdout.matchAll(/^\s+([A-Z_]+)\s+(\d+)\s+([\d.]+)%\s+([\d.]+)%\s+([\d.]+)us\s+([\d.]+)us\s+([\d.]+)us \( \+-\s+[\d.]+% \)$/gm)];
     expect(rows.map((m) => m[1])).toContain('CR_ACCESS');
     expect(rows.reduce((s, m) => s + Number(m[2]), 0)).toBe(total);
     expect(rows.reduce((s, m) => s + Number(m[3]), 0)).toBeCloseTo(100, 0);

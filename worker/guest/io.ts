@@ -8,6 +8,7 @@ import type { GuestStats } from '../../shared/stats.js';
 import type { IoBus } from '../machine/io-bus.js';
 import type { Vcpu } from '../machine/vcpu.js';
 import type { Platform } from '../hypervisor/platform.js';
+import { PIO_IN, PIO_OUT } from '../machine/exit-times.js';
 
 /** Port I/O as a driver issues it. Helpers take (io, port, value), unlike Linux's outb(value, port). */
 export interface PortIo {
@@ -56,16 +57,16 @@ export class CpuPortIo implements PortIoLong {
       // slow_down_io(): the patch makes it a no-op in a KVM guest.
       if (this.paravirt) return;
       this.stat.ioDelayWrites++;
-      this.platform.portIo(v, port);
+      this.platform.portIo(v, port, PIO_OUT);
       return;
     }
-    this.platform.portIo(v, port);
+    this.platform.portIo(v, port, PIO_OUT);
     this.bus.write(port, value, v.clock);
   }
 
   inb(port: number): number {
     const v = this.v;
-    this.platform.portIo(v, port);
+    this.platform.portIo(v, port, PIO_IN);
     return this.bus.read(port, v.clock);
   }
 

@@ -31,8 +31,8 @@ export interface Platform {
   ptWrite(v: Vcpu, frame: number, index: number): void;
   /** invlpg of one page. */
   invlpg(v: Vcpu, vpn: number): void;
-  /** One guest in/out instruction to `port`. */
-  portIo(v: Vcpu, port: number): void;
+  /** One guest in/out instruction to `port`; `rw` 1 for out, 0 for in (machine/exit-times.ts PIO_OUT, PIO_IN). */
+  portIo(v: Vcpu, port: number, rw: number): void;
   /**
    * A device interrupt is delivered to this vCPU; `wasHalted` if it sat in HLT; `timer` for
    * the PIT's, which QEMU raises inside the host alarm's main-loop pass (the disk's

@@ -53,7 +53,6 @@ export class Vcpu {
   resetClock(): void {
     this.clock = 0;
     this.haltedCycles = 0;
-    this.vmx.exitCount.fill(0);
-    this.vmx.exitCycles.fill(0);
+    this.vmx.resetExits();
   }
 }

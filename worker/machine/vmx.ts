@@ -6,11 +6,14 @@
  * hypothetical hardware with as many targets as cache entries.
  */
 import { EXIT_REASON_SLOTS } from '../../shared/exits.js';
+import { ExitTimes } from './exit-times.js';
 
 export class Vmx {
   /** Exits and the host cycles they cost, indexed by exit reason number. */
   readonly exitCount = new Float64Array(EXIT_REASON_SLOTS);
   readonly exitCycles = new Float64Array(EXIT_REASON_SLOTS);
+  /** Each exit's time: moments per reason, per port, HLT to the next entry (exit-times.ts). */
+  readonly times = new ExitTimes();
   /** CR3_TARGET_VALUEn: host cr3 values (here: shadow root ids), -1 = unused. */
   readonly cr3Target: Int32Array;
 
@@ -28,5 +31,13 @@ export class Vmx {
   record(reason: number, cycles: number): void {
     this.exitCount[reason]!++;
     this.exitCycles[reason]! += cycles;
+    this.times.exit(reason, cycles);
+  }
+
+  /** The exit counters and times restart (the measured run begins). */
+  resetExits(): void {
+    this.exitCount.fill(0);
+    this.exitCycles.fill(0);
+    this.times.reset();
   }
 }

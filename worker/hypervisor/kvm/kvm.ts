@@ -54,8 +54,8 @@ export class KvmPlatform implements Platform {
 
   // --- the rest of the exits -----------------------------------------------------------
 
-  portIo(v: Vcpu): void {
-    this.exits.exit(v, IO_INSTRUCTION, this.c.ioInstructionHandler + this.c.userspaceExit);
+  portIo(v: Vcpu, port: number, rw: number): void {
+    this.exits.portExit(v, IO_INSTRUCTION, port, rw, this.c.ioInstructionHandler + this.c.userspaceExit);
   }
 
   /**
@@ -79,12 +79,16 @@ export class KvmPlatform implements Platform {
         v.clock += c.userspaceExit;
         v.tlb.flushAll();
       }
-    } else if (!wasHalted) this.exits.exit(v, EXTERNAL_INTERRUPT, c.userspaceExit + c.qemuAlarm + c.qemuTimerEvent);
-    else {
+    } else if (!wasHalted) {
+      this.exits.exit(v, EXTERNAL_INTERRUPT, c.userspaceExit + c.qemuAlarm + c.qemuTimerEvent);
+      v.vmx.times.signalExits++;
+    } else {
       v.clock += c.userspaceExit + c.qemuAlarm + c.qemuTimerEvent;
       v.tlb.flushAll();
     }
     v.clock += c.interruptInjection;
+    // The entry that injects the vector ends an HLT exit (perf's HLT time runs to it).
+    if (wasHalted) v.vmx.times.entry(v.clock);
   }
 
   /**
@@ -95,7 +99,10 @@ export class KvmPlatform implements Platform {
   hostAlarm(v: Vcpu, wasHalted: boolean): void {
     const c = this.c;
     if (wasHalted) v.clock += c.qemuAlarm;
-    else this.exits.exit(v, EXTERNAL_INTERRUPT, c.userspaceExit + c.qemuAlarm);
+    else {
+      this.exits.exit(v, EXTERNAL_INTERRUPT, c.userspaceExit + c.qemuAlarm);
+      v.vmx.times.signalExits++;
+    }
   }
 
   /** A reschedule IPI from another vCPU (hypothetical in 2007: KVM ran no SMP guests yet). */
@@ -103,10 +110,13 @@ export class KvmPlatform implements Platform {
     if (!wasHalted) this.exits.exit(v, EXTERNAL_INTERRUPT, 0);
     else v.tlb.flushAll();
     v.clock += this.c.interruptInjection;
+    if (wasHalted) v.vmx.times.entry(v.clock);
   }
 
   halt(v: Vcpu): void {
+    const from = v.clock;
     this.exits.exit(v, HLT, this.c.hltHandler + this.c.userspaceExit);
+    v.vmx.times.hltFrom = from;
     v.halted = true;
   }
 }

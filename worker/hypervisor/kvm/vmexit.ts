@@ -27,11 +27,19 @@ export class VmExits {
     this.base = c.vmexitRoundTrip + c.kvmExitPath;
   }
 
+  /** An IO_INSTRUCTION exit for `port` in direction `rw` (exit-times.ts PIO_IN/PIO_OUT), timed per port as perf's ioport event. */
+  portExit(v: Vcpu, reason: number, port: number, rw: number, handler: number): void {
+    this.exit(v, reason, handler);
+    v.vmx.times.port(port, rw, this.base + handler);
+  }
+
   /** One exit of basic reason `reason` whose handler took `handler` cycles. */
   exit(v: Vcpu, reason: number, handler: number, flush = FLUSH_NONE): void {
     const cycles = this.base + handler;
     v.clock += cycles;
     v.vmx.record(reason, cycles);
+    // KVM's own flush request (kvm_mmu_flush_tlb, counted as tlb_flush), not the entry's.
+    if (flush === FLUSH_ALL) v.vmx.times.tlbFlush++;
     if (this.exitFlush || flush === FLUSH_ALL) v.tlb.flushAll();
     else if (flush === FLUSH_USER) v.tlb.flushNonGlobal();
   }
