@@ -6,7 +6,15 @@
  * experiment is loaded, before anything runs.
  */
 import { CONFIG_FIELDS, type SimConfig } from '../shared/config.js';
-import type { Experiment, Measure, PlotDef } from './experiments.js';
+
+/** What the check reads of a plot definition (experiments.ts's PlotDef has these fields; this file does not import it, which would be a cycle). */
+export interface PlacedPlot {
+  x: keyof SimConfig;
+  y: string;
+  series?: keyof SimConfig;
+  facet?: keyof SimConfig;
+  file?: string;
+}
 
 /**
  * The unit of each workload's metric, as its `metric()` in worker/workloads/<name>.ts
@@ -23,15 +31,15 @@ export const METRIC_UNITS: Readonly<Record<SimConfig['workload'], string>> = {
 };
 
 /** Whether a measure has a value for a config: the cr3 cache exists only under kvm-paravirt (its hit rate is null elsewhere). */
-export function measureApplies(m: Measure, cfg: SimConfig): boolean {
+export function measureApplies(m: string, cfg: SimConfig): boolean {
   return m === 'hitRate' ? cfg.mode === 'kvm-paravirt' : true;
 }
 
 /** The configs a plot draws. */
-export const plottedConfigs = (def: PlotDef, configs: readonly SimConfig[]): SimConfig[] => configs.filter((c) => measureApplies(def.y, c));
+export const plottedConfigs = (def: PlacedPlot, configs: readonly SimConfig[]): SimConfig[] => configs.filter((c) => measureApplies(def.y, c));
 
 /** The config fields a plot places: x, series, facet. */
-export const placedFields = (def: PlotDef): (keyof SimConfig)[] => [def.x, ...(def.series ? [def.series] : []), ...(def.facet ? [def.facet] : [])];
+export const placedFields = (def: PlacedPlot): (keyof SimConfig)[] => [def.x, ...(def.series ? [def.series] : []), ...(def.facet ? [def.facet] : [])];
 
 const valuesOf = (configs: readonly SimConfig[], f: keyof SimConfig): string[] => [...new Set(configs.map((c) => String(c[f])))];
 
@@ -39,7 +47,7 @@ const valuesOf = (configs: readonly SimConfig[], f: keyof SimConfig): string[] =
  * The first problem of an experiment's plots, as the field of the file and one line; undefined if none.
  * With `seeds`, the seed is the replicate (averaged), not a field to place.
  */
-export function plotProblem(exp: Pick<Experiment, 'plots' | 'seeds'>, configs: readonly SimConfig[]): { field: string; detail: string } | undefined {
+export function plotProblem(exp: { plots?: readonly PlacedPlot[]; seeds?: number }, configs: readonly SimConfig[]): { field: string; detail: string } | undefined {
   for (const [i, def] of (exp.plots ?? []).entries()) {
     const name = def.file ?? `${def.y}-vs-${def.x}`;
     const subset = plottedConfigs(def, configs);
