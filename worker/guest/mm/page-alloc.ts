@@ -45,6 +45,11 @@ export class PageAllocator {
     }
   }
 
+  /** Words the free lists hold room for (what the allocator costs in memory, 4 bytes each). */
+  get listWords(): number {
+    return this.freeStack.length + (this.cpuStacks ?? []).reduce((a, st) => a + st.length, 0);
+  }
+
   get freeFrames(): number {
     return this.nFree;
   }

@@ -93,6 +93,11 @@ export class ShadowPages {
     this.nFree = capacity;
   }
 
+  /** Pages whose entries this shard holds room for (grown to the pool's high-water mark). */
+  get heldPages(): number {
+    return this.spte.length / ENTRIES;
+  }
+
   get freePages(): number {
     return this.nFree;
   }
