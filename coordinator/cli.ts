@@ -13,6 +13,7 @@ import {
   CONFIG_FIELDS,
   ConfigError,
   FIELD_SPECS,
+  MAX_VCPUS,
   MODES,
   WORKLOADS,
   allowedOf,
@@ -65,10 +66,11 @@ import { addQueueCommands, addQueueOptions, queueOf, queueRunner } from './queue
 import type { QueueTarget } from './queue/url.js';
 import { RunCancelled } from './live.js';
 import { runWithLiveView } from './live-view.js';
+import { workersWarning } from './workers-check.js';
 
 export { UsageError, flagOf };
 
-/** The most worker threads a command starts (a VM has at most 64 vCPUs; more threads than cores only cost memory). */
+/** The most worker threads a sweep or calibration starts (more threads than cores only cost memory; `run` splits one VM over at most its vCPUs, MAX_VCPUS). */
 export const MAX_WORKERS = 64;
 
 /** A decimal integer as typed: digits with an optional sign (no hex, exponents or spaces). */
@@ -510,7 +512,7 @@ Exit codes: 0 ok, 1 some run failed, 2 usage or config error, 130 interrupted.`,
   addExitOptions(addConfigOptions(program.command('run').description('simulate one configuration and print its statistics'), false)
     .option('--exits', 'also print an exit report in the style of perf kvm stat report (--event, --vcpu, --key)'))
     .option('--json', 'print one JSON document')
-    .option('--workers <n>', `worker threads to spread a multi-vCPU VM over (default 1; at most --vcpus; the statistics are the same for any number)`, intInRange('--workers', 1, MAX_WORKERS))
+    .option('--workers <n>', `worker threads to spread a multi-vCPU VM over (default 1; at most --vcpus; the statistics are the same for any number)`, intInRange('--workers', 1, MAX_VCPUS))
     .addOption(choiceOption('--placement <how>', 'with --workers: how vCPUs are dealt to threads', PLACEMENTS).default('blocks'))
     .option('--seeds <n>', `run seeds 1..n and print the mean of the metric with its 95% interval (at most ${MAX_SEEDS})`, intInRange('--seeds', 1, MAX_SEEDS))
     .option('--live', 'show the kvm_stat counters on stderr while the run goes, about once a second (Ctrl-C cancels it at a quantum boundary)')
@@ -539,6 +541,8 @@ Examples:
       if (asked === 1 && cmd.getOptionValueSource('placement') === 'cli') {
         throw new UsageError({ option: '--placement', value: opts.placement, allowed: 'it applies with --workers 2 or more', detail: `${String(opts.placement)} has no effect on one thread; it applies with --workers 2 or more` });
       }
+      const warning = workersWarning(asked);
+      if (warning !== null) process.stderr.write(`${warning}\n`);
       const json = opts.json === true;
       // The run goes to a worker thread even alone, so that this thread takes a Ctrl-C at once.
       // With --live, SIGINT cancels the run at a quantum boundary (live-view.ts); otherwise it stops the process at once.

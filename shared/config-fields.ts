@@ -137,6 +137,12 @@ export const DEFAULT_LOOPS: Readonly<Record<Workload, number>> = {
   trace: 1,
 };
 
+/**
+ * The largest VM: an i386 2.6.20 kernel takes NR_CPUS up to 255 (arch/i386/Kconfig:
+ * "int \"Maximum number of CPUs (2-255)\"", range 2 255); 256 is the power of two above.
+ */
+export const MAX_VCPUS = 256;
+
 /** Tasks a hackbench of `groups` groups creates (20 senders + 20 receivers each). */
 export const HACKBENCH_GROUP_TASKS = 40;
 
@@ -215,7 +221,7 @@ export const FIELDS = {
     default: 1000,
     option: { kind: 'int', flag: '--hz', order: 110, help: 'guest timer frequency' },
   }),
-  vcpus: field(ints(1, 64), {
+  vcpus: field(ints(1, MAX_VCPUS), {
     default: 1,
     option: { kind: 'int', flag: '--vcpus', order: 120, help: 'vCPUs of the VM' },
   }),

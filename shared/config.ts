@@ -9,14 +9,14 @@
 import { TraceFileError, loadTraceFile } from './trace/file.js';
 import { TraceParseError } from './trace/parse.js';
 import { z } from 'zod';
-import { FIELDS, type FieldSpec } from './config-fields.js';
+import { FIELDS, MAX_VCPUS, type FieldSpec } from './config-fields.js';
 import { ConfigError, formatValue } from './config-error.js';
 
 export { ConfigError, formatValue, notAllowed } from './config-error.js';
 
 export { MODES, MODE_TRAITS, PINNED_ROOT_FIXES, WORKLOADS } from './modes.js';
 export type { Mode, ModeTraits, PinnedRootFix, Workload } from './modes.js';
-export { DEFAULT_LOOPS, FIELDS, HACKBENCH_GROUP_TASKS, type FieldOption, type FieldScope, type FieldSpec } from './config-fields.js';
+export { DEFAULT_LOOPS, FIELDS, HACKBENCH_GROUP_TASKS, MAX_VCPUS, type FieldOption, type FieldScope, type FieldSpec } from './config-fields.js';
 import type { Workload } from './modes.js';
 
 type Fields = typeof FIELDS;
@@ -122,8 +122,6 @@ function resolveTrace(cfg: SimConfig, partial: Partial<SimConfig>): void {
   cfg.vcpus = vcpus;
 }
 
-/** The largest VM (the vcpus field's bound). */
-const MAX_VCPUS = 64;
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
   const out: Partial<T> = {};

@@ -26,14 +26,6 @@ export class Tlb {
   private nUser = 0;
   private nGlobal = 0;
   private readonly pos: Int32Array;
-  /**
-   * A hint per VPN of the 32-bit space: the slot that last held it. A lookup is one load
-   * of the hint and a compare with that slot's tag, so the hint never needs clearing: a
-   * stale one points at a slot whose tag no longer matches. The set-associative placement
-   * and replacement decide what is cached.
-   */
-  private readonly hint: Uint8Array | Uint16Array;
-
   /** Misses, full flushes (VM exit/entry without VPID, QEMU's tlb_flush) and non-global ones (mov to cr3). */
   readonly stat: TlbStats;
 
@@ -49,7 +41,6 @@ export class Tlb {
     this.userList = new Int32Array(entries);
     this.globalList = new Int32Array(entries);
     this.pos = new Int32Array(entries).fill(-1);
-    this.hint = entries <= 256 ? new Uint8Array(1 << 20) : new Uint16Array(1 << 20);
   }
 
   /** Valid entries. */
@@ -59,15 +50,16 @@ export class Tlb {
 
   /** True on a hit. A miss is counted; the caller resolves it and calls insert(). */
   lookup(vpn: number): boolean {
-    if (this.tag[this.hint[vpn]!] === vpn) return true;
+    if (this.find(vpn) >= 0) return true;
     this.stat.misses++;
     return false;
   }
 
-  /** The slot holding `vpn`, or -1. */
+  /** The slot holding `vpn`, or -1: a compare with each way of its set, as the hardware does. */
   private find(vpn: number): number {
-    const s = this.hint[vpn]!;
-    return this.tag[s] === vpn ? s : -1;
+    const base = (vpn & (this.sets - 1)) * this.ways;
+    for (let w = 0; w < this.ways; w++) if (this.tag[base + w] === vpn) return base + w;
+    return -1;
   }
 
   insert(vpn: number, isGlobal: boolean): void {
@@ -86,7 +78,6 @@ export class Tlb {
       this.drop(slot);
     }
     this.tag[slot] = vpn;
-    this.hint[vpn] = slot;
     if (isGlobal) {
       this.global[slot] = 1;
       this.pos[slot] = this.nGlobal;

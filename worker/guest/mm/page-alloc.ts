@@ -45,6 +45,11 @@ export class PageAllocator {
     }
   }
 
+  /** Words the free lists hold room for (what the allocator costs in memory, 4 bytes each). */
+  get listWords(): number {
+    return this.freeStack.length + (this.cpuStacks ?? []).reduce((a, st) => a + st.length, 0);
+  }
+
   get freeFrames(): number {
     return this.nFree;
   }
@@ -63,7 +68,16 @@ export class PageAllocator {
   /** Free a frame (to `cpu`'s list once split). Its contents stay as they were (real memory is not wiped on free). */
   freeFrame(f: number, cpu = 0): void {
     if (this.cpuStacks !== null) {
-      this.cpuStacks[cpu]![this.cpuFree[cpu]!++] = f;
+      let st = this.cpuStacks[cpu]!;
+      const n = this.cpuFree[cpu]!;
+      if (n === st.length) {
+        // A vCPU frees more than it was dealt (frames another vCPU allocated): its list grows.
+        const grown = new Int32Array(Math.min(this.mem.numFrames, Math.max(64, n * 2)));
+        grown.set(st);
+        st = this.cpuStacks[cpu] = grown;
+      }
+      st[n] = f;
+      this.cpuFree[cpu] = n + 1;
       return;
     }
     this.freeStack[this.nFree++] = f;
@@ -75,9 +89,10 @@ export class PageAllocator {
    */
   splitFree(cpus: number): void {
     if (cpus <= 1 || this.cpuStacks !== null) return;
-    this.cpuStacks = Array.from({ length: cpus }, () => new Int32Array(this.mem.numFrames));
     const n = this.nFree;
     this.cpuFree = Int32Array.from({ length: cpus }, (_, c) => Math.ceil((n - c) / cpus));
+    // Each list is sized by its share and grows when frees exceed it (freeFrame).
+    this.cpuStacks = Array.from({ length: cpus }, (_, c) => new Int32Array(Math.max(64, this.cpuFree[c]!)));
     // Frame k from the top of the stack goes to vCPU k mod cpus, as its (k div cpus)-th from the top.
     for (let k = 0; k < n; k++) {
       const c = k % cpus;

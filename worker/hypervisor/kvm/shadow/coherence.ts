@@ -20,11 +20,14 @@ import type { Cr3CacheHost } from './cr3-cache.js';
 import type { ShadowVcpu } from './shadow-vcpu.js';
 import { LEVEL_PD } from './spte.js';
 
+/** Bit `f` of a bitset, 0 or 1. */
+const bitOf = (bits: Uint32Array, f: number): number => (bits[f >>> 5]! >>> (f & 31)) & 1;
+
 export class ShardCoherence {
   /** How many shards shadowed each frame at the last quantum's end. */
   private readonly shadowedBy: Uint16Array;
-  /** What each vCPU's shard published (1: shadowed), per frame. */
-  private readonly published: Uint8Array[];
+  /** What each vCPU's shard published (bit set: shadowed), one bit per frame. */
+  private readonly published: Uint32Array[];
   private readonly pt: PtWrite = { frame: 0, index: 0, value: 0, flooded: 0 };
   private readonly sh: Shadowed = { frame: 0, delta: 0 };
   private readonly dr: DropRoot = { frame: 0 };
@@ -43,7 +46,7 @@ export class ShardCoherence {
   ) {
     const frames = mem.numFrames;
     this.shadowedBy = new Uint16Array(frames);
-    this.published = cpus.map(() => new Uint8Array(frames));
+    this.published = cpus.map(() => new Uint32Array((frames + 31) >>> 5));
     if (!discard) {
       for (const s of cpus) {
         const pages = s.pages;
@@ -51,8 +54,8 @@ export class ShardCoherence {
         const pub = this.published[s.v.id]!;
         for (let sp = 0; sp < pages.capacity; sp++) {
           const f = pages.gfn[sp]!;
-          if (f < 0 || pub[f] === 1) continue;
-          pub[f] = 1;
+          if (f < 0 || bitOf(pub, f) === 1) continue;
+          pub[f >>> 5] = pub[f >>> 5]! | (1 << (f & 31));
           this.shadowedBy[f]!++;
         }
       }
@@ -68,7 +71,7 @@ export class ShardCoherence {
 
   /** Does a shard other than cpu's shadow `frame` (as of the last quantum's end)? */
   othersShadow(cpu: number, frame: number): boolean {
-    return this.shadowedBy[frame]! - this.published[cpu]![frame]! > 0;
+    return this.shadowedBy[frame]! - bitOf(this.published[cpu]!, frame) > 0;
   }
 
   /** At a quantum's end: tell the others which frames cpu's shard began or stopped shadowing. */
@@ -81,9 +84,10 @@ export class ShardCoherence {
     for (let i = 0; i < pages.nChanged; i++) {
       const f = list[i]!;
       const now = pages.isShadowed(f) ? 1 : 0;
-      if (now === pub[f]) continue;
-      emitShadowed(this.bus, s.v, f, now - pub[f]!);
-      pub[f] = now;
+      const was = bitOf(pub, f);
+      if (now === was) continue;
+      emitShadowed(this.bus, s.v, f, now - was);
+      pub[f >>> 5] = pub[f >>> 5]! ^ (1 << (f & 31));
     }
     pages.clearChanged();
   }

@@ -13,6 +13,7 @@
  * With several vCPUs each has its own shard (see coherence.ts); the counters go to the
  * vCPU's `mmu` statistics.
  */
+import { PageHash } from './page-hash.js';
 import { newGroup, type MmuStats } from '../../../../shared/stats.js';
 import { LEVEL_PD, LEVEL_PT, SPTE_ENTRIES as ENTRIES, SPTE_NONE as NONE } from './spte.js';
 
@@ -41,15 +42,16 @@ export class ShadowPages {
   readonly rootCount: Int32Array;
   /** The part of rootCount that comes from cr3-cache entries (kvm-paravirt). */
   readonly cachePins: Int32Array;
-  readonly spte: Int32Array;
+  /** Entries of the pages used so far: grown as the pool's high-water mark rises (ensurePages), at most `capacity` pages. */
+  spte: Int32Array;
   /** Entries that may be present, per page (stale ones are skipped), to clear only what is used. */
-  private readonly presentList: Uint16Array;
+  private presentList: Uint16Array;
   private readonly presentCount: Int32Array;
   /** Parent links of each page: parentPage * 1024 + index (KVM's parent_pte), the first parentCount of each list. */
   private readonly parents: number[][];
   private readonly parentCount: Int32Array;
-  /** (gfn, level) -> shadow page, -1 if none: KVM's mmu_page_hash. */
-  private readonly hash: Int32Array;
+  /** (gfn, level) -> shadow page, -1 if none: KVM's mmu_page_hash, sized by the pool (page-hash.ts). */
+  private readonly hash: PageHash;
   /** active_mmu_pages: a list, newest at head; eviction takes the tail. */
   private readonly prev: Int32Array;
   private readonly next: Int32Array;
@@ -67,26 +69,33 @@ export class ShadowPages {
   /** With several vCPUs: guest frames whose shadowing may have changed since clearChanged() (a shard tells the others). */
   changedGfns = new Int32Array(0);
   nChanged = 0;
-  private changedMark: Uint8Array | null = null;
+  /** One bit per guest frame: noted in changedGfns already. */
+  private changedMark: Uint32Array | null = null;
 
-  constructor(capacity: number, numGuestFrames: number, stat: MmuStats = newGroup('mmu')) {
+  constructor(capacity: number, stat: MmuStats = newGroup('mmu')) {
     this.capacity = capacity;
     this.stat = stat;
     this.gfn = new Int32Array(capacity).fill(NONE);
     this.level = new Uint8Array(capacity);
     this.rootCount = new Int32Array(capacity);
     this.cachePins = new Int32Array(capacity);
-    this.spte = new Int32Array(capacity * ENTRIES).fill(NONE);
-    this.presentList = new Uint16Array(capacity * ENTRIES);
+    const first = Math.min(capacity, 16);
+    this.spte = new Int32Array(first * ENTRIES).fill(NONE);
+    this.presentList = new Uint16Array(first * ENTRIES);
     this.presentCount = new Int32Array(capacity);
     this.parents = Array.from({ length: capacity }, () => []);
     this.parentCount = new Int32Array(capacity);
-    this.hash = new Int32Array(numGuestFrames * 2).fill(NONE);
+    this.hash = new PageHash(capacity);
     this.prev = new Int32Array(capacity).fill(NONE);
     this.next = new Int32Array(capacity).fill(NONE);
     this.freeStack = new Int32Array(capacity);
     for (let i = 0; i < capacity; i++) this.freeStack[i] = capacity - 1 - i;
     this.nFree = capacity;
+  }
+
+  /** Pages whose entries this shard holds room for (grown to the pool's high-water mark). */
+  get heldPages(): number {
+    return this.spte.length / ENTRIES;
   }
 
   get freePages(): number {
@@ -98,18 +107,18 @@ export class ShadowPages {
   }
 
   lookup(gfn: number, level: number): number {
-    return this.hash[gfn * 2 + level - 1]!;
+    return this.hash.get(gfn * 2 + level - 1);
   }
 
   /** Is guest frame `gfn` shadowed at any level, hence write-protected? */
   isShadowed(gfn: number): boolean {
-    return this.hash[gfn * 2]! >= 0 || this.hash[gfn * 2 + 1]! >= 0;
+    return this.hash.get(gfn * 2) >= 0 || this.hash.get(gfn * 2 + 1) >= 0;
   }
 
   /** kvm_mmu_get_page: find the shadow page for (gfn, level) or allocate one. Sets lastCreated. */
   getPage(gfn: number, level: number): number {
     const key = gfn * 2 + level - 1;
-    const found = this.hash[key]!;
+    const found = this.hash.get(key);
     if (found >= 0) {
       this.lastCreated = false;
       return found;
@@ -118,12 +127,13 @@ export class ShadowPages {
       throw new ShadowPoolExhausted(`shadow page pool of ${this.capacity} pages exhausted: every page is pinned`);
     }
     const sp = this.freeStack[--this.nFree]!;
+    if ((sp + 1) * ENTRIES > this.spte.length) this.ensurePages(sp + 1);
     this.gfn[sp] = gfn;
     this.level[sp] = level;
     this.rootCount[sp] = 0;
     this.cachePins[sp] = 0;
     this.presentCount[sp] = 0;
-    this.hash[key] = sp;
+    this.hash.set(key, sp);
     if (this.changedMark !== null) this.noteChanged(gfn);
     this.pushHead(sp);
     this.stat.pagesCreated++;
@@ -264,7 +274,7 @@ export class ShadowPages {
   private applyPteWrite(gfn: number, index: number, flooded: boolean, skipCachePinned: boolean): number {
     let zapped = 0;
     for (let level = LEVEL_PT; level <= LEVEL_PD; level++) {
-      const sp = this.hash[gfn * 2 + level - 1]!;
+      const sp = this.hash.get(gfn * 2 + level - 1);
       if (sp < 0) continue;
       // The posted patch: a root pinned by the cr3 cache cannot be zapped, and is left as it is.
       if (skipCachePinned && this.cachePins[sp]! > 0) continue;
@@ -283,21 +293,22 @@ export class ShadowPages {
 
   /** Start noting which guest frames begin or stop being shadowed. */
   trackShadowed(numGuestFrames: number): void {
-    this.changedMark = new Uint8Array(numGuestFrames);
+    this.changedMark = new Uint32Array((numGuestFrames + 31) >>> 5);
     this.changedGfns = new Int32Array(64);
     this.nChanged = 0;
   }
 
   clearChanged(): void {
     const mark = this.changedMark!;
-    for (let i = 0; i < this.nChanged; i++) mark[this.changedGfns[i]!] = 0;
+    for (let i = 0; i < this.nChanged; i++) mark[this.changedGfns[i]! >>> 5] = 0;
     this.nChanged = 0;
   }
 
   private noteChanged(gfn: number): void {
     const mark = this.changedMark!;
-    if (mark[gfn] !== 0) return;
-    mark[gfn] = 1;
+    const bit = 1 << (gfn & 31);
+    if ((mark[gfn >>> 5]! & bit) !== 0) return;
+    mark[gfn >>> 5] = mark[gfn >>> 5]! | bit;
     if (this.nChanged === this.changedGfns.length) {
       const a = new Int32Array(this.changedGfns.length * 2);
       a.set(this.changedGfns);
@@ -347,9 +358,20 @@ export class ShadowPages {
     }
   }
 
+  /** Room for the entries of pages 0..n-1 (a shard that uses few pages holds few). */
+  private ensurePages(n: number): void {
+    const pages = Math.min(this.capacity, Math.max(n, (this.spte.length / ENTRIES) * 2));
+    const spte = new Int32Array(pages * ENTRIES).fill(NONE);
+    spte.set(this.spte);
+    this.spte = spte;
+    const present = new Uint16Array(pages * ENTRIES);
+    present.set(this.presentList);
+    this.presentList = present;
+  }
+
   private free(sp: number): void {
     if (this.changedMark !== null) this.noteChanged(this.gfn[sp]!);
-    this.hash[this.gfn[sp]! * 2 + this.level[sp]! - 1] = NONE;
+    this.hash.delete(this.gfn[sp]! * 2 + this.level[sp]! - 1);
     this.gfn[sp] = NONE;
     this.unlinkList(sp);
     this.freeStack[this.nFree++] = sp;

@@ -67,7 +67,7 @@ export class ShadowMmu implements MmuStrategy {
     this.paravirt = o.paravirt;
     this.fix = o.pinnedRootFix;
     this.cache = new Cr3CacheHost(c);
-    this.cpus = vcpus.map((v) => new ShadowVcpu(v, new ShadowPages(o.mmuPages, mem.numFrames, stats.vcpu(v.id).mmu)));
+    this.cpus = vcpus.map((v) => new ShadowVcpu(v, new ShadowPages(o.mmuPages, stats.vcpu(v.id).mmu)));
   }
 
   /** KVM's state of vCPU `v` (tests look at it). */

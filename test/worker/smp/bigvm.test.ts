@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../../shared/config.js';
+import { Tlb } from '../../../worker/machine/tlb.js';
+import { PageHash } from '../../../worker/hypervisor/kvm/shadow/page-hash.js';
+import { simulate, simulateSplit, Vm } from '../../../worker/vm.js';
+
+const hb = (vcpus: number, groups = 1, loops = 2) => resolveConfig({ mode: 'kvm-paravirt', workload: 'hackbench', groups, loops, vcpus, memoryMiB: 896 });
+
+describe('a big VM', () => {
+  it('the per-vCPU free lists hold room for guest memory about once, not once per vCPU', () => {
+    const frames = (896 * 1024 * 1024) / 4096;
+    for (const vcpus of [8, 64, 256]) {
+      const words = new Vm(hb(vcpus)).kernel.pages.listWords;
+      // The boot list (frames) plus each vCPU's share, each at least 64 words: not vcpus x frames.
+      expect(words).toBeLessThanOrEqual(2 * frames + 64 * vcpus);
+      expect(words).toBeGreaterThanOrEqual(frames);
+    }
+  });
+
+  it('32 vCPUs split: the same statistics on 1, 2 and 4 replicas', () => {
+    const cfg = hb(32, 1, 1);
+    const whole = JSON.stringify(simulate(cfg));
+    const ids = [...Array(32).keys()];
+    expect(JSON.stringify(simulateSplit(cfg, [ids.slice(0, 16), ids.slice(16)]))).toBe(whole);
+    expect(JSON.stringify(simulateSplit(cfg, [0, 1, 2, 3].map((r) => ids.filter((v) => v % 4 === r))))).toBe(whole);
+  }, 120_000);
+
+  it('the TLB finds an entry by its set alone: a 4-way set keeps 4 VPNs of the set, the 5th evicts round-robin', () => {
+    const t = new Tlb(16, 4); // 4 sets
+    for (const vpn of [0, 4, 8, 12]) t.insert(vpn, false);
+    for (const vpn of [0, 4, 8, 12]) expect(t.lookup(vpn)).toBe(true);
+    t.insert(16, false); // set 0 full: replaces way 0 (vpn 0)
+    expect(t.lookup(0)).toBe(false);
+    expect(t.lookup(16)).toBe(true);
+    expect(t.lookup(4)).toBe(true);
+  });
+
+  it('the shadow page hash is a map under collisions and deletions', () => {
+    const h = new PageHash(40);
+    const ref = new Map<number, number>();
+    let x = 12345;
+    for (let i = 0; i < 5000; i++) {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      const key = x % 300;
+      if (x & 1 && ref.size < 40) {
+        h.set(key, i);
+        ref.set(key, i);
+      } else {
+        h.delete(key);
+        ref.delete(key);
+      }
+      for (let k = 0; k < 300; k += 7) expect(h.get(k)).toBe(ref.get(k) ?? -1);
+    }
+  });
+});
