@@ -23,6 +23,7 @@ import {
   type SimConfig,
 } from '../shared/config.js';
 import { PROFILES } from '../shared/costs.js';
+import { RANGE_ALLOWED, RangeListError, expandList, expandRangeItems } from '../shared/ranges.js';
 import { SCHEMA_VERSION, type RunResult } from '../shared/stats.js';
 import { UsageError, faultDoc, flagOf, printError, userErrorDoc, type ErrorDoc } from './errors.js';
 import { executeConfigs, type ExecuteSummary } from './execute.js';
@@ -40,6 +41,7 @@ import {
   loadExperiment,
   loadExperimentFile,
   matches,
+  numericField,
   parseYamlText,
   pointsWords,
   validateExperiment,
@@ -54,6 +56,7 @@ import { FORMATS, exitReport, formatExitReport, formatPublished, formatRuns, pub
 import { MAX_RETRIES } from './runner.js';
 import { DEFAULT_RESULTS_DIR, MODEL_VERSION, ResultStore, type RunRecord } from './store.js';
 import { formatSummary, type SplitInfo } from './summary.js';
+import { packageVersion } from './version.js';
 import { SimPool, defaultWorkers } from './pool.js';
 import { PLACEMENTS, placeVcpus, runVmSplit, type PlacementKind } from './vm-split.js';
 
@@ -77,13 +80,23 @@ function intOption(field: keyof SimConfig, pattern = INTEGER) {
 /** Parse a comma list of integers (a sweep axis). Ranges are checked when configs resolve. */
 function intListOption(field: keyof SimConfig) {
   const option = FIELD_SPECS[field].option!.flag;
-  return (raw: string): number[] =>
-    raw.split(',').map((part) => {
-      if (!INTEGER.test(part)) {
-        throw new UsageError({ option, field, value: part, allowed: `a comma list of integers, each ${allowedOf(field).replace(/^an integer /, '')}` });
-      }
-      return Number(part);
-    });
+  const one = (part: string): number => {
+    if (!INTEGER.test(part)) {
+      throw new UsageError({ option, field, value: part, allowed: `a comma list of integers or ranges (1..64, 1..64:x2, 0..96:+8), each ${allowedOf(field).replace(/^an integer /, '')}` });
+    }
+    return Number(part);
+  };
+  return (raw: string): number[] => rangeList(option, field, raw, one);
+}
+
+/** A comma list whose items may be ranges (shared/ranges.ts); a bad range is the option's usage error. */
+function rangeList(option: string, field: keyof SimConfig, raw: string, one: (part: string) => number): number[] {
+  try {
+    return expandList(raw, one);
+  } catch (err) {
+    if (err instanceof RangeListError) throw new UsageError({ option, field, value: err.item, allowed: RANGE_ALLOWED, detail: err.message });
+    throw err;
+  }
 }
 
 /** A choice option whose bad value is a UsageError like every other (commander's `.choices` shows the choices in --help). */
@@ -115,7 +128,12 @@ function paramOption(raw: string, prev: Record<string, (string | number | boolea
     throw new UsageError({ option: '--param', value: field, allowed: `one of ${CONFIG_FIELDS.join(', ')}`, detail: `${JSON.stringify(field)} is not a parameter; expected one of ${CONFIG_FIELDS.join(', ')}` });
   }
   if (Object.hasOwn(prev, field)) throw new UsageError({ option: '--param', value: raw, allowed: 'each field once', detail: `${field} is given twice; expected each field once` });
-  return { ...prev, [field]: raw.slice(eq + 1).split(',').map(parseScalar) };
+  const values = raw.slice(eq + 1).split(',').map(parseScalar);
+  if (!numericField(field)) return { ...prev, [field]: values };
+  // A numeric field's list may hold ranges (1..64:x2).
+  const r = expandRangeItems(values);
+  if ('error' in r) throw new UsageError({ option: `--param ${field}`, value: values[r.index], allowed: RANGE_ALLOWED, detail: r.error });
+  return { ...prev, [field]: r.values as (string | number | boolean)[] };
 }
 
 /**
@@ -161,7 +179,7 @@ const numberOption = (field: keyof SimConfig) => intOption(field, NUMBER);
 
 function numberListOption(field: keyof SimConfig) {
   const one = numberOption(field);
-  return (raw: string): number[] => raw.split(',').map(one);
+  return (raw: string): number[] => rangeList(FIELD_SPECS[field].option!.flag, field, raw, one);
 }
 
 /** Config options shared by `run` (single values) and `sweep` (comma lists). */
@@ -206,6 +224,7 @@ function addRunnerOptions(cmd: Command): Command {
   return cmd
     .option('--results <dir>', 'result store directory', pathOption('--results'), DEFAULT_RESULTS_DIR)
     .option('--fresh', 'ignore stored results: run every config again and overwrite its record')
+    .option('--dry-run', 'print the plan (every config, how many are stored, an estimate of the time) and run nothing')
     .option('--workers <n>', `worker threads (default: one per core; at most ${MAX_WORKERS})`, intInRange('--workers', 1, MAX_WORKERS))
     .option('--retries <n>', `retries of a run whose worker threw or died (default 2, at most ${MAX_RETRIES})`, intInRange('--retries', 0, MAX_RETRIES));
 }
@@ -278,6 +297,7 @@ interface RunExperimentOptions {
   json?: boolean;
   format: Format;
   plot?: string;
+  dryRun?: boolean;
 }
 
 const RESULTS_ALLOWED = 'a directory where the store can be written';
@@ -330,6 +350,7 @@ async function runExperiment(exp: Experiment, expansion: Expansion, opts: RunExp
   const { configs } = expansion;
   const store = new ResultStore(opts.results, exp.name);
   const json = opts.json === true || opts.format === 'json';
+  if (opts.dryRun) return printPlan(exp, expansion, store, opts, json);
   // Both paths checked, leaving nothing behind, before either is made.
   const plotDir = opts.plot;
   checkPath('--results', RESULTS_ALLOWED, () => store.checkWritable());
@@ -405,6 +426,16 @@ async function runExperiment(exp: Experiment, expansion: Expansion, opts: RunExp
   return code;
 }
 
+/** --dry-run: the plan (coordinator/plan.ts), read from the store without writing to it. */
+async function printPlan(exp: Experiment, expansion: Expansion, store: ResultStore, opts: RunExperimentOptions, json: boolean): Promise<number> {
+  const { formatPlan, makePlan } = await import('./plan.js');
+  const plan = makePlan(exp.name, expansion, store, { fresh: opts.fresh === true, workers: opts.workers ?? defaultWorkers() });
+  const fields = variedOf(expansion.configs);
+  if (json) process.stdout.write(JSON.stringify({ schemaVersion: SCHEMA_VERSION, modelVersion: MODEL_VERSION, plan: { ...plan, results: displayPath(plan.results) } }, null, 2) + '\n');
+  else process.stdout.write(formatPlan({ ...plan, results: displayPath(plan.results) }, (c) => describeConfig(c, fields)));
+  return 0;
+}
+
 function variedOf(configs: readonly SimConfig[]): (keyof SimConfig)[] {
   return CONFIG_FIELDS.filter((f) => new Set(configs.map((c) => c[f])).size > 1);
 }
@@ -476,6 +507,7 @@ export function buildProgram(state: { code: number } = { code: 0 }): Command {
   program
     .name('vcpusim')
     .description('Simulate vCPUs of a 2007 KVM/QEMU/native guest: VMX exits, shadow MMU, cr3 cache, i8259A.')
+    .version(`vcpusim ${packageVersion()} (${MODEL_VERSION})`, '-V, --version', 'print the version and the model version')
     .exitOverride()
     // Errors are printed by main(), one line (and a JSON document with --json); so is a missing command, without the help.
     .configureOutput({ outputError: () => {}, writeErr: () => {} })
@@ -854,6 +886,7 @@ function runOpts(opts: Record<string, unknown>): RunExperimentOptions {
     json: opts.json === true,
     format: opts.format as Format,
     plot: opts.plot as string | undefined,
+    dryRun: opts.dryRun === true,
   };
 }
 
