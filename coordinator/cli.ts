@@ -52,6 +52,7 @@ import {
 import { FileProblem, checkDirPath, ensureDir, lstatOrUndefined, probeWritable, readRegularFile } from './files.js';
 import { checkPlotDir, preparePlotDir, writePlots } from './plot.js';
 import { createProgress, progressWanted } from './progress.js';
+import type { CompareSide } from './compare.js';
 import { FORMATS, exitReport, formatExitReport, formatPublished, formatRuns, publishedReport, runsReport, type Format } from './report.js';
 import { MAX_RETRIES } from './runner.js';
 import { DEFAULT_RESULTS_DIR, MODEL_VERSION, ResultStore, type RunRecord } from './store.js';
@@ -455,9 +456,9 @@ const present = (rs: readonly (RunRecord | undefined)[]): RunRecord[] => rs.filt
 const EXPERIMENT_ARG_ALLOWED = `an experiment name (${NAME_ALLOWED}) or a path to a .yaml/.json file`;
 
 /** The experiment to report on: an experiment file, or the manifest a sweep left in the store. */
-function experimentForReport(name: string, results: string, experimentsDir: string): Experiment {
+function experimentForReport(name: string, results: string, experimentsDir: string, option = 'report'): Experiment {
   if (isExperimentPath(name)) return loadExperiment(name, experimentsDir);
-  if (!isValidName(name)) throw new UsageError({ option: 'report', value: name, allowed: `an experiment or sweep name (${NAME_ALLOWED}) or a path to a .yaml/.json file` });
+  if (!isValidName(name)) throw new UsageError({ option, value: name, allowed: `an experiment or sweep name (${NAME_ALLOWED}) or a path to a .yaml/.json file` });
   if (findExperimentFile(name, experimentsDir)) return loadExperiment(name, experimentsDir);
   const store = new ResultStore(results, name);
   checkPath('--results', RESULTS_ALLOWED, () => store.check());
@@ -471,9 +472,53 @@ function experimentForReport(name: string, results: string, experimentsDir: stri
   }
   if (raw === undefined) {
     const names = listExperimentFiles(experimentsDir).map((e) => e.name);
-    throw new UsageError({ option: 'report', value: name, allowed: `one of ${names.join(', ')} or a sweep name`, detail: `${JSON.stringify(name)}: no such experiment, and no stored sweep in ${displayPath(store.dir)}; expected one of ${names.join(', ')} or a sweep name` });
+    throw new UsageError({ option, value: name, allowed: `one of ${names.join(', ')} or a sweep name`, detail: `${JSON.stringify(name)}: no such experiment, and no stored sweep in ${displayPath(store.dir)}; expected one of ${names.join(', ')} or a sweep name` });
   }
   return validateExperiment(raw, manifestPath);
+}
+
+/**
+ * One side of `compare`: an experiment file (a .yaml/.yml/.json path), a store directory
+ * (a path with a "/", holding the experiment.json the run left), or a name (an experiment
+ * in --experiments, else a sweep in --results); its stored runs.
+ */
+function compareSide(arg: string, opts: Record<string, unknown>): CompareSide {
+  let exp: Experiment;
+  let store: ResultStore;
+  let source: CompareSide['source'];
+  if (!isExperimentPath(arg) && arg.includes('/')) {
+    const dir = resolve(arg);
+    const name = basename(dir);
+    const allowed = 'a store directory holding experiment.json (left there by sweep or reproduce)';
+    if (!isValidName(name)) throw new UsageError({ option: 'compare', value: arg, allowed });
+    store = new ResultStore(dirname(dir), name);
+    checkPath('compare', allowed, () => store.check());
+    let raw: unknown;
+    try {
+      raw = store.readManifest();
+    } catch (err) {
+      if (err instanceof FileProblem) throw new ExperimentError(displayPath(join(dir, 'experiment.json')), '', err.reason);
+      throw err;
+    }
+    if (raw === undefined) throw new UsageError({ option: 'compare', file: displayPath(dir), value: arg, allowed, detail: `has no experiment.json; expected ${allowed}` }, 'EPATH');
+    exp = validateExperiment(raw, displayPath(join(dir, 'experiment.json')));
+    source = 'store';
+  } else {
+    if (!isExperimentPath(arg) && !isValidName(arg)) throw new UsageError({ option: 'compare', value: arg, allowed: `${EXPERIMENT_ARG_ALLOWED}, or a store directory` });
+    const dir = isExperimentPath(arg) ? String(opts.experiments) : experimentsDirOf(opts);
+    source = isExperimentPath(arg) || findExperimentFile(arg, dir) ? 'experiment' : 'sweep';
+    exp = experimentForReport(arg, String(opts.results), dir, 'compare');
+    store = new ResultStore(String(opts.results), exp.name);
+    checkPath('--results', RESULTS_ALLOWED, () => store.check());
+  }
+  const records = present(
+    expand(exp).configs.map((c) => {
+      const l = store.lookup(c);
+      if (l.kind === 'invalid' || l.kind === 'blocked') process.stderr.write(`${displayPath(l.path)}: ${l.reason}; it is left out\n`);
+      return l.kind === 'record' ? l.record : undefined;
+    }),
+  );
+  return { arg, experiment: exp.name, source, results: store.dir, records };
 }
 
 /** `--where field=value` filters (repeatable); the value must be one the field takes. */
@@ -726,6 +771,47 @@ Examples:
         process.stdout.write(renderReport(exp, configs, records, format));
       }
       for (const f of plots) process.stderr.write(`wrote ${displayPath(f)}\n`);
+    });
+
+  // --- compare ----------------------------------------------------------------------
+  program
+    .command('compare')
+    .argument('<a>', 'experiment or sweep name, experiment file, or store directory (a path with a "/")')
+    .argument('<b>', 'the same, for the other side')
+    .description('stored runs of two experiments, sweeps or stores side by side: difference and ratio per figure, intervals over seeds')
+    .option('--results <dir>', 'result store directory (for names and experiment files)', pathOption('--results'), DEFAULT_RESULTS_DIR)
+    .option('--experiments <dir>', 'directory of experiment files', defaultExperimentsDir())
+    .addOption(choiceOption('--format <format>', 'output format', ['table', 'json', 'csv', 'md']).default('table'))
+    .option('--json', 'print one JSON document on stdout (same as --format json)')
+    .addHelpText(
+      'after',
+      `
+A and B are resolved in this order: a path ending in .yaml, .yml or .json is an experiment
+file (its runs read from --results); an argument with a "/" is a store directory
+(results/<name>, read through the experiment.json it holds); any other is a name: an
+experiment in --experiments, else a sweep stored in --results.
+
+Examples:
+  vcpusim compare cr3-cache-sweep results-old/cr3-cache-sweep
+  vcpusim compare sweep-trunk sweep-paravirt --format csv`,
+    )
+    .action(async (a: string, b: string, opts: Record<string, unknown>) => {
+      const { compare, formatComparison } = await import('./compare.js');
+      const sides = [compareSide(a, opts), compareSide(b, opts)];
+      const format = opts.json ? 'json' : (opts.format as 'table' | 'json' | 'csv' | 'md');
+      for (const s of sides) {
+        if (s.records.length === 0) {
+          process.exitCode = state.code = 1;
+          process.stderr.write(`${s.arg}: no stored results in ${displayPath(s.results)}; run it first\n`);
+          return;
+        }
+      }
+      const c = compare(sides[0]!, sides[1]!);
+      if (c.rows.length === 0) {
+        process.exitCode = state.code = 1;
+        process.stderr.write(`${a} and ${b}: no run of one matches a run of the other on ${c.matchedOn.join(', ') || 'their config'}\n`);
+      }
+      process.stdout.write(formatComparison({ ...c, a: { ...c.a, results: displayPath(c.a.results) }, b: { ...c.b, results: displayPath(c.b.results) } }, format));
     });
 
   // --- trace ------------------------------------------------------------------------
