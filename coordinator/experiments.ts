@@ -98,7 +98,7 @@ const publishedRowSchema = z
   })
   .strict();
 
-const experimentSchema = z
+export const experimentSchema = z
   .object({
     name: z.string().refine(isValidName, `expected ${NAME_ALLOWED}`),
     description: z.string(),

@@ -77,7 +77,7 @@ const RECORD_NAME_EXAMPLE = `${'0'.repeat(20)}.json`;
 const groupSchema = (name: StatGroupName) => z.object(Object.fromEntries(Object.keys(STAT_GROUPS[name]).map((f) => [f, z.number()])));
 const groupsSchema = (names: readonly StatGroupName[]) => Object.fromEntries(names.map((g) => [g, groupSchema(g)]));
 const exitsSchema = z.object({ total: z.number(), byReason: z.record(z.string(), z.object({ count: z.number(), ns: z.number() })) });
-const resultSchema = z.object({
+export const resultSchema = z.object({
   schemaVersion: z.literal(SCHEMA_VERSION),
   config: z.record(z.string(), z.unknown()),
   metric: z.object({ name: z.string(), unit: z.string(), value: z.number() }),
