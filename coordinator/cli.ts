@@ -722,6 +722,7 @@ Examples:
     .option('--plot <dir>', "write the experiment's SVG plots into <dir>", pathOption('--plot'))
     .option('--exits', 'print an exit report (perf kvm stat style) for each stored run')
     .option('--where <field=value>', 'only runs whose config has field=value (repeatable)', whereOption)
+    .option('--tidy', 'with --format csv: long form, one row per run x statistic (every counter, exits by reason, per vCPU) with the full config')
     .addHelpText(
       'after',
       `
@@ -757,7 +758,9 @@ Examples:
         process.stderr.write(`${exp.name}: ${configs.length - stored.length} of ${configs.length} runs have no stored result\n`);
       }
       const plots = plotDir ? await writePlots(exp, stored, plotDir) : [];
-      if (opts.exits) {
+      if (opts.tidy && format !== 'csv') throw new UsageError({ option: '--tidy', value: format, allowed: 'it applies with --format csv', detail: `has no effect with ${format}; it applies with --format csv` });
+      if (opts.tidy) process.stdout.write((await import('./tidy.js')).formatTidy(stored));
+      else if (opts.exits) {
         if (format === 'json') {
           const doc = { schemaVersion: SCHEMA_VERSION, modelVersion: MODEL_VERSION, experiment: exp.name, exits: stored.map((r) => ({ key: r.key, config: r.config, ...exitReport(r.result) })) };
           process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
