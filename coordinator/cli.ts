@@ -24,6 +24,7 @@ import {
   type SimConfig,
 } from '../shared/config.js';
 import { PROFILES } from '../shared/costs.js';
+import { RANGE_ALLOWED, RangeListError, expandList, expandRangeItems } from '../shared/ranges.js';
 import { SCHEMA_VERSION, type RunResult } from '../shared/stats.js';
 import { UsageError, faultDoc, flagOf, printError, userErrorDoc, type ErrorDoc } from './errors.js';
 import { executeConfigs, type ExecuteSummary } from './execute.js';
@@ -41,6 +42,7 @@ import {
   loadExperiment,
   loadExperimentFile,
   matches,
+  numericField,
   parseYamlText,
   pointsWords,
   validateExperiment,
@@ -57,9 +59,11 @@ import { createProgress, progressWanted } from './progress.js';
 import { addExitOptions, exitViewFromOptions } from './exit-options.js';
 import { reportExits } from './exit-print.js';
 import { FORMATS, formatPublished, formatRuns, publishedReport, runsReport, type Format } from './report.js';
+import type { CompareSide } from './compare.js';
 import { MAX_RETRIES } from './runner.js';
 import { DEFAULT_RESULTS_DIR, MODEL_VERSION, ResultStore, type RunRecord } from './store.js';
 import { formatSummary, type SplitInfo } from './summary.js';
+import { packageVersion } from './version.js';
 import { SimPool, defaultWorkers } from './pool.js';
 import { PLACEMENTS, placeVcpus, runVmSplit, type PlacementKind } from './vm-split.js';
 import { addQueueCommands, addQueueOptions, queueOf, queueRunner } from './queue/commands.js';
@@ -88,13 +92,23 @@ function intOption(field: keyof SimConfig, pattern = INTEGER) {
 /** Parse a comma list of integers (a sweep axis). Ranges are checked when configs resolve. */
 function intListOption(field: keyof SimConfig) {
   const option = FIELD_SPECS[field].option!.flag;
-  return (raw: string): number[] =>
-    raw.split(',').map((part) => {
-      if (!INTEGER.test(part)) {
-        throw new UsageError({ option, field, value: part, allowed: `a comma list of integers, each ${allowedOf(field).replace(/^an integer /, '')}` });
-      }
-      return Number(part);
-    });
+  const one = (part: string): number => {
+    if (!INTEGER.test(part)) {
+      throw new UsageError({ option, field, value: part, allowed: `a comma list of integers or ranges (1..64, 1..64:x2, 0..96:+8), each ${allowedOf(field).replace(/^an integer /, '')}` });
+    }
+    return Number(part);
+  };
+  return (raw: string): number[] => rangeList(option, field, raw, one);
+}
+
+/** A comma list whose items may be ranges (shared/ranges.ts); a bad range is the option's usage error. */
+function rangeList(option: string, field: keyof SimConfig, raw: string, one: (part: string) => number): number[] {
+  try {
+    return expandList(raw, one);
+  } catch (err) {
+    if (err instanceof RangeListError) throw new UsageError({ option, field, value: err.item, allowed: RANGE_ALLOWED, detail: err.message });
+    throw err;
+  }
 }
 
 /** A choice option whose bad value is a UsageError like every other (commander's `.choices` shows the choices in --help). */
@@ -126,7 +140,12 @@ function paramOption(raw: string, prev: Record<string, (string | number | boolea
     throw new UsageError({ option: '--param', value: field, allowed: `one of ${CONFIG_FIELDS.join(', ')}`, detail: `${JSON.stringify(field)} is not a parameter; expected one of ${CONFIG_FIELDS.join(', ')}` });
   }
   if (Object.hasOwn(prev, field)) throw new UsageError({ option: '--param', value: raw, allowed: 'each field once', detail: `${field} is given twice; expected each field once` });
-  return { ...prev, [field]: raw.slice(eq + 1).split(',').map(parseScalar) };
+  const values = raw.slice(eq + 1).split(',').map(parseScalar);
+  if (!numericField(field)) return { ...prev, [field]: values };
+  // A numeric field's list may hold ranges (1..64:x2).
+  const r = expandRangeItems(values);
+  if ('error' in r) throw new UsageError({ option: `--param ${field}`, value: values[r.index], allowed: RANGE_ALLOWED, detail: r.error });
+  return { ...prev, [field]: r.values as (string | number | boolean)[] };
 }
 
 /**
@@ -172,7 +191,7 @@ const numberOption = (field: keyof SimConfig) => intOption(field, NUMBER);
 
 function numberListOption(field: keyof SimConfig) {
   const one = numberOption(field);
-  return (raw: string): number[] => raw.split(',').map(one);
+  return (raw: string): number[] => rangeList(FIELD_SPECS[field].option!.flag, field, raw, one);
 }
 
 /** Config options shared by `run` (single values) and `sweep` (comma lists). */
@@ -217,6 +236,7 @@ function addRunnerOptions(cmd: Command): Command {
   return addQueueOptions(cmd)
     .option('--results <dir>', 'result store directory', pathOption('--results'), DEFAULT_RESULTS_DIR)
     .option('--fresh', 'ignore stored results: run every config again and overwrite its record')
+    .option('--dry-run', 'print the plan (every config, how many are stored, an estimate of the time) and run nothing')
     .option('--workers <n>', `worker threads (default: one per core; at most ${MAX_WORKERS})`, intInRange('--workers', 1, MAX_WORKERS))
     .option('--retries <n>', `retries of a run whose worker threw or died (default 2, at most ${MAX_RETRIES})`, intInRange('--retries', 0, MAX_RETRIES));
 }
@@ -291,6 +311,7 @@ interface RunExperimentOptions {
   plot?: string;
   /** Run through this queue instead of this machine's threads. */
   queue?: QueueTarget;
+  dryRun?: boolean;
 }
 
 const RESULTS_ALLOWED = 'a directory where the store can be written';
@@ -343,6 +364,7 @@ async function runExperiment(exp: Experiment, expansion: Expansion, opts: RunExp
   const { configs } = expansion;
   const store = new ResultStore(opts.results, exp.name);
   const json = opts.json === true || opts.format === 'json';
+  if (opts.dryRun) return printPlan(exp, expansion, store, opts, json);
   // Both paths checked, leaving nothing behind, before either is made.
   const plotDir = opts.plot;
   checkPath('--results', RESULTS_ALLOWED, () => store.checkWritable());
@@ -419,6 +441,16 @@ async function runExperiment(exp: Experiment, expansion: Expansion, opts: RunExp
   return code;
 }
 
+/** --dry-run: the plan (coordinator/plan.ts), read from the store without writing to it. */
+async function printPlan(exp: Experiment, expansion: Expansion, store: ResultStore, opts: RunExperimentOptions, json: boolean): Promise<number> {
+  const { formatPlan, makePlan } = await import('./plan.js');
+  const plan = makePlan(exp.name, expansion, store, { fresh: opts.fresh === true, workers: opts.workers ?? defaultWorkers() });
+  const fields = variedOf(expansion.configs);
+  if (json) process.stdout.write(JSON.stringify({ schemaVersion: SCHEMA_VERSION, modelVersion: MODEL_VERSION, plan: { ...plan, results: displayPath(plan.results) } }, null, 2) + '\n');
+  else process.stdout.write(formatPlan({ ...plan, results: displayPath(plan.results) }, (c) => describeConfig(c, fields)));
+  return 0;
+}
+
 function variedOf(configs: readonly SimConfig[]): (keyof SimConfig)[] {
   return CONFIG_FIELDS.filter((f) => new Set(configs.map((c) => c[f])).size > 1);
 }
@@ -438,9 +470,9 @@ const present = (rs: readonly (RunRecord | undefined)[]): RunRecord[] => rs.filt
 const EXPERIMENT_ARG_ALLOWED = `an experiment name (${NAME_ALLOWED}) or a path to a .yaml/.json file`;
 
 /** The experiment to report on: an experiment file, or the manifest a sweep left in the store. */
-function experimentForReport(name: string, results: string, experimentsDir: string): Experiment {
+function experimentForReport(name: string, results: string, experimentsDir: string, option = 'report'): Experiment {
   if (isExperimentPath(name)) return loadExperiment(name, experimentsDir);
-  if (!isValidName(name)) throw new UsageError({ option: 'report', value: name, allowed: `an experiment or sweep name (${NAME_ALLOWED}) or a path to a .yaml/.json file` });
+  if (!isValidName(name)) throw new UsageError({ option, value: name, allowed: `an experiment or sweep name (${NAME_ALLOWED}) or a path to a .yaml/.json file` });
   if (findExperimentFile(name, experimentsDir)) return loadExperiment(name, experimentsDir);
   const store = new ResultStore(results, name);
   checkPath('--results', RESULTS_ALLOWED, () => store.check());
@@ -454,9 +486,53 @@ function experimentForReport(name: string, results: string, experimentsDir: stri
   }
   if (raw === undefined) {
     const names = listExperimentFiles(experimentsDir).map((e) => e.name);
-    throw new UsageError({ option: 'report', value: name, allowed: `one of ${names.join(', ')} or a sweep name`, detail: `${JSON.stringify(name)}: no such experiment, and no stored sweep in ${displayPath(store.dir)}; expected one of ${names.join(', ')} or a sweep name` });
+    throw new UsageError({ option, value: name, allowed: `one of ${names.join(', ')} or a sweep name`, detail: `${JSON.stringify(name)}: no such experiment, and no stored sweep in ${displayPath(store.dir)}; expected one of ${names.join(', ')} or a sweep name` });
   }
   return validateExperiment(raw, manifestPath);
+}
+
+/**
+ * One side of `compare`: an experiment file (a .yaml/.yml/.json path), a store directory
+ * (a path with a "/", holding the experiment.json the run left), or a name (an experiment
+ * in --experiments, else a sweep in --results); its stored runs.
+ */
+function compareSide(arg: string, opts: Record<string, unknown>): CompareSide {
+  let exp: Experiment;
+  let store: ResultStore;
+  let source: CompareSide['source'];
+  if (!isExperimentPath(arg) && arg.includes('/')) {
+    const dir = resolve(arg);
+    const name = basename(dir);
+    const allowed = 'a store directory holding experiment.json (left there by sweep or reproduce)';
+    if (!isValidName(name)) throw new UsageError({ option: 'compare', value: arg, allowed });
+    store = new ResultStore(dirname(dir), name);
+    checkPath('compare', allowed, () => store.check());
+    let raw: unknown;
+    try {
+      raw = store.readManifest();
+    } catch (err) {
+      if (err instanceof FileProblem) throw new ExperimentError(displayPath(join(dir, 'experiment.json')), '', err.reason);
+      throw err;
+    }
+    if (raw === undefined) throw new UsageError({ option: 'compare', file: displayPath(dir), value: arg, allowed, detail: `has no experiment.json; expected ${allowed}` }, 'EPATH');
+    exp = validateExperiment(raw, displayPath(join(dir, 'experiment.json')));
+    source = 'store';
+  } else {
+    if (!isExperimentPath(arg) && !isValidName(arg)) throw new UsageError({ option: 'compare', value: arg, allowed: `${EXPERIMENT_ARG_ALLOWED}, or a store directory` });
+    const dir = isExperimentPath(arg) ? String(opts.experiments) : experimentsDirOf(opts);
+    source = isExperimentPath(arg) || findExperimentFile(arg, dir) ? 'experiment' : 'sweep';
+    exp = experimentForReport(arg, String(opts.results), dir, 'compare');
+    store = new ResultStore(String(opts.results), exp.name);
+    checkPath('--results', RESULTS_ALLOWED, () => store.check());
+  }
+  const records = present(
+    expand(exp).configs.map((c) => {
+      const l = store.lookup(c);
+      if (l.kind === 'invalid' || l.kind === 'blocked') process.stderr.write(`${displayPath(l.path)}: ${l.reason}; it is left out\n`);
+      return l.kind === 'record' ? l.record : undefined;
+    }),
+  );
+  return { arg, experiment: exp.name, source, results: store.dir, records };
 }
 
 /** `--where field=value` filters (repeatable); the value must be one the field takes. */
@@ -492,6 +568,7 @@ export function buildProgram(state: { code: number } = { code: 0 }): Command {
   program
     .name('vcpusim')
     .description('Simulate vCPUs of a 2007 KVM/QEMU/native guest: VMX exits, shadow MMU, cr3 cache, i8259A.')
+    .version(`vcpusim ${packageVersion()} (${MODEL_VERSION})`, '-V, --version', 'print the version and the model version')
     .exitOverride()
     // Errors are printed by main(), one line (and a JSON document with --json); so is a missing command, without the help.
     .configureOutput({ outputError: () => {}, writeErr: () => {} })
@@ -684,6 +761,7 @@ Examples:
     .option('--exits', 'print an exit report (perf kvm stat style) for each stored run (--event, --vcpu, --key; table, csv or json)')
     .option('--where <field=value>', 'only runs whose config has field=value (repeatable)', whereOption)
     .option('--seeds <n>', `report seeds 1..n of every point (as reproduce --seeds; at most ${MAX_SEEDS})`, intInRange('--seeds', 1, MAX_SEEDS))
+    .option('--tidy', 'with --format csv: long form, one row per run x statistic (every counter, exits by reason, per vCPU) with the full config')
     .addHelpText(
       'after',
       `
@@ -722,7 +800,9 @@ Examples:
         process.stderr.write(`${exp.name}: ${configs.length - stored.length} of ${configs.length} runs have no stored result\n`);
       }
       const plots = plotDir ? await writePlots(exp, stored, plotDir) : [];
-      if (opts.exits) {
+      if (opts.tidy && format !== 'csv') throw new UsageError({ option: '--tidy', value: format, allowed: 'it applies with --format csv', detail: `has no effect with ${format}; it applies with --format csv` });
+      if (opts.tidy) process.stdout.write((await import('./tidy.js')).formatTidy(stored));
+      else if (opts.exits) {
         process.stdout.write(reportExits(stored, exitView, format, exp.name));
       } else if (format === 'json') {
         const doc = { schemaVersion: SCHEMA_VERSION, modelVersion: MODEL_VERSION, experiment: exp.name, results: store.dir, plots, report: reportDoc(exp, configs, records) };
@@ -731,6 +811,47 @@ Examples:
         process.stdout.write(renderReport(exp, configs, records, format));
       }
       for (const f of plots) process.stderr.write(`wrote ${displayPath(f)}\n`);
+    });
+
+  // --- compare ----------------------------------------------------------------------
+  program
+    .command('compare')
+    .argument('<a>', 'experiment or sweep name, experiment file, or store directory (a path with a "/")')
+    .argument('<b>', 'the same, for the other side')
+    .description('stored runs of two experiments, sweeps or stores side by side: difference and ratio per figure, intervals over seeds')
+    .option('--results <dir>', 'result store directory (for names and experiment files)', pathOption('--results'), DEFAULT_RESULTS_DIR)
+    .option('--experiments <dir>', 'directory of experiment files', defaultExperimentsDir())
+    .addOption(choiceOption('--format <format>', 'output format', ['table', 'json', 'csv', 'md']).default('table'))
+    .option('--json', 'print one JSON document on stdout (same as --format json)')
+    .addHelpText(
+      'after',
+      `
+A and B are resolved in this order: a path ending in .yaml, .yml or .json is an experiment
+file (its runs read from --results); an argument with a "/" is a store directory
+(results/<name>, read through the experiment.json it holds); any other is a name: an
+experiment in --experiments, else a sweep stored in --results.
+
+Examples:
+  vcpusim compare cr3-cache-sweep results-old/cr3-cache-sweep
+  vcpusim compare sweep-trunk sweep-paravirt --format csv`,
+    )
+    .action(async (a: string, b: string, opts: Record<string, unknown>) => {
+      const { compare, formatComparison } = await import('./compare.js');
+      const sides = [compareSide(a, opts), compareSide(b, opts)];
+      const format = opts.json ? 'json' : (opts.format as 'table' | 'json' | 'csv' | 'md');
+      for (const s of sides) {
+        if (s.records.length === 0) {
+          process.exitCode = state.code = 1;
+          process.stderr.write(`${s.arg}: no stored results in ${displayPath(s.results)}; run it first\n`);
+          return;
+        }
+      }
+      const c = compare(sides[0]!, sides[1]!);
+      if (c.rows.length === 0) {
+        process.exitCode = state.code = 1;
+        process.stderr.write(`${a} and ${b}: no run of one matches a run of the other on ${c.matchedOn.join(', ') || 'their config'}\n`);
+      }
+      process.stdout.write(formatComparison({ ...c, a: { ...c.a, results: displayPath(c.a.results) }, b: { ...c.b, results: displayPath(c.b.results) } }, format));
     });
 
   // --- trace ------------------------------------------------------------------------
@@ -912,6 +1033,7 @@ function runOpts(opts: Record<string, unknown>): RunExperimentOptions {
     json: opts.json === true,
     format: opts.format as Format,
     plot: opts.plot as string | undefined,
+    dryRun: opts.dryRun === true,
   };
 }
 

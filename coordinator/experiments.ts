@@ -11,6 +11,7 @@ import { z } from 'zod';
 import {
   CONFIG_FIELDS,
   ConfigError,
+  FIELD_SPECS,
   FieldIgnored,
   MODES,
   allowedOf,
@@ -24,6 +25,7 @@ import {
   withoutIgnored,
   type SimConfig,
 } from '../shared/config.js';
+import { expandRangeItems, looksLikeRange } from '../shared/ranges.js';
 import { FileProblem, MAX_NESTING, parseJsonText, readRegularFile } from './files.js';
 import { plotProblem } from './plot-check.js';
 import { MAX_SEEDS, seedList } from './replicates.js';
@@ -102,7 +104,7 @@ const publishedRowSchema = z
   })
   .strict();
 
-const experimentSchema = z
+export const experimentSchema = z
   .object({
     name: z.string().refine(isValidName, `expected ${NAME_ALLOWED}`),
     description: z.string(),
@@ -388,8 +390,33 @@ export const pointsWords = (n: number): string => (n >= Number.MAX_SAFE_INTEGER 
 const tooManyPoints = (file: string, field: string, count: number): ExperimentError =>
   new ExperimentError(file, field, `${pointsWords(count)} (${field === 'grid' ? "the product of its lists' lengths" : 'runs'}) are too many; expected at most ${MAX_POINTS}`);
 
+/** Whether a config field takes numbers (its default is one), so that its grid list may hold ranges. */
+export function numericField(field: keyof SimConfig): boolean {
+  const spec = FIELD_SPECS[field];
+  return typeof (spec.defaultFor ? spec.defaultFor('ctxswitch') : spec.default) === 'number';
+}
+
+/**
+ * Ranges in a grid (shared/ranges.ts): a numeric field's list may hold `1..64:x2`, or be
+ * one such string; each is replaced by its values, in place, before anything is checked.
+ */
+function expandGridRanges(raw: unknown, file: string): void {
+  const grid = raw !== null && typeof raw === 'object' ? (raw as { grid?: unknown }).grid : undefined;
+  if (grid === null || typeof grid !== 'object' || Array.isArray(grid)) return;
+  const g = grid as Record<string, unknown>;
+  for (const axis of Object.keys(g)) {
+    if (!isConfigField(axis) || !numericField(axis)) continue;
+    const list = typeof g[axis] === 'string' && looksLikeRange(g[axis]) ? [g[axis]] : g[axis];
+    if (!Array.isArray(list)) continue;
+    const r = expandRangeItems(list, MAX_POINTS);
+    if ('error' in r) throw new ExperimentError(file, typeof g[axis] === 'string' ? `grid.${axis}` : `grid.${axis}[${r.index}]`, r.error);
+    g[axis] = r.values;
+  }
+}
+
 /** Validate a parsed experiment document (anything JSON-like). */
 export function validateExperiment(raw: unknown, file: string): Experiment {
+  expandGridRanges(raw, file);
   const counted = rawPoints(raw);
   if (counted && counted.count > MAX_POINTS) throw tooManyPoints(file, counted.field, counted.count);
   checkShape(raw, file);

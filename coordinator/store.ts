@@ -85,7 +85,7 @@ const exitDetailStatsSchema = {
   tlbFlush: z.number(),
   signalExits: z.number(),
 };
-const resultSchema = z.object({
+export const resultSchema = z.object({
   schemaVersion: z.literal(SCHEMA_VERSION),
   config: z.record(z.string(), z.unknown()),
   metric: z.object({ name: z.string(), unit: z.string(), value: z.number() }),
