@@ -4,7 +4,8 @@
  * `vcpu` (empty for the VM's totals), `statistic` (the JSON path of the number, e.g.
  * `cr3Cache.hits`, `exits.byReason.CR_ACCESS.count`) and `value`. The statistics are
  * every number of the run's JSON: metric, times, exits by reason, every group's fields,
- * and the same per vCPU.
+ * and the same per vCPU; the exit detail (perf kvm stat's moments) per reason, per port and
+ * direction (`exitDetail.ioport.0x80:POUT.meanNs`), HLT's span, for the VM and per vCPU.
  */
 import { CONFIG_FIELDS } from '../shared/config.js';
 import type { RunRecord } from './store.js';
@@ -17,7 +18,7 @@ function numbers(v: unknown, path: string, out: [string, number][]): void {
 
 /** The statistics of a run: [vcpu or null, statistic, value]. */
 export function tidyStatistics(r: RunRecord): [number | null, string, number][] {
-  const { config: _c, perVcpu, schemaVersion: _s, ...totals } = r.result;
+  const { config: _c, perVcpu, schemaVersion: _s, exitDetail, ...totals } = r.result;
   const out: [number | null, string, number][] = [];
   const t: [string, number][] = [];
   numbers(totals, '', t);
@@ -28,7 +29,21 @@ export function tidyStatistics(r: RunRecord): [number | null, string, number][] 
     numbers(rest, '', s);
     for (const [k, v] of s) out.push([vcpu, k, v]);
   }
+  if (exitDetail) {
+    const { perVcpu: detailPerVcpu, ...detail } = exitDetail;
+    for (const [k, v] of detailNumbers(detail)) out.push([null, k, v]);
+    for (const { vcpu, ...d } of detailPerVcpu) for (const [k, v] of detailNumbers(d)) out.push([vcpu, k, v]);
+  }
   return out;
+}
+
+/** One exit detail's numbers, its ports keyed as perf labels them (`0x21:PIN`). */
+function detailNumbers(d: Omit<NonNullable<RunRecord['result']['exitDetail']>, 'perVcpu'>): [string, number][] {
+  const { ioport, ...rest } = d;
+  const s: [string, number][] = [];
+  numbers(rest, 'exitDetail', s);
+  for (const { port, dir, ...stats } of ioport) numbers(stats, `exitDetail.ioport.0x${port.toString(16)}:${dir}`, s);
+  return s;
 }
 
 const cell = (v: unknown): string => {

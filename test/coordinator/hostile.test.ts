@@ -132,7 +132,7 @@ const CASES: Case[] = [
   { what: 'too little memory for the guest', args: ['run', '--workload', 'hackbench', '--groups', '100', '--memory', '16'], words: ['--memory', '16', 'more guest memory'] },
   { what: 'an argument run does not take', args: ['run', 'extra'], words: ['too many arguments'] },
   { what: 'an unknown command', args: ['bogus'], words: ['unknown command', 'bogus'] },
-  { what: 'no command', args: [], words: ['a command is missing', 'run, sweep, reproduce, report, compare, trace, list'] },
+  { what: 'no command', args: [], words: ['a command is missing', 'run, sweep, reproduce, worker, queue, report, compare, trace, list, calibrate'] },
   { what: 'an option without its value', args: ['sweep', '--name'], words: ['--name', 'argument missing'] },
   // --- sweep: names, limits, lists, paths
   { what: '--name ..', args: ['sweep', '--name', '..', '--loops', '10'], words: ['--name', '".."', 'not starting with "."'] },

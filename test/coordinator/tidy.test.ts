@@ -27,10 +27,16 @@ describe('report --format csv --tidy', () => {
     for (const f of files) {
       const rec = JSON.parse(readFileSync(join(store, f), 'utf8'));
       expected += 30 + 26 + 2 * Object.keys(rec.result.exits.byReason).length + 2 * Object.keys(rec.result.perVcpu[0].exits.byReason).length;
+      // The exit detail, in the VM's totals and for vCPU 0: six moments per reason, per port
+      // and for HLT's span when there is one, and tlbFlush and signalExits.
+      const d = rec.result.exitDetail;
+      const detail = (x: { vmexit: object; ioport: unknown[]; hltToEntry: unknown }) => 6 * Object.keys(x.vmexit).length + 6 * x.ioport.length + (x.hltToEntry ? 6 : 0) + 2;
+      expected += detail(d) + detail(d.perVcpu[0]);
     }
     expect(lines).toHaveLength(1 + expected);
     expect(lines.filter((l) => l.endsWith(',,cr3Cache.size,1') || l.endsWith(',,cr3Cache.size,4'))).toHaveLength(2);
     expect(lines.some((l) => /,0,exits\.byReason\.CR_ACCESS\.count,\d+$/.test(l))).toBe(true);
+    expect(lines.some((l) => /,,exitDetail\.vmexit\.CR_ACCESS\.meanNs,[\d.]+$/.test(l))).toBe(true);
     const bad = cli(['report', 't', '--tidy'], dir);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toBe('error: --tidy: has no effect with table; it applies with --format csv\n');
