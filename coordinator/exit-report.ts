@@ -4,10 +4,10 @@
  * (one row per port and direction, as "0x80:POUT"), for all vCPUs or `--vcpu N`, sorted by
  * `--key sample` (count) or `--key time` (mean time, as perf's `time` key compares), laid
  * out as tools/perf/builtin-kvm.c print_result prints them; and `--event kvm_stat`, KVM's
- * debugfs counters (shared/debugfs.ts) with totals and rates per second of guest time, as
+ * debugfs counters (shared/kvm-stat.ts) with totals and rates per second of guest time, as
  * the kvm_stat script shows them. Formats: table, csv, json.
  */
-import { DEBUGFS_COUNTERS } from '../shared/debugfs.js';
+import { KVM_STAT, kvmCountersOfResult } from '../shared/kvm-stat.js';
 import type { ExitDetailStats, TimeStats } from '../shared/exit-detail.js';
 import type { RunResult } from '../shared/stats.js';
 
@@ -85,10 +85,10 @@ export function exitTable(r: RunResult, view: ExitView & { event: 'vmexit' | 'io
 
 export function counterTable(r: RunResult, vcpu: number | null): CounterTable {
   const v = vcpu === null ? null : r.perVcpu[vcpu]!;
-  const src = { exits: v ? v.exits : r.exits, mmu: v ? v.mmu : r.mmu, detail: detailOf(r, vcpu) };
+  const values = kvmCountersOfResult(r, vcpu);
   const guestTimeNs = v ? v.guestTimeNs : r.guestTimeNs;
-  const counters = DEBUGFS_COUNTERS.map(([name, f]) => {
-    const total = f(src);
+  const counters = KVM_STAT.map(({ name }) => {
+    const total = values[name]!;
     return { name, total, perSecond: guestTimeNs > 0 ? total / (guestTimeNs / 1e9) : 0 };
   });
   return { event: 'kvm_stat', vcpu, guestTimeNs, counters };

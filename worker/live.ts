@@ -143,7 +143,7 @@ export async function runLive(task: LiveTask): Promise<ReturnType<typeof move> |
       };
     },
     counters: () => ({
-      counters: kvmCountersOfVcpus(vm!.local.map((cpu) => ({ exitCount: cpu.vcpu.vmx.exitCount, ...vm!.stats.vcpu(cpu.id) }))),
+      counters: kvmCountersOfVcpus(vm!.local.map((cpu) => ({ exitCount: cpu.vcpu.vmx.exitCount, mmu: vm!.stats.vcpu(cpu.id).mmu, tlbFlush: cpu.vcpu.vmx.times.tlbFlush, signalExits: cpu.vcpu.vmx.times.signalExits }))),
       measuredNs: (vm!.clocks().measured * 1e9) / clockHz(),
     }),
     cancel: () => {
