@@ -132,7 +132,7 @@ const CASES: Case[] = [
   { what: 'too little memory for the guest', args: ['run', '--workload', 'hackbench', '--groups', '100', '--memory', '16'], words: ['--memory', '16', 'more guest memory'] },
   { what: 'an argument run does not take', args: ['run', 'extra'], words: ['too many arguments'] },
   { what: 'an unknown command', args: ['bogus'], words: ['unknown command', 'bogus'] },
-  { what: 'no command', args: [], words: ['a command is missing', 'run, sweep, reproduce, report, compare, trace, list'] },
+  { what: 'no command', args: [], words: ['a command is missing', 'run, sweep, reproduce', 'report, compare, trace, list'] },
   { what: 'an option without its value', args: ['sweep', '--name'], words: ['--name', 'argument missing'] },
   // --- sweep: names, limits, lists, paths
   { what: '--name ..', args: ['sweep', '--name', '..', '--loops', '10'], words: ['--name', '".."', 'not starting with "."'] },
@@ -221,6 +221,8 @@ const CASES: Case[] = [
   { what: '--where __proto__=1', args: ['report', '--where', '__proto__=1'], words: ['--where', '"__proto__=1"', 'field=value'] },
   { what: '--where without a value', args: ['report', '--where', 'loops'], words: ['--where', '"loops"'] },
   { what: 'report --plot naming a file', args: ['report', 'published-table', '--plot', f('plain-file')], words: ['--plot', 'plain-file', 'not a directory'] },
+  { what: 'report --html naming a file', args: ['report', 'published-table', '--html', f('plain-file')], words: ['--html', 'plain-file', 'not a directory'] },
+  { what: 'report --html /proc/self', args: ['report', 'published-table', '--html', '/proc/self'], words: ['--html', '/proc/self', 'cannot be written'] },
   {
     what: 'a store manifest that is a FIFO (no hang)',
     args: ['report', 'sw'],
