@@ -108,6 +108,8 @@ describe('report --html', () => {
     expect(plots[0]![0]).toContain('data-name="exits-by-mode"');
     expect((plots[0]![1]!.match(/<svg/g) ?? []).length).toBe(1);
     expect((dom.match(/<svg/g) ?? []).length).toBe(1);
+    // Each bar is a stored run's exit count (Vega's aria-label of the mark names its datum).
+    for (const rec of stored) expect(plots[0]![1]).toContain(`aria-label="mode: ${rec.config.mode}; VM exits: ${rec.result.exits.total}"`);
     // The plot title, hostile as it is, is a text node of the SVG.
     expect(plots[0]![1]).toContain('exits &lt;script&gt;alert(4)&lt;/script&gt;');
   });
