@@ -161,3 +161,29 @@ describe('report --html', () => {
     expect(lines[0]).toMatch(/--html.*plain-file.*not a directory/);
   });
 });
+
+describe('report --html of a sweep (no published figures)', () => {
+  it('table#runs: a row per stored run with its stored metric, a config block per run', async () => {
+    const results = join(work, 'sweep-results');
+    const run = cli(['sweep', '--name', 'html-sweep', '--results', results, '--tasks', '2,4', '--loops', '20', '--workers', '1']);
+    expect(run.status).toBe(0);
+    const rep = cli(['report', 'html-sweep', '--results', results, '--html', 'sweep-page']);
+    expect(rep.status).toBe(0);
+    const dir = join(results, 'html-sweep');
+    const stored = readdirSync(dir)
+      .filter((f) => /^[0-9a-f]{20}\.json$/.test(f))
+      .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as RunRecord);
+    expect(stored).toHaveLength(2);
+    const dom = await dumpDom(join(work, 'sweep-page', 'index.html'));
+    expect(elements(dom, 'table', ' id="published"')).toHaveLength(0);
+    const rows = elements(elements(dom, 'table', ' id="runs"')[0]![1]!, 'tr', ' data-key="[^"]*"');
+    expect(rows).toHaveLength(2);
+    for (const rec of stored) {
+      const row = rows.find((r) => r[0].includes(`data-key="${rec.key}"`))![1]!;
+      expect(row).toContain(`<td class="field" data-field="tasks">${rec.config.tasks}</td>`);
+      expect(Number(/<td class="num metric" data-value="([^"]*)">/.exec(row)![1])).toBe(rec.result.metric.value);
+    }
+    expect(elements(dom, 'details', ' class="run"')).toHaveLength(2);
+    expect(elements(dom, 'div', ' class="exit"')).toHaveLength(2);
+  }, 120000);
+});
