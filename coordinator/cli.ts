@@ -52,6 +52,7 @@ import {
 } from './experiments.js';
 import { FileProblem, checkDirPath, ensureDir, lstatOrUndefined, probeWritable, readRegularFile } from './files.js';
 import { checkPlotDir, preparePlotDir, writePlots } from './plot.js';
+import { prepareHtmlDir, writeHtmlReport } from './html-report.js';
 import { plotProblem } from './plot-check.js';
 import { MAX_SEEDS, seedList } from './replicates.js';
 import { formatReplicates, replicatesDoc } from './run-seeds.js';
@@ -316,6 +317,7 @@ interface RunExperimentOptions {
 
 const RESULTS_ALLOWED = 'a directory where the store can be written';
 const PLOT_ALLOWED = 'a directory where the plots can be written';
+const HTML_ALLOWED = 'a directory where index.html can be written';
 const TRACE_PLOT = 'trace-hit-rate.svg';
 
 /** --cpus: a comma list of CPU numbers. */
@@ -758,6 +760,7 @@ Examples:
     .addOption(choiceOption('--format <format>', 'report format', FORMATS).default('table'))
     .option('--json', 'print one JSON document on stdout (same as --format json)')
     .option('--plot <dir>', "write the experiment's SVG plots into <dir>", pathOption('--plot'))
+    .option('--html <dir>', 'also write <dir>/index.html: the table, plots, exit reports and configs in one self-contained page', pathOption('--html'))
     .option('--exits', 'print an exit report (perf kvm stat style) for each stored run (--event, --vcpu, --key; table, csv or json)')
     .option('--where <field=value>', 'only runs whose config has field=value (repeatable)', whereOption)
     .option('--seeds <n>', `report seeds 1..n of every point (as reproduce --seeds; at most ${MAX_SEEDS})`, intInRange('--seeds', 1, MAX_SEEDS))
@@ -769,6 +772,7 @@ Examples:
   vcpusim report                              the published table from stored results
   vcpusim report --format md
   vcpusim report cr3-cache-sweep --plot docs/plots
+  vcpusim report published-table --html report   one page: table, plots, exit reports, configs
   vcpusim report published-table --exits --where mode=kvm-trunk --where workload=ctxswitch
   vcpusim report published-table --exits --event ioport --key time --format csv
   vcpusim report sweep --format csv`,
@@ -783,6 +787,8 @@ Examples:
       const configs = expand(exp).configs.filter((c) => matches(c, where));
       const plotDir = opts.plot as string | undefined;
       if (plotDir) checkPath('--plot', PLOT_ALLOWED, () => preparePlotDir(exp, plotDir));
+      const htmlDir = opts.html as string | undefined;
+      if (htmlDir) checkPath('--html', HTML_ALLOWED, () => prepareHtmlDir(htmlDir));
       const records = configs.map((c) => {
         const l = store.lookup(c);
         if (l.kind === 'invalid' || l.kind === 'blocked') process.stderr.write(`${displayPath(l.path)}: ${l.reason}; it is left out (run the experiment again to replace it)\n`);
@@ -800,6 +806,7 @@ Examples:
         process.stderr.write(`${exp.name}: ${configs.length - stored.length} of ${configs.length} runs have no stored result\n`);
       }
       const plots = plotDir ? await writePlots(exp, stored, plotDir) : [];
+      const html = htmlDir ? await writeHtmlReport(exp, configs, records, htmlDir, exitView) : undefined;
       if (opts.tidy && format !== 'csv') throw new UsageError({ option: '--tidy', value: format, allowed: 'it applies with --format csv', detail: `has no effect with ${format}; it applies with --format csv` });
       if (opts.tidy) process.stdout.write((await import('./tidy.js')).formatTidy(stored));
       else if (opts.exits) {
@@ -811,6 +818,7 @@ Examples:
         process.stdout.write(renderReport(exp, configs, records, format));
       }
       for (const f of plots) process.stderr.write(`wrote ${displayPath(f)}\n`);
+      if (html) process.stderr.write(`wrote ${displayPath(html)}\n`);
     });
 
   // --- compare ----------------------------------------------------------------------

@@ -221,6 +221,8 @@ const CASES: Case[] = [
   { what: '--where __proto__=1', args: ['report', '--where', '__proto__=1'], words: ['--where', '"__proto__=1"', 'field=value'] },
   { what: '--where without a value', args: ['report', '--where', 'loops'], words: ['--where', '"loops"'] },
   { what: 'report --plot naming a file', args: ['report', 'published-table', '--plot', f('plain-file')], words: ['--plot', 'plain-file', 'not a directory'] },
+  { what: 'report --html naming a file', args: ['report', 'published-table', '--html', f('plain-file')], words: ['--html', 'plain-file', 'not a directory'] },
+  { what: 'report --html /proc/self', args: ['report', 'published-table', '--html', '/proc/self'], words: ['--html', '/proc/self', 'cannot be written'] },
   {
     what: 'a store manifest that is a FIFO (no hang)',
     args: ['report', 'sw'],
