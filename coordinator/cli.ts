@@ -27,7 +27,7 @@ import { PROFILES } from '../shared/costs.js';
 import { RANGE_ALLOWED, RangeListError, expandList, expandRangeItems } from '../shared/ranges.js';
 import { SCHEMA_VERSION, type RunResult } from '../shared/stats.js';
 import { UsageError, faultDoc, flagOf, printError, userErrorDoc, type ErrorDoc } from './errors.js';
-import { executeConfigs, type ExecuteSummary } from './execute.js';
+import type { ExecuteSummary } from './execute.js';
 import {
   ExperimentError,
   MAX_POINTS,
@@ -51,7 +51,6 @@ import {
   type PlotDef,
 } from './experiments.js';
 import { FileProblem, checkDirPath, ensureDir, lstatOrUndefined, probeWritable, readRegularFile } from './files.js';
-import { checkPlotDir, preparePlotDir, writePlots } from './plot.js';
 import { plotProblem } from './plot-check.js';
 import { MAX_SEEDS, seedList } from './replicates.js';
 import { formatReplicates, replicatesDoc } from './run-seeds.js';
@@ -60,16 +59,16 @@ import { addExitOptions, exitViewFromOptions } from './exit-options.js';
 import { reportExits } from './exit-print.js';
 import { FORMATS, formatPublished, formatRuns, publishedReport, runsReport, type Format } from './report.js';
 import type { CompareSide } from './compare.js';
-import { MAX_RETRIES } from './runner.js';
+import { MAX_RETRIES } from './retries.js';
 import { DEFAULT_RESULTS_DIR, MODEL_VERSION, ResultStore, type RunRecord } from './store.js';
 import { formatSummary, type SplitInfo } from './summary.js';
 import { packageVersion } from './version.js';
-import { SimPool, defaultWorkers } from './pool.js';
-import { PLACEMENTS, placeVcpus, runVmSplit, type PlacementKind } from './vm-split.js';
+// The simulator, the thread pool (piscina) and the plots (vega) load in the commands that run
+// them (`await import`), so that --help and list start fast.
+import type { SimPool } from './pool.js';
+import { PLACEMENTS, type PlacementKind } from './placements.js';
 import { addQueueCommands, addQueueOptions, queueOf, queueRunner } from './queue/commands.js';
 import type { QueueTarget } from './queue/url.js';
-import { RunCancelled } from './live.js';
-import { runWithLiveView } from './live-view.js';
 import { workersWarning } from './workers-check.js';
 
 export { UsageError, flagOf };
@@ -367,6 +366,9 @@ async function runExperiment(exp: Experiment, expansion: Expansion, opts: RunExp
   if (opts.dryRun) return printPlan(exp, expansion, store, opts, json);
   // Both paths checked, leaving nothing behind, before either is made.
   const plotDir = opts.plot;
+  const { checkPlotDir, preparePlotDir, writePlots } = await import('./plot.js');
+  const { executeConfigs } = await import('./execute.js');
+  const { SimPool, defaultWorkers } = await import('./pool.js');
   checkPath('--results', RESULTS_ALLOWED, () => store.checkWritable());
   if (plotDir) checkPath('--plot', PLOT_ALLOWED, () => checkPlotDir(exp, plotDir));
   const removed = checkPath('--results', RESULTS_ALLOWED, () => store.prepare());
@@ -444,6 +446,7 @@ async function runExperiment(exp: Experiment, expansion: Expansion, opts: RunExp
 /** --dry-run: the plan (coordinator/plan.ts), read from the store without writing to it. */
 async function printPlan(exp: Experiment, expansion: Expansion, store: ResultStore, opts: RunExperimentOptions, json: boolean): Promise<number> {
   const { formatPlan, makePlan } = await import('./plan.js');
+  const { defaultWorkers } = await import('./pool.js');
   const plan = makePlan(exp.name, expansion, store, { fresh: opts.fresh === true, workers: opts.workers ?? defaultWorkers() });
   const fields = variedOf(expansion.configs);
   if (json) process.stdout.write(JSON.stringify({ schemaVersion: SCHEMA_VERSION, modelVersion: MODEL_VERSION, plan: { ...plan, results: displayPath(plan.results) } }, null, 2) + '\n');
@@ -624,6 +627,10 @@ Examples:
       // The run goes to a worker thread even alone, so that this thread takes a Ctrl-C at once.
       // With --live, SIGINT cancels the run at a quantum boundary (live-view.ts); otherwise it stops the process at once.
       const unhook = opts.live === true ? () => {} : stopOnSignals(json, (signal) => `interrupted by ${signal}: the run was stopped, nothing was written`);
+      const { SimPool } = await import('./pool.js');
+      const { placeVcpus, runVmSplit } = await import('./vm-split.js');
+      const { RunCancelled } = await import('./live.js');
+      const { runWithLiveView } = await import('./live-view.js');
       const pool = new SimPool({ threads: asked });
       const done: { result: RunResult; hostSeconds: number; split?: SplitInfo }[] = [];
       try {
@@ -782,6 +789,7 @@ Examples:
       const where = (opts.where as Partial<SimConfig>) ?? {};
       const configs = expand(exp).configs.filter((c) => matches(c, where));
       const plotDir = opts.plot as string | undefined;
+      const { preparePlotDir, writePlots } = await import('./plot.js');
       if (plotDir) checkPath('--plot', PLOT_ALLOWED, () => preparePlotDir(exp, plotDir));
       const records = configs.map((c) => {
         const l = store.lookup(c);
