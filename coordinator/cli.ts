@@ -626,11 +626,14 @@ Examples:
       const json = opts.json === true;
       // The run goes to a worker thread even alone, so that this thread takes a Ctrl-C at once.
       // With --live, SIGINT cancels the run at a quantum boundary (live-view.ts); otherwise it stops the process at once.
-      const unhook = opts.live === true ? () => {} : stopOnSignals(json, (signal) => `interrupted by ${signal}: the run was stopped, nothing was written`);
       const { SimPool } = await import('./pool.js');
       const { placeVcpus, runVmSplit } = await import('./vm-split.js');
       const { RunCancelled } = await import('./live.js');
       const { runWithLiveView } = await import('./live-view.js');
+      const { CLEAR_LINE, runWithProgressLine } = await import('./run-progress.js');
+      // On a terminal (not --json, not --live): a progress line on stderr (run-progress.ts).
+      const progressLine = progressWanted(json) && opts.live !== true;
+      const unhook = opts.live === true ? () => {} : stopOnSignals(json, (signal) => `interrupted by ${signal}: the run was stopped, nothing was written`, progressLine ? () => process.stderr.write(CLEAR_LINE) : undefined);
       const pool = new SimPool({ threads: asked });
       const done: { result: RunResult; hostSeconds: number; split?: SplitInfo }[] = [];
       try {
@@ -642,6 +645,9 @@ Examples:
               printError({ code: 'EINTR', option: null, file: null, field: null, value: 'SIGINT', allowed: null, message: 'interrupted by SIGINT: the run was cancelled at a quantum boundary, nothing was written' }, json);
               process.exit(SIGNAL_EXIT.SIGINT);
             });
+            done.push({ result: r.result, hostSeconds: r.hostSeconds, ...(asked > 1 ? { split: { workers: asked, quanta: r.quanta } } : {}) });
+          } else if (progressLine) {
+            const r = await runWithProgressLine(pool, c, placeVcpus(c.vcpus, asked, opts.placement as PlacementKind));
             done.push({ result: r.result, hostSeconds: r.hostSeconds, ...(asked > 1 ? { split: { workers: asked, quanta: r.quanta } } : {}) });
           } else if (asked > 1) {
             const r = await runVmSplit(pool, c, placeVcpus(c.vcpus, asked, opts.placement as PlacementKind));
