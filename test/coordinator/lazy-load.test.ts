@@ -22,7 +22,7 @@ function loaded(args: string[]): string[] {
     .map((l) => fileURLToPath(l.slice('RESOLVED '.length)).slice(ROOT.length));
 }
 
-const HEAVY = [/^node_modules\/(piscina|vega|vega-lite|@resvg|bullmq|ioredis|msgpackr|comlink)\//, /^dist\/worker\//, /^dist\/coordinator\/(runner|pool|vm-split|live|plot|execute|calibrate)\.js$/];
+const HEAVY = [/^node_modules\/(cli-progress|piscina|vega|vega-lite|@resvg|bullmq|ioredis|msgpackr|comlink)\//, /^dist\/worker\//, /^dist\/coordinator\/(runner|pool|vm-split|live|plot|execute|calibrate)\.js$/];
 
 describe('lazy loading', () => {
   for (const args of [['--help'], ['list'], ['run', '--help']]) {
