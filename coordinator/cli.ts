@@ -27,7 +27,7 @@ import { PROFILES } from '../shared/costs.js';
 import { RANGE_ALLOWED, RangeListError, expandList, expandRangeItems } from '../shared/ranges.js';
 import { SCHEMA_VERSION, type RunResult } from '../shared/stats.js';
 import { UsageError, faultDoc, flagOf, printError, userErrorDoc, type ErrorDoc } from './errors.js';
-import { executeConfigs, type ExecuteSummary } from './execute.js';
+import type { ExecuteSummary } from './execute.js';
 import {
   ExperimentError,
   MAX_POINTS,
@@ -51,8 +51,6 @@ import {
   type PlotDef,
 } from './experiments.js';
 import { FileProblem, checkDirPath, ensureDir, lstatOrUndefined, probeWritable, readRegularFile } from './files.js';
-import { checkPlotDir, preparePlotDir, writePlots } from './plot.js';
-import { prepareHtmlDir, writeHtmlReport } from './html-report.js';
 import { plotProblem } from './plot-check.js';
 import { MAX_SEEDS, seedList } from './replicates.js';
 import { formatReplicates, replicatesDoc } from './run-seeds.js';
@@ -61,16 +59,16 @@ import { addExitOptions, exitViewFromOptions } from './exit-options.js';
 import { reportExits } from './exit-print.js';
 import { FORMATS, formatPublished, formatRuns, publishedReport, runsReport, type Format } from './report.js';
 import type { CompareSide } from './compare.js';
-import { MAX_RETRIES } from './runner.js';
+import { MAX_RETRIES } from './retries.js';
 import { DEFAULT_RESULTS_DIR, MODEL_VERSION, ResultStore, type RunRecord } from './store.js';
 import { formatSummary, type SplitInfo } from './summary.js';
 import { packageVersion } from './version.js';
-import { SimPool, defaultWorkers } from './pool.js';
-import { PLACEMENTS, placeVcpus, runVmSplit, type PlacementKind } from './vm-split.js';
+// The simulator, the thread pool (piscina) and the plots (vega) load in the commands that run
+// them (`await import`), so that --help and list start fast.
+import type { SimPool } from './pool.js';
+import { PLACEMENTS, type PlacementKind } from './placements.js';
 import { addQueueCommands, addQueueOptions, queueOf, queueRunner } from './queue/commands.js';
 import type { QueueTarget } from './queue/url.js';
-import { RunCancelled } from './live.js';
-import { runWithLiveView } from './live-view.js';
 import { workersWarning } from './workers-check.js';
 
 export { UsageError, flagOf };
@@ -369,6 +367,9 @@ async function runExperiment(exp: Experiment, expansion: Expansion, opts: RunExp
   if (opts.dryRun) return printPlan(exp, expansion, store, opts, json);
   // Both paths checked, leaving nothing behind, before either is made.
   const plotDir = opts.plot;
+  const { checkPlotDir, preparePlotDir, writePlots } = await import('./plot.js');
+  const { executeConfigs } = await import('./execute.js');
+  const { SimPool, defaultWorkers } = await import('./pool.js');
   checkPath('--results', RESULTS_ALLOWED, () => store.checkWritable());
   if (plotDir) checkPath('--plot', PLOT_ALLOWED, () => checkPlotDir(exp, plotDir));
   const removed = checkPath('--results', RESULTS_ALLOWED, () => store.prepare());
@@ -446,6 +447,7 @@ async function runExperiment(exp: Experiment, expansion: Expansion, opts: RunExp
 /** --dry-run: the plan (coordinator/plan.ts), read from the store without writing to it. */
 async function printPlan(exp: Experiment, expansion: Expansion, store: ResultStore, opts: RunExperimentOptions, json: boolean): Promise<number> {
   const { formatPlan, makePlan } = await import('./plan.js');
+  const { defaultWorkers } = await import('./pool.js');
   const plan = makePlan(exp.name, expansion, store, { fresh: opts.fresh === true, workers: opts.workers ?? defaultWorkers() });
   const fields = variedOf(expansion.configs);
   if (json) process.stdout.write(JSON.stringify({ schemaVersion: SCHEMA_VERSION, modelVersion: MODEL_VERSION, plan: { ...plan, results: displayPath(plan.results) } }, null, 2) + '\n');
@@ -625,7 +627,14 @@ Examples:
       const json = opts.json === true;
       // The run goes to a worker thread even alone, so that this thread takes a Ctrl-C at once.
       // With --live, SIGINT cancels the run at a quantum boundary (live-view.ts); otherwise it stops the process at once.
-      const unhook = opts.live === true ? () => {} : stopOnSignals(json, (signal) => `interrupted by ${signal}: the run was stopped, nothing was written`);
+      const { SimPool } = await import('./pool.js');
+      const { placeVcpus, runVmSplit } = await import('./vm-split.js');
+      const { RunCancelled } = await import('./live.js');
+      const { runWithLiveView } = await import('./live-view.js');
+      const { CLEAR_LINE, runWithProgressLine } = await import('./run-progress.js');
+      // On a terminal (not --json, not --live): a progress line on stderr (run-progress.ts).
+      const progressLine = progressWanted(json) && opts.live !== true;
+      const unhook = opts.live === true ? () => {} : stopOnSignals(json, (signal) => `interrupted by ${signal}: the run was stopped, nothing was written`, progressLine ? () => process.stderr.write(CLEAR_LINE) : undefined);
       const pool = new SimPool({ threads: asked });
       const done: { result: RunResult; hostSeconds: number; split?: SplitInfo }[] = [];
       try {
@@ -637,6 +646,9 @@ Examples:
               printError({ code: 'EINTR', option: null, file: null, field: null, value: 'SIGINT', allowed: null, message: 'interrupted by SIGINT: the run was cancelled at a quantum boundary, nothing was written' }, json);
               process.exit(SIGNAL_EXIT.SIGINT);
             });
+            done.push({ result: r.result, hostSeconds: r.hostSeconds, ...(asked > 1 ? { split: { workers: asked, quanta: r.quanta } } : {}) });
+          } else if (progressLine) {
+            const r = await runWithProgressLine(pool, c, placeVcpus(c.vcpus, asked, opts.placement as PlacementKind));
             done.push({ result: r.result, hostSeconds: r.hostSeconds, ...(asked > 1 ? { split: { workers: asked, quanta: r.quanta } } : {}) });
           } else if (asked > 1) {
             const r = await runVmSplit(pool, c, placeVcpus(c.vcpus, asked, opts.placement as PlacementKind));
@@ -786,6 +798,8 @@ Examples:
       const where = (opts.where as Partial<SimConfig>) ?? {};
       const configs = expand(exp).configs.filter((c) => matches(c, where));
       const plotDir = opts.plot as string | undefined;
+      const { preparePlotDir, writePlots } = await import('./plot.js');
+      const { prepareHtmlDir, writeHtmlReport } = await import('./html-report.js');
       if (plotDir) checkPath('--plot', PLOT_ALLOWED, () => preparePlotDir(exp, plotDir));
       const htmlDir = opts.html as string | undefined;
       if (htmlDir) checkPath('--html', HTML_ALLOWED, () => prepareHtmlDir(htmlDir));

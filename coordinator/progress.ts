@@ -2,7 +2,11 @@
  * Progress of a sweep on stderr: a cli-progress bar when stderr is a terminal and the
  * output is not --json; nothing otherwise (logs and pipes stay clean).
  */
-import { SingleBar, Presets } from 'cli-progress';
+import { createRequire } from 'node:module';
+import type * as CliProgress from 'cli-progress';
+
+// cli-progress (CommonJS) loads when a bar is drawn, not at start-up (--help, list, pipes).
+const require = createRequire(import.meta.url);
 
 export interface Progress {
   /** One more config done (run, skipped or failed). */
@@ -16,6 +20,7 @@ export function createProgress(total: number, opts: { enabled: boolean; title?: 
   if (!opts.enabled || total === 0) {
     return { tick() {}, log: (line) => process.stderr.write(line + '\n'), stop() {} };
   }
+  const { SingleBar, Presets } = require('cli-progress') as typeof CliProgress;
   const bar = new SingleBar(
     {
       stream: process.stderr,

@@ -51,8 +51,8 @@ export interface RunnerOptions {
 
 export const DEFAULT_RETRIES = 2;
 
-/** The most retries a run may have: a run that fails that often will not succeed. */
-export const MAX_RETRIES = 10;
+import { MAX_RETRIES } from './retries.js';
+export { MAX_RETRIES } from './retries.js';
 
 type Attempt = (config: SimConfig) => Promise<PoolRun>;
 

@@ -18,9 +18,8 @@ import type { RunResult } from '../shared/stats.js';
 import { abortExchange, controlWords } from '../worker/smp/sab-exchange.js';
 import type { SimPool } from './pool.js';
 
-/** How vCPUs are dealt to threads: `blocks` (0..k-1 on the first, ...) or `round-robin` (vCPU i on thread i mod n). */
-export const PLACEMENTS = ['blocks', 'round-robin'] as const;
-export type PlacementKind = (typeof PLACEMENTS)[number];
+import type { PlacementKind } from './placements.js';
+export { PLACEMENTS, type PlacementKind } from './placements.js';
 
 /** vCPU ids per thread. Threads beyond the vCPU count get none and are not used. */
 export function placeVcpus(vcpus: number, threads: number, kind: PlacementKind = 'blocks'): number[][] {

@@ -5,9 +5,11 @@
 import type { Command } from 'commander';
 import { SCHEMA_VERSION } from '../../shared/stats.js';
 import { UsageError } from '../errors.js';
-import { DEFAULT_LOCK_MS, startQueueWorker } from './consumer.js';
-import { queueRunner } from './producer.js';
-import { drainQueue, formatStatus, queueStatus } from './status.js';
+// bullmq and ioredis load only when a queue command runs (not for --help or list).
+import { DEFAULT_LOCK_MS } from './lock.js';
+import type { QueueRunOptions } from './producer.js';
+import type { RunnerOptions, RunOutcome } from '../runner.js';
+import type { SimConfig } from '../../shared/config.js';
 import { DEFAULT_QUEUE_NAME, checkReachable, parseQueueName, parseQueueUrl, queueTarget, type QueueTarget } from './url.js';
 
 /** The options sweep and reproduce take to run through a queue. */
@@ -32,7 +34,10 @@ export async function queueOf(opts: Record<string, unknown>): Promise<QueueTarge
   return target;
 }
 
-export { queueRunner };
+/** The queue's runner (producer.ts), loading bullmq on its first call. */
+export function queueRunner(target: QueueTarget, qopts: QueueRunOptions = {}) {
+  return async (configs: readonly SimConfig[], opts: RunnerOptions = {}): Promise<RunOutcome[]> => (await import('./producer.js')).queueRunner(target, qopts)(configs, opts);
+}
 
 const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
 
@@ -58,6 +63,7 @@ export function addQueueCommands(program: Command, state: { code: number }, work
       const { defaultWorkers } = await import('../pool.js');
       const threads = Math.min((opts.workers as number | undefined) ?? defaultWorkers(), maxWorkers);
       const log = (line: string) => process.stderr.write(`worker: ${line}\n`);
+      const { startQueueWorker } = await import('./consumer.js');
       const w = await startQueueWorker(target, { threads, lockMs: opts.lockMs as number | undefined, log });
       log(`taking jobs from queue ${target.name} at ${target.url} on ${threads} thread${threads > 1 ? 's' : ''}`);
       let signals = 0;
@@ -92,9 +98,11 @@ export function addQueueCommands(program: Command, state: { code: number }, work
       const target = queueTarget(parseQueueUrl(url, `queue ${name}`), (opts.queueName as string | undefined) ?? DEFAULT_QUEUE_NAME);
       await checkReachable(target, `queue ${name}`);
       if (name === 'status') {
+        const { queueStatus, formatStatus } = await import('./status.js');
         const s = await queueStatus(target);
         process.stdout.write(opts.json ? JSON.stringify({ schemaVersion: SCHEMA_VERSION, ...s }, null, 2) + '\n' : formatStatus(s));
       } else {
+        const { drainQueue, formatStatus } = await import('./status.js');
         const { before, after } = await drainQueue(target);
         const removed = before.waiting + before.delayed + before.prioritized - (after.waiting + after.delayed + after.prioritized);
         if (opts.json) process.stdout.write(JSON.stringify({ schemaVersion: SCHEMA_VERSION, removed, ...after }, null, 2) + '\n');

@@ -18,8 +18,8 @@ import { MODEL_VERSION, configKey } from '../store.js';
 import { configOf, jobReturn, type JobData, type JobReturn } from './jobs.js';
 import { workerConnection, type QueueTarget } from './url.js';
 
-/** Default job lock (ms): a job whose worker has not renewed it for this long is taken for stalled. */
-export const DEFAULT_LOCK_MS = 30_000;
+import { DEFAULT_LOCK_MS } from './lock.js';
+export { DEFAULT_LOCK_MS } from './lock.js';
 
 export interface QueueWorkerOptions {
   threads: number;

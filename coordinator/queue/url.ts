@@ -4,7 +4,7 @@
  * server answers before anything is queued: one connection attempt, no retry loop.
  */
 import type { ConnectionOptions } from 'bullmq';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
 import { UsageError } from '../errors.js';
 
 export const QUEUE_URL_ALLOWED = 'a Redis URL redis://host[:port][/db] (or rediss:// for TLS)';
@@ -67,6 +67,7 @@ const CONNECT_TIMEOUT_MS = 3000;
  * and the URL (exit 2), within CONNECT_TIMEOUT_MS.
  */
 export async function checkReachable(target: QueueTarget, option = '--queue'): Promise<void> {
+  const { Redis } = await import('ioredis');
   const r = new Redis({ ...target.redis, lazyConnect: true, connectTimeout: CONNECT_TIMEOUT_MS, retryStrategy: () => null, maxRetriesPerRequest: 0, enableOfflineQueue: false });
   let last: unknown;
   r.on('error', (err: unknown) => (last = err));
