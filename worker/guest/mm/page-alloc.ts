@@ -59,15 +59,33 @@ class ZoneFree {
   }
 
   /** A frame from `cpu`'s list (or the whole zone's before the split), or -1 if it is empty. */
-  take(cpu: number): number {
+  take(cpu: number, refill: boolean, maxFrames: number): number {
     if (this.cpuStacks !== null) {
-      if (this.cpuFree[cpu] === 0) return -1;
+      if (this.cpuFree[cpu] === 0 && !(refill && this.refill(cpu, maxFrames))) return -1;
       this.allocs++;
       return this.cpuStacks[cpu]![--this.cpuFree[cpu]!]!;
     }
     if (this.n === 0) return -1;
     this.allocs++;
     return this.stack[--this.n]!;
+  }
+
+  /**
+   * An empty per-vCPU list refilled from the zone (rmqueue_bulk): here one frame from the
+   * top of the fullest vCPU list (the lowest such vCPU), since the lists hold the whole zone.
+   */
+  private refill(cpu: number, maxFrames: number): boolean {
+    let from = -1;
+    let most = 0;
+    for (let c = 0; c < this.cpuFree.length; c++) {
+      if (this.cpuFree[c]! > most) {
+        most = this.cpuFree[c]!;
+        from = c;
+      }
+    }
+    if (from < 0) return false;
+    this.put(this.cpuStacks![from]![--this.cpuFree[from]!]!, cpu, maxFrames);
+    return true;
   }
 
   put(f: number, cpu: number, maxFrames: number): void {
@@ -112,6 +130,12 @@ export class PageAllocator {
   /** ZONE_HIGHMEM: frames from LOWMEM_FRAMES up (empty with at most 896 MiB). */
   private readonly highmem: ZoneFree;
   private split = false;
+  /**
+   * May an empty per-vCPU list take frames from the others? Only while every replica of
+   * the VM runs every vCPU (the fork prelude), so all replicas see the same lists; once the
+   * VM is split between workers a vCPU's list is its own, and an empty one is exhaustion.
+   */
+  refillAcrossCpus = false;
 
   /**
    * @param reserved frames below this are the kernel image and boot data, never allocated
@@ -149,14 +173,14 @@ export class PageAllocator {
 
   /** A GFP_KERNEL frame (lowmem only), from `cpu`'s list once the lists are split (one list for the whole guest before). */
   allocFrame(cpu = 0): number {
-    const f = this.normal.take(this.split ? cpu : 0);
+    const f = this.normal.take(this.split ? cpu : 0, this.refillAcrossCpus, this.mem.numFrames);
     if (f < 0) throw this.exhausted(cpu);
     return f;
   }
 
   /** A GFP_HIGHUSER frame (a user page): highmem first, then lowmem (the zonelist fallback). */
   allocHighUser(cpu = 0): number {
-    const f = this.highmem.take(this.split ? cpu : 0);
+    const f = this.highmem.take(this.split ? cpu : 0, this.refillAcrossCpus, this.mem.numFrames);
     return f >= 0 ? f : this.allocFrame(cpu);
   }
 
