@@ -247,10 +247,14 @@ export const FIELDS = {
       option: { kind: 'choice', flag: '--profile', order: 30, arg: '<name>', help: 'cost profile', listHelp: 'cost profiles', runDefault: true },
     },
   ),
-  /** Guest physical memory, all of it lowmem (direct-mapped by the kernel, at most 896 MiB). */
-  memoryMiB: field(ints(16, 896), {
+  /**
+   * Guest physical memory: the first 896 MiB lowmem (direct-mapped by the kernel), the rest
+   * ZONE_HIGHMEM (user pages only). At most 4096 MiB: the 32-bit physical address space of
+   * a non-PAE i386 kernel.
+   */
+  memoryMiB: field(ints(16, 4096), {
     default: 256,
-    option: { kind: 'int', flag: '--memory', order: 140, arg: '<MiB>', help: 'guest memory in MiB' },
+    option: { kind: 'int', flag: '--memory', order: 140, arg: '<MiB>', help: 'guest memory in MiB (above 896: highmem, user pages only; non-PAE i386 maximum 4096)' },
   }),
   /**
    * kvm-paravirt: what protects a page directory that is freed while its shadow root is

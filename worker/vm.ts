@@ -136,6 +136,7 @@ export class Vm implements Replica {
       kernel.attachSmp(bus, Math.max(1, Math.round(kernel.time.tickCycles / this.quantumCycles)));
       kernel.mm.localCpus = this.local;
       kernel.procs.forkAllowed = this.inPrelude;
+      kernel.pages.refillAcrossCpus = this.inPrelude;
     }
     // The run starts now, from a booted guest: counters at zero, TLB and caches warm. A
     // workload that forks first restarts them when its measured part begins: at once
@@ -167,6 +168,7 @@ export class Vm implements Replica {
     const procs = this.kernel.procs;
     this.kernel.mm.localCpus = this.local;
     procs.forkAllowed = false;
+    this.kernel.pages.refillAcrossCpus = false;
     this.exitedAtSplit = procs.exitedHere;
     procs.exitedHere = 0;
   }

@@ -120,7 +120,7 @@ const CASES: Case[] = [
   { what: 'a space before a number', args: ['run', '--tasks', ' 2'], words: ['--tasks', '" 2"'] },
   { what: 'a negative seed', args: ['run', '--seed', '-1'], words: ['--seed', '-1', 'from 0 to 4294967295'] },
   { what: 'a seed past 32 bits', args: ['run', '--seed', '4294967296'], words: ['--seed', '4294967296'] },
-  { what: 'too much memory', args: ['run', '--memory', '4096'], words: ['--memory', '4096', 'from 16 to 896'] },
+  { what: 'too much memory', args: ['run', '--memory', '4097'], words: ['--memory', '4097', 'from 16 to 4096'] },
   { what: 'a fractional hz', args: ['run', '--hz', '100.5'], words: ['--hz', '"100.5"'] },
   { what: 'two vCPUs for idle', args: ['run', '--workload', 'idle', '--vcpus', '2'], words: ['--vcpus', '2', 'idle'] },
   { what: 'more threads than vCPUs', args: ['run', '--workers', '2'], words: ['--workers', 'at most 1'] },

@@ -37,19 +37,21 @@ export class MemoryManager {
     private readonly checking: boolean,
   ) {
     this.buildKernelPageTables();
-    this.textFrame = pages.allocFrame();
-    this.libcFrame = pages.allocFrame();
+    // Page-cache pages of the binary and libc, mapped into user space: GFP_HIGHUSER.
+    this.textFrame = pages.allocHighUser();
+    this.libcFrame = pages.allocHighUser();
   }
 
   // --- boot and set-up ------------------------------------------------------------
 
-  /** The lowmem direct map: every guest frame at 0xC0000000 + frame * 4 KiB, global, supervisor. */
+  /** The lowmem direct map: every lowmem frame at 0xC0000000 + frame * 4 KiB, global, supervisor (highmem is not mapped: kernel_physical_mapping_init). */
   private buildKernelPageTables(): void {
     const mem = this.mem;
-    const nPts = Math.ceil(mem.numFrames / PT_ENTRIES);
+    const low = this.pages.lowmemFrames;
+    const nPts = Math.ceil(low / PT_ENTRIES);
     const pts: number[] = [];
     for (let i = 0; i < nPts; i++) pts.push(this.pages.allocPageTable());
-    for (let f = 0; f < mem.numFrames; f++) {
+    for (let f = 0; f < low; f++) {
       mem.writeEntry(pts[f >>> 10]!, f & (PT_ENTRIES - 1), (f << PAGE_SHIFT) | PTE_P | PTE_RW | PTE_A | PTE_D | PTE_G);
     }
     for (const pt of pts) this.kernelPdes.push((pt << PAGE_SHIFT) | PTE_P | PTE_RW | PTE_A);
@@ -63,19 +65,25 @@ export class MemoryManager {
     return mm;
   }
 
-  /** A page from the page allocator (from CPU `cpuId`'s list); at run time cleared by the kernel (clear_page). */
+  /**
+   * A user page (GFP_HIGHUSER: highmem first, then lowmem) from CPU `cpuId`'s list; at run
+   * time cleared by the kernel (clear_user_highpage). The kmap_atomic a highmem page needs
+   * for the clear is not modelled (only guests above 896 MiB have highmem pages).
+   */
   allocPage(cpu: GuestCpu | null = null, cpuId = cpu?.id ?? 0): number {
-    const f = this.pages.allocFrame(cpuId);
+    const f = this.pages.allocHighUser(cpuId);
     if (cpu !== null) this.clearPage(cpu, f);
     return f;
   }
 
-  /** A frame for a kernel object, returned as its kernel virtual page. */
+  /** A lowmem frame for a kernel object (GFP_KERNEL: kernel stack, task_struct, slab page), returned as its kernel virtual page. */
   kernelPage(cpu: GuestCpu | null = null, cpuId = cpu?.id ?? 0): number {
-    return KERNEL_VPN_BASE + this.allocPage(cpu, cpuId);
+    const f = this.pages.allocFrame(cpuId);
+    if (cpu !== null) this.clearPage(cpu, f);
+    return KERNEL_VPN_BASE + f;
   }
 
-  /** A page for a page table (pte_alloc_one / pgd_alloc), zeroed. */
+  /** A lowmem page for a page table (pte_alloc_one / pgd_alloc: GFP_KERNEL, no CONFIG_HIGHPTE), zeroed. */
   private pageTablePage(cpu: GuestCpu | null): number {
     if (cpu === null) return this.pages.allocPageTable();
     const f = this.pages.allocFrame(cpu.id);

@@ -5,74 +5,96 @@
  * each 1 MiB block is shuffled by the seed, so that which frame an object gets depends
  * on it. With several vCPUs the free frames are dealt to per-vCPU lists (the per-CPU
  * page lists, here holding all of a vCPU's frames), so vCPUs never share allocator state.
+ *
+ * Two zones, as on i386 without PAE (mm/page_alloc.c, include/linux/mmzone.h):
+ * ZONE_NORMAL is the lowmem the kernel direct-maps, frames below LOWMEM_FRAMES (896 MiB:
+ * include/asm-i386/page.h MAXMEM = -__PAGE_OFFSET - __VMALLOC_RESERVE with the 3G/1G
+ * split and a 128 MiB vmalloc reserve; arch/i386/mm/init.c); ZONE_HIGHMEM is the rest.
+ * GFP_KERNEL allocations (page tables, kernel stacks, slab) take lowmem only; GFP_HIGHUSER
+ * allocations (user pages) try highmem first and fall back to lowmem (the zonelist order
+ * built by build_zonelists). With at most 896 MiB the highmem zone is empty and the
+ * allocator behaves exactly as a single-zone one.
  */
 import type { Rng } from '../../../shared/rng.js';
 import type { GuestMemory } from '../../machine/memory.js';
+
+/** Frames of lowmem (ZONE_DMA + ZONE_NORMAL): 896 MiB of 4 KiB frames. */
+export const LOWMEM_FRAMES = (896 * 1024 * 1024) / 4096;
 
 /** A guest run out of memory: a config asked for more tasks than the guest holds. */
 export class GuestOutOfMemory extends Error {
   readonly code = 'EGUESTOOM';
 }
 
-export class PageAllocator {
-  /** Free frames, a LIFO stack. */
-  private readonly freeStack: Int32Array;
-  private nFree = 0;
-  private cpuStacks: Int32Array[] | null = null;
-  private cpuFree = new Int32Array(0);
+/** One zone's free frames: a LIFO stack, split into per-vCPU stacks once the vCPUs start. */
+class ZoneFree {
+  readonly stack: Int32Array;
+  n = 0;
+  cpuStacks: Int32Array[] | null = null;
+  cpuFree = new Int32Array(0);
+  /** Frames handed out from this zone (monotonic: the zone's allocation counter). */
+  allocs = 0;
 
-  /**
-   * @param reserved frames below this are the kernel image and boot data, never allocated
-   * @param rng shuffles the free list within 1 MiB blocks
-   */
-  constructor(
-    readonly mem: GuestMemory,
-    reserved: number,
-    rng: Rng,
-  ) {
-    const numFrames = mem.numFrames;
-    this.freeStack = new Int32Array(numFrames);
-    for (let f = numFrames - 1; f >= reserved; f--) this.freeStack[this.nFree++] = f;
+  /** Frames `lo`..`hi`-1, highest at the bottom, shuffled within 256-frame blocks by `rng`. */
+  constructor(lo: number, hi: number, rng: Rng) {
+    this.stack = new Int32Array(Math.max(0, hi - lo));
+    for (let f = hi - 1; f >= lo; f--) this.stack[this.n++] = f;
     const block = 256;
-    for (let start = 0; start < this.nFree; start += block) {
-      const end = Math.min(this.nFree, start + block);
+    for (let start = 0; start < this.n; start += block) {
+      const end = Math.min(this.n, start + block);
       for (let i = end - 1; i > start; i--) {
         const j = start + rng.below(i - start + 1);
-        const t = this.freeStack[i]!;
-        this.freeStack[i] = this.freeStack[j]!;
-        this.freeStack[j] = t;
+        const t = this.stack[i]!;
+        this.stack[i] = this.stack[j]!;
+        this.stack[j] = t;
       }
     }
   }
 
-  /** Words the free lists hold room for (what the allocator costs in memory, 4 bytes each). */
-  get listWords(): number {
-    return this.freeStack.length + (this.cpuStacks ?? []).reduce((a, st) => a + st.length, 0);
+  get free(): number {
+    if (this.cpuStacks === null) return this.n;
+    let s = 0;
+    for (let c = 0; c < this.cpuFree.length; c++) s += this.cpuFree[c]!;
+    return s;
   }
 
-  get freeFrames(): number {
-    return this.nFree;
-  }
-
-  /** A free frame, from `cpu`'s list once the lists are split (one list for the whole guest before). */
-  allocFrame(cpu = 0): number {
+  /** A frame from `cpu`'s list (or the whole zone's before the split), or -1 if it is empty. */
+  take(cpu: number, refill: boolean, maxFrames: number): number {
     if (this.cpuStacks !== null) {
-      const st = this.cpuStacks[cpu]!;
-      if (this.cpuFree[cpu] === 0) throw new GuestOutOfMemory(`guest memory exhausted on vCPU ${cpu} (${this.mem.numFrames} frames of 4 KiB, split between vCPUs)`);
-      return st[--this.cpuFree[cpu]!]!;
+      if (this.cpuFree[cpu] === 0 && !(refill && this.refill(cpu, maxFrames))) return -1;
+      this.allocs++;
+      return this.cpuStacks[cpu]![--this.cpuFree[cpu]!]!;
     }
-    if (this.nFree === 0) throw new GuestOutOfMemory(`guest memory exhausted (${this.mem.numFrames} frames of 4 KiB)`);
-    return this.freeStack[--this.nFree]!;
+    if (this.n === 0) return -1;
+    this.allocs++;
+    return this.stack[--this.n]!;
   }
 
-  /** Free a frame (to `cpu`'s list once split). Its contents stay as they were (real memory is not wiped on free). */
-  freeFrame(f: number, cpu = 0): void {
+  /**
+   * An empty per-vCPU list refilled from the zone (rmqueue_bulk): here one frame from the
+   * top of the fullest vCPU list (the lowest such vCPU), since the lists hold the whole zone.
+   */
+  private refill(cpu: number, maxFrames: number): boolean {
+    let from = -1;
+    let most = 0;
+    for (let c = 0; c < this.cpuFree.length; c++) {
+      if (this.cpuFree[c]! > most) {
+        most = this.cpuFree[c]!;
+        from = c;
+      }
+    }
+    if (from < 0) return false;
+    this.put(this.cpuStacks![from]![--this.cpuFree[from]!]!, cpu, maxFrames);
+    return true;
+  }
+
+  put(f: number, cpu: number, maxFrames: number): void {
     if (this.cpuStacks !== null) {
       let st = this.cpuStacks[cpu]!;
       const n = this.cpuFree[cpu]!;
       if (n === st.length) {
         // A vCPU frees more than it was dealt (frames another vCPU allocated): its list grows.
-        const grown = new Int32Array(Math.min(this.mem.numFrames, Math.max(64, n * 2)));
+        const grown = new Int32Array(Math.min(maxFrames, Math.max(64, n * 2)));
         grown.set(st);
         st = this.cpuStacks[cpu] = grown;
       }
@@ -80,28 +102,113 @@ export class PageAllocator {
       this.cpuFree[cpu] = n + 1;
       return;
     }
-    this.freeStack[this.nFree++] = f;
+    this.stack[this.n++] = f;
   }
 
-  /**
-   * Deal the free frames to `cpus` vCPUs, in turn from the top of the stack, so each
-   * vCPU allocates from its own list (the same frames in every replica of the VM).
-   */
-  splitFree(cpus: number): void {
-    if (cpus <= 1 || this.cpuStacks !== null) return;
-    const n = this.nFree;
+  /** Deal the free frames to `cpus` vCPUs, in turn from the top of the stack. */
+  split(cpus: number): void {
+    const n = this.n;
     this.cpuFree = Int32Array.from({ length: cpus }, (_, c) => Math.ceil((n - c) / cpus));
-    // Each list is sized by its share and grows when frees exceed it (freeFrame).
+    // Each list is sized by its share and grows when frees exceed it (put).
     this.cpuStacks = Array.from({ length: cpus }, (_, c) => new Int32Array(Math.max(64, this.cpuFree[c]!)));
     // Frame k from the top of the stack goes to vCPU k mod cpus, as its (k div cpus)-th from the top.
     for (let k = 0; k < n; k++) {
       const c = k % cpus;
-      this.cpuStacks[c]![this.cpuFree[c]! - 1 - Math.floor(k / cpus)] = this.freeStack[n - 1 - k]!;
+      this.cpuStacks[c]![this.cpuFree[c]! - 1 - Math.floor(k / cpus)] = this.stack[n - 1 - k]!;
     }
-    this.nFree = 0;
+    this.n = 0;
   }
 
-  /** A frame to hold a page table (or directory), all entries zero (boot and set-up, not trapped). */
+  get words(): number {
+    return this.stack.length + (this.cpuStacks ?? []).reduce((a, st) => a + st.length, 0);
+  }
+}
+
+export class PageAllocator {
+  /** ZONE_NORMAL (with ZONE_DMA folded in): frames below LOWMEM_FRAMES. */
+  private readonly normal: ZoneFree;
+  /** ZONE_HIGHMEM: frames from LOWMEM_FRAMES up (empty with at most 896 MiB). */
+  private readonly highmem: ZoneFree;
+  private split = false;
+  /**
+   * May an empty per-vCPU list take frames from the others? Only while every replica of
+   * the VM runs every vCPU (the fork prelude), so all replicas see the same lists; once the
+   * VM is split between workers a vCPU's list is its own, and an empty one is exhaustion.
+   */
+  refillAcrossCpus = false;
+
+  /**
+   * @param reserved frames below this are the kernel image and boot data, never allocated
+   * @param rng shuffles the free lists within 1 MiB blocks (lowmem first, then highmem)
+   */
+  constructor(
+    readonly mem: GuestMemory,
+    reserved: number,
+    rng: Rng,
+  ) {
+    const low = Math.min(mem.numFrames, LOWMEM_FRAMES);
+    this.normal = new ZoneFree(reserved, low, rng);
+    this.highmem = new ZoneFree(low, mem.numFrames, rng);
+  }
+
+  /** Frames the kernel direct-maps (lowmem). */
+  get lowmemFrames(): number {
+    return Math.min(this.mem.numFrames, LOWMEM_FRAMES);
+  }
+
+  /** Words the free lists hold room for (what the allocator costs in memory, 4 bytes each). */
+  get listWords(): number {
+    return this.normal.words + this.highmem.words;
+  }
+
+  /** Free frames in both zones. */
+  get freeFrames(): number {
+    return this.normal.free + this.highmem.free;
+  }
+
+  /** Zone counters (/proc/zoneinfo's nr_free_pages, and frames handed out per zone). */
+  get zones(): { normalFree: number; highmemFree: number; normalAllocs: number; highmemAllocs: number } {
+    return { normalFree: this.normal.free, highmemFree: this.highmem.free, normalAllocs: this.normal.allocs, highmemAllocs: this.highmem.allocs };
+  }
+
+  /** A GFP_KERNEL frame (lowmem only), from `cpu`'s list once the lists are split (one list for the whole guest before). */
+  allocFrame(cpu = 0): number {
+    const f = this.normal.take(this.split ? cpu : 0, this.refillAcrossCpus, this.mem.numFrames);
+    if (f < 0) throw this.exhausted(cpu);
+    return f;
+  }
+
+  /** A GFP_HIGHUSER frame (a user page): highmem first, then lowmem (the zonelist fallback). */
+  allocHighUser(cpu = 0): number {
+    const f = this.highmem.take(this.split ? cpu : 0, this.refillAcrossCpus, this.mem.numFrames);
+    return f >= 0 ? f : this.allocFrame(cpu);
+  }
+
+  private exhausted(cpu: number): GuestOutOfMemory {
+    const on = this.split ? ` on vCPU ${cpu}` : '';
+    const shared = this.split ? ', split between vCPUs' : '';
+    if (this.mem.numFrames <= LOWMEM_FRAMES) return new GuestOutOfMemory(`guest memory exhausted${on} (${this.mem.numFrames} frames of 4 KiB${shared})`);
+    return new GuestOutOfMemory(`guest lowmem exhausted${on} (${LOWMEM_FRAMES} frames of 4 KiB${shared}; ${this.highmem.free} highmem frames free, which kernel allocations cannot use)`);
+  }
+
+  /** Free a frame to its zone (to `cpu`'s list once split). Its contents stay as they were (real memory is not wiped on free). */
+  freeFrame(f: number, cpu = 0): void {
+    const z = f >= LOWMEM_FRAMES ? this.highmem : this.normal;
+    z.put(f, this.split ? cpu : 0, this.mem.numFrames);
+  }
+
+  /**
+   * Deal each zone's free frames to `cpus` vCPUs, in turn from the top of the stack, so
+   * each vCPU allocates from its own lists (the same frames in every replica of the VM).
+   */
+  splitFree(cpus: number): void {
+    if (cpus <= 1 || this.split) return;
+    this.normal.split(cpus);
+    this.highmem.split(cpus);
+    this.split = true;
+  }
+
+  /** A frame to hold a page table (or directory), all entries zero (boot and set-up, not trapped). Lowmem: no CONFIG_HIGHPTE. */
   allocPageTable(): number {
     const f = this.allocFrame();
     this.mem.holdPageTable(f);
