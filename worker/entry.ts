@@ -8,6 +8,7 @@
  * vCPUs' statistics. Result buffers are moved (transferred), not copied, back to the
  * coordinator.
  */
+import type { PartTask } from './live.js';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { decodeConfig, encodePartial, encodeResult } from '../shared/codec.js';
 import { simulate, Vm } from './vm.js';
@@ -48,17 +49,7 @@ export default function runTask(task: SimTask): ReturnType<typeof move> | PartCo
   });
 }
 
-/** One replica of a split VM. */
-export interface PartTask {
-  config: Uint8Array;
-  /** vCPU ids this replica runs. */
-  local: number[];
-  index: number;
-  count: number;
-  ctl: SharedArrayBuffer;
-  data: SharedArrayBuffer;
-  capacity: number;
-}
+export type { PartTask };
 
 export interface PartReply {
   partial: Uint8Array;

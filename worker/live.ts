@@ -24,15 +24,20 @@ import { ExchangeAborted, SabExchange, abortExchange } from './smp/sab-exchange.
 /** Steps of a one-vCPU VM between two looks at the control port. */
 export const LIVE_STEPS = 20_000;
 
-/** As entry.ts's PartTask (not imported: entry.ts exports runLive), plus the control channel. */
-export interface LiveTask {
+/** One replica of a split VM (entry.ts's runPart takes it; it lives here because entry.ts re-exports runLive). */
+export interface PartTask {
   config: Uint8Array;
+  /** vCPU ids this replica runs. */
   local: number[];
   index: number;
   count: number;
   ctl: SharedArrayBuffer;
   data: SharedArrayBuffer;
   capacity: number;
+}
+
+/** A PartTask plus the control channel. */
+export interface LiveTask extends PartTask {
   /** The replica's end of its control channel (transferred). */
   control: MessagePort;
   /** Int32[1]: raised by the caller after each message it posts. */
