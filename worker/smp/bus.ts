@@ -13,6 +13,7 @@
  * the load balancer, shadow-MMU coherence (hypervisor/kvm/shadow). A replica's bus holds
  * the records of the vCPUs it runs.
  */
+import { cpumaskAssign, cpumaskNew } from './cpumask.js';
 import { HEADER, Inbox, MsgBuf, type Run } from './msgbuf.js';
 
 /** Who emits a record: a vCPU, at its clock. */
@@ -31,9 +32,8 @@ export class RecordBus {
   d: Float64Array = new Float64Array(0);
   /** 1 for the vCPUs this replica runs. */
   readonly localMask: Uint8Array;
-  /** The local vCPUs as bit masks (0-31, 32-63). */
-  localLo = 0;
-  localHi = 0;
+  /** The local vCPUs as a cpumask. */
+  readonly localCpus: Int32Array;
   localIds: readonly number[] = [];
   /** Records of each local vCPU in the current quantum (each in delivery order). */
   private readonly bufs: MsgBuf[] = [];
@@ -48,6 +48,7 @@ export class RecordBus {
 
   constructor(vcpus: number, local: readonly number[]) {
     this.localMask = new Uint8Array(vcpus);
+    this.localCpus = cpumaskNew(vcpus);
     this.seq = new Float64Array(vcpus);
     this.setLocal(local);
   }
@@ -60,15 +61,11 @@ export class RecordBus {
   setLocal(local: readonly number[]): void {
     const mask = this.localMask;
     mask.fill(0);
-    let lo = 0;
-    let hi = 0;
+    this.localCpus.fill(0);
     for (const id of local) {
       mask[id] = 1;
-      if (id < 32) lo |= 1 << id;
-      else hi |= 1 << (id - 32);
+      cpumaskAssign(this.localCpus, id, true);
     }
-    this.localLo = lo;
-    this.localHi = hi;
     this.localIds = Array.from({ length: mask.length }, (_, i) => i).filter((i) => mask[i] === 1);
     for (let id = 0; id < mask.length; id++) {
       if (mask[id] === 1) this.bufs[id] ??= new MsgBuf(1 << 10);

@@ -13,6 +13,7 @@
  * operations are records replayed onto the merged channel at the quantum's end (ipc.ts).
  */
 import type { Task } from '../task.js';
+import { cpumaskAssign, cpumaskNew } from '../../smp/cpumask.js';
 import { WaitQueue, type SleeperMask } from './wait.js';
 
 export const CH_PIPE = 0;
@@ -43,14 +44,9 @@ export abstract class ChannelBase implements SleeperMask {
   sendMulti = false;
   recvSrc = -1;
   recvMulti = false;
-  /**
-   * vCPUs with tasks asleep here, as bit masks (vCPUs 0-31 in lo, 32-63 in hi): to read
-   * (for a pipe: either way) and to write.
-   */
-  readersLo = 0;
-  readersHi = 0;
-  writersLo = 0;
-  writersHi = 0;
+  /** vCPUs with tasks asleep here (cpumasks, smp/cpumask.ts): to read (for a pipe: either way) and to write. */
+  readonly readers: Int32Array;
+  readonly writers: Int32Array;
 
   /**
    * @param oneQueue readers and writers sleep on one queue (pipe->wait)
@@ -65,9 +61,13 @@ export abstract class ChannelBase implements SleeperMask {
       this.objVpn = shareWith.objVpn;
       this.readWaits = shareWith.readWaits;
       this.writeWaits = shareWith.writeWaits;
+      this.readers = shareWith.readers;
+      this.writers = shareWith.writers;
     } else {
       this.readWaits = [];
       this.writeWaits = oneQueue ? this.readWaits : [];
+      this.readers = cpumaskNew(this.sleepMasks ? vcpus : 0);
+      this.writers = cpumaskNew(this.sleepMasks ? vcpus : 0);
     }
   }
 
@@ -81,12 +81,7 @@ export abstract class ChannelBase implements SleeperMask {
   }
 
   noteSleepers(cpu: number, reads: boolean, any: boolean): void {
-    const bit = 1 << (cpu & 31);
-    if (reads) {
-      if (cpu < 32) this.readersLo = any ? this.readersLo | bit : this.readersLo & ~bit;
-      else this.readersHi = any ? this.readersHi | bit : this.readersHi & ~bit;
-    } else if (cpu < 32) this.writersLo = any ? this.writersLo | bit : this.writersLo & ~bit;
-    else this.writersHi = any ? this.writersHi | bit : this.writersHi & ~bit;
+    cpumaskAssign(reads ? this.readers : this.writers, cpu, any);
   }
 
   /** vCPU `cpu`'s view of this channel in quantum `epoch` (made on first use, refreshed once a quantum). */

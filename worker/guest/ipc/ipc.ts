@@ -20,6 +20,7 @@ import { KTEXT, UNIX_SKB_TRUESIZE } from '../layout.js';
 import type { MemoryManager } from '../mm/mm.js';
 import type { Scheduler } from '../sched/core.js';
 import type { Task } from '../task.js';
+import { lowestCpu } from '../../smp/cpumask.js';
 import { CH_PIPE } from './channel.js';
 import { Pipe, PIPE_BUFFERS, PipeOps } from './pipe.js';
 import type { SkbSlab } from './skb.js';
@@ -181,8 +182,7 @@ export class Ipc {
    */
   private wakeSleepers(): void {
     const bus = this.bus!;
-    const lo = bus.localLo;
-    const hi = bus.localHi;
+    const local = bus.localCpus;
     for (const ch of this.merged) {
       const pipe = ch.kind === CH_PIPE;
       // Readers (every sleeper of a pipe) on local vCPUs, then writers of a socket.
@@ -190,29 +190,22 @@ export class Ipc {
         if (pass === 1 && (ch.kind === CH_PIPE || !ch.writable)) break;
         const reads = pass === 0;
         const src = reads && !pipe ? ch.sendSrc : pass === 1 ? ch.recvSrc : -1;
-        let mLo = (reads ? ch.readersLo : ch.writersLo) & lo;
-        let mHi = (reads ? ch.readersHi : ch.writersHi) & hi;
-        while (mLo !== 0 || mHi !== 0) {
-          let id: number;
-          if (mLo !== 0) {
-            const bit = mLo & -mLo;
-            mLo ^= bit;
-            id = 31 - Math.clz32(bit);
-          } else {
-            const bit = mHi & -mHi;
-            mHi ^= bit;
-            id = 32 + 31 - Math.clz32(bit);
+        const asleep = reads ? ch.readers : ch.writers;
+        for (let w = 0; w < asleep.length; w++) {
+          let m = asleep[w]! & local[w]!;
+          while (m !== 0) {
+            const id = lowestCpu(w, m);
+            m &= m - 1;
+            let other: boolean;
+            if (pipe) {
+              other = (ch.sendSrc >= 0 && (ch.sendMulti || ch.sendSrc !== id)) || (ch.recvSrc >= 0 && (ch.recvMulti || ch.recvSrc !== id));
+            } else {
+              const multi = reads ? ch.sendMulti : ch.recvMulti;
+              other = src >= 0 && (multi || src !== id);
+            }
+            if (!other) continue;
+            this.sched.wakeUpAll(this.cpus[id]!, reads ? ch.readWaitAt(id) : ch.writeWaitAt(id), false, true);
           }
-          let other: boolean;
-          if (pipe) {
-            other = (ch.sendSrc >= 0 && (ch.sendMulti || ch.sendSrc !== id)) || (ch.recvSrc >= 0 && (ch.recvMulti || ch.recvSrc !== id));
-          } else {
-            const multi = reads ? ch.sendMulti : ch.recvMulti;
-            other = src >= 0 && (multi || src !== id);
-          }
-          if (!other) continue;
-          const w = this.cpus[id]!;
-          this.sched.wakeUpAll(w, reads ? ch.readWaitAt(id) : ch.writeWaitAt(id), false, true);
         }
       }
     }
