@@ -26,12 +26,13 @@ export class ExitTimes {
   readonly reasons = new Float64Array(EXIT_REASON_SLOTS * MOMENT_WORDS);
   /** HLT from its exit to the next entry (perf's time of an HLT exit). */
   readonly hltEntry = new Float64Array(MOMENT_WORDS);
-  /** Port access series, slot s and direction rw at (2s + rw) * MOMENT_WORDS. */
-  private readonly ports = new Float64Array(MAX_PORTS * 2 * MOMENT_WORDS);
-  /** Slot + 1 of each port, 0 until the port is first accessed. */
-  private readonly portSlot = new Uint8Array(1 << 16);
-  private readonly slotPort = new Int32Array(MAX_PORTS);
+  /** Port access series, slot s and direction rw at (2s + rw) * MOMENT_WORDS (grows with the ports seen). */
+  private ports = new Float64Array(8 * 2 * MOMENT_WORDS);
+  /** The port of each slot, in the order first accessed. */
+  private slotPort = new Int32Array(8);
   private portCount = 0;
+  /** The slot of the last port accessed (a guest's port I/O comes in runs on one port). */
+  private lastSlot = 0;
   tlbFlush = 0;
   signalExits = 0;
   /** Cycle at which the open HLT exit began, -1 if the vCPU is not in one. */
@@ -43,13 +44,27 @@ export class ExitTimes {
 
   /** An IO_INSTRUCTION exit on `port` in direction `rw`, charged `cycles`. */
   port(port: number, rw: number, cycles: number): void {
-    let s = this.portSlot[port]!;
-    if (s === 0) {
-      if (this.portCount === MAX_PORTS) throw new Error(`more than ${MAX_PORTS} I/O ports on one vCPU`);
-      this.slotPort[this.portCount] = port;
-      s = this.portSlot[port] = ++this.portCount;
+    const s = this.slotOf(port); // first: it may grow `ports`
+    addSample(this.ports, (2 * s + rw) * MOMENT_WORDS, cycles);
+  }
+
+  /** The slot of `port`, given one on its first access. */
+  private slotOf(port: number): number {
+    const sp = this.slotPort;
+    if (this.lastSlot < this.portCount && sp[this.lastSlot] === port) return this.lastSlot;
+    const n = this.portCount;
+    for (let s = 0; s < n; s++) if (sp[s] === port) return (this.lastSlot = s);
+    if (n === MAX_PORTS) throw new Error(`more than ${MAX_PORTS} I/O ports on one vCPU`);
+    if (n === sp.length) {
+      this.slotPort = new Int32Array(n * 2);
+      this.slotPort.set(sp);
+      const ports = new Float64Array(n * 4 * MOMENT_WORDS);
+      ports.set(this.ports);
+      this.ports = ports;
     }
-    addSample(this.ports, (2 * (s - 1) + rw) * MOMENT_WORDS, cycles);
+    this.slotPort[n] = port;
+    this.portCount = n + 1;
+    return (this.lastSlot = n);
   }
 
   /** The vCPU enters the guest again at cycle `now`: an open HLT exit ends. */

@@ -45,6 +45,7 @@ export class RecordBus {
   private readonly firstPass: (RecordHandler | undefined)[] = [];
   private readonly afterHooks: (() => void)[] = [];
   private readonly endHooks: ((cpu: number) => void)[] = [];
+  private readonly dropHooks: ((cpu: number) => void)[] = [];
 
   constructor(vcpus: number, local: readonly number[]) {
     this.localMask = new Uint8Array(vcpus);
@@ -72,6 +73,7 @@ export class RecordBus {
       else this.bufs[id]?.clear();
     }
     this.localBufs = this.localIds.map((id) => this.bufs[id]!);
+    for (let id = 0; id < mask.length; id++) if (mask[id] === 0) for (const h of this.dropHooks) h(id);
   }
 
   isLocal(cpu: number): boolean {
@@ -99,6 +101,15 @@ export class RecordBus {
   /** Run for each local vCPU when it reaches the quantum's end, before its records are handed over (in registration order). */
   atQuantumEnd(hook: (cpu: number) => void): void {
     this.endHooks.push(hook);
+  }
+
+  /**
+   * Run for each vCPU this replica stops running (at the split after a prelude in which
+   * it ran them all): the owner of per-vCPU state lets go of that vCPU's, which no
+   * handler here reads again.
+   */
+  onDropVcpu(hook: (cpu: number) => void): void {
+    this.dropHooks.push(hook);
   }
 
   // --- within a quantum ---------------------------------------------------------------

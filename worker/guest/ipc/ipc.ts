@@ -108,6 +108,7 @@ export class Ipc {
   /** Several vCPUs: channel operations become records, merged at each quantum's end. */
   attachSmp(bus: RecordBus): void {
     this.bus = bus;
+    bus.onDropVcpu((cpu) => this.slab.dropCpu(cpu));
     this.pipes.bus = bus;
     this.unix.bus = bus;
     bus.on(M_PIPE_WRITE, (d, at, src) => {

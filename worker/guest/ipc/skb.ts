@@ -8,12 +8,37 @@
  * Each vCPU has its own range of objects and pages (a per-CPU cache that never needs
  * the others); an object freed on another vCPU goes back to its own vCPU's list when
  * that vCPU learns of the free, at the quantum's end.
+ *
+ * Memory grows with the objects in use, not with the range: a vCPU's free list holds
+ * only objects freed since (above them, its never-used objects are handed out in
+ * ascending order, as a freshly grown slab's are), and its page map grows to the
+ * highest page it has used.
  */
+
+/** A per-vCPU array that doubles as it is written past its end; unset entries read `fill`. */
+function grown(a: Int32Array, need: number, max: number, fill: number): Int32Array {
+  if (need <= a.length) return a;
+  let n = Math.max(16, a.length);
+  while (n < need) n *= 2;
+  const b = new Int32Array(Math.min(n, max));
+  if (fill !== 0) b.fill(fill);
+  b.set(a);
+  return b;
+}
+
+const EMPTY = new Int32Array(0);
+
 export class SkbSlab {
+  /** Each vCPU's objects freed and not yet handed out again (a stack: the last freed on top). */
   private readonly freeSlots: Int32Array[];
   private readonly nFree: Int32Array;
-  private readonly headPage: Int32Array;
-  private readonly dataPage: Int32Array;
+  /** Each vCPU's objects handed out at least once (the next never-used one is base + used). */
+  private readonly used: Int32Array;
+  /** Each vCPU's slab pages (VPN, -1 until taken), by page index within its range. */
+  private readonly headPage: Int32Array[];
+  private readonly dataPage: Int32Array[];
+  private readonly headPages: number;
+  private readonly dataPages: number;
   constructor(
     readonly capacity: number,
     readonly cpus: number,
@@ -22,52 +47,76 @@ export class SkbSlab {
     private readonly newPage: (cpu: number) => number,
   ) {
     if (capacity % headsPerPage !== 0 || capacity % dataPerPage !== 0) throw new Error('skb slab capacity must fill whole pages');
-    this.freeSlots = [];
+    this.headPages = capacity / headsPerPage;
+    this.dataPages = capacity / dataPerPage;
+    this.freeSlots = Array.from({ length: cpus }, () => EMPTY);
+    this.headPage = Array.from({ length: cpus }, () => EMPTY);
+    this.dataPage = Array.from({ length: cpus }, () => EMPTY);
     this.nFree = new Int32Array(cpus);
-    this.headPage = new Int32Array((capacity / headsPerPage) * cpus).fill(-1);
-    this.dataPage = new Int32Array((capacity / dataPerPage) * cpus).fill(-1);
+    this.used = new Int32Array(cpus);
   }
-  private list(cpu: number): Int32Array {
-    let l = this.freeSlots[cpu];
-    if (l === undefined) {
-      l = this.freeSlots[cpu] = new Int32Array(this.capacity);
-      const base = cpu * this.capacity;
-      for (let i = 0; i < this.capacity; i++) l[i] = base + this.capacity - 1 - i;
-      this.nFree[cpu] = this.capacity;
-    }
-    return l;
+
+  /** Another replica runs vCPU `cpu` from now on: its objects are never allocated or freed here again. */
+  dropCpu(cpu: number): void {
+    this.freeSlots[cpu] = EMPTY;
+    this.nFree[cpu] = 0;
   }
+
   /** The vCPU whose cache an object belongs to. */
   ownerOf(slot: number): number {
     return Math.floor(slot / this.capacity);
   }
+
   alloc(cpu: number): number {
-    const l = this.list(cpu);
-    if (this.nFree[cpu] === 0) throw new Error('skb slab exhausted');
-    return l[--this.nFree[cpu]!]!;
+    if (this.nFree[cpu]! > 0) return this.freeSlots[cpu]![--this.nFree[cpu]!]!;
+    const u = this.used[cpu]!;
+    if (u === this.capacity) throw new Error('skb slab exhausted');
+    this.used[cpu] = u + 1;
+    return cpu * this.capacity + u;
   }
+
   free(slot: number): void {
     const cpu = this.ownerOf(slot);
-    const l = this.list(cpu);
-    l[this.nFree[cpu]!++] = slot;
+    const n = this.nFree[cpu]!;
+    const l = (this.freeSlots[cpu] = grown(this.freeSlots[cpu]!, n + 1, this.capacity, 0));
+    l[n] = slot;
+    this.nFree[cpu] = n + 1;
   }
+
   /** Page (VPN) of the sk_buff head of `slot`. */
   headVpn(slot: number): number {
     const i = Math.floor(slot / this.headsPerPage);
-    let p = this.headPage[i]!;
-    if (p < 0) p = this.headPage[i] = this.newPage(this.ownerOf(slot));
+    const cpu = Math.floor(i / this.headPages);
+    const j = i - cpu * this.headPages;
+    const map = this.headPage[cpu]!;
+    let p = j < map.length ? map[j]! : -1;
+    if (p < 0) {
+      p = this.newPage(cpu);
+      (this.headPage[cpu] = grown(map, j + 1, this.headPages, -1))[j] = p;
+    }
     return p;
   }
+
   /** Page (VPN) of the data area of `slot`. */
   dataVpn(slot: number): number {
     const i = Math.floor(slot / this.dataPerPage);
-    let p = this.dataPage[i]!;
-    if (p < 0) p = this.dataPage[i] = this.newPage(this.ownerOf(slot));
+    const cpu = Math.floor(i / this.dataPages);
+    const j = i - cpu * this.dataPages;
+    const map = this.dataPage[cpu]!;
+    let p = j < map.length ? map[j]! : -1;
+    if (p < 0) {
+      p = this.newPage(cpu);
+      (this.dataPage[cpu] = grown(map, j + 1, this.dataPages, -1))[j] = p;
+    }
     return p;
   }
+
   /** Learn the pages of an object another vCPU allocated (from its message). */
   notePages(slot: number, head: number, data: number): void {
-    this.headPage[Math.floor(slot / this.headsPerPage)] = head;
-    this.dataPage[Math.floor(slot / this.dataPerPage)] = data;
+    const cpu = this.ownerOf(slot);
+    const hi = Math.floor(slot / this.headsPerPage) - cpu * this.headPages;
+    const di = Math.floor(slot / this.dataPerPage) - cpu * this.dataPages;
+    (this.headPage[cpu] = grown(this.headPage[cpu]!, hi + 1, this.headPages, -1))[hi] = head;
+    (this.dataPage[cpu] = grown(this.dataPage[cpu]!, di + 1, this.dataPages, -1))[di] = data;
   }
 }

@@ -17,17 +17,22 @@ import { emitDropRoot, M_DROP_ROOT, readDropRoot, type DropRoot } from '../../..
 import { emitPtWrite, M_PT_WRITE, readPtWrite, type PtWrite } from '../../../smp/records/pt-write.js';
 import { emitShadowed, M_SHADOWED, readShadowed, type Shadowed } from '../../../smp/records/shadowed.js';
 import type { Cr3CacheHost } from './cr3-cache.js';
+import { PageHash } from './page-hash.js';
+import { ShadowPages } from './pages.js';
 import type { ShadowVcpu } from './shadow-vcpu.js';
 import { LEVEL_PD } from './spte.js';
 
-/** Bit `f` of a bitset, 0 or 1. */
-const bitOf = (bits: Uint32Array, f: number): number => (bits[f >>> 5]! >>> (f & 31)) & 1;
+/** Is frame `f` in a shard's published set: 0 or 1. */
+const bitOf = (set: PageHash, f: number): number => (set.get(f) >= 0 ? 1 : 0);
 
 export class ShardCoherence {
   /** How many shards shadowed each frame at the last quantum's end. */
   private readonly shadowedBy: Uint16Array;
-  /** What each vCPU's shard published (bit set: shadowed), one bit per frame. */
-  private readonly published: Uint32Array[];
+  /**
+   * The frames each vCPU's shard published as shadowed: a set of at most the pool's
+   * size (a shard shadows no more frames than it has pages), not a bit per guest frame.
+   */
+  private readonly published: PageHash[];
   private readonly pt: PtWrite = { frame: 0, index: 0, value: 0, flooded: 0 };
   private readonly sh: Shadowed = { frame: 0, delta: 0 };
   private readonly dr: DropRoot = { frame: 0 };
@@ -46,21 +51,27 @@ export class ShardCoherence {
   ) {
     const frames = mem.numFrames;
     this.shadowedBy = new Uint16Array(frames);
-    this.published = cpus.map(() => new Uint32Array((frames + 31) >>> 5));
+    this.published = cpus.map((s) => new PageHash(s.pages.capacity));
     if (!discard) {
       for (const s of cpus) {
         const pages = s.pages;
-        pages.trackShadowed(frames);
+        pages.trackShadowed();
         const pub = this.published[s.v.id]!;
         for (let sp = 0; sp < pages.capacity; sp++) {
           const f = pages.gfn[sp]!;
           if (f < 0 || bitOf(pub, f) === 1) continue;
-          pub[f >>> 5] = pub[f >>> 5]! | (1 << (f & 31));
+          pub.set(f, 1);
           this.shadowedBy[f]!++;
         }
       }
     }
     bus.atQuantumEnd((cpu) => this.publish(cpu));
+    // A vCPU another replica runs from now on: its shard here is never read again.
+    bus.onDropVcpu((cpu) => {
+      const s = this.cpus[cpu]!;
+      s.pages = new ShadowPages(s.pages.capacity, s.pages.stat);
+      this.published[cpu] = new PageHash(0);
+    });
     bus.on(M_SHADOWED, (d, at) => {
       const r = readShadowed(d, at, this.sh);
       this.shadowedBy[r.frame]! += r.delta;
@@ -87,7 +98,8 @@ export class ShardCoherence {
       const was = bitOf(pub, f);
       if (now === was) continue;
       emitShadowed(this.bus, s.v, f, now - was);
-      pub[f >>> 5] = pub[f >>> 5]! ^ (1 << (f & 31));
+      if (now === 1) pub.set(f, 1);
+      else pub.delete(f);
     }
     pages.clearChanged();
   }

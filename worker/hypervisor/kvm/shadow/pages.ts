@@ -48,7 +48,7 @@ export class ShadowPages {
   private presentList: Uint16Array;
   private readonly presentCount: Int32Array;
   /** Parent links of each page: parentPage * 1024 + index (KVM's parent_pte), the first parentCount of each list. */
-  private readonly parents: number[][];
+  private readonly parents: (number[] | undefined)[];
   private readonly parentCount: Int32Array;
   /** (gfn, level) -> shadow page, -1 if none: KVM's mmu_page_hash, sized by the pool (page-hash.ts). */
   private readonly hash: PageHash;
@@ -69,8 +69,8 @@ export class ShadowPages {
   /** With several vCPUs: guest frames whose shadowing may have changed since clearChanged() (a shard tells the others). */
   changedGfns = new Int32Array(0);
   nChanged = 0;
-  /** One bit per guest frame: noted in changedGfns already. */
-  private changedMark: Uint32Array | null = null;
+  /** Note changed frames (several vCPUs). A frame may be noted twice in a quantum: the publisher skips what it already told. */
+  private trackChanges = false;
 
   constructor(capacity: number, stat: MmuStats = newGroup('mmu')) {
     this.capacity = capacity;
@@ -79,11 +79,11 @@ export class ShadowPages {
     this.level = new Uint8Array(capacity);
     this.rootCount = new Int32Array(capacity);
     this.cachePins = new Int32Array(capacity);
-    const first = Math.min(capacity, 16);
+    const first = 1; // grown as pages are used (ensurePages)
     this.spte = new Int32Array(first * ENTRIES).fill(NONE);
     this.presentList = new Uint16Array(first * ENTRIES);
     this.presentCount = new Int32Array(capacity);
-    this.parents = Array.from({ length: capacity }, () => []);
+    this.parents = new Array<number[] | undefined>(capacity); // made at a page's first parent
     this.parentCount = new Int32Array(capacity);
     this.hash = new PageHash(capacity);
     this.prev = new Int32Array(capacity).fill(NONE);
@@ -134,7 +134,7 @@ export class ShadowPages {
     this.cachePins[sp] = 0;
     this.presentCount[sp] = 0;
     this.hash.set(key, sp);
-    if (this.changedMark !== null) this.noteChanged(gfn);
+    if (this.trackChanges) this.noteChanged(gfn);
     this.pushHead(sp);
     this.stat.pagesCreated++;
     this.lastCreated = true;
@@ -170,7 +170,7 @@ export class ShadowPages {
     if (old >= 0) this.removeParent(old, pd * ENTRIES + index);
     this.spte[at] = pt;
     this.notePresent(pd, index);
-    this.parents[pt]![this.parentCount[pt]!++] = pd * ENTRIES + index;
+    (this.parents[pt] ??= [])[this.parentCount[pt]!++] = pd * ENTRIES + index;
   }
 
   /** Set level-1 entry `index` of `pt`. */
@@ -195,9 +195,9 @@ export class ShadowPages {
    * its children and moves to the head of the active list.
    */
   zap(sp: number): void {
-    const ps = this.parents[sp]!;
+    const ps = this.parents[sp];
     const n = this.parentCount[sp]!;
-    for (let i = 0; i < n; i++) this.spte[ps[i]!] = NONE;
+    for (let i = 0; i < n; i++) this.spte[ps![i]!] = NONE;
     this.parentCount[sp] = 0;
     this.clearAll(sp);
     this.stat.pagesZapped++;
@@ -292,23 +292,17 @@ export class ShadowPages {
   }
 
   /** Start noting which guest frames begin or stop being shadowed. */
-  trackShadowed(numGuestFrames: number): void {
-    this.changedMark = new Uint32Array((numGuestFrames + 31) >>> 5);
+  trackShadowed(): void {
+    this.trackChanges = true;
     this.changedGfns = new Int32Array(64);
     this.nChanged = 0;
   }
 
   clearChanged(): void {
-    const mark = this.changedMark!;
-    for (let i = 0; i < this.nChanged; i++) mark[this.changedGfns[i]! >>> 5] = 0;
     this.nChanged = 0;
   }
 
   private noteChanged(gfn: number): void {
-    const mark = this.changedMark!;
-    const bit = 1 << (gfn & 31);
-    if ((mark[gfn >>> 5]! & bit) !== 0) return;
-    mark[gfn >>> 5] = mark[gfn >>> 5]! | bit;
     if (this.nChanged === this.changedGfns.length) {
       const a = new Int32Array(this.changedGfns.length * 2);
       a.set(this.changedGfns);
@@ -348,11 +342,11 @@ export class ShadowPages {
   }
 
   private removeParent(child: number, link: number): void {
-    const ps = this.parents[child]!;
+    const ps = this.parents[child];
     const n = this.parentCount[child]!;
     for (let i = n - 1; i >= 0; i--) {
-      if (ps[i] !== link) continue;
-      ps[i] = ps[n - 1]!;
+      if (ps![i] !== link) continue;
+      ps![i] = ps![n - 1]!;
       this.parentCount[child] = n - 1;
       return;
     }
@@ -370,7 +364,7 @@ export class ShadowPages {
   }
 
   private free(sp: number): void {
-    if (this.changedMark !== null) this.noteChanged(this.gfn[sp]!);
+    if (this.trackChanges) this.noteChanged(this.gfn[sp]!);
     this.hash.delete(this.gfn[sp]! * 2 + this.level[sp]! - 1);
     this.gfn[sp] = NONE;
     this.unlinkList(sp);

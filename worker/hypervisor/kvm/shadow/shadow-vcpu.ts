@@ -17,6 +17,7 @@ export class ShadowVcpu implements PtWriteDetector {
 
   constructor(
     readonly v: Vcpu,
-    readonly pages: ShadowPages,
+    /** Replaced by an empty shard when another replica takes the vCPU over (coherence.ts). */
+    public pages: ShadowPages,
   ) {}
 }
