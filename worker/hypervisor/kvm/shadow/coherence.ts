@@ -29,6 +29,12 @@ export class ShardCoherence {
   /** How many shards shadowed each frame at the last quantum's end. */
   private readonly shadowedBy: Uint16Array;
   /**
+   * Shadow pages of each frame in the shards this replica runs, as of now: a write or a
+   * root drop another vCPU made to a frame none of them shadows needs no visit of each
+   * shard (a shard that does not shadow the frame ignores it).
+   */
+  private readonly frameUse: Uint16Array;
+  /**
    * The frames each vCPU's shard published as shadowed: a set of at most the pool's
    * size (a shard shadows no more frames than it has pages), not a bit per guest frame.
    */
@@ -51,6 +57,8 @@ export class ShardCoherence {
   ) {
     const frames = mem.numFrames;
     this.shadowedBy = new Uint16Array(frames);
+    this.frameUse = new Uint16Array(frames);
+    for (const s of cpus) this.useFrames(s.pages);
     this.published = cpus.map((s) => new PageHash(s.pages.capacity));
     if (!discard) {
       for (const s of cpus) {
@@ -69,7 +77,10 @@ export class ShardCoherence {
     // A vCPU another replica runs from now on: its shard here is never read again.
     bus.onDropVcpu((cpu) => {
       const s = this.cpus[cpu]!;
-      s.pages = new ShadowPages(s.pages.capacity, s.pages.stat);
+      const old = s.pages;
+      for (let sp = 0; sp < old.capacity; sp++) if (old.gfn[sp]! >= 0) this.frameUse[old.gfn[sp]!]!--;
+      s.pages = new ShadowPages(old.capacity, old.stat);
+      s.pages.frameUse = this.frameUse;
       this.published[cpu] = new PageHash(0);
     });
     bus.on(M_SHADOWED, (d, at) => {
@@ -78,6 +89,12 @@ export class ShardCoherence {
     });
     bus.on(M_PT_WRITE, (d, at, src) => this.remotePtWrite(readPtWrite(d, at, this.pt), src));
     bus.on(M_DROP_ROOT, (d, at, src) => this.remoteDropRoot(readDropRoot(d, at, this.dr).frame, src));
+  }
+
+  /** Count `pages`' frames in frameUse, and keep them counted. */
+  private useFrames(pages: ShadowPages): void {
+    for (let sp = 0; sp < pages.capacity; sp++) if (pages.gfn[sp]! >= 0) this.frameUse[pages.gfn[sp]!]!++;
+    pages.frameUse = this.frameUse;
   }
 
   /** Does a shard other than cpu's shadow `frame` (as of the last quantum's end)? */
@@ -116,6 +133,7 @@ export class ShardCoherence {
 
   private remotePtWrite(r: PtWrite, src: number): void {
     if (this.mem.hasContents(r.frame)) this.mem.writeEntry(r.frame, r.index, r.value);
+    if (this.frameUse[r.frame] === 0) return;
     for (const id of this.bus.localIds) {
       if (id === src) continue;
       const s = this.cpus[id]!;
@@ -124,6 +142,7 @@ export class ShardCoherence {
   }
 
   private remoteDropRoot(frame: number, src: number): void {
+    if (this.frameUse[frame] === 0) return;
     for (const id of this.bus.localIds) {
       if (id === src) continue;
       const s = this.cpus[id]!;

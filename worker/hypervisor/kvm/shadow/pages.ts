@@ -71,6 +71,8 @@ export class ShadowPages {
   nChanged = 0;
   /** Note changed frames (several vCPUs). A frame may be noted twice in a quantum: the publisher skips what it already told. */
   private trackChanges = false;
+  /** With several vCPUs: shadow pages of each guest frame over the shards this replica runs (shared by them; coherence.ts). */
+  frameUse: Uint16Array | null = null;
 
   constructor(capacity: number, stat: MmuStats = newGroup('mmu')) {
     this.capacity = capacity;
@@ -134,6 +136,7 @@ export class ShadowPages {
     this.cachePins[sp] = 0;
     this.presentCount[sp] = 0;
     this.hash.set(key, sp);
+    if (this.frameUse !== null) this.frameUse[gfn]!++;
     if (this.trackChanges) this.noteChanged(gfn);
     this.pushHead(sp);
     this.stat.pagesCreated++;
@@ -366,6 +369,7 @@ export class ShadowPages {
   private free(sp: number): void {
     if (this.trackChanges) this.noteChanged(this.gfn[sp]!);
     this.hash.delete(this.gfn[sp]! * 2 + this.level[sp]! - 1);
+    if (this.frameUse !== null) this.frameUse[this.gfn[sp]!]!--;
     this.gfn[sp] = NONE;
     this.unlinkList(sp);
     this.freeStack[this.nFree++] = sp;
