@@ -36,7 +36,8 @@ export class KvmPlatform implements Platform {
   constructor(
     private readonly c: Costs,
     private readonly exits: VmExits,
-    mmu: MmuStrategy,
+    /** The MMU strategy (tests look at its state). */
+    readonly mmu: MmuStrategy,
   ) {
     this.tlbMiss = mmu.tlbMiss.bind(mmu);
     this.loadCr3 = mmu.loadCr3.bind(mmu);
