@@ -547,7 +547,7 @@ function whereOption(raw: string, prev: Record<string, unknown> = {}): Record<st
     throw new UsageError({ option: '--where', value: raw, allowed: `field=value with a field among ${CONFIG_FIELDS.join(', ')}` });
   }
   const value = parseScalar(raw.slice(eq + 1));
-  if (!configSchema.shape[field].safeParse(value).success) throw new UsageError({ option: '--where', field, value, allowed: allowedOf(field) });
+  if (!configSchema().shape[field].safeParse(value).success) throw new UsageError({ option: '--where', field, value, allowed: allowedOf(field) });
   return { ...prev, [field]: value };
 }
 

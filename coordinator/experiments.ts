@@ -6,8 +6,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Lexer, isNode, parseDocument, visit, type Node as YamlNode } from 'yaml';
-import { z } from 'zod';
+import type { Node as YamlNode } from 'yaml';
+import type { z } from 'zod';
 import {
   CONFIG_FIELDS,
   ConfigError,
@@ -25,6 +25,7 @@ import {
   withoutIgnored,
   type SimConfig,
 } from '../shared/config.js';
+import { memo, yaml, zod } from '../shared/lazy-lib.js';
 import { expandRangeItems, looksLikeRange } from '../shared/ranges.js';
 import { FileProblem, MAX_NESTING, parseJsonText, readRegularFile } from './files.js';
 import { plotProblem } from './plot-check.js';
@@ -65,64 +66,74 @@ export function isValidName(name: string): boolean {
  */
 export const MAX_POINTS = 100_000;
 
-const partialConfig = configSchema.partial().strict();
+// The schemas are built on their first call (zod loads then: shared/lazy-lib.ts).
+const partialConfig = memo(() => configSchema().partial().strict());
 type PartialConfig = Partial<SimConfig>;
 
-const scalar = z.union([z.string(), z.number(), z.boolean()]);
-const gridValue = z.union([scalar, z.record(z.string(), z.unknown())]);
+const plotSchema = memo(() => {
+  const z = zod();
+  return z
+    .object({
+      /** Config field on the x axis. */
+      x: z.enum(CONFIG_FIELDS as [keyof SimConfig, ...(keyof SimConfig)[]]),
+      /** Measure on the y axis. */
+      y: z.enum(MEASURES),
+      /** Config field that tells the lines (or bar groups) apart. */
+      series: z.enum(CONFIG_FIELDS as [keyof SimConfig, ...(keyof SimConfig)[]]).optional(),
+      /** Config field that splits the plot into panels side by side (each with its own y axis). */
+      facet: z.enum(CONFIG_FIELDS as [keyof SimConfig, ...(keyof SimConfig)[]]).optional(),
+      mark: z.enum(['line', 'bar']).optional(),
+      /** Logarithmic x axis (for sizes in powers of two). */
+      logX: z.boolean().optional(),
+      /** Logarithmic y axis (for figures that span orders of magnitude). */
+      logY: z.boolean().optional(),
+      title: z.string().optional(),
+      /** File name (without .svg); default `<y>-vs-<x>`. */
+      file: z.string().refine(isValidName, `expected ${NAME_ALLOWED}`).optional(),
+    })
+    .strict();
+});
+export type PlotDef = z.infer<ReturnType<typeof plotSchema>>;
 
-const plotSchema = z
-  .object({
-    /** Config field on the x axis. */
-    x: z.enum(CONFIG_FIELDS as [keyof SimConfig, ...(keyof SimConfig)[]]),
-    /** Measure on the y axis. */
-    y: z.enum(MEASURES),
-    /** Config field that tells the lines (or bar groups) apart. */
-    series: z.enum(CONFIG_FIELDS as [keyof SimConfig, ...(keyof SimConfig)[]]).optional(),
-    /** Config field that splits the plot into panels side by side (each with its own y axis). */
-    facet: z.enum(CONFIG_FIELDS as [keyof SimConfig, ...(keyof SimConfig)[]]).optional(),
-    mark: z.enum(['line', 'bar']).optional(),
-    /** Logarithmic x axis (for sizes in powers of two). */
-    logX: z.boolean().optional(),
-    /** Logarithmic y axis (for figures that span orders of magnitude). */
-    logY: z.boolean().optional(),
-    title: z.string().optional(),
-    /** File name (without .svg); default `<y>-vs-<x>`. */
-    file: z.string().refine(isValidName, `expected ${NAME_ALLOWED}`).optional(),
-  })
-  .strict();
-export type PlotDef = z.infer<typeof plotSchema>;
+const publishedRowSchema = memo(() => {
+  const z = zod();
+  return z
+    .object({
+      label: z.string(),
+      /** Which runs the row compares with (config fields they must have). */
+      match: z.record(z.string(), z.unknown()),
+      unit: z.string(),
+      /** Published figure per mode (the table's columns). */
+      values: z.partialRecord(z.enum(MODES), z.number().positive()),
+    })
+    .strict();
+});
 
-const publishedRowSchema = z
-  .object({
-    label: z.string(),
-    /** Which runs the row compares with (config fields they must have). */
-    match: z.record(z.string(), z.unknown()),
-    unit: z.string(),
-    /** Published figure per mode (the table's columns). */
-    values: z.partialRecord(z.enum(MODES), z.number().positive()),
-  })
-  .strict();
-
-export const experimentSchema = z
-  .object({
-    name: z.string().refine(isValidName, `expected ${NAME_ALLOWED}`),
-    description: z.string(),
-    base: z.record(z.string(), z.unknown()).optional(),
-    runs: z.array(z.record(z.string(), z.unknown())).min(1).optional(),
-    grid: z.record(z.string(), z.array(gridValue).min(1)).optional(),
-    /** Replicates: every point is run with seeds 1..N; reports show the mean and its 95% interval. */
-    seeds: z.int().min(1).max(MAX_SEEDS).optional(),
-    published: z
-      .object({
-        source: z.string(),
-        rows: z.array(publishedRowSchema).min(1),
-      })
-      .strict()
-      .optional(),
-    plots: z.array(plotSchema).optional(),
-  })
-  .strict();
+/** The schema of an experiment file. */
+export const experimentSchema = memo(() => {
+  const z = zod();
+  const scalar = z.union([z.string(), z.number(), z.boolean()]);
+  const gridValue = z.union([scalar, z.record(z.string(), z.unknown())]);
+  return z
+    .object({
+      name: z.string().refine(isValidName, `expected ${NAME_ALLOWED}`),
+      description: z.string(),
+      base: z.record(z.string(), z.unknown()).optional(),
+      runs: z.array(z.record(z.string(), z.unknown())).min(1).optional(),
+      grid: z.record(z.string(), z.array(gridValue).min(1)).optional(),
+      /** Replicates: every point is run with seeds 1..N; reports show the mean and its 95% interval. */
+      seeds: z.int().min(1).max(MAX_SEEDS).optional(),
+      published: z
+        .object({
+          source: z.string(),
+          rows: z.array(publishedRowSchema()).min(1),
+        })
+        .strict()
+        .optional(),
+      plots: z.array(plotSchema()).optional(),
+    })
+    .strict();
+});
 
 export interface PublishedRow {
   label: string;
@@ -243,6 +254,7 @@ const firstLine = (s: string): string => s.split('\n')[0]!.replace(/:$/, '');
  * one line, never a warning printed on the side; aliases are bounded (the yaml default).
  */
 export function parseYamlText(shown: string, text: string): unknown {
+  const { Lexer, isNode, parseDocument, visit } = yaml();
   let depth = 0;
   let deepest = 0;
   for (const token of new Lexer().lex(text)) {
@@ -319,7 +331,7 @@ function describeIssue(file: string, prefix: readonly PropertyKey[], err: z.ZodE
   }
   if (path.length === 0) {
     const what = input === null ? 'is empty' : `is not an experiment (${formatValue(input)})`;
-    return new ExperimentError(file, '', `${what}; expected a mapping of ${Object.keys(experimentSchema.shape).join(', ')}`);
+    return new ExperimentError(file, '', `${what}; expected a mapping of ${Object.keys(experimentSchema().shape).join(', ')}`);
   }
   return new ExperimentError(file, pathString(path), `${input !== undefined ? `${formatValue(input)} is not allowed; ` : ''}${issue.message}`);
 }
@@ -331,16 +343,16 @@ function isConfigPath(path: readonly PropertyKey[]): boolean {
 }
 
 function knownKeysAt(path: readonly PropertyKey[]): string[] {
-  if (path.length === 0) return Object.keys(experimentSchema.shape);
+  if (path.length === 0) return Object.keys(experimentSchema().shape);
   if (path[0] === 'published' && path.length === 1) return ['source', 'rows'];
   if (path[0] === 'published' && path[path.length - 1] === 'values') return [...MODES];
-  if (path[0] === 'published') return Object.keys(publishedRowSchema.shape);
-  if (path[0] === 'plots') return Object.keys(plotSchema.shape);
+  if (path[0] === 'published') return Object.keys(publishedRowSchema().shape);
+  if (path[0] === 'plots') return Object.keys(plotSchema().shape);
   return [];
 }
 
 function checkPartial(file: string, prefix: PropertyKey[], value: unknown): PartialConfig {
-  const r = partialConfig.safeParse(value, { reportInput: true });
+  const r = partialConfig().safeParse(value, { reportInput: true });
   if (!r.success) throw describeIssue(file, prefix, r.error);
   return r.data;
 }
@@ -420,7 +432,7 @@ export function validateExperiment(raw: unknown, file: string): Experiment {
   const counted = rawPoints(raw);
   if (counted && counted.count > MAX_POINTS) throw tooManyPoints(file, counted.field, counted.count);
   checkShape(raw, file);
-  const r = experimentSchema.safeParse(raw, { reportInput: true });
+  const r = experimentSchema().safeParse(raw, { reportInput: true });
   if (!r.success) throw describeIssue(file, [], r.error);
   const d = r.data;
   if (!d.runs === !d.grid) {
@@ -438,7 +450,7 @@ export function validateExperiment(raw: unknown, file: string): Experiment {
         if (!isConfigField(axis)) {
           throw new ExperimentError(file, `grid.${axis}`, `unknown parameter; expected one of ${CONFIG_FIELDS.join(', ')} (or give each value as an object of parameters)`);
         }
-        if (!configSchema.shape[axis].safeParse(v).success) {
+        if (!configSchema().shape[axis].safeParse(v).success) {
           throw new ExperimentError(file, `grid.${axis}[${i}]`, notAllowed(v, allowedOf(axis)));
         }
         return v;

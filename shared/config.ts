@@ -8,7 +8,8 @@
  */
 import { TraceFileError, loadTraceFile } from './trace/file.js';
 import { TraceParseError } from './trace/parse.js';
-import { z } from 'zod';
+import type { z } from 'zod';
+import { memo, zod } from './lazy-lib.js';
 import { FIELDS, MAX_VCPUS, type FieldSpec } from './config-fields.js';
 import { ConfigError, formatValue } from './config-error.js';
 
@@ -21,12 +22,13 @@ import type { Workload } from './modes.js';
 
 type Fields = typeof FIELDS;
 
-const shape = Object.fromEntries(Object.entries(FIELDS).map(([name, f]) => [name, f.schema])) as { [K in keyof Fields]: Fields[K]['schema'] };
+type Shape = { [K in keyof Fields]: ReturnType<Fields[K]['schema']> };
 
-export const configSchema = z.object(shape).strict();
+/** The schema of a resolved config, built on its first call (zod loads then: lazy-lib.ts). */
+export const configSchema = memo(() => zod().object(Object.fromEntries(Object.entries(FIELDS).map(([name, f]) => [name, f.schema()])) as Shape).strict());
 
 /** A fully resolved run configuration (what every result records); the fields are described in config-fields.ts. */
-export type SimConfig = z.infer<typeof configSchema>;
+export type SimConfig = z.infer<ReturnType<typeof configSchema>>;
 
 /** The config fields, in the order of a resolved config's keys. */
 export const CONFIG_FIELDS = Object.keys(FIELDS) as (keyof SimConfig)[];
@@ -68,7 +70,7 @@ export function resolveConfig(partial: Partial<SimConfig>): SimConfig {
     const derived = FIELD_SPECS[name].derive?.(merged);
     if (derived !== undefined) merged[name] = derived;
   }
-  const parsed = configSchema.safeParse(merged, { reportInput: true });
+  const parsed = configSchema().safeParse(merged, { reportInput: true });
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     if (issue.code === 'unrecognized_keys') {
