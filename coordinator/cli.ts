@@ -38,9 +38,9 @@ import {
   findExperimentFile,
   isExperimentPath,
   isValidName,
+  listExperimentFile,
   listExperimentFiles,
   loadExperiment,
-  loadExperimentFile,
   matches,
   numericField,
   parseYamlText,
@@ -950,9 +950,9 @@ Examples:
     .action((opts: Record<string, unknown>) => {
       const experiments = listExperimentFiles(experimentsDirOf(opts)).map(({ name, file }) => {
         try {
-          // Validation counts a grid's points before it expands anything.
-          const e = loadExperimentFile(file);
-          return { name, description: e.description, runs: expand(e).configs.length };
+          // Validation counts a grid's points before it expands anything; a trace file is read when a run is planned.
+          const { exp: e, runs } = listExperimentFile(file);
+          return { name, description: e.description, runs };
         } catch (err) {
           if (err instanceof ExperimentError) return { name, error: err.message };
           throw err;

@@ -23,6 +23,7 @@ import {
   notAllowed,
   resolveConfig,
   withoutIgnored,
+  type ResolveOptions,
   type SimConfig,
 } from '../shared/config.js';
 import { memo, yaml, zod } from '../shared/lazy-lib.js';
@@ -223,8 +224,24 @@ export function displayPath(p: string): string {
   return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel.split(sep).join('/') : abs;
 }
 
-/** Read and validate an experiment file (a regular file of at most MAX_FILE_BYTES; a link to one is followed). */
-export function loadExperimentFile(path: string): Experiment {
+/**
+ * Read and validate an experiment file (a regular file of at most MAX_FILE_BYTES; a link
+ * to one is followed). `options` go to resolveConfig (a trace file left unread).
+ */
+export function loadExperimentFile(path: string, options?: ResolveOptions): Experiment {
+  return readExperimentFile(path, options).exp;
+}
+
+/**
+ * What `list` shows of an experiment file: the experiment and how many runs it expands
+ * to (validation expands it once), its trace file left unread (read when a run is planned).
+ */
+export function listExperimentFile(path: string): { exp: Experiment; runs: number } {
+  const { exp, expansion } = readExperimentFile(path, { traceFile: false });
+  return { exp, runs: expansion.configs.length };
+}
+
+function readExperimentFile(path: string, options: ResolveOptions | undefined): { exp: Experiment; expansion: Expansion } {
   const shown = displayPath(path);
   let raw: unknown;
   try {
@@ -240,9 +257,9 @@ export function loadExperimentFile(path: string): Experiment {
     const trace = (base as Record<string, unknown>).trace;
     if (typeof trace === 'string' && trace !== '' && !isAbsolute(trace)) (base as Record<string, unknown>).trace = join(dirname(resolve(path)), trace);
   }
-  const exp = validateExperiment(raw, shown);
-  exp.file = shown;
-  return exp;
+  const checked = validated(raw, shown, options);
+  checked.exp.file = shown;
+  return checked;
 }
 
 const firstLine = (s: string): string => s.split('\n')[0]!.replace(/:$/, '');
@@ -427,7 +444,12 @@ function expandGridRanges(raw: unknown, file: string): void {
 }
 
 /** Validate a parsed experiment document (anything JSON-like). */
-export function validateExperiment(raw: unknown, file: string): Experiment {
+export function validateExperiment(raw: unknown, file: string, options?: ResolveOptions): Experiment {
+  return validated(raw, file, options).exp;
+}
+
+/** A validated experiment and its expansion (which validation makes). */
+function validated(raw: unknown, file: string, options: ResolveOptions | undefined): { exp: Experiment; expansion: Expansion } {
   expandGridRanges(raw, file);
   const counted = rawPoints(raw);
   if (counted && counted.count > MAX_POINTS) throw tooManyPoints(file, counted.field, counted.count);
@@ -465,9 +487,10 @@ export function validateExperiment(raw: unknown, file: string): Experiment {
   }
   if (d.plots) exp.plots = d.plots;
   // Every config must also resolve as a whole (defaults, derived fields), and every plot show every field that varies.
-  const problem = plotProblem(exp, expandExperiment(exp));
+  const expansion = expand(exp, options);
+  const problem = plotProblem(exp, expansion.configs);
   if (problem) throw new ExperimentError(file, problem.field, problem.detail);
-  return exp;
+  return { exp, expansion };
 }
 
 /** The points of an experiment (runs, or the product of its grid's list lengths), counted without expanding it. */
@@ -531,7 +554,7 @@ export interface Expansion {
  * A field the experiment sets that applies to none of its points is an error: it names
  * the place the field was set, the value and where the field applies.
  */
-export function expand(exp: Experiment): Expansion {
+export function expand(exp: Experiment, options?: ResolveOptions): Expansion {
   const file = exp.file ?? exp.name;
   const points = partials(exp);
   const out: SimConfig[] = [];
@@ -541,7 +564,7 @@ export function expand(exp: Experiment): Expansion {
   for (const { cfg, from } of points) {
     let resolved: SimConfig;
     try {
-      resolved = resolveConfig(cfg);
+      resolved = resolveConfig(cfg, options);
     } catch (err) {
       if (err instanceof ConfigError) {
         throw new ExperimentError(file, from[err.field] ?? err.field, err.detail, { cause: err });
