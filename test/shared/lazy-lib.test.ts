@@ -1,8 +1,8 @@
 /**
  * zod and yaml come from shared/lazy-lib.ts only: no file of coordinator/, shared/,
- * worker/ or bench/ imports a value of either (a static import would load it at start-up,
- * and a second import path could load a second zod, whose toJSONSchema would not know
- * the schemas of the first). Type-only imports are fine.
+ * worker/, bench/ or test/ imports a value of either (a static import would load it at
+ * start-up, and a second import path could load a second zod, whose toJSONSchema would
+ * not know the schemas of the first). Type-only imports are fine.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -52,7 +52,7 @@ function valueUses(file: string, text = readFileSync(file, 'utf8')): string[] {
 }
 
 describe('zod and yaml load on first use', () => {
-  const files = ['coordinator', 'shared', 'worker', 'bench'].flatMap((d) => tsFiles(join(ROOT, d)));
+  const files = ['coordinator', 'shared', 'worker', 'bench', 'test'].flatMap((d) => tsFiles(join(ROOT, d)));
 
   it('no source file but the accessor takes a value of zod or yaml', () => {
     expect(files.length).toBeGreaterThan(40);
