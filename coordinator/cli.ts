@@ -63,6 +63,7 @@ import { MAX_RETRIES } from './retries.js';
 import { DEFAULT_RESULTS_DIR, MODEL_VERSION, ResultStore, type RunRecord } from './store.js';
 import { formatSummary, type SplitInfo } from './summary.js';
 import { packageVersion } from './version.js';
+import { cachedListEntries } from './list-cache.js';
 // The simulator, the thread pool (piscina) and the plots (vega) load in the commands that run
 // them (`await import`), so that --help and list start fast.
 import type { SimPool } from './pool.js';
@@ -948,7 +949,8 @@ Examples:
     .option('--json', 'print one JSON document')
     .addHelpText('after', '\nExamples:\n  vcpusim list\n  vcpusim list --json')
     .action((opts: Record<string, unknown>) => {
-      const experiments = listExperimentFiles(experimentsDirOf(opts)).map(({ name, file }) => {
+      // Each file's line is kept between runs (list-cache.ts): a file validated before, unchanged, loads neither yaml nor zod.
+      const experiments = cachedListEntries(listExperimentFiles(experimentsDirOf(opts)), displayPath, (name, file) => {
         try {
           // Validation counts a grid's points before it expands anything; a trace file is read when a run is planned.
           const { exp: e, runs } = listExperimentFile(file);

@@ -9,6 +9,9 @@
  * cache are listed as the process exits.
  */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -20,11 +23,12 @@ const cache = createRequire(process.cwd() + '/').cache;
 process.on('exit', () => { for (const f of Object.keys(cache)) process.stderr.write('REQUIRED ' + f + '\\n'); });`;
 
 /** The project files the process resolves (ES modules) and the files `require` loaded (CommonJS), relative to the root. */
-function probe(args: string[]): { urls: string[]; files: string[] } {
-  const r = spawnSync(process.execPath, ['--import', 'data:text/javascript,' + encodeURIComponent(REGISTER), BIN, ...args], { encoding: 'utf8' });
+function probe(args: string[], env: NodeJS.ProcessEnv = process.env): { urls: string[]; files: string[]; stdout: string } {
+  const r = spawnSync(process.execPath, ['--import', 'data:text/javascript,' + encodeURIComponent(REGISTER), BIN, ...args], { encoding: 'utf8', env });
   expect(r.status).toBe(0);
   const lines = r.stderr.split('\n');
   return {
+    stdout: r.stdout,
     urls: lines.filter((l) => l.startsWith('RESOLVED file:')).map((l) => fileURLToPath(l.slice('RESOLVED '.length)).slice(ROOT.length)),
     files: lines.filter((l) => l.startsWith('REQUIRED ' + ROOT)).map((l) => l.slice('REQUIRED '.length + ROOT.length)),
   };
@@ -52,6 +56,24 @@ describe('lazy loading', () => {
       // commander is required too: an empty list would pass vacuously.
       expect(files.some((f) => f.startsWith('node_modules/commander/'))).toBe(true);
       expect(files.filter((f) => VALIDATION.test(f))).toEqual([]);
+    });
+  }
+
+  for (const args of [['list'], ['list', '--json']]) {
+    it(`${args.join(' ')}, its files validated before and unchanged (list-cache.ts), loads neither zod nor yaml and prints the same`, () => {
+      const cache = mkdtempSync(join(tmpdir(), 'vcpusim-lazy-cache-'));
+      try {
+        const env = { ...process.env, VCPUSIM_CACHE_DIR: cache };
+        const cold = probe(args, env);
+        expect(cold.files.some((f) => f.startsWith('node_modules/zod/')) && cold.files.some((f) => f.startsWith('node_modules/yaml/'))).toBe(true);
+        const warm = probe(args, env);
+        expect(warm.files.some((f) => f.startsWith('node_modules/commander/'))).toBe(true);
+        expect(warm.files.filter((f) => VALIDATION.test(f))).toEqual([]);
+        expect(warm.stdout).toBe(cold.stdout);
+        expect(warm.stdout).toMatch(args.includes('--json') ? /"name": "trace-cache-sweep",\n\s*"description": "[^"]+",\n\s*"runs": 8\n/ : /trace-cache-sweep +8 runs/);
+      } finally {
+        rmSync(cache, { recursive: true, force: true });
+      }
     });
   }
 
