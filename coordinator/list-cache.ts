@@ -4,9 +4,9 @@
  * whether each file is valid, its description and its run count, which follow from the
  * file and the code alone. An entry is kept under the sha256 of everything it follows
  * from: the file's bytes and path (and the path shown, which messages hold), the cost
- * profiles, zod's and yaml's versions, and the code that validates it (every module of
- * coordinator/ and shared/, by content). A change to any of them misses, and the file is
- * validated again, so a hit prints what validating it would.
+ * profiles, zod's, yaml's and Node's versions, and the code that validates it (every
+ * module of coordinator/ and shared/, by content). A change to any of them misses, and
+ * the file is validated again, so a hit prints what validating it would.
  *
  * The cache is one JSON file in $VCPUSIM_CACHE_DIR, else $XDG_CACHE_HOME/vcpusim, else
  * ~/.cache/vcpusim, written atomically (a temp file renamed over it). One that cannot be
@@ -36,10 +36,11 @@ export function listCacheDir(): string {
   return join(env.XDG_CACHE_HOME ? resolve(env.XDG_CACHE_HOME) : join(homedir(), '.cache'), 'vcpusim');
 }
 
-/** The sha256 of the code that validates an experiment: every module of coordinator/ and shared/ (source or build), and the versions of zod and yaml. */
+/** The sha256 of the code that validates an experiment: every module of coordinator/ and shared/ (source or build), zod's and yaml's package files, and Node's version. */
 function codeIdentity(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  const h = createHash('sha256').update(CACHE_FORMAT);
+  // Node's version too: a JSON file's error holds V8's message.
+  const h = createHash('sha256').update(`${CACHE_FORMAT}\0${process.version}`);
   const walk = (dir: string): void => {
     for (const name of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
       const p = join(dir, name.name);
