@@ -16,10 +16,10 @@
  */
 import { readFileSync, writeFileSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { resolveConfig, WORKLOADS, type SimConfig } from '../shared/config.js';
 import { COST_NAMES, PROFILES, costValues, profilesDir, type Costs, type ProfileFile } from '../shared/costs.js';
+import { memo, yaml, zod } from '../shared/lazy-lib.js';
 import type { RunResult } from '../shared/stats.js';
 import { simulate } from '../worker/vm.js';
 import { displayPath, ExperimentError, expandExperiment, loadExperiment, matches } from './experiments.js';
@@ -28,51 +28,55 @@ import { defaultWorkers, SimPool } from './pool.js';
 
 export const MAX_FREE_COSTS = 8;
 
-const specSchema = z
-  .object({
-    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
-    description: z.string(),
-    base: z.string().refine((p) => p in PROFILES, { message: `a profile among ${Object.keys(PROFILES).join(', ')}` }),
-    targets: z.string(),
-    maxEvaluations: z.int().min(1).max(5000),
-    /** Seeds per cell (1..N); the cell's figure is their mean. */
-    seeds: z.int().min(1).max(20).optional(),
-    /** Shorter runs while fitting: loops per workload. */
-    loops: z.partialRecord(z.enum(WORKLOADS), z.int().min(1)).optional(),
-    /** A cell's allowed relative error (0.12 = ±12%): beyond it, the excess log error
-     *  counts 10× in the objective, so no cell is given up for a smaller mean. */
-    tolerance: z.number().positive().max(1).optional(),
-    free: z
-      .array(
-        z
-          .object({
-            cost: z.enum(COST_NAMES),
-            min: z.number().positive(),
-            max: z.number().positive(),
-            reason: z.string().min(1),
-          })
-          .strict()
-          .refine((f) => f.min < f.max, { message: 'min must be below max' }),
-      )
-      .min(1)
-      .max(MAX_FREE_COSTS),
-    /** Where the search starts, cost by cost (default: the base profile's values). */
-    start: z.partialRecord(z.enum(COST_NAMES), z.number().positive()).optional(),
-    predictions: z.array(z.record(z.string(), z.unknown())).optional(),
-  })
-  .strict();
+/** The schema of a calibration spec, built on its first call (zod loads then: shared/lazy-lib.ts). */
+const specSchema = memo(() => {
+  const z = zod();
+  return z
+    .object({
+      name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
+      description: z.string(),
+      base: z.string().refine((p) => p in PROFILES, { message: `a profile among ${Object.keys(PROFILES).join(', ')}` }),
+      targets: z.string(),
+      maxEvaluations: z.int().min(1).max(5000),
+      /** Seeds per cell (1..N); the cell's figure is their mean. */
+      seeds: z.int().min(1).max(20).optional(),
+      /** Shorter runs while fitting: loops per workload. */
+      loops: z.partialRecord(z.enum(WORKLOADS), z.int().min(1)).optional(),
+      /** A cell's allowed relative error (0.12 = ±12%): beyond it, the excess log error
+       *  counts 10× in the objective, so no cell is given up for a smaller mean. */
+      tolerance: z.number().positive().max(1).optional(),
+      free: z
+        .array(
+          z
+            .object({
+              cost: z.enum(COST_NAMES),
+              min: z.number().positive(),
+              max: z.number().positive(),
+              reason: z.string().min(1),
+            })
+            .strict()
+            .refine((f) => f.min < f.max, { message: 'min must be below max' }),
+        )
+        .min(1)
+        .max(MAX_FREE_COSTS),
+      /** Where the search starts, cost by cost (default: the base profile's values). */
+      start: z.partialRecord(z.enum(COST_NAMES), z.number().positive()).optional(),
+      predictions: z.array(z.record(z.string(), z.unknown())).optional(),
+    })
+    .strict();
+});
 
-export type CalibrationSpec = z.infer<typeof specSchema>;
+export type CalibrationSpec = z.infer<ReturnType<typeof specSchema>>;
 
 export function loadCalibrationSpec(path: string): CalibrationSpec {
   const shown = displayPath(path);
   let raw: unknown;
   try {
-    raw = parseYaml(readFileSync(path, 'utf8'));
+    raw = yaml().parse(readFileSync(path, 'utf8'));
   } catch (err) {
     throw new ExperimentError(shown, '', `cannot be read as YAML (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`);
   }
-  const parsed = specSchema.safeParse(raw, { reportInput: true });
+  const parsed = specSchema().safeParse(raw, { reportInput: true });
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const field = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');

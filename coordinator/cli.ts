@@ -38,9 +38,9 @@ import {
   findExperimentFile,
   isExperimentPath,
   isValidName,
+  listExperimentFile,
   listExperimentFiles,
   loadExperiment,
-  loadExperimentFile,
   matches,
   numericField,
   parseYamlText,
@@ -63,6 +63,7 @@ import { MAX_RETRIES } from './retries.js';
 import { DEFAULT_RESULTS_DIR, MODEL_VERSION, ResultStore, type RunRecord } from './store.js';
 import { formatSummary, type SplitInfo } from './summary.js';
 import { packageVersion } from './version.js';
+import { cachedListEntries } from './list-cache.js';
 // The simulator, the thread pool (piscina) and the plots (vega) load in the commands that run
 // them (`await import`), so that --help and list start fast.
 import type { SimPool } from './pool.js';
@@ -547,7 +548,7 @@ function whereOption(raw: string, prev: Record<string, unknown> = {}): Record<st
     throw new UsageError({ option: '--where', value: raw, allowed: `field=value with a field among ${CONFIG_FIELDS.join(', ')}` });
   }
   const value = parseScalar(raw.slice(eq + 1));
-  if (!configSchema.shape[field].safeParse(value).success) throw new UsageError({ option: '--where', field, value, allowed: allowedOf(field) });
+  if (!configSchema().shape[field].safeParse(value).success) throw new UsageError({ option: '--where', field, value, allowed: allowedOf(field) });
   return { ...prev, [field]: value };
 }
 
@@ -948,11 +949,12 @@ Examples:
     .option('--json', 'print one JSON document')
     .addHelpText('after', '\nExamples:\n  vcpusim list\n  vcpusim list --json')
     .action((opts: Record<string, unknown>) => {
-      const experiments = listExperimentFiles(experimentsDirOf(opts)).map(({ name, file }) => {
+      // Each file's line is kept between runs (list-cache.ts): a file validated before, unchanged, loads neither yaml nor zod.
+      const experiments = cachedListEntries(listExperimentFiles(experimentsDirOf(opts)), displayPath, (name, file) => {
         try {
-          // Validation counts a grid's points before it expands anything.
-          const e = loadExperimentFile(file);
-          return { name, description: e.description, runs: expand(e).configs.length };
+          // Validation counts a grid's points before it expands anything; a trace file is read when a run is planned.
+          const { exp: e, runs } = listExperimentFile(file);
+          return { name, description: e.description, runs };
         } catch (err) {
           if (err instanceof ExperimentError) return { name, error: err.message };
           throw err;

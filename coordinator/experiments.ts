@@ -6,8 +6,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Lexer, isNode, parseDocument, visit, type Node as YamlNode } from 'yaml';
-import { z } from 'zod';
+import type { Node as YamlNode } from 'yaml';
+import type { z } from 'zod';
 import {
   CONFIG_FIELDS,
   ConfigError,
@@ -23,8 +23,10 @@ import {
   notAllowed,
   resolveConfig,
   withoutIgnored,
+  type ResolveOptions,
   type SimConfig,
 } from '../shared/config.js';
+import { memo, yaml, zod } from '../shared/lazy-lib.js';
 import { expandRangeItems, looksLikeRange } from '../shared/ranges.js';
 import { FileProblem, MAX_NESTING, parseJsonText, readRegularFile } from './files.js';
 import { plotProblem } from './plot-check.js';
@@ -65,64 +67,74 @@ export function isValidName(name: string): boolean {
  */
 export const MAX_POINTS = 100_000;
 
-const partialConfig = configSchema.partial().strict();
+// The schemas are built on their first call (zod loads then: shared/lazy-lib.ts).
+const partialConfig = memo(() => configSchema().partial().strict());
 type PartialConfig = Partial<SimConfig>;
 
-const scalar = z.union([z.string(), z.number(), z.boolean()]);
-const gridValue = z.union([scalar, z.record(z.string(), z.unknown())]);
+const plotSchema = memo(() => {
+  const z = zod();
+  return z
+    .object({
+      /** Config field on the x axis. */
+      x: z.enum(CONFIG_FIELDS as [keyof SimConfig, ...(keyof SimConfig)[]]),
+      /** Measure on the y axis. */
+      y: z.enum(MEASURES),
+      /** Config field that tells the lines (or bar groups) apart. */
+      series: z.enum(CONFIG_FIELDS as [keyof SimConfig, ...(keyof SimConfig)[]]).optional(),
+      /** Config field that splits the plot into panels side by side (each with its own y axis). */
+      facet: z.enum(CONFIG_FIELDS as [keyof SimConfig, ...(keyof SimConfig)[]]).optional(),
+      mark: z.enum(['line', 'bar']).optional(),
+      /** Logarithmic x axis (for sizes in powers of two). */
+      logX: z.boolean().optional(),
+      /** Logarithmic y axis (for figures that span orders of magnitude). */
+      logY: z.boolean().optional(),
+      title: z.string().optional(),
+      /** File name (without .svg); default `<y>-vs-<x>`. */
+      file: z.string().refine(isValidName, `expected ${NAME_ALLOWED}`).optional(),
+    })
+    .strict();
+});
+export type PlotDef = z.infer<ReturnType<typeof plotSchema>>;
 
-const plotSchema = z
-  .object({
-    /** Config field on the x axis. */
-    x: z.enum(CONFIG_FIELDS as [keyof SimConfig, ...(keyof SimConfig)[]]),
-    /** Measure on the y axis. */
-    y: z.enum(MEASURES),
-    /** Config field that tells the lines (or bar groups) apart. */
-    series: z.enum(CONFIG_FIELDS as [keyof SimConfig, ...(keyof SimConfig)[]]).optional(),
-    /** Config field that splits the plot into panels side by side (each with its own y axis). */
-    facet: z.enum(CONFIG_FIELDS as [keyof SimConfig, ...(keyof SimConfig)[]]).optional(),
-    mark: z.enum(['line', 'bar']).optional(),
-    /** Logarithmic x axis (for sizes in powers of two). */
-    logX: z.boolean().optional(),
-    /** Logarithmic y axis (for figures that span orders of magnitude). */
-    logY: z.boolean().optional(),
-    title: z.string().optional(),
-    /** File name (without .svg); default `<y>-vs-<x>`. */
-    file: z.string().refine(isValidName, `expected ${NAME_ALLOWED}`).optional(),
-  })
-  .strict();
-export type PlotDef = z.infer<typeof plotSchema>;
+const publishedRowSchema = memo(() => {
+  const z = zod();
+  return z
+    .object({
+      label: z.string(),
+      /** Which runs the row compares with (config fields they must have). */
+      match: z.record(z.string(), z.unknown()),
+      unit: z.string(),
+      /** Published figure per mode (the table's columns). */
+      values: z.partialRecord(z.enum(MODES), z.number().positive()),
+    })
+    .strict();
+});
 
-const publishedRowSchema = z
-  .object({
-    label: z.string(),
-    /** Which runs the row compares with (config fields they must have). */
-    match: z.record(z.string(), z.unknown()),
-    unit: z.string(),
-    /** Published figure per mode (the table's columns). */
-    values: z.partialRecord(z.enum(MODES), z.number().positive()),
-  })
-  .strict();
-
-export const experimentSchema = z
-  .object({
-    name: z.string().refine(isValidName, `expected ${NAME_ALLOWED}`),
-    description: z.string(),
-    base: z.record(z.string(), z.unknown()).optional(),
-    runs: z.array(z.record(z.string(), z.unknown())).min(1).optional(),
-    grid: z.record(z.string(), z.array(gridValue).min(1)).optional(),
-    /** Replicates: every point is run with seeds 1..N; reports show the mean and its 95% interval. */
-    seeds: z.int().min(1).max(MAX_SEEDS).optional(),
-    published: z
-      .object({
-        source: z.string(),
-        rows: z.array(publishedRowSchema).min(1),
-      })
-      .strict()
-      .optional(),
-    plots: z.array(plotSchema).optional(),
-  })
-  .strict();
+/** The schema of an experiment file. */
+export const experimentSchema = memo(() => {
+  const z = zod();
+  const scalar = z.union([z.string(), z.number(), z.boolean()]);
+  const gridValue = z.union([scalar, z.record(z.string(), z.unknown())]);
+  return z
+    .object({
+      name: z.string().refine(isValidName, `expected ${NAME_ALLOWED}`),
+      description: z.string(),
+      base: z.record(z.string(), z.unknown()).optional(),
+      runs: z.array(z.record(z.string(), z.unknown())).min(1).optional(),
+      grid: z.record(z.string(), z.array(gridValue).min(1)).optional(),
+      /** Replicates: every point is run with seeds 1..N; reports show the mean and its 95% interval. */
+      seeds: z.int().min(1).max(MAX_SEEDS).optional(),
+      published: z
+        .object({
+          source: z.string(),
+          rows: z.array(publishedRowSchema()).min(1),
+        })
+        .strict()
+        .optional(),
+      plots: z.array(plotSchema()).optional(),
+    })
+    .strict();
+});
 
 export interface PublishedRow {
   label: string;
@@ -212,8 +224,24 @@ export function displayPath(p: string): string {
   return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel.split(sep).join('/') : abs;
 }
 
-/** Read and validate an experiment file (a regular file of at most MAX_FILE_BYTES; a link to one is followed). */
-export function loadExperimentFile(path: string): Experiment {
+/**
+ * Read and validate an experiment file (a regular file of at most MAX_FILE_BYTES; a link
+ * to one is followed). `options` go to resolveConfig (a trace file left unread).
+ */
+export function loadExperimentFile(path: string, options?: ResolveOptions): Experiment {
+  return readExperimentFile(path, options).exp;
+}
+
+/**
+ * What `list` shows of an experiment file: the experiment and how many runs it expands
+ * to (validation expands it once), its trace file left unread (read when a run is planned).
+ */
+export function listExperimentFile(path: string): { exp: Experiment; runs: number } {
+  const { exp, expansion } = readExperimentFile(path, { traceFile: false });
+  return { exp, runs: expansion.configs.length };
+}
+
+function readExperimentFile(path: string, options: ResolveOptions | undefined): { exp: Experiment; expansion: Expansion } {
   const shown = displayPath(path);
   let raw: unknown;
   try {
@@ -229,9 +257,9 @@ export function loadExperimentFile(path: string): Experiment {
     const trace = (base as Record<string, unknown>).trace;
     if (typeof trace === 'string' && trace !== '' && !isAbsolute(trace)) (base as Record<string, unknown>).trace = join(dirname(resolve(path)), trace);
   }
-  const exp = validateExperiment(raw, shown);
-  exp.file = shown;
-  return exp;
+  const checked = validated(raw, shown, options);
+  checked.exp.file = shown;
+  return checked;
 }
 
 const firstLine = (s: string): string => s.split('\n')[0]!.replace(/:$/, '');
@@ -243,6 +271,7 @@ const firstLine = (s: string): string => s.split('\n')[0]!.replace(/:$/, '');
  * one line, never a warning printed on the side; aliases are bounded (the yaml default).
  */
 export function parseYamlText(shown: string, text: string): unknown {
+  const { Lexer, isNode, parseDocument, visit } = yaml();
   let depth = 0;
   let deepest = 0;
   for (const token of new Lexer().lex(text)) {
@@ -319,7 +348,7 @@ function describeIssue(file: string, prefix: readonly PropertyKey[], err: z.ZodE
   }
   if (path.length === 0) {
     const what = input === null ? 'is empty' : `is not an experiment (${formatValue(input)})`;
-    return new ExperimentError(file, '', `${what}; expected a mapping of ${Object.keys(experimentSchema.shape).join(', ')}`);
+    return new ExperimentError(file, '', `${what}; expected a mapping of ${Object.keys(experimentSchema().shape).join(', ')}`);
   }
   return new ExperimentError(file, pathString(path), `${input !== undefined ? `${formatValue(input)} is not allowed; ` : ''}${issue.message}`);
 }
@@ -331,16 +360,16 @@ function isConfigPath(path: readonly PropertyKey[]): boolean {
 }
 
 function knownKeysAt(path: readonly PropertyKey[]): string[] {
-  if (path.length === 0) return Object.keys(experimentSchema.shape);
+  if (path.length === 0) return Object.keys(experimentSchema().shape);
   if (path[0] === 'published' && path.length === 1) return ['source', 'rows'];
   if (path[0] === 'published' && path[path.length - 1] === 'values') return [...MODES];
-  if (path[0] === 'published') return Object.keys(publishedRowSchema.shape);
-  if (path[0] === 'plots') return Object.keys(plotSchema.shape);
+  if (path[0] === 'published') return Object.keys(publishedRowSchema().shape);
+  if (path[0] === 'plots') return Object.keys(plotSchema().shape);
   return [];
 }
 
 function checkPartial(file: string, prefix: PropertyKey[], value: unknown): PartialConfig {
-  const r = partialConfig.safeParse(value, { reportInput: true });
+  const r = partialConfig().safeParse(value, { reportInput: true });
   if (!r.success) throw describeIssue(file, prefix, r.error);
   return r.data;
 }
@@ -415,12 +444,17 @@ function expandGridRanges(raw: unknown, file: string): void {
 }
 
 /** Validate a parsed experiment document (anything JSON-like). */
-export function validateExperiment(raw: unknown, file: string): Experiment {
+export function validateExperiment(raw: unknown, file: string, options?: ResolveOptions): Experiment {
+  return validated(raw, file, options).exp;
+}
+
+/** A validated experiment and its expansion (which validation makes). */
+function validated(raw: unknown, file: string, options: ResolveOptions | undefined): { exp: Experiment; expansion: Expansion } {
   expandGridRanges(raw, file);
   const counted = rawPoints(raw);
   if (counted && counted.count > MAX_POINTS) throw tooManyPoints(file, counted.field, counted.count);
   checkShape(raw, file);
-  const r = experimentSchema.safeParse(raw, { reportInput: true });
+  const r = experimentSchema().safeParse(raw, { reportInput: true });
   if (!r.success) throw describeIssue(file, [], r.error);
   const d = r.data;
   if (!d.runs === !d.grid) {
@@ -438,7 +472,7 @@ export function validateExperiment(raw: unknown, file: string): Experiment {
         if (!isConfigField(axis)) {
           throw new ExperimentError(file, `grid.${axis}`, `unknown parameter; expected one of ${CONFIG_FIELDS.join(', ')} (or give each value as an object of parameters)`);
         }
-        if (!configSchema.shape[axis].safeParse(v).success) {
+        if (!configSchema().shape[axis].safeParse(v).success) {
           throw new ExperimentError(file, `grid.${axis}[${i}]`, notAllowed(v, allowedOf(axis)));
         }
         return v;
@@ -453,9 +487,10 @@ export function validateExperiment(raw: unknown, file: string): Experiment {
   }
   if (d.plots) exp.plots = d.plots;
   // Every config must also resolve as a whole (defaults, derived fields), and every plot show every field that varies.
-  const problem = plotProblem(exp, expandExperiment(exp));
+  const expansion = expand(exp, options);
+  const problem = plotProblem(exp, expansion.configs);
   if (problem) throw new ExperimentError(file, problem.field, problem.detail);
-  return exp;
+  return { exp, expansion };
 }
 
 /** The points of an experiment (runs, or the product of its grid's list lengths), counted without expanding it. */
@@ -519,7 +554,7 @@ export interface Expansion {
  * A field the experiment sets that applies to none of its points is an error: it names
  * the place the field was set, the value and where the field applies.
  */
-export function expand(exp: Experiment): Expansion {
+export function expand(exp: Experiment, options?: ResolveOptions): Expansion {
   const file = exp.file ?? exp.name;
   const points = partials(exp);
   const out: SimConfig[] = [];
@@ -529,7 +564,7 @@ export function expand(exp: Experiment): Expansion {
   for (const { cfg, from } of points) {
     let resolved: SimConfig;
     try {
-      resolved = resolveConfig(cfg);
+      resolved = resolveConfig(cfg, options);
     } catch (err) {
       if (err instanceof ConfigError) {
         throw new ExperimentError(file, from[err.field] ?? err.field, err.detail, { cause: err });

@@ -16,8 +16,8 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
 import { configSchema, resolveConfig, type SimConfig } from '../shared/config.js';
+import { memo, zod } from '../shared/lazy-lib.js';
 import { SCHEMA_VERSION, STAT_GROUPS, VCPU_GROUPS, VM_GROUPS, type RunResult, type StatGroupName } from '../shared/stats.js';
 import { FileProblem, checkDirPath, ensureDir, probeDirPath, kindOf, lstatOrUndefined, parseJsonText, probeWritable, readRegularFile, removeStaleTemps, writeFileAtomic } from './files.js';
 
@@ -74,43 +74,51 @@ const RECORD_NAME_EXAMPLE = `${'0'.repeat(20)}.json`;
 
 // The statistics a report, a plot or an exit report reads: every group's fields, the
 // metric, the exits by reason, the times; a vCPU's the same. Other keys may be present.
-const groupSchema = (name: StatGroupName) => z.object(Object.fromEntries(Object.keys(STAT_GROUPS[name]).map((f) => [f, z.number()])));
-const groupsSchema = (names: readonly StatGroupName[]) => Object.fromEntries(names.map((g) => [g, groupSchema(g)]));
-const exitsSchema = z.object({ total: z.number(), byReason: z.record(z.string(), z.object({ count: z.number(), ns: z.number() })) });
-const timeStatsSchema = { count: z.number(), totalNs: z.number(), minNs: z.number(), maxNs: z.number(), meanNs: z.number(), stddevNs: z.number() };
-const exitDetailStatsSchema = {
-  vmexit: z.record(z.string(), z.object(timeStatsSchema)),
-  hltToEntry: z.object(timeStatsSchema).nullable(),
-  ioport: z.array(z.object({ port: z.number(), dir: z.enum(['PIN', 'POUT']), ...timeStatsSchema })),
-  tlbFlush: z.number(),
-  signalExits: z.number(),
-};
-export const resultSchema = z.object({
-  schemaVersion: z.literal(SCHEMA_VERSION),
-  config: z.record(z.string(), z.unknown()),
-  metric: z.object({ name: z.string(), unit: z.string(), value: z.number() }),
-  guestTimeNs: z.number(),
-  hostCpuUtilisation: z.number(),
-  exits: exitsSchema,
-  ...groupsSchema([...VCPU_GROUPS, ...VM_GROUPS]),
-  perVcpu: z.array(z.object({ vcpu: z.number(), guestTimeNs: z.number(), haltedNs: z.number(), exits: exitsSchema, ...groupsSchema(VCPU_GROUPS) })).min(1),
-  // Absent from records stored before it (the exit reports say so); checked when present.
-  exitDetail: z.object({ ...exitDetailStatsSchema, perVcpu: z.array(z.object({ vcpu: z.number(), ...exitDetailStatsSchema })) }).optional(),
+// Built on their first call (zod loads then: shared/lazy-lib.ts).
+const recordSchemas = memo(() => {
+  const z = zod();
+  const groupSchema = (name: StatGroupName) => z.object(Object.fromEntries(Object.keys(STAT_GROUPS[name]).map((f) => [f, z.number()])));
+  const groupsSchema = (names: readonly StatGroupName[]) => Object.fromEntries(names.map((g) => [g, groupSchema(g)]));
+  const exitsSchema = z.object({ total: z.number(), byReason: z.record(z.string(), z.object({ count: z.number(), ns: z.number() })) });
+  const timeStatsSchema = { count: z.number(), totalNs: z.number(), minNs: z.number(), maxNs: z.number(), meanNs: z.number(), stddevNs: z.number() };
+  const exitDetailStatsSchema = {
+    vmexit: z.record(z.string(), z.object(timeStatsSchema)),
+    hltToEntry: z.object(timeStatsSchema).nullable(),
+    ioport: z.array(z.object({ port: z.number(), dir: z.enum(['PIN', 'POUT']), ...timeStatsSchema })),
+    tlbFlush: z.number(),
+    signalExits: z.number(),
+  };
+  const result = z.object({
+    schemaVersion: z.literal(SCHEMA_VERSION),
+    config: z.record(z.string(), z.unknown()),
+    metric: z.object({ name: z.string(), unit: z.string(), value: z.number() }),
+    guestTimeNs: z.number(),
+    hostCpuUtilisation: z.number(),
+    exits: exitsSchema,
+    ...groupsSchema([...VCPU_GROUPS, ...VM_GROUPS]),
+    perVcpu: z.array(z.object({ vcpu: z.number(), guestTimeNs: z.number(), haltedNs: z.number(), exits: exitsSchema, ...groupsSchema(VCPU_GROUPS) })).min(1),
+    // Absent from records stored before it (the exit reports say so); checked when present.
+    exitDetail: z.object({ ...exitDetailStatsSchema, perVcpu: z.array(z.object({ vcpu: z.number(), ...exitDetailStatsSchema })) }).optional(),
+  });
+  const record = z.object({
+    key: z.string(),
+    modelVersion: z.string(),
+    config: z.record(z.string(), z.unknown()),
+    hostSeconds: z.number().nonnegative().optional(),
+    result,
+  });
+  return { result, record };
 });
-const recordSchema = z.object({
-  key: z.string(),
-  modelVersion: z.string(),
-  config: z.record(z.string(), z.unknown()),
-  hostSeconds: z.number().nonnegative().optional(),
-  result: resultSchema,
-});
+
+/** The schema of a run's result (`run --json`, a record's `result`). */
+export const resultSchema = () => recordSchemas().result;
 
 /**
  * Why a parsed document is not the record of `cfg` stored under `key`, or undefined if
  * it is.
  */
 export function recordProblem(raw: unknown, cfg: SimConfig, key: string): string | undefined {
-  const r = recordSchema.safeParse(raw);
+  const r = recordSchemas().record.safeParse(raw);
   if (!r.success) {
     const issue = r.error.issues[0]!;
     const where = issue.path.map(String).join('.');
@@ -122,7 +130,7 @@ export function recordProblem(raw: unknown, cfg: SimConfig, key: string): string
   const want = canonicalJson(cfg);
   let resolved: SimConfig;
   try {
-    resolved = resolveConfig(configSchema.parse(rec.config));
+    resolved = resolveConfig(configSchema().parse(rec.config));
   } catch {
     return 'holds a config that does not resolve';
   }

@@ -8,7 +8,8 @@
  * The entries are in the order of a resolved config's keys (what results print and
  * hash), which is also the order validation checks them in and lists them in messages.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
+import { memo, zod } from './lazy-lib.js';
 import { PROFILES, DEFAULT_PROFILE } from './costs.js';
 import { SK_WMEM_MAX, SOCK_MIN_SNDBUF } from './guest-build.js';
 import { MODES, MODE_TRAITS, PINNED_ROOT_FIXES, WORKLOADS, type Mode, type ModeTraits, type Workload } from './modes.js';
@@ -70,9 +71,12 @@ export type FieldOption =
       readonly help: string;
     };
 
-/** What a field takes: the schema and the same in words ("an integer from 1 to 64"). */
+/**
+ * What a field takes: the schema and the same in words ("an integer from 1 to 64"). The
+ * schema is built on its first call (zod loads then: shared/lazy-lib.ts) and kept.
+ */
 export interface FieldValues<T> {
-  readonly schema: z.ZodType<T>;
+  readonly schema: () => z.ZodType<T>;
   readonly allowed: string;
   /** The names a choice field takes. */
   readonly choices?: readonly string[];
@@ -110,21 +114,21 @@ export interface FieldExtras<T> {
 export type FieldSpec<T = unknown> = FieldValues<T> & FieldExtras<T>;
 
 /** An entry; its type keeps which extras it has (what `DEFAULTS` holds is read from it). */
-function field<S extends z.ZodType, const E extends FieldExtras<z.output<S>>>(values: FieldValues<z.output<S>> & { readonly schema: S }, extras: E) {
+function field<S extends z.ZodType, const E extends FieldExtras<z.output<S>>>(values: FieldValues<z.output<S>> & { readonly schema: () => S }, extras: E) {
   return { ...values, ...extras };
 }
 
-const ints = (min: number, max: number) => ({ schema: z.int().min(min).max(max), allowed: `an integer from ${min} to ${max}` });
+const ints = (min: number, max: number) => ({ schema: memo(() => zod().int().min(min).max(max)), allowed: `an integer from ${min} to ${max}` });
 
-const oneOf = <const T extends readonly [string, ...string[]]>(values: T) => ({ schema: z.enum(values), allowed: `one of ${values.join(', ')}`, choices: values });
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T) => ({ schema: memo(() => zod().enum(values)), allowed: `one of ${values.join(', ')}`, choices: values });
 
 /** One of a few integers (the field's type stays a number). */
 const oneOfInts = (values: readonly [number, number, ...number[]]) => {
-  const schema: z.ZodType<number> = z.union(values.map((v) => z.literal(v)));
+  const schema = memo((): z.ZodType<number> => zod().union(values.map((v) => zod().literal(v))));
   return { schema, allowed: `one of ${values.join(', ')}` };
 };
 
-const bool = () => ({ schema: z.boolean(), allowed: 'true or false' });
+const bool = () => ({ schema: memo(() => zod().boolean()), allowed: 'true or false' });
 
 /** Default `loops` of each workload. */
 export const DEFAULT_LOOPS: Readonly<Record<Workload, number>> = {
@@ -241,7 +245,7 @@ export const FIELDS = {
     option: { kind: 'int', flag: '--seed', order: 150, help: 'random seed' },
   }),
   profile: field(
-    { schema: z.string().refine((p) => p in PROFILES), allowed: `one of ${profileNames.join(', ')}`, choices: profileNames },
+    { schema: memo(() => zod().string().refine((p) => p in PROFILES)), allowed: `one of ${profileNames.join(', ')}`, choices: profileNames },
     {
       default: DEFAULT_PROFILE,
       option: { kind: 'choice', flag: '--profile', order: 30, arg: '<name>', help: 'cost profile', listHelp: 'cost profiles', runDefault: true },
@@ -341,24 +345,24 @@ export const FIELDS = {
    * trace: the recorded scheduler trace to replay (shared/trace/parse.ts reads ftrace,
    * trace-cmd report and perf sched script text, gzip accepted).
    */
-  trace: field({ schema: z.string().max(4096), allowed: 'a path to a trace file' }, {
+  trace: field({ schema: memo(() => zod().string().max(4096)), allowed: 'a path to a trace file' }, {
     default: '',
     appliesTo: { workloads: ['trace'] },
     option: { kind: 'text', flag: '--trace', order: 210, arg: '<file>', help: 'trace: the recorded scheduler trace to replay (ftrace, trace-cmd report or perf sched script text; gzip)' },
   }),
   /** The sha256 of the trace file's bytes, filled in when the config resolves: the store key follows the file. */
-  traceSha256: field({ schema: z.string().regex(/^(?:[0-9a-f]{64})?$/), allowed: "the sha256 of the trace file's bytes (64 hex digits), filled in from the file" }, {
+  traceSha256: field({ schema: memo(() => zod().string().regex(/^(?:[0-9a-f]{64})?$/)), allowed: "the sha256 of the trace file's bytes (64 hex digits), filled in from the file" }, {
     default: '',
     appliesTo: { workloads: ['trace'] },
   }),
   /** trace: the trace's CPUs to replay, one vCPU each (empty: all). */
-  traceCpus: field({ schema: z.string().regex(/^(?:\d{1,4}(?:,\d{1,4})*)?$/), allowed: 'a comma list of CPU numbers of the trace' }, {
+  traceCpus: field({ schema: memo(() => zod().string().regex(/^(?:\d{1,4}(?:,\d{1,4})*)?$/)), allowed: 'a comma list of CPU numbers of the trace' }, {
     default: '',
     appliesTo: { workloads: ['trace'] },
     option: { kind: 'text', flag: '--cpus', order: 212, arg: '<list>', help: "trace: the trace's CPUs to replay, one vCPU each (default: all)" },
   }),
   /** trace: the recorded time a task ran between two switches becomes user time x this. */
-  timeScale: field({ schema: z.number().positive().max(1000), allowed: 'a number above 0, at most 1000' }, {
+  timeScale: field({ schema: memo(() => zod().number().positive().max(1000)), allowed: 'a number above 0, at most 1000' }, {
     default: 1,
     appliesTo: { workloads: ['trace'] },
     option: { kind: 'number', flag: '--time-scale', order: 215, help: 'trace: recorded run time between switches x this becomes guest user time (default 1)' },

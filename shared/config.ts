@@ -8,7 +8,8 @@
  */
 import { TraceFileError, loadTraceFile } from './trace/file.js';
 import { TraceParseError } from './trace/parse.js';
-import { z } from 'zod';
+import type { z } from 'zod';
+import { memo, zod } from './lazy-lib.js';
 import { FIELDS, MAX_VCPUS, type FieldSpec } from './config-fields.js';
 import { ConfigError, formatValue } from './config-error.js';
 
@@ -21,12 +22,13 @@ import type { Workload } from './modes.js';
 
 type Fields = typeof FIELDS;
 
-const shape = Object.fromEntries(Object.entries(FIELDS).map(([name, f]) => [name, f.schema])) as { [K in keyof Fields]: Fields[K]['schema'] };
+type Shape = { [K in keyof Fields]: ReturnType<Fields[K]['schema']> };
 
-export const configSchema = z.object(shape).strict();
+/** The schema of a resolved config, built on its first call (zod loads then: lazy-lib.ts). */
+export const configSchema = memo(() => zod().object(Object.fromEntries(Object.entries(FIELDS).map(([name, f]) => [name, f.schema()])) as Shape).strict());
 
 /** A fully resolved run configuration (what every result records); the fields are described in config-fields.ts. */
-export type SimConfig = z.infer<typeof configSchema>;
+export type SimConfig = z.infer<ReturnType<typeof configSchema>>;
 
 /** The config fields, in the order of a resolved config's keys. */
 export const CONFIG_FIELDS = Object.keys(FIELDS) as (keyof SimConfig)[];
@@ -51,11 +53,23 @@ export const DEFAULTS = Object.fromEntries(
   CONFIG_FIELDS.flatMap((name) => (FIELD_SPECS[name].default === undefined ? [] : [[name, FIELD_SPECS[name].default]])),
 ) as { readonly [K in DefaultedField]: SimConfig[K] };
 
+/** How far resolveConfig goes. */
+export interface ResolveOptions {
+  /**
+   * false: the trace workload's file is not read, so its sha256 stays as given and its
+   * CPUs are not counted (vcpus stays as given, or the number of --cpus chosen); what
+   * the file holds is checked when a run is planned. `list` counts an experiment's runs
+   * so without parsing its trace: the configs of one trace file differ in nothing the
+   * file fills in. Default true.
+   */
+  readonly traceFile?: boolean;
+}
+
 /**
  * Fill defaults, derive dependent fields, validate. Throws ConfigError on the
  * first bad field (in schema order).
  */
-export function resolveConfig(partial: Partial<SimConfig>): SimConfig {
+export function resolveConfig(partial: Partial<SimConfig>, options: ResolveOptions = {}): SimConfig {
   const workload: string = partial.workload ?? DEFAULTS.workload;
   const defaults: Record<string, unknown> = {};
   for (const name of CONFIG_FIELDS) {
@@ -68,7 +82,7 @@ export function resolveConfig(partial: Partial<SimConfig>): SimConfig {
     const derived = FIELD_SPECS[name].derive?.(merged);
     if (derived !== undefined) merged[name] = derived;
   }
-  const parsed = configSchema.safeParse(merged, { reportInput: true });
+  const parsed = configSchema().safeParse(merged, { reportInput: true });
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     if (issue.code === 'unrecognized_keys') {
@@ -78,7 +92,7 @@ export function resolveConfig(partial: Partial<SimConfig>): SimConfig {
     throw new ConfigError(field, issue.input, isConfigField(field) ? allowedOf(field) : issue.message);
   }
   const cfg = parsed.data;
-  if (cfg.workload === 'trace') resolveTrace(cfg, partial);
+  if (cfg.workload === 'trace') resolveTrace(cfg, partial, options.traceFile !== false);
   if (cfg.vcpus > 1 && !SMP_WORKLOADS.includes(cfg.workload)) {
     throw new ConfigError('vcpus', cfg.vcpus, `1 for ${cfg.workload} (it runs on one vCPU); more vCPUs run ${SMP_WORKLOADS.join(', ')}`);
   }
@@ -96,8 +110,12 @@ export const SMP_WORKLOADS: readonly Workload[] = ['ctxswitch', 'pipe', 'hackben
  * The trace workload's fields from its file: the sha256 of its bytes (a stored config's
  * must still match), and one vCPU per replayed CPU of the trace.
  */
-function resolveTrace(cfg: SimConfig, partial: Partial<SimConfig>): void {
+function resolveTrace(cfg: SimConfig, partial: Partial<SimConfig>, readFile: boolean): void {
   if (cfg.trace === '') throw new ConfigError('trace', '', 'a path to a trace file (the trace workload replays one)');
+  if (!readFile) {
+    if (cfg.traceCpus !== '') cfg.vcpus = cfg.traceCpus.split(',').length;
+    return;
+  }
   let loaded;
   try {
     loaded = loadTraceFile(cfg.trace);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, MODES } from '../../shared/config.js';
-import { ExperimentError, MAX_POINTS, countPoints, expand, expandExperiment, isValidName, listExperimentFiles, loadExperiment, loadExperimentFile } from '../../coordinator/experiments.js';
+import { ExperimentError, MAX_POINTS, countPoints, expand, expandExperiment, isValidName, listExperimentFile, listExperimentFiles, loadExperiment, loadExperimentFile } from '../../coordinator/experiments.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vcpusim-exp-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -154,5 +154,29 @@ describe('points a field does not apply to', () => {
   it('names: not . or .., not hidden, no separators, at most 64 characters', () => {
     for (const ok of ['published-table', 'a.b', 'x_1', '-', 'n'.repeat(64)]) expect(isValidName(ok), ok).toBe(true);
     for (const bad of ['', '.', '..', '.x', 'a/b', '../x', 'a\\b', 'n'.repeat(65), 'a b', 'é']) expect(isValidName(bad), bad).toBe(false);
+  });
+});
+
+describe('list: the runs of an experiment, its trace file unread', () => {
+  const text = (trace: string, cpus = '') =>
+    `name: t\ndescription: d\nbase: { workload: trace, trace: ${trace}${cpus ? `, traceCpus: "${cpus}"` : ''} }\ngrid:\n  mode: [kvm-trunk, kvm-paravirt]\n  cacheSize: [1, 4, 16]\n`;
+
+  it('counts the runs without the file (kvm-trunk ignores the cache size: 1 + 3); loading it reads the file and names it', () => {
+    const p = write('no-trace.yaml', text('missing.txt'));
+    const { exp, runs } = listExperimentFile(p);
+    expect(runs).toBe(4);
+    expect(exp.description).toBe('d');
+    expect(errorOf(p)).toBe(`${p}: base.trace: ${JSON.stringify(join(dir, 'missing.txt'))} is not allowed; expected a readable trace file (does not exist)`);
+  });
+
+  it('counts the shipped trace sweep as expand does with the file read', () => {
+    const file = listExperimentFiles().find((e) => e.name === 'trace-cache-sweep')!.file;
+    expect(listExperimentFile(file).runs).toBe(expand(loadExperimentFile(file)).configs.length);
+    expect(listExperimentFile(file).runs).toBe(1 + 7);
+  });
+
+  it('still refuses what needs no file: a trace workload without a trace', () => {
+    const p = write('empty-trace.yaml', text('""'));
+    expect(() => listExperimentFile(p)).toThrow(/base\.trace: "" is not allowed; expected a path to a trace file/);
   });
 });

@@ -5,11 +5,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { yaml } from '../../shared/lazy-lib.js';
 import { COST_NAMES, CORE2_2007 } from '../../shared/costs.js';
 
 const doc = readFileSync(new URL('../../docs/fidelity.md', import.meta.url), 'utf8');
-const spec = parse(readFileSync(new URL('../../experiments/calibration/core2-2007.yaml', import.meta.url), 'utf8')) as { free: { cost: string; min: number; max: number }[] };
+const spec = yaml().parse(readFileSync(new URL('../../experiments/calibration/core2-2007.yaml', import.meta.url), 'utf8')) as { free: { cost: string; min: number; max: number }[] };
 const fitted = JSON.parse(readFileSync(new URL('../../profiles/core2-2007-fitted.json', import.meta.url), 'utf8')) as { costs: Record<string, { value: number }> };
 
 const row = (cost: string): string[] => {

@@ -3,7 +3,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { parse } from 'yaml';
+import { yaml } from '../../shared/lazy-lib.js';
 import { describe, expect, it } from 'vitest';
 import { jsonSchemas } from '../../coordinator/schemas.js';
 
@@ -23,7 +23,7 @@ describe('docs/schema: JSON Schemas generated from the code', () => {
     const files = readdirSync(join(root, 'experiments')).filter((f) => /\.(ya?ml|json)$/.test(f));
     expect(files.length).toBeGreaterThanOrEqual(11);
     for (const f of files) {
-      const doc: unknown = parse(readFileSync(join(root, 'experiments', f), 'utf8'));
+      const doc: unknown = yaml().parse(readFileSync(join(root, 'experiments', f), 'utf8'));
       expect(validate(doc), `${f}: ${ajv.errorsText(validate.errors)}`).toBe(true);
     }
     expect(validate({ name: 'x', description: '', grid: { tasks: [] } })).toBe(false);
