@@ -3,25 +3,40 @@
  * that hold page tables (KVM's guest memory slots, reduced to what paging reads).
  *
  * Only page-table frames have contents here (data frames are names, not bytes); their
- * words live in `ptChunks`, one 1024-word slot per frame that has ever held a page
- * table. A freed frame keeps its words until it is written again, as real memory does:
- * a page directory freed and reused as an ordinary page still reads as the old directory
- * until the kernel clears it. Which frames are free is the guest's business
+ * words live in blocks of 64 entries, allocated for the parts of a table that hold a
+ * non-zero word, in a slot per frame that has ever held a page table. A freed frame
+ * keeps its words until it is written again, as real memory does: a page directory freed
+ * and reused as an ordinary page still reads as the old directory until the kernel
+ * clears it. Which frames are free is the guest's business
  * (guest/mm/page-alloc.ts).
  */
 import { PT_ENTRIES } from './paging.js';
 
-/** Page-table slots per storage chunk (256 x 4 KiB = 1 MiB). */
-const CHUNK_SHIFT = 8;
+/** Entries per block of page-table words (64 x 4 bytes): a table's words are kept a block at a time. */
+const BLOCK_SHIFT = 6;
+const BLOCK_MASK = (1 << BLOCK_SHIFT) - 1;
+const BLOCKS_PER_TABLE = PT_ENTRIES >> BLOCK_SHIFT;
+/** Blocks per storage chunk (4096 x 256 bytes = 1 MiB). */
+const CHUNK_SHIFT = 12;
 const CHUNK_MASK = (1 << CHUNK_SHIFT) - 1;
 
 export class GuestMemory {
   readonly numFrames: number;
   /** Page-table slot of a frame, or -1. */
   private readonly ptSlot: Int32Array;
-  /** Page-table words in chunks of 2^CHUNK_SHIFT slots (added as needed, never copied). */
-  private readonly ptChunks: Uint32Array[] = [];
   private nSlots = 0;
+  /**
+   * Block of each 64-entry part of each slot, -1 while that part is all zeros: a page
+   * table uses few of its 1024 entries (a process's stack, text and libc), so only the
+   * parts written hold words.
+   */
+  private blockOf = new Int32Array(0);
+  /** Block words in chunks of 2^CHUNK_SHIFT blocks (added as needed, never copied). */
+  private readonly chunks: Uint32Array[] = [];
+  private nBlocks = 0;
+  /** Blocks zeroed whole and free for another part. */
+  private freeBlocks = new Int32Array(64);
+  private nFreeBlocks = 0;
 
   constructor(numFrames: number) {
     this.numFrames = numFrames;
@@ -35,7 +50,11 @@ export class GuestMemory {
   holdPageTable(f: number): void {
     if (this.ptSlot[f]! >= 0) return;
     const slot = this.nSlots++;
-    if (slot >> CHUNK_SHIFT === this.ptChunks.length) this.ptChunks.push(new Uint32Array(PT_ENTRIES << CHUNK_SHIFT));
+    if ((slot + 1) * BLOCKS_PER_TABLE > this.blockOf.length) {
+      const grown = new Int32Array(Math.max(BLOCKS_PER_TABLE * 64, this.blockOf.length * 2)).fill(-1);
+      grown.set(this.blockOf);
+      this.blockOf = grown;
+    }
     this.ptSlot[f] = slot;
   }
 
@@ -47,20 +66,60 @@ export class GuestMemory {
   /** Read entry `index` of the page table (or directory) in frame `f`. A frame without page-table contents reads as zero. */
   readEntry(f: number, index: number): number {
     const slot = this.ptSlot[f]!;
-    return slot < 0 ? 0 : this.ptChunks[slot >> CHUNK_SHIFT]![((slot & CHUNK_MASK) << 10) + index]!;
+    if (slot < 0) return 0;
+    const b = this.blockOf[slot * BLOCKS_PER_TABLE + (index >>> BLOCK_SHIFT)]!;
+    return b < 0 ? 0 : this.chunks[b >>> CHUNK_SHIFT]![((b & CHUNK_MASK) << BLOCK_SHIFT) + (index & BLOCK_MASK)]!;
   }
 
   /** Zero entries `from`..1023 of a frame with contents (the untrapped rest of a clear_page). */
   zeroFrom(f: number, from: number): void {
     const slot = this.ptSlot[f]!;
     if (slot < 0) return;
-    const base = (slot & CHUNK_MASK) << 10;
-    this.ptChunks[slot >> CHUNK_SHIFT]!.fill(0, base + from, base + PT_ENTRIES);
+    const at = slot * BLOCKS_PER_TABLE;
+    for (let i = from >>> BLOCK_SHIFT; i < BLOCKS_PER_TABLE; i++) {
+      const b = this.blockOf[at + i]!;
+      if (b < 0) continue;
+      const lo = i === from >>> BLOCK_SHIFT ? from & BLOCK_MASK : 0;
+      const base = (b & CHUNK_MASK) << BLOCK_SHIFT;
+      this.chunks[b >>> CHUNK_SHIFT]!.fill(0, base + lo, base + BLOCK_MASK + 1);
+      if (lo === 0) {
+        this.blockOf[at + i] = -1;
+        this.releaseBlock(b);
+      }
+    }
   }
 
   writeEntry(f: number, index: number, value: number): void {
     const slot = this.ptSlot[f]!;
     if (slot < 0) throw new Error(`write of a page-table entry to frame ${f}, which holds no page table`);
-    this.ptChunks[slot >> CHUNK_SHIFT]![((slot & CHUNK_MASK) << 10) + index] = value >>> 0;
+    const at = slot * BLOCKS_PER_TABLE + (index >>> BLOCK_SHIFT);
+    let b = this.blockOf[at]!;
+    if (b < 0) {
+      if (value === 0) return; // the part reads as zeros already
+      b = this.blockOf[at] = this.takeBlock();
+    }
+    this.chunks[b >>> CHUNK_SHIFT]![((b & CHUNK_MASK) << BLOCK_SHIFT) + (index & BLOCK_MASK)] = value >>> 0;
+  }
+
+  /** Bytes of page-table words held (the model's own memory). */
+  get heldBytes(): number {
+    return (this.nBlocks - this.nFreeBlocks) << (BLOCK_SHIFT + 2);
+  }
+
+  /** A zeroed block. */
+  private takeBlock(): number {
+    if (this.nFreeBlocks > 0) return this.freeBlocks[--this.nFreeBlocks]!;
+    const b = this.nBlocks++;
+    if (b >>> CHUNK_SHIFT === this.chunks.length) this.chunks.push(new Uint32Array(1 << (CHUNK_SHIFT + BLOCK_SHIFT)));
+    return b;
+  }
+
+  private releaseBlock(b: number): void {
+    if (this.nFreeBlocks === this.freeBlocks.length) {
+      const grown = new Int32Array(this.freeBlocks.length * 2);
+      grown.set(this.freeBlocks);
+      this.freeBlocks = grown;
+    }
+    this.freeBlocks[this.nFreeBlocks++] = b;
   }
 }
