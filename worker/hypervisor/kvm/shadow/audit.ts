@@ -15,17 +15,16 @@ import { LEVEL_PD, SPTE_ENTRIES, spteFrame } from './spte.js';
 /** How many shadow translations, over all roots, disagree with the guest's tables. */
 export function countStaleTranslations(pages: ShadowPages, mem: GuestMemory): number {
   let stale = 0;
-  const spte = pages.spte;
   for (const root of pages.pagesAt(LEVEL_PD)) {
     const pd = pages.gfn[root]!;
     for (let pdi = 0; pdi < SPTE_ENTRIES; pdi++) {
-      const pt = spte[root * SPTE_ENTRIES + pdi]!;
+      const pt = pages.entry(root * SPTE_ENTRIES + pdi);
       if (pt < 0) continue;
       const pde = mem.readEntry(pd, pdi);
       const ptFrame = pde >>> PAGE_SHIFT;
       const pdeOk = (pde & PTE_P) !== 0 && ptFrame === pages.gfn[pt];
       for (let pti = 0; pti < SPTE_ENTRIES; pti++) {
-        const e = spte[pt * SPTE_ENTRIES + pti]!;
+        const e = pages.entry(pt * SPTE_ENTRIES + pti);
         if (e < 0) continue;
         if (!pdeOk) {
           stale++;

@@ -17,6 +17,14 @@ import { PageHash } from './page-hash.js';
 import { newGroup, type MmuStats } from '../../../../shared/stats.js';
 import { LEVEL_PD, LEVEL_PT, SPTE_ENTRIES as ENTRIES, SPTE_NONE as NONE } from './spte.js';
 
+/** Entries per block (64): a page's entries are held a block at a time. */
+const BLOCK_SHIFT = 6;
+const BLOCK_MASK = (1 << BLOCK_SHIFT) - 1;
+const BLOCKS_PER_PAGE = ENTRIES >> BLOCK_SHIFT;
+/** Blocks per chunk of storage (64 x 256 bytes = 16 KiB). */
+const CHUNK_SHIFT = 6;
+const CHUNK_MASK = (1 << CHUNK_SHIFT) - 1;
+
 /** KVM_MIN_FREE_MMU_PAGES and KVM_REFILL_PAGES of early-2007 KVM (kvm.h). */
 export const KVM_MIN_FREE_MMU_PAGES = 5;
 export const KVM_REFILL_PAGES = 25;
@@ -42,10 +50,18 @@ export class ShadowPages {
   readonly rootCount: Int32Array;
   /** The part of rootCount that comes from cr3-cache entries (kvm-paravirt). */
   readonly cachePins: Int32Array;
-  /** Entries of the pages used so far: grown as the pool's high-water mark rises (ensurePages), at most `capacity` pages. */
-  spte: Int32Array;
+  /**
+   * Block of each 64-entry part of each page, -1 while the part holds no entry: a shadow
+   * page, like the guest table it shadows, uses few of its 1,024 entries, so only the
+   * parts written hold words (in `chunks`, added as needed, never copied).
+   */
+  private readonly blockOf: Int32Array;
+  private readonly chunks: Int32Array[] = [];
+  private nBlocks = 0;
+  private freeBlocks = new Int32Array(16);
+  private nFreeBlocks = 0;
   /** Entries that may be present, per page (stale ones are skipped), to clear only what is used. */
-  private presentList: Uint16Array;
+  private readonly presentList: (number[] | undefined)[];
   private readonly presentCount: Int32Array;
   /** Parent links of each page: parentPage * 1024 + index (KVM's parent_pte), the first parentCount of each list. */
   private readonly parents: (number[] | undefined)[];
@@ -81,9 +97,8 @@ export class ShadowPages {
     this.level = new Uint8Array(capacity);
     this.rootCount = new Int32Array(capacity);
     this.cachePins = new Int32Array(capacity);
-    const first = 1; // grown as pages are used (ensurePages)
-    this.spte = new Int32Array(first * ENTRIES).fill(NONE);
-    this.presentList = new Uint16Array(first * ENTRIES);
+    this.blockOf = new Int32Array(capacity * BLOCKS_PER_PAGE).fill(NONE);
+    this.presentList = new Array<number[] | undefined>(capacity); // made at a page's first entry
     this.presentCount = new Int32Array(capacity);
     this.parents = new Array<number[] | undefined>(capacity); // made at a page's first parent
     this.parentCount = new Int32Array(capacity);
@@ -95,9 +110,45 @@ export class ShadowPages {
     this.nFree = capacity;
   }
 
-  /** Pages whose entries this shard holds room for (grown to the pool's high-water mark). */
-  get heldPages(): number {
-    return this.spte.length / ENTRIES;
+  /** Entry `at` (page * 1024 + index) of the shard's pages. */
+  entry(at: number): number {
+    const b = this.blockOf[at >>> BLOCK_SHIFT]!;
+    return b < 0 ? NONE : this.chunks[b >>> CHUNK_SHIFT]![((b & CHUNK_MASK) << BLOCK_SHIFT) | (at & BLOCK_MASK)]!;
+  }
+
+  private put(at: number, value: number): void {
+    let b = this.blockOf[at >>> BLOCK_SHIFT]!;
+    if (b < 0) {
+      if (value === NONE) return;
+      b = this.blockOf[at >>> BLOCK_SHIFT] = this.takeBlock();
+    }
+    this.chunks[b >>> CHUNK_SHIFT]![((b & CHUNK_MASK) << BLOCK_SHIFT) | (at & BLOCK_MASK)] = value;
+  }
+
+  /** A block of NONE entries. */
+  private takeBlock(): number {
+    if (this.nFreeBlocks > 0) return this.freeBlocks[--this.nFreeBlocks]!;
+    const b = this.nBlocks++;
+    if (b >>> CHUNK_SHIFT === this.chunks.length) this.chunks.push(new Int32Array(1 << (CHUNK_SHIFT + BLOCK_SHIFT)).fill(NONE));
+    return b;
+  }
+
+  /** Page `sp` holds no entry any more: its blocks go back (as NONE). */
+  private releaseBlocks(sp: number): void {
+    const at = sp * BLOCKS_PER_PAGE;
+    for (let i = 0; i < BLOCKS_PER_PAGE; i++) {
+      const b = this.blockOf[at + i]!;
+      if (b < 0) continue;
+      const base = (b & CHUNK_MASK) << BLOCK_SHIFT;
+      this.chunks[b >>> CHUNK_SHIFT]!.fill(NONE, base, base + BLOCK_MASK + 1);
+      this.blockOf[at + i] = NONE;
+      if (this.nFreeBlocks === this.freeBlocks.length) {
+        const grown = new Int32Array(this.freeBlocks.length * 2);
+        grown.set(this.freeBlocks);
+        this.freeBlocks = grown;
+      }
+      this.freeBlocks[this.nFreeBlocks++] = b;
+    }
   }
 
   get freePages(): number {
@@ -129,7 +180,6 @@ export class ShadowPages {
       throw new ShadowPoolExhausted(`shadow page pool of ${this.capacity} pages exhausted: every page is pinned`);
     }
     const sp = this.freeStack[--this.nFree]!;
-    if ((sp + 1) * ENTRIES > this.spte.length) this.ensurePages(sp + 1);
     this.gfn[sp] = gfn;
     this.level[sp] = level;
     this.rootCount[sp] = 0;
@@ -155,23 +205,23 @@ export class ShadowPages {
 
   /** The hardware walk of shadow tables from `root`: the level-1 spte for `vpn`, or -1. */
   translate(root: number, vpn: number): number {
-    const child = this.spte[root * ENTRIES + (vpn >>> 10)]!;
+    const child = this.entry(root * ENTRIES + (vpn >>> 10));
     if (child < 0) return NONE;
-    return this.spte[child * ENTRIES + (vpn & (ENTRIES - 1))]!;
+    return this.entry(child * ENTRIES + (vpn & (ENTRIES - 1)));
   }
 
   /** The page table page directory page `pd`'s entry `index` points at, or -1. */
   childOf(pd: number, index: number): number {
-    return this.spte[pd * ENTRIES + index]!;
+    return this.entry(pd * ENTRIES + index);
   }
 
   /** Point entry `index` of directory page `pd` at page table page `pt`. */
   link(pd: number, index: number, pt: number): void {
     const at = pd * ENTRIES + index;
-    const old = this.spte[at]!;
+    const old = this.entry(at);
     if (old === pt) return;
     if (old >= 0) this.removeParent(old, pd * ENTRIES + index);
-    this.spte[at] = pt;
+    this.put(at, pt);
     this.notePresent(pd, index);
     (this.parents[pt] ??= [])[this.parentCount[pt]!++] = pd * ENTRIES + index;
   }
@@ -179,17 +229,17 @@ export class ShadowPages {
   /** Set level-1 entry `index` of `pt`. */
   setPte(pt: number, index: number, value: number): void {
     const at = pt * ENTRIES + index;
-    if (this.spte[at]! < 0) this.notePresent(pt, index);
-    this.spte[at] = value;
+    if (this.entry(at) < 0) this.notePresent(pt, index);
+    this.put(at, value);
   }
 
   /** Drop one entry of a shadow page (either level). */
   clearEntry(sp: number, index: number): void {
     const at = sp * ENTRIES + index;
-    const old = this.spte[at]!;
+    const old = this.entry(at);
     if (old < 0) return;
     if (this.level[sp] === LEVEL_PD) this.removeParent(old, at);
-    this.spte[at] = NONE;
+    this.put(at, NONE);
   }
 
   /**
@@ -200,7 +250,7 @@ export class ShadowPages {
   zap(sp: number): void {
     const ps = this.parents[sp];
     const n = this.parentCount[sp]!;
-    for (let i = 0; i < n; i++) this.spte[ps![i]!] = NONE;
+    for (let i = 0; i < n; i++) this.put(ps![i]!, NONE);
     this.parentCount[sp] = 0;
     this.clearAll(sp);
     this.stat.pagesZapped++;
@@ -317,7 +367,7 @@ export class ShadowPages {
   private notePresent(sp: number, index: number): void {
     let n = this.presentCount[sp]!;
     if (n === ENTRIES) n = this.compactPresent(sp);
-    this.presentList[sp * ENTRIES + n] = index;
+    (this.presentList[sp] ??= [])[n] = index;
     this.presentCount[sp] = n + 1;
   }
 
@@ -325,7 +375,8 @@ export class ShadowPages {
   private compactPresent(sp: number): number {
     let n = 0;
     const base = sp * ENTRIES;
-    for (let i = 0; i < ENTRIES; i++) if (this.spte[base + i]! >= 0) this.presentList[base + n++] = i;
+    const list = this.presentList[sp]!;
+    for (let i = 0; i < ENTRIES; i++) if (this.entry(base + i) >= 0) list[n++] = i;
     this.presentCount[sp] = n;
     return n;
   }
@@ -334,14 +385,16 @@ export class ShadowPages {
     const base = sp * ENTRIES;
     const n = this.presentCount[sp]!;
     const isPd = this.level[sp] === LEVEL_PD;
+    const list = this.presentList[sp];
     for (let i = 0; i < n; i++) {
-      const at = base + this.presentList[base + i]!;
-      const e = this.spte[at]!;
+      const at = base + list![i]!;
+      const e = this.entry(at);
       if (e < 0) continue;
       if (isPd) this.removeParent(e, at);
-      this.spte[at] = NONE;
+      this.put(at, NONE);
     }
     this.presentCount[sp] = 0;
+    this.releaseBlocks(sp);
   }
 
   private removeParent(child: number, link: number): void {
@@ -353,17 +406,6 @@ export class ShadowPages {
       this.parentCount[child] = n - 1;
       return;
     }
-  }
-
-  /** Room for the entries of pages 0..n-1 (a shard that uses few pages holds few). */
-  private ensurePages(n: number): void {
-    const pages = Math.min(this.capacity, Math.max(n, (this.spte.length / ENTRIES) * 2));
-    const spte = new Int32Array(pages * ENTRIES).fill(NONE);
-    spte.set(this.spte);
-    this.spte = spte;
-    const present = new Uint16Array(pages * ENTRIES);
-    present.set(this.presentList);
-    this.presentList = present;
   }
 
   private free(sp: number): void {
