@@ -1,56 +1,51 @@
 /**
- * `node --expose-gc dist/bench/bigvm.js`: a big VM. Memory held at the end of a run of a
- * 256-vCPU VM as one replica against 2 replicas of half its vCPUs each (what 2 threads
- * hold together), memory per vCPU and per task at 256 vCPUs, and host time per simulated event
+ * `node --expose-gc dist/bench/bigvm.js`: a big VM. Peak memory of `run` of a 256-vCPU VM
+ * on 1, 2 and 4 threads (each in its own process), memory per task at 256 vCPUs, and host time per simulated event
  * (an event here is one VM exit or one guest context switch, both counted by
  * the statistics) at 40, 1,000 and 10,000 tasks, in this thread. BIGVM_RUN=0 skips the
  * timed runs (the 10,000-task one takes minutes). The timed runs have 3 GiB of guest memory.
  */
+import { spawnSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
-import { resolveConfig, type SimConfig } from '../shared/config.js';
-import { runSplit } from '../worker/smp/partition.js';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { resolveConfig } from '../shared/config.js';
 import { Vm } from '../worker/vm.js';
 
 const MiB = 2 ** 20;
 const f = (x: number, d = 2) => x.toFixed(d);
 
-/** Heap and typed-array bytes held at the end of a run of `cfg` split into `replicas` replicas (run in turn in this thread, kept alive). */
-function footprint(cfg: SimConfig, replicas = 1): number {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (!gc) throw new Error('run with node --expose-gc');
-  gc();
-  const before = process.memoryUsage();
-  const ids = [...Array(cfg.vcpus).keys()];
-  const held: Vm[] = [];
-  runSplit(
-    (local) => {
-      const vm = new Vm(cfg, {}, local);
-      held.push(vm);
-      return vm;
-    },
-    Array.from({ length: replicas }, (_, r) => ids.filter((v) => v % replicas === r)),
-  );
-  gc();
-  const after = process.memoryUsage();
-  void held.length;
-  return after.heapUsed + after.arrayBuffers - before.heapUsed - before.arrayBuffers;
+const BIN = fileURLToPath(new URL('../../bin/vcpusim.js', import.meta.url));
+
+/**
+ * Peak resident memory (MiB) of `vcpusim run` of hackbench `groups` on 256 vCPUs split
+ * over `workers` threads, in its own process: the coordinator, its worker threads and
+ * their replicas, as the operating system counts them.
+ */
+function peakRss(groups: number, workers: number, memoryMiB: number, vcpus = 256): { mib: number; result: string } {
+  const args = ['run', '--mode', 'kvm-paravirt', '--workload', 'hackbench', '--groups', String(groups), '--loops', '1', '--vcpus', String(vcpus), '--workers', String(workers), '--memory', String(memoryMiB), '--json'];
+  const script = `const { main } = await import(${JSON.stringify(pathToFileURL(BIN.replace(/bin[\\/]vcpusim\.js$/, 'dist/coordinator/cli.js')).href)});
+    const code = await main(['node', 'vcpusim', ...${JSON.stringify(args)}]);
+    process.stderr.write('MAXRSS ' + process.resourceUsage().maxRSS + '\\n'); process.exitCode = code;`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const m = /MAXRSS (\d+)/.exec(r.stderr);
+  if (r.status !== 0 || !m) throw new Error(`run failed: ${r.stderr}`);
+  const doc = JSON.parse(r.stdout) as { hostCpuUtilisation?: number };
+  delete doc.hostCpuUtilisation;
+  return { mib: Number(m[1]) / 1024, result: JSON.stringify(doc) };
 }
 
 const big = (groups: number, vcpus = 256, loops?: number, memoryMiB = 896) =>
   resolveConfig({ mode: 'kvm-paravirt', workload: 'hackbench', groups, vcpus, memoryMiB, ...(loops ? { loops } : {}) });
 
-function memory(): void {
-  const cfg = big(25, 256, 1);
-  footprint(big(5, 256, 1)); // the first run's compiled code and caches are not the VM's
-  const one = footprint(cfg);
-  const two = footprint(cfg, 2);
-  const v128 = footprint(big(25, 128, 1));
-  const g5 = footprint(big(5, 256, 1));
+function memory(groups: number, memoryMiB: number): void {
+  const one = peakRss(groups, 1, memoryMiB);
+  const two = peakRss(groups, 2, memoryMiB);
+  const four = peakRss(groups, 4, memoryMiB);
+  const same = one.result === two.result && one.result === four.result;
   console.log(
-    `memory at the end of a run, 256 vCPUs x 1,000 tasks: one replica ${f(one / MiB, 1)} MiB, ` +
-      `2 replicas ${f(two / MiB, 1)} MiB together (${f(two / one)}x one)`,
+    `peak memory of run, 256 vCPUs x ${groups * 40} tasks (--memory ${memoryMiB}): 1 thread ${f(one.mib, 0)} MiB, 2 threads ${f(two.mib, 0)} MiB (${f(two.mib / one.mib)}x), ` +
+      `4 threads ${f(four.mib, 0)} MiB (${f(four.mib / one.mib)}x); statistics ${same ? 'identical' : 'DIFFER'}`,
   );
-  console.log(`  per vCPU ${f((one - v128) / 128 / 1024, 1)} KiB (128 -> 256 vCPUs); per task ${f((one - g5) / 800 / 1024, 1)} KiB (200 -> 1,000 tasks)`);
 }
 
 /** One timed run; returns host microseconds per event. */
@@ -84,7 +79,18 @@ function timed(groups: number, loops: number, runs: number): number {
 }
 
 console.log(`big VM: ${availableParallelism()} cores, load average ${loadavg().map((x) => f(x)).join(' ')}`);
-memory();
+memory(25, 896);
+memory(250, 3072);
+// Per vCPU and per task: the difference of two runs' peaks on 1 thread.
+{
+  const v = (groups: number, vcpus = 256) => peakRss(groups, 1, 896, vcpus).mib;
+  const g25 = v(25);
+  const g5 = v(5);
+  const g25v128 = v(25, 128);
+  console.log(
+    `  per task ${f(((g25 - g5) * 1024) / 800, 1)} KiB (200 -> 1,000 tasks on 256 vCPUs), per vCPU ${f(((g25 - g25v128) * 1024) / 128, 1)} KiB (128 -> 256 vCPUs, 1,000 tasks); peaks on 1 thread`,
+  );
+}
 if (process.env.BIGVM_RUN !== '0') {
   const runs = Number(process.env.BIGVM_RUNS ?? 3);
   // A first run compiles the hot paths; the timed runs then compare like with like.
