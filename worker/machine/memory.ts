@@ -3,7 +3,7 @@
  * that hold page tables (KVM's guest memory slots, reduced to what paging reads).
  *
  * Only page-table frames have contents here (data frames are names, not bytes); their
- * words live in blocks of 64 entries, taken for the parts of a table that hold a
+ * words live in blocks of 64 entries, allocated for the parts of a table that hold a
  * non-zero word, in a slot per frame that has ever held a page table. A freed frame
  * keeps its words until it is written again, as real memory does: a page directory freed
  * and reused as an ordinary page still reads as the old directory until the kernel
@@ -16,6 +16,9 @@ import { PT_ENTRIES } from './paging.js';
 const BLOCK_SHIFT = 6;
 const BLOCK_MASK = (1 << BLOCK_SHIFT) - 1;
 const BLOCKS_PER_TABLE = PT_ENTRIES >> BLOCK_SHIFT;
+/** Blocks per storage chunk (4096 x 256 bytes = 1 MiB). */
+const CHUNK_SHIFT = 12;
+const CHUNK_MASK = (1 << CHUNK_SHIFT) - 1;
 
 export class GuestMemory {
   readonly numFrames: number;
@@ -23,13 +26,13 @@ export class GuestMemory {
   private readonly ptSlot: Int32Array;
   private nSlots = 0;
   /**
-   * Where each 64-entry part of each slot starts in `words`, -1 while that part is all
-   * zeros: a page table uses few of its 1024 entries (a process's stack, text and libc),
-   * so only the parts written hold words.
+   * Block of each 64-entry part of each slot, -1 while that part is all zeros: a page
+   * table uses few of its 1024 entries (a process's stack, text and libc), so only the
+   * parts written hold words.
    */
   private blockOf = new Int32Array(0);
-  /** The blocks' words (grown by doubling as blocks are taken). */
-  private words = new Uint32Array(64 << BLOCK_SHIFT);
+  /** Block words in chunks of 2^CHUNK_SHIFT blocks (added as needed, never copied). */
+  private readonly chunks: Uint32Array[] = [];
   private nBlocks = 0;
   /** Blocks zeroed whole and free for another part. */
   private freeBlocks = new Int32Array(64);
@@ -64,8 +67,8 @@ export class GuestMemory {
   readEntry(f: number, index: number): number {
     const slot = this.ptSlot[f]!;
     if (slot < 0) return 0;
-    const at = this.blockOf[slot * BLOCKS_PER_TABLE + (index >>> BLOCK_SHIFT)]!;
-    return at < 0 ? 0 : this.words[at + (index & BLOCK_MASK)]!;
+    const b = this.blockOf[slot * BLOCKS_PER_TABLE + (index >>> BLOCK_SHIFT)]!;
+    return b < 0 ? 0 : this.chunks[b >>> CHUNK_SHIFT]![((b & CHUNK_MASK) << BLOCK_SHIFT) + (index & BLOCK_MASK)]!;
   }
 
   /** Zero entries `from`..1023 of a frame with contents (the untrapped rest of a clear_page). */
@@ -77,7 +80,8 @@ export class GuestMemory {
       const b = this.blockOf[at + i]!;
       if (b < 0) continue;
       const lo = i === from >>> BLOCK_SHIFT ? from & BLOCK_MASK : 0;
-      this.words.fill(0, b + lo, b + BLOCK_MASK + 1);
+      const base = (b & CHUNK_MASK) << BLOCK_SHIFT;
+      this.chunks[b >>> CHUNK_SHIFT]!.fill(0, base + lo, base + BLOCK_MASK + 1);
       if (lo === 0) {
         this.blockOf[at + i] = -1;
         this.releaseBlock(b);
@@ -94,18 +98,19 @@ export class GuestMemory {
       if (value === 0) return; // the part reads as zeros already
       b = this.blockOf[at] = this.takeBlock();
     }
-    this.words[b + (index & BLOCK_MASK)] = value >>> 0;
+    this.chunks[b >>> CHUNK_SHIFT]![((b & CHUNK_MASK) << BLOCK_SHIFT) + (index & BLOCK_MASK)] = value >>> 0;
   }
 
-  /** A zeroed block: where its words start. */
+  /** Bytes of page-table words held (the model's own memory). */
+  get heldBytes(): number {
+    return (this.nBlocks - this.nFreeBlocks) << (BLOCK_SHIFT + 2);
+  }
+
+  /** A zeroed block. */
   private takeBlock(): number {
     if (this.nFreeBlocks > 0) return this.freeBlocks[--this.nFreeBlocks]!;
-    const b = this.nBlocks++ << BLOCK_SHIFT;
-    if (b === this.words.length) {
-      const grown = new Uint32Array(this.words.length * 2);
-      grown.set(this.words);
-      this.words = grown;
-    }
+    const b = this.nBlocks++;
+    if (b >>> CHUNK_SHIFT === this.chunks.length) this.chunks.push(new Uint32Array(1 << (CHUNK_SHIFT + BLOCK_SHIFT)));
     return b;
   }
 

@@ -21,7 +21,9 @@ import { LEVEL_PD, LEVEL_PT, SPTE_ENTRIES as ENTRIES, SPTE_NONE as NONE } from '
 const BLOCK_SHIFT = 6;
 const BLOCK_MASK = (1 << BLOCK_SHIFT) - 1;
 const BLOCKS_PER_PAGE = ENTRIES >> BLOCK_SHIFT;
-
+/** Blocks per chunk of storage (64 x 256 bytes = 16 KiB). */
+const CHUNK_SHIFT = 6;
+const CHUNK_MASK = (1 << CHUNK_SHIFT) - 1;
 
 /** KVM_MIN_FREE_MMU_PAGES and KVM_REFILL_PAGES of early-2007 KVM (kvm.h). */
 export const KVM_MIN_FREE_MMU_PAGES = 5;
@@ -49,13 +51,12 @@ export class ShadowPages {
   /** The part of rootCount that comes from cr3-cache entries (kvm-paravirt). */
   readonly cachePins: Int32Array;
   /**
-   * Where each 64-entry part of each page starts in `words`, -1 while the part holds no
-   * entry: a shadow page, like the guest table it shadows, uses few of its 1,024 entries,
-   * so only the parts written hold words.
+   * Block of each 64-entry part of each page, -1 while the part holds no entry: a shadow
+   * page, like the guest table it shadows, uses few of its 1,024 entries, so only the
+   * parts written hold words (in `chunks`, added as needed, never copied).
    */
   private readonly blockOf: Int32Array;
-  /** The blocks' entries (grown by doubling as blocks are taken; a free block is all NONE). */
-  private words = new Int32Array(1 << BLOCK_SHIFT).fill(NONE);
+  private readonly chunks: Int32Array[] = [];
   private nBlocks = 0;
   private freeBlocks = new Int32Array(16);
   private nFreeBlocks = 0;
@@ -112,7 +113,7 @@ export class ShadowPages {
   /** Entry `at` (page * 1024 + index) of the shard's pages. */
   entry(at: number): number {
     const b = this.blockOf[at >>> BLOCK_SHIFT]!;
-    return b < 0 ? NONE : this.words[b + (at & BLOCK_MASK)]!;
+    return b < 0 ? NONE : this.chunks[b >>> CHUNK_SHIFT]![((b & CHUNK_MASK) << BLOCK_SHIFT) | (at & BLOCK_MASK)]!;
   }
 
   private put(at: number, value: number): void {
@@ -121,19 +122,14 @@ export class ShadowPages {
       if (value === NONE) return;
       b = this.blockOf[at >>> BLOCK_SHIFT] = this.takeBlock();
     }
-    this.words[b + (at & BLOCK_MASK)] = value;
+    this.chunks[b >>> CHUNK_SHIFT]![((b & CHUNK_MASK) << BLOCK_SHIFT) | (at & BLOCK_MASK)] = value;
   }
 
   /** A block of NONE entries. */
   private takeBlock(): number {
     if (this.nFreeBlocks > 0) return this.freeBlocks[--this.nFreeBlocks]!;
-    const b = this.nBlocks++ << BLOCK_SHIFT;
-    if (b === this.words.length) {
-      const grown = new Int32Array(this.words.length * 2);
-      grown.set(this.words);
-      grown.fill(NONE, this.words.length);
-      this.words = grown;
-    }
+    const b = this.nBlocks++;
+    if (b >>> CHUNK_SHIFT === this.chunks.length) this.chunks.push(new Int32Array(1 << (CHUNK_SHIFT + BLOCK_SHIFT)).fill(NONE));
     return b;
   }
 
@@ -143,7 +139,8 @@ export class ShadowPages {
     for (let i = 0; i < BLOCKS_PER_PAGE; i++) {
       const b = this.blockOf[at + i]!;
       if (b < 0) continue;
-      this.words.fill(NONE, b, b + BLOCK_MASK + 1);
+      const base = (b & CHUNK_MASK) << BLOCK_SHIFT;
+      this.chunks[b >>> CHUNK_SHIFT]!.fill(NONE, base, base + BLOCK_MASK + 1);
       this.blockOf[at + i] = NONE;
       if (this.nFreeBlocks === this.freeBlocks.length) {
         const grown = new Int32Array(this.freeBlocks.length * 2);
