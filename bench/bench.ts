@@ -5,7 +5,8 @@
  * and the ratio of simulated guest time to host time.
  */
 import { MODES, resolveConfig } from '../shared/config.js';
-import { simulate, Vm } from '../worker/vm.js';
+import { simulate } from '../worker/vm.js';
+import { timeRun } from './time-run.js';
 
 const REPEAT = 3;
 
@@ -58,14 +59,9 @@ function scaling(): void {
     let events = 0;
     let heap = 0;
     for (let i = 0; i < REPEAT; i++) {
-      const t0 = process.hrtime.bigint();
-      const vm = new Vm(cfg);
-      const t1 = process.hrtime.bigint();
-      vm.run();
-      const t2 = process.hrtime.bigint();
-      const r = vm.result();
-      setup = Math.min(setup, Number(t1 - t0) / 1e9);
-      best = Math.min(best, Number(t2 - t1) / 1e9);
+      const { setupS, runS, result: r } = timeRun(cfg);
+      setup = Math.min(setup, setupS);
+      best = Math.min(best, runS);
       heap = Math.max(heap, process.memoryUsage().heapUsed / 2 ** 20);
       events = r.guest.syscalls + r.guest.contextSwitches + r.tlb.misses + r.exits.total;
     }

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { resolveConfig } from '../shared/config.js';
-import { Vm } from '../worker/vm.js';
+import { timeRun } from './time-run.js';
 
 const MiB = 2 ** 20;
 const f = (x: number, d = 2) => x.toFixed(d);
@@ -52,19 +52,13 @@ function memory(groups: number, memoryMiB: number): void {
 function timedOnce(groups: number, loops: number): { perEvent: number; line: string } {
   // 3 GiB for every size (2 GiB of it highmem): 10,000 tasks' user pages do not fit in 896 MiB.
   const cfg = big(groups, 256, loops, 3072);
-  const t0 = process.hrtime.bigint();
-  const vm = new Vm(cfg);
-  const t1 = process.hrtime.bigint();
-  vm.run();
-  const t2 = process.hrtime.bigint();
-  const r = vm.result();
+  const { setupS, runS: run, result: r } = timeRun(cfg);
   const events = r.exits.total + r.guest.contextSwitches;
-  const run = Number(t2 - t1) / 1e9;
   const perEvent = (run / events) * 1e6;
   return {
     perEvent,
     line:
-      `hackbench ${groups} (${cfg.tasks} tasks, loops ${loops}) on 256 vCPUs: set-up ${f(Number(t1 - t0) / 1e9)} s, run ${f(run)} s, ` +
+      `hackbench ${groups} (${cfg.tasks} tasks, loops ${loops}) on 256 vCPUs: set-up ${f(setupS)} s, run ${f(run)} s, ` +
       `${events} events (exits + context switches), ${f(perEvent, 2)} us per event, rss ${f(process.memoryUsage().rss / MiB, 0)} MiB`,
   };
 }

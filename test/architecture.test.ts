@@ -5,24 +5,15 @@
  * machine and the hypervisor's interface (the Platform seam and the paravirt ABI), and
  * nothing in worker/ imports the coordinator.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { tsFiles } from './support/ts-files.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SOURCE_DIRS = ['coordinator', 'worker', 'shared', 'bench'];
-
-function tsFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...tsFiles(p));
-    else if (p.endsWith('.ts')) out.push(p);
-  }
-  return out;
-}
 
 /** Every project file a source file imports (static, dynamic and type-only), as paths relative to the root. */
 function importsOf(file: string): string[] {

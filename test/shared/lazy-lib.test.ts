@@ -4,11 +4,12 @@
  * start-up, and a second import path could load a second zod, whose toJSONSchema would
  * not know the schemas of the first). Type-only imports are fine.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { tsFiles } from '../support/ts-files.js';
 import { configSchema } from '../../shared/config.js';
 import { memo, yaml, zod } from '../../shared/lazy-lib.js';
 import { experimentSchema } from '../../coordinator/experiments.js';
@@ -16,16 +17,6 @@ import { resultSchema } from '../../coordinator/store.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ACCESSOR = 'shared/lazy-lib.ts';
-
-function tsFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...tsFiles(p));
-    else if (p.endsWith('.ts')) out.push(p);
-  }
-  return out;
-}
 
 const LIB = /^(zod|yaml)(\/|$)/;
 

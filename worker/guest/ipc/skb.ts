@@ -85,28 +85,24 @@ export class SkbSlab {
 
   /** Page (VPN) of the sk_buff head of `slot`. */
   headVpn(slot: number): number {
-    const i = Math.floor(slot / this.headsPerPage);
-    const cpu = Math.floor(i / this.headPages);
-    const j = i - cpu * this.headPages;
-    const map = this.headPage[cpu]!;
-    let p = j < map.length ? map[j]! : -1;
-    if (p < 0) {
-      p = this.newPage(cpu);
-      (this.headPage[cpu] = grown(map, j + 1, this.headPages, -1))[j] = p;
-    }
-    return p;
+    return this.pageOf(this.headPage, this.headsPerPage, this.headPages, slot);
   }
 
   /** Page (VPN) of the data area of `slot`. */
   dataVpn(slot: number): number {
-    const i = Math.floor(slot / this.dataPerPage);
-    const cpu = Math.floor(i / this.dataPages);
-    const j = i - cpu * this.dataPages;
-    const map = this.dataPage[cpu]!;
+    return this.pageOf(this.dataPage, this.dataPerPage, this.dataPages, slot);
+  }
+
+  /** The page holding `slot` in one of the two page maps (`perPage` objects a page, `pages` pages a vCPU), taken on first use. */
+  private pageOf(maps: Int32Array[], perPage: number, pages: number, slot: number): number {
+    const i = Math.floor(slot / perPage);
+    const cpu = Math.floor(i / pages);
+    const j = i - cpu * pages;
+    const map = maps[cpu]!;
     let p = j < map.length ? map[j]! : -1;
     if (p < 0) {
       p = this.newPage(cpu);
-      (this.dataPage[cpu] = grown(map, j + 1, this.dataPages, -1))[j] = p;
+      (maps[cpu] = grown(map, j + 1, pages, -1))[j] = p;
     }
     return p;
   }
