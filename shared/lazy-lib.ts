@@ -5,7 +5,7 @@
  * `require` loads them synchronously and validation stays synchronous.
  *
  * Every value of either package comes from here (the rest of the source imports their
- * types only, test/architecture.test.ts checks it): one zod instance builds every schema,
+ * types only, test/shared/lazy-lib.test.ts checks it): one zod instance builds every schema,
  * and z.toJSONSchema (coordinator/schemas.ts) reads the schemas it built.
  */
 import { createRequire } from 'node:module';
