@@ -10,7 +10,7 @@ import { MODEL_VERSION } from '../../coordinator/store.js';
 import { resolveConfig, type SimConfig } from '../../shared/config.js';
 import { simulate } from '../../worker/vm.js';
 
-const PINNED_FOR_MODEL_VERSION = 'vcpusim-model-3';
+const PINNED_FOR_MODEL_VERSION = 'vcpusim-model-4';
 
 const CASES: [Partial<SimConfig>, string][] = [
   [{ mode: 'native', workload: 'ctxswitch', loops: 300 }, 'd635050d6a618a4e'],
