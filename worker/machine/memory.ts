@@ -10,6 +10,7 @@
  * clears it. Which frames are free is the guest's business
  * (guest/mm/page-alloc.ts).
  */
+import { doubled } from '../../shared/doubled.js';
 import { PT_ENTRIES } from './paging.js';
 
 /** Entries per block of page-table words (64 x 4 bytes): a table's words are kept a block at a time. */
@@ -115,11 +116,7 @@ export class GuestMemory {
   }
 
   private releaseBlock(b: number): void {
-    if (this.nFreeBlocks === this.freeBlocks.length) {
-      const grown = new Int32Array(this.freeBlocks.length * 2);
-      grown.set(this.freeBlocks);
-      this.freeBlocks = grown;
-    }
+    if (this.nFreeBlocks === this.freeBlocks.length) this.freeBlocks = doubled(this.freeBlocks);
     this.freeBlocks[this.nFreeBlocks++] = b;
   }
 }

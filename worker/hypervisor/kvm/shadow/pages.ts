@@ -15,6 +15,7 @@
  */
 import { PageHash } from './page-hash.js';
 import { newGroup, type MmuStats } from '../../../../shared/stats.js';
+import { doubled } from '../../../../shared/doubled.js';
 import { LEVEL_PD, LEVEL_PT, SPTE_ENTRIES as ENTRIES, SPTE_NONE as NONE } from './spte.js';
 
 /** Entries per block (64): a page's entries are held a block at a time. */
@@ -142,11 +143,7 @@ export class ShadowPages {
       const base = (b & CHUNK_MASK) << BLOCK_SHIFT;
       this.chunks[b >>> CHUNK_SHIFT]!.fill(NONE, base, base + BLOCK_MASK + 1);
       this.blockOf[at + i] = NONE;
-      if (this.nFreeBlocks === this.freeBlocks.length) {
-        const grown = new Int32Array(this.freeBlocks.length * 2);
-        grown.set(this.freeBlocks);
-        this.freeBlocks = grown;
-      }
+      if (this.nFreeBlocks === this.freeBlocks.length) this.freeBlocks = doubled(this.freeBlocks);
       this.freeBlocks[this.nFreeBlocks++] = b;
     }
   }
@@ -356,11 +353,7 @@ export class ShadowPages {
   }
 
   private noteChanged(gfn: number): void {
-    if (this.nChanged === this.changedGfns.length) {
-      const a = new Int32Array(this.changedGfns.length * 2);
-      a.set(this.changedGfns);
-      this.changedGfns = a;
-    }
+    if (this.nChanged === this.changedGfns.length) this.changedGfns = doubled(this.changedGfns);
     this.changedGfns[this.nChanged++] = gfn;
   }
 
