@@ -36,7 +36,8 @@ export class RecordBus {
   readonly localCpus: Int32Array;
   localIds: readonly number[] = [];
   /** Records of each local vCPU in the current quantum (each in delivery order). */
-  private readonly bufs: MsgBuf[] = [];
+  /** Each local vCPU's records of this quantum (none for another replica's vCPUs). */
+  private readonly bufs: (MsgBuf | undefined)[] = [];
   private localBufs: MsgBuf[] = [];
   private readonly seq: Float64Array;
   private readonly out = new MsgBuf();
@@ -70,7 +71,7 @@ export class RecordBus {
     this.localIds = Array.from({ length: mask.length }, (_, i) => i).filter((i) => mask[i] === 1);
     for (let id = 0; id < mask.length; id++) {
       if (mask[id] === 1) this.bufs[id] ??= new MsgBuf(1 << 10);
-      else this.bufs[id]?.clear();
+      else this.bufs[id] = undefined; // what it held was handed over at this quantum's end
     }
     this.localBufs = this.localIds.map((id) => this.bufs[id]!);
     for (let id = 0; id < mask.length; id++) if (mask[id] === 0) for (const h of this.dropHooks) h(id);

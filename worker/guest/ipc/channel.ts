@@ -27,17 +27,19 @@ export abstract class ChannelBase implements SleeperMask {
   objVpn = 0;
   /** Bytes queued. */
   bytes = 0;
-  private readonly readWaits: WaitQueue<Task>[];
-  private readonly writeWaits: WaitQueue<Task>[];
+  /** Each vCPU's queues, made on first use (a channel is used by few of a big VM's vCPUs). */
+  private readonly readWaits: Map<number, WaitQueue<Task>>;
+  private readonly writeWaits: Map<number, WaitQueue<Task>>;
   /** The merged channel (itself, or the one this view copies). */
   protected readonly auth: ChannelBase;
   /** Keep the masks of vCPUs with sleepers (several vCPUs only: one has no quantum's end to wake at). */
   private readonly sleepMasks: boolean;
 
   // --- multi-vCPU bookkeeping (ipc.ts) ------------------------------------------------
-  /** Per-vCPU views: what each vCPU sees within a quantum, and the quantum each was copied in. */
-  views: (this | undefined)[] | null = null;
-  viewEpoch: Int32Array | null = null;
+  /** Per-vCPU views: what each vCPU sees within a quantum (made on first use, by vCPU id). */
+  views: Map<number, this> | null = null;
+  /** Of a view: the quantum it was last copied in. */
+  viewEpoch = -1;
   /** Quantum of the last operation merged in, and which vCPUs sent / received in it (first one, and whether there were others). */
   opEpoch = -1;
   sendSrc = -1;
@@ -64,20 +66,24 @@ export abstract class ChannelBase implements SleeperMask {
       this.readers = shareWith.readers;
       this.writers = shareWith.writers;
     } else {
-      this.readWaits = [];
-      this.writeWaits = oneQueue ? this.readWaits : [];
+      this.readWaits = new Map();
+      this.writeWaits = oneQueue ? this.readWaits : new Map();
       this.readers = cpumaskNew(this.sleepMasks ? vcpus : 0);
       this.writers = cpumaskNew(this.sleepMasks ? vcpus : 0);
     }
   }
 
   readWaitAt(cpu: number): WaitQueue<Task> {
-    return (this.readWaits[cpu] ??= new WaitQueue<Task>(this.sleepMasks ? this.auth : null, cpu, true));
+    let q = this.readWaits.get(cpu);
+    if (q === undefined) this.readWaits.set(cpu, (q = new WaitQueue<Task>(this.sleepMasks ? this.auth : null, cpu, true)));
+    return q;
   }
 
   writeWaitAt(cpu: number): WaitQueue<Task> {
     if (this.writeWaits === this.readWaits) return this.readWaitAt(cpu);
-    return (this.writeWaits[cpu] ??= new WaitQueue<Task>(this.sleepMasks ? this.auth : null, cpu, false));
+    let q = this.writeWaits.get(cpu);
+    if (q === undefined) this.writeWaits.set(cpu, (q = new WaitQueue<Task>(this.sleepMasks ? this.auth : null, cpu, false)));
+    return q;
   }
 
   noteSleepers(cpu: number, reads: boolean, any: boolean): void {
@@ -85,17 +91,14 @@ export abstract class ChannelBase implements SleeperMask {
   }
 
   /** vCPU `cpu`'s view of this channel in quantum `epoch` (made on first use, refreshed once a quantum). */
-  viewFor(cpu: number, epoch: number, vcpus: number): this {
+  viewFor(cpu: number, epoch: number): this {
     let views = this.views;
-    if (views === null) {
-      views = this.views = [];
-      this.viewEpoch = new Int32Array(vcpus).fill(-1);
-    }
-    let vw = views[cpu];
-    if (vw === undefined) vw = views[cpu] = this.newView();
-    if (this.viewEpoch![cpu] !== epoch) {
+    if (views === null) views = this.views = new Map();
+    let vw = views.get(cpu);
+    if (vw === undefined) views.set(cpu, (vw = this.newView()));
+    if (vw.viewEpoch !== epoch) {
       vw.copyStateFrom(this);
-      this.viewEpoch![cpu] = epoch;
+      vw.viewEpoch = epoch;
     }
     return vw;
   }

@@ -157,7 +157,7 @@ export class Ipc {
   /** The channel as `cpu` sees it: the channel itself with one vCPU, else cpu's view of it for this quantum. */
   private view(cpu: GuestCpu, ch: Channel): Channel {
     const bus = this.bus;
-    return bus === null ? ch : ch.viewFor(cpu.id, bus.epoch, this.cpus.length);
+    return bus === null ? ch : ch.viewFor(cpu.id, bus.epoch);
   }
 
   /** Note a merged channel operation: who sent, who received, in this quantum. */

@@ -33,10 +33,11 @@ export class Pipe extends ChannelBase {
   readonly kind = CH_PIPE;
   /**
    * Bytes held by each page buffer (ring from curbuf). A writer sleeps when PIPE_BUFFERS
-   * are in use; the ring has room for more because writers on other vCPUs may each have
-   * filled the pipe as they saw it within one quantum.
+   * are in use; the merged ring grows past them (by PIPE_BUFFERS multiples, so a slot's
+   * page is its index modulo PIPE_BUFFERS whatever the ring's length) because writers
+   * on other vCPUs may each have filled the pipe as they saw it within one quantum.
    */
-  private readonly bufLen: Int32Array;
+  private bufLen: Int32Array;
   curbuf = 0;
   nrbufs = 0;
   /** Page (VPN) of each pipe buffer, fixed frames recycled in ring order. */
@@ -44,17 +45,18 @@ export class Pipe extends ChannelBase {
 
   constructor(name: string, vcpus: number, shareWith?: Pipe) {
     super(name, vcpus, true, shareWith);
-    this.bufLen = new Int32Array(PIPE_BUFFERS * vcpus);
+    this.bufLen = new Int32Array(shareWith ? shareWith.bufLen.length : PIPE_BUFFERS);
     this.bufVpn = shareWith ? shareWith.bufVpn : new Int32Array(PIPE_BUFFERS);
   }
 
   newView(): this {
-    return new Pipe(this.name, this.bufLen.length / PIPE_BUFFERS, this) as this;
+    return new Pipe(this.name, 1, this) as this;
   }
 
   /** Only the buffers in use matter. */
   copyStateFrom(src: this): void {
     this.bytes = src.bytes;
+    if (this.bufLen.length !== src.bufLen.length) this.bufLen = new Int32Array(src.bufLen.length);
     const ring = this.bufLen.length;
     this.curbuf = src.curbuf;
     this.nrbufs = src.nrbufs;
@@ -77,14 +79,23 @@ export class Pipe extends ChannelBase {
       if (this.bufLen[last]! + len <= PIPE_BUF_SIZE) b = last;
     }
     if (b < 0) {
-      if (this.nrbufs >= (force ? ring : PIPE_BUFFERS)) return -1;
-      b = (this.curbuf + this.nrbufs) % ring;
+      if (this.nrbufs >= PIPE_BUFFERS && !force) return -1;
+      if (this.nrbufs === ring) this.grow();
+      b = (this.curbuf + this.nrbufs) % this.bufLen.length;
       this.bufLen[b] = 0;
       this.nrbufs++;
     }
     this.bufLen[b]! += len;
     this.bytes += len;
     return b % PIPE_BUFFERS;
+  }
+
+  /** Double the ring, each buffer in use keeping its slot modulo the old and the new length's common PIPE_BUFFERS. */
+  private grow(): void {
+    const old = this.bufLen;
+    const ring = new Int32Array(old.length * 2);
+    for (let i = 0; i < this.nrbufs; i++) ring[(this.curbuf + i) % ring.length] = old[(this.curbuf + i) % old.length]!;
+    this.bufLen = ring;
   }
 
   /** pipe_read of up to `len` bytes from the first buffer(s). Returns bytes read and whether a buffer was released. */

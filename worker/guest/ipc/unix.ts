@@ -51,8 +51,9 @@ export class UnixStream extends ChannelBase {
     super(name, vcpus, false, shareWith);
     this.sndbuf = unix.sndbuf;
     this.truesize = unix.truesize;
-    // A view's own ring holds only its own sends of one quantum: it starts small and grows.
-    this.skbRing = new Int32Array(shareWith ? 8 : Math.ceil(unix.sndbuf / unix.truesize) + 2);
+    // A ring starts small and grows with the skbs queued (a view's holds only its own
+    // sends of one quantum; most of a big VM's sockets never hold more than a few).
+    this.skbRing = new Int32Array(8);
     if (shareWith) this.peerVpn = shareWith.peerVpn;
   }
 

@@ -22,6 +22,8 @@ export class MemoryManager {
   readonly mms: Mm[] = [];
   /** PDEs of the kernel half (the shared, global kernel page tables), copied into every new page directory. */
   private readonly kernelPdes: number[] = [];
+  /** swapper_pg_dir's frame (init_mm's page directory), whose kernel half every directory copies. */
+  private swapperPd = -1;
   /** Frames shared by every process: the benchmark text and libc. */
   private readonly textFrame: number;
   private readonly libcFrame: number;
@@ -61,6 +63,7 @@ export class MemoryManager {
   bootInitMm(): Mm {
     const mm = this.addMm(new Mm(this.pages.allocPageTable()));
     for (let i = 0; i < this.kernelPdes.length; i++) this.mem.writeEntry(mm.pdFrame, KERNEL_PDE_FIRST + i, this.kernelPdes[i]!);
+    this.swapperPd = mm.pdFrame;
     mm.users = 1;
     return mm;
   }
@@ -119,6 +122,8 @@ export class MemoryManager {
   createMm(cpu: GuestCpu | null = null): Mm {
     const pd = this.pageTablePage(cpu);
     for (let i = 0; i < this.kernelPdes.length; i++) this.store(cpu, pd, KERNEL_PDE_FIRST + i, this.kernelPdes[i]!);
+    // The model's own memory: the kernel half's words are swapper_pg_dir's, held once.
+    if (this.swapperPd >= 0) this.mem.share(pd, this.swapperPd, KERNEL_PDE_FIRST, PT_ENTRIES);
     const mm = this.addMm(new Mm(pd));
     // Text and libc: the same frames in every process, read-only.
     this.mapUser(mm, USER.text, this.textFrame, false, cpu);
