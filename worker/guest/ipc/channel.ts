@@ -66,8 +66,8 @@ export abstract class ChannelBase implements SleeperMask {
       this.readers = shareWith.readers;
       this.writers = shareWith.writers;
     } else {
-      this.readWaits = new Map();
-      this.writeWaits = oneQueue ? this.readWaits : new Map();
+      this.readWaits = new Map<number, WaitQueue<Task>>();
+      this.writeWaits = oneQueue ? this.readWaits : new Map<number, WaitQueue<Task>>();
       this.readers = cpumaskNew(this.sleepMasks ? vcpus : 0);
       this.writers = cpumaskNew(this.sleepMasks ? vcpus : 0);
     }
