@@ -157,6 +157,7 @@ export class Kernel {
     this.sched.attachSmp(bus);
     this.procs.attachSmp(bus);
     this.ipc.attachSmp(bus);
+    bus.onDropVcpu((cpu) => this.pages.dropCpu(cpu));
     this.mm.localCpus = this.cpus.filter((cpu) => bus.isLocal(cpu.id));
   }
 

@@ -136,6 +136,23 @@ export class GuestMemory {
     }
   }
 
+  /** Let go of the parts of frame `f` whose words are all zero (they read as zero without a block). */
+  releaseZeroParts(f: number): void {
+    if (!this.hasContents(f)) return;
+    const at = this.ptSlot[f]! * BLOCKS_PER_TABLE;
+    for (let i = 0; i < BLOCKS_PER_TABLE; i++) {
+      const b = this.blockOf[at + i]!;
+      if (b < 0) continue;
+      const words = this.chunks[b >>> CHUNK_SHIFT]!;
+      const o = (b & CHUNK_MASK) << BLOCK_SHIFT;
+      let zero = true;
+      for (let j = 0; j <= BLOCK_MASK && zero; j++) zero = words[o + j] === 0;
+      if (!zero) continue;
+      this.blockOf[at + i] = -1;
+      this.releaseBlock(b);
+    }
+  }
+
   private sameWords(a: number, b: number): boolean {
     const ca = this.chunks[a >>> CHUNK_SHIFT]!;
     const cb = this.chunks[b >>> CHUNK_SHIFT]!;

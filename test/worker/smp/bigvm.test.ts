@@ -13,10 +13,12 @@ describe('a big VM', () => {
   it('the per-vCPU free lists hold room for guest memory about once, not once per vCPU', () => {
     const frames = (896 * 1024 * 1024) / 4096;
     for (const vcpus of [8, 64, 256]) {
-      const words = new Vm(hb(vcpus)).kernel.pages.listWords;
-      // The boot list (frames) plus each vCPU's share, each at least 64 words: not vcpus x frames.
-      expect(words).toBeLessThanOrEqual(2 * frames + 64 * vcpus);
-      expect(words).toBeGreaterThanOrEqual(frames);
+      const pages = new Vm(hb(vcpus)).kernel.pages;
+      const words = pages.listWords;
+      // Each vCPU's share, each at least 64 words (the boot list is let go once dealt): not vcpus x frames.
+      expect(words).toBeLessThanOrEqual(frames + 64 * vcpus);
+      expect(words).toBeGreaterThanOrEqual(pages.freeFrames);
+      expect(pages.freeFrames).toBeGreaterThan(frames / 2);
     }
   });
 
@@ -82,5 +84,27 @@ describe('a replica of a 256-vCPU VM', () => {
       expect(used(r)).toBeGreaterThan(100);
       expect(used(1 - r)).toBe(0);
     }
+  }, 120_000);
+
+  it('holds no page-table words for address spaces another replica tore down, nor the others\' free lists', () => {
+    const whole = new Vm(cfg);
+    whole.run();
+    const replicas: Vm[] = [];
+    runSplit((l) => {
+      const vm = new Vm(cfg, {}, l);
+      replicas.push(vm);
+      return vm;
+    }, [ids.filter((v) => v % 2 === 0), ids.filter((v) => v % 2 === 1)]);
+    // Each replica tore down the address spaces whose last task exited on its vCPUs (the
+    // cleared tables keep their zeroed blocks, as the whole VM's do) and let go of the others'.
+    // Above what a VM holds when built (the lowmem direct map's tables, the first directories),
+    // the two replicas together hold no more than the whole VM.
+    const base = new Vm(cfg).pc.mem.heldBytes;
+    const above = replicas.map((vm) => vm.pc.mem.heldBytes - base);
+    const wholeAbove = whole.pc.mem.heldBytes - base;
+    expect(wholeAbove).toBeGreaterThan(100 * 1024);
+    for (const a of above) expect(a).toBeGreaterThan(0.3 * wholeAbove);
+    expect(above[0]! + above[1]!).toBeLessThanOrEqual(wholeAbove);
+    for (const vm of replicas) expect(vm.kernel.pages.listWords).toBeLessThan(whole.kernel.pages.listWords * 0.75);
   }, 120_000);
 });

@@ -212,6 +212,26 @@ export class MemoryManager {
     this.checkpoint(cpu);
   }
 
+  /**
+   * The last user of `mm` exited on a vCPU another replica runs, which tears the address
+   * space down there (lastMmput). This replica's copy of guest memory takes what that
+   * teardown stores, without running it: the user page tables cleared whole (they hold
+   * only the mm's user PTEs) and the user PDEs cleared; the mm's lists are let go. So the
+   * copy reads as the owner's does, and holds no words for the dead address space.
+   */
+  forgetRemote(mm: Mm): void {
+    const mem = this.mem;
+    for (let i = 0; i < mm.userPtFrames.length; i++) {
+      mem.zeroFrom(mm.userPtFrames[i]!, 0);
+      mem.writeEntry(mm.pdFrame, mm.userPtPdis[i]!, 0);
+    }
+    mem.releaseZeroParts(mm.pdFrame);
+    mm.userPtFrames.length = 0;
+    mm.userPtPdis.length = 0;
+    mm.userVpns.length = 0;
+    mm.privateFrames.length = 0;
+  }
+
   /** The last reference to a dead mm is gone: pgd_free. */
   mmdrop(cpu: GuestCpu, mm: Mm): void {
     if (mm.pdFrame < 0) return;

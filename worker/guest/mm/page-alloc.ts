@@ -28,7 +28,8 @@ export class GuestOutOfMemory extends Error {
 
 /** One zone's free frames: a LIFO stack, split into per-vCPU stacks once the vCPUs start. */
 class ZoneFree {
-  readonly stack: Int32Array;
+  /** The zone's free frames until they are dealt to the vCPUs (empty after). */
+  stack: Int32Array;
   n = 0;
   cpuStacks: Int32Array[] | null = null;
   cpuFree = new Int32Array(0);
@@ -117,6 +118,12 @@ class ZoneFree {
       this.cpuStacks[c]![this.cpuFree[c]! - 1 - Math.floor(k / cpus)] = this.stack[n - 1 - k]!;
     }
     this.n = 0;
+    this.stack = new Int32Array(0);
+  }
+
+  /** vCPU `cpu`'s list is another replica's from now on: this one lets go of its frames (its count stays). */
+  dropCpu(cpu: number): void {
+    if (this.cpuStacks !== null) this.cpuStacks[cpu] = new Int32Array(0);
   }
 
   get words(): number {
@@ -206,6 +213,12 @@ export class PageAllocator {
     this.normal.split(cpus);
     this.highmem.split(cpus);
     this.split = true;
+  }
+
+  /** vCPU `cpu` runs on another replica from now on (worker/smp/bus.ts onDropVcpu): its lists are that replica's. */
+  dropCpu(cpu: number): void {
+    this.normal.dropCpu(cpu);
+    this.highmem.dropCpu(cpu);
   }
 
   /** A frame to hold a page table (or directory), all entries zero (boot and set-up, not trapped). Lowmem: no CONFIG_HIGHPTE. */

@@ -78,6 +78,7 @@ export class Processes {
       if (--mm.users === 0) {
         mm.exitCpu = src;
         if (bus.isLocal(src)) this.mm.lastMmput(this.cpus[src]!, mm);
+        else this.mm.forgetRemote(mm);
       }
     });
   }

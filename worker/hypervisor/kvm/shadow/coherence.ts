@@ -79,7 +79,7 @@ export class ShardCoherence {
       const s = this.cpus[cpu]!;
       const old = s.pages;
       for (let sp = 0; sp < old.capacity; sp++) if (old.gfn[sp]! >= 0) this.frameUse[old.gfn[sp]!]!--;
-      s.pages = new ShadowPages(old.capacity, old.stat);
+      s.pages = new ShadowPages(0, old.stat); // never read again: no pool here
       s.pages.frameUse = this.frameUse;
       this.published[cpu] = new PageHash(0);
     });
