@@ -70,8 +70,18 @@ export class RecordBus {
     }
     this.localIds = Array.from({ length: mask.length }, (_, i) => i).filter((i) => mask[i] === 1);
     for (let id = 0; id < mask.length; id++) {
-      if (mask[id] === 1) this.bufs[id] ??= new MsgBuf(1 << 10);
-      else this.bufs[id] = undefined; // what it held was handed over at this quantum's end
+      if (mask[id] === 1) {
+        const b = this.bufs[id];
+        if (b === undefined) this.bufs[id] = new MsgBuf(1 << 10);
+        else if (b.data.length > 1 << 12 && b.length <= 1 << 10) {
+          // A buffer grown by the prelude's burst (the forking vCPU's) starts small again,
+          // with the records the merge just made.
+          const small = new MsgBuf(1 << 10);
+          small.data.set(b.data.subarray(0, b.length));
+          small.length = b.length;
+          this.bufs[id] = small;
+        }
+      } else this.bufs[id] = undefined; // its records are the replica's that runs it
     }
     this.localBufs = this.localIds.map((id) => this.bufs[id]!);
     for (let id = 0; id < mask.length; id++) if (mask[id] === 0) for (const h of this.dropHooks) h(id);
