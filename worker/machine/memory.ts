@@ -108,9 +108,8 @@ export class GuestMemory {
       if (value === 0) return; // the part reads as zeros already
       b = this.blockOf[at] = this.takeBlock();
     }
-    const word = ((b & CHUNK_MASK) << BLOCK_SHIFT) + (index & BLOCK_MASK);
     if (this.refs[b]! > 1) {
-      if (this.chunks[b >>> CHUNK_SHIFT]![word] === value >>> 0) return; // the same word: the part stays shared
+      if (this.chunks[b >>> CHUNK_SHIFT]![((b & CHUNK_MASK) << BLOCK_SHIFT) + (index & BLOCK_MASK)] === value >>> 0) return; // the same word: the part stays shared
       b = this.blockOf[at] = this.unshare(b);
     }
     this.chunks[b >>> CHUNK_SHIFT]![((b & CHUNK_MASK) << BLOCK_SHIFT) + (index & BLOCK_MASK)] = value >>> 0;
