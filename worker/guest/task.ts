@@ -24,14 +24,26 @@ export class Mm {
   /** With several vCPUs: the vCPU whose task dropped the last user, which tore it down and frees its page directory. */
   exitCpu = -1;
   /** Page-table frames of the user half, and the directory index of each. */
-  readonly userPtFrames: number[] = [];
-  readonly userPtPdis: number[] = [];
+  userPtFrames: number[] = [];
+  userPtPdis: number[] = [];
   /** Mapped user virtual page numbers. */
-  readonly userVpns: number[] = [];
+  userVpns: number[] = [];
   /** Frames of the private (writable) user pages, freed with the mm. */
-  readonly privateFrames: number[] = [];
+  privateFrames: number[] = [];
   constructor(pdFrame: number) {
     this.pdFrame = pdFrame;
+  }
+
+  /**
+   * The model's own memory: the lists held at their length once a fork or exec has built
+   * them (a push grows an array's room by half plus 16 entries, and a process maps four
+   * pages), so ten thousand address spaces do not carry room for seventy thousand.
+   */
+  trim(): void {
+    this.userPtFrames = this.userPtFrames.slice();
+    this.userPtPdis = this.userPtPdis.slice();
+    this.userVpns = this.userVpns.slice();
+    this.privateFrames = this.privateFrames.slice();
   }
 }
 

@@ -2,44 +2,58 @@
  * Guest physical memory: `numFrames` frames of 4 KiB, and the contents of the frames
  * that hold page tables (KVM's guest memory slots, reduced to what paging reads).
  *
- * Only page-table frames have contents here (data frames are names, not bytes); their
- * words live in blocks of 64 entries, allocated for the parts of a table that hold a
- * non-zero word, in a slot per frame that has ever held a page table. Parts with the same
- * words may share one block, copied on a write (every page directory's kernel half is
- * the same 224 entries, clone_pgd_range from swapper_pg_dir: see share()). A freed frame
- * keeps its words until it is written again, as real memory does: a page directory freed
- * and reused as an ordinary page still reads as the old directory until the kernel
- * clears it. Which frames are free is the guest's business
+ * Only page-table frames have contents here (data frames are names, not bytes). A page
+ * table uses few of its 1024 entries (a process's text, data, libc and stack: one to
+ * three words in each of a few tables), so its words are kept sparsely: a slot per frame
+ * that has ever held a page table, a directory of four 16-word blocks for each 64-entry
+ * part that holds a non-zero word, and a block only for the 16 words around a non-zero
+ * one. Parts with the same words may share one directory, copied on a write (every page
+ * directory's kernel half is the same 224 entries, clone_pgd_range from swapper_pg_dir:
+ * see share()). A freed frame keeps its words until it is written again, as real memory
+ * does: a page directory freed and reused as an ordinary page still reads as the old
+ * directory until the kernel clears it. Which frames are free is the guest's business
  * (guest/mm/page-alloc.ts).
  */
 import { doubled } from '../../shared/doubled.js';
 import { PT_ENTRIES } from './paging.js';
 
-/** Entries per block of page-table words (64 x 4 bytes): a table's words are kept a block at a time. */
-const BLOCK_SHIFT = 6;
+/** Entries per part (64): a part holding a non-zero word has a directory of its blocks. */
+const PART_SHIFT = 6;
+const PART_MASK = (1 << PART_SHIFT) - 1;
+const PARTS_PER_TABLE = PT_ENTRIES >> PART_SHIFT;
+/** Entries per block (16 x 4 bytes), and blocks per part. */
+const BLOCK_SHIFT = 4;
 const BLOCK_MASK = (1 << BLOCK_SHIFT) - 1;
-const BLOCKS_PER_TABLE = PT_ENTRIES >> BLOCK_SHIFT;
-/** Blocks per storage chunk (4096 x 256 bytes = 1 MiB). */
-const CHUNK_SHIFT = 12;
+const BLOCKS_PER_PART = 1 << (PART_SHIFT - BLOCK_SHIFT);
+/** Blocks per storage chunk (16,384 x 64 bytes = 1 MiB). */
+const CHUNK_SHIFT = 14;
 const CHUNK_MASK = (1 << CHUNK_SHIFT) - 1;
+
+/** `a` copied into a longer Int32Array (by half again, at least `need`), the rest -1. */
+function grown(a: Int32Array, need: number, max = Infinity): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(Math.min(max, Math.max(need, a.length + (a.length >>> 1), 1024))).fill(-1);
+  b.set(a);
+  return b;
+}
 
 export class GuestMemory {
   readonly numFrames: number;
   /** Page-table slot of a frame, or -1 (as far as the highest frame that held a page table). */
   private ptSlot = new Int32Array(0);
   private nSlots = 0;
-  /**
-   * Block of each 64-entry part of each slot, -1 while that part is all zeros: a page
-   * table uses few of its 1024 entries (a process's stack, text and libc), so only the
-   * parts written hold words.
-   */
-  private blockOf = new Int32Array(0);
-  /** Block words in chunks of 2^CHUNK_SHIFT blocks (added as needed, never copied). */
+  /** Directory of each 64-entry part of each slot, -1 while that part is all zeros. */
+  private partDir = new Int32Array(0);
+  /** Each directory's four blocks (-1: those 16 entries are zeros). */
+  private dirs = new Int32Array(0);
+  /** Parts that use each directory (1 unless shared); 0 for a free one. */
+  private dirRefs = new Int32Array(0);
+  private nDirs = 0;
+  private freeDirs = new Int32Array(64);
+  private nFreeDirs = 0;
+  /** Block words in chunks of 2^CHUNK_SHIFT blocks (added as needed, never copied). A block belongs to one directory. */
   private readonly chunks: Uint32Array[] = [];
   private nBlocks = 0;
-  /** Parts that use each block (1 unless shared). */
-  private refs = new Int32Array(1 << CHUNK_SHIFT);
-  /** Blocks zeroed whole and free for another part. */
+  /** Blocks zeroed and free for another directory. */
   private freeBlocks = new Int32Array(64);
   private nFreeBlocks = 0;
 
@@ -52,18 +66,10 @@ export class GuestMemory {
    * before, else zeros. The guest kernel then writes its entries itself.
    */
   holdPageTable(f: number): void {
-    if (f >= this.ptSlot.length) {
-      const grown = new Int32Array(Math.min(this.numFrames, Math.max(f + 1, this.ptSlot.length * 2, 1024))).fill(-1);
-      grown.set(this.ptSlot);
-      this.ptSlot = grown;
-    }
+    if (f >= this.ptSlot.length) this.ptSlot = grown(this.ptSlot, f + 1, this.numFrames);
     if (this.ptSlot[f]! >= 0) return;
     const slot = this.nSlots++;
-    if ((slot + 1) * BLOCKS_PER_TABLE > this.blockOf.length) {
-      const grown = new Int32Array(Math.max(BLOCKS_PER_TABLE * 64, this.blockOf.length * 2)).fill(-1);
-      grown.set(this.blockOf);
-      this.blockOf = grown;
-    }
+    if ((slot + 1) * PARTS_PER_TABLE > this.partDir.length) this.partDir = grown(this.partDir, (slot + 1) * PARTS_PER_TABLE);
     this.ptSlot[f] = slot;
   }
 
@@ -77,40 +83,57 @@ export class GuestMemory {
     if (f >= this.ptSlot.length) return 0;
     const slot = this.ptSlot[f]!;
     if (slot < 0) return 0;
-    const b = this.blockOf[slot * BLOCKS_PER_TABLE + (index >>> BLOCK_SHIFT)]!;
+    const d = this.partDir[slot * PARTS_PER_TABLE + (index >>> PART_SHIFT)]!;
+    if (d < 0) return 0;
+    const b = this.dirs[d * BLOCKS_PER_PART + ((index >>> BLOCK_SHIFT) & (BLOCKS_PER_PART - 1))]!;
     return b < 0 ? 0 : this.chunks[b >>> CHUNK_SHIFT]![((b & CHUNK_MASK) << BLOCK_SHIFT) + (index & BLOCK_MASK)]!;
   }
 
   /** Zero entries `from`..1023 of a frame with contents (the untrapped rest of a clear_page). */
   zeroFrom(f: number, from: number): void {
     if (!this.hasContents(f)) return;
-    const at = this.ptSlot[f]! * BLOCKS_PER_TABLE;
-    for (let i = from >>> BLOCK_SHIFT; i < BLOCKS_PER_TABLE; i++) {
-      let b = this.blockOf[at + i]!;
-      if (b < 0) continue;
-      const lo = i === from >>> BLOCK_SHIFT ? from & BLOCK_MASK : 0;
+    const at = this.ptSlot[f]! * PARTS_PER_TABLE;
+    for (let i = from >>> PART_SHIFT; i < PARTS_PER_TABLE; i++) {
+      let d = this.partDir[at + i]!;
+      if (d < 0) continue;
+      const lo = i === from >>> PART_SHIFT ? from & PART_MASK : 0;
       if (lo === 0) {
-        this.blockOf[at + i] = -1;
-        this.releaseBlock(b);
+        this.partDir[at + i] = -1;
+        this.releaseDir(d);
         continue;
       }
-      if (this.refs[b]! > 1) b = this.blockOf[at + i] = this.unshare(b);
-      const base = (b & CHUNK_MASK) << BLOCK_SHIFT;
-      this.chunks[b >>> CHUNK_SHIFT]!.fill(0, base + lo, base + BLOCK_MASK + 1);
+      if (this.dirRefs[d]! > 1) d = this.partDir[at + i] = this.unshare(d);
+      for (let q = lo >>> BLOCK_SHIFT; q < BLOCKS_PER_PART; q++) {
+        const b = this.dirs[d * BLOCKS_PER_PART + q]!;
+        if (b < 0) continue;
+        const first = q === lo >>> BLOCK_SHIFT ? lo & BLOCK_MASK : 0;
+        if (first === 0) {
+          this.dirs[d * BLOCKS_PER_PART + q] = -1;
+          this.releaseBlock(b);
+        } else {
+          const base = (b & CHUNK_MASK) << BLOCK_SHIFT;
+          this.chunks[b >>> CHUNK_SHIFT]!.fill(0, base + first, base + BLOCK_MASK + 1);
+        }
+      }
     }
   }
 
   writeEntry(f: number, index: number, value: number): void {
     if (!this.hasContents(f)) throw new Error(`write of a page-table entry to frame ${f}, which holds no page table`);
-    const at = this.ptSlot[f]! * BLOCKS_PER_TABLE + (index >>> BLOCK_SHIFT);
-    let b = this.blockOf[at]!;
-    if (b < 0) {
+    const at = this.ptSlot[f]! * PARTS_PER_TABLE + (index >>> PART_SHIFT);
+    let d = this.partDir[at]!;
+    if (d < 0) {
       if (value === 0) return; // the part reads as zeros already
-      b = this.blockOf[at] = this.takeBlock();
+      d = this.partDir[at] = this.takeDir();
+    } else if (this.dirRefs[d]! > 1) {
+      if (this.readEntry(f, index) === value >>> 0) return; // the same word: the part stays shared
+      d = this.partDir[at] = this.unshare(d);
     }
-    if (this.refs[b]! > 1) {
-      if (this.chunks[b >>> CHUNK_SHIFT]![((b & CHUNK_MASK) << BLOCK_SHIFT) + (index & BLOCK_MASK)] === value >>> 0) return; // the same word: the part stays shared
-      b = this.blockOf[at] = this.unshare(b);
+    const q = d * BLOCKS_PER_PART + ((index >>> BLOCK_SHIFT) & (BLOCKS_PER_PART - 1));
+    let b = this.dirs[q]!;
+    if (b < 0) {
+      if (value === 0) return; // these 16 entries read as zeros already
+      b = this.dirs[q] = this.takeBlock();
     }
     this.chunks[b >>> CHUNK_SHIFT]![((b & CHUNK_MASK) << BLOCK_SHIFT) + (index & BLOCK_MASK)] = value >>> 0;
   }
@@ -118,80 +141,113 @@ export class GuestMemory {
   /**
    * Entries `from`..`to`-1 of frame `f` hold what the same entries of frame `like` hold
    * (both page tables): every 64-entry part of that range whose words are equal in both
-   * takes `like`'s block, and gives its own back. What either frame reads is unchanged;
-   * a later write to a shared part copies it first.
+   * takes `like`'s directory, and gives its own back. What either frame reads is
+   * unchanged; a later write to a shared part copies it first.
    */
   share(f: number, like: number, from: number, to: number): void {
     if (!this.hasContents(f) || !this.hasContents(like)) return;
-    const at = this.ptSlot[f]! * BLOCKS_PER_TABLE;
-    const atLike = this.ptSlot[like]! * BLOCKS_PER_TABLE;
-    for (let i = (from + BLOCK_MASK) >>> BLOCK_SHIFT; i < to >>> BLOCK_SHIFT; i++) {
-      const b = this.blockOf[at + i]!;
-      const t = this.blockOf[atLike + i]!;
-      if (b < 0 || t < 0 || b === t || !this.sameWords(b, t)) continue;
-      this.blockOf[at + i] = t;
-      this.refs[t]!++;
-      this.releaseBlock(b);
+    const at = this.ptSlot[f]! * PARTS_PER_TABLE;
+    const atLike = this.ptSlot[like]! * PARTS_PER_TABLE;
+    for (let i = (from + PART_MASK) >>> PART_SHIFT; i < to >>> PART_SHIFT; i++) {
+      const d = this.partDir[at + i]!;
+      const t = this.partDir[atLike + i]!;
+      if (d < 0 || t < 0 || d === t || !this.samePart(f, like, i << PART_SHIFT)) continue;
+      this.partDir[at + i] = t;
+      this.dirRefs[t]!++;
+      this.releaseDir(d);
     }
   }
 
-  /** Let go of the parts of frame `f` whose words are all zero (they read as zero without a block). */
+  /** Let go of the blocks of frame `f` whose words are all zero (they read as zero without one). */
   releaseZeroParts(f: number): void {
     if (!this.hasContents(f)) return;
-    const at = this.ptSlot[f]! * BLOCKS_PER_TABLE;
-    for (let i = 0; i < BLOCKS_PER_TABLE; i++) {
-      const b = this.blockOf[at + i]!;
-      if (b < 0) continue;
-      const words = this.chunks[b >>> CHUNK_SHIFT]!;
-      const o = (b & CHUNK_MASK) << BLOCK_SHIFT;
-      let zero = true;
-      for (let j = 0; j <= BLOCK_MASK && zero; j++) zero = words[o + j] === 0;
-      if (!zero) continue;
-      this.blockOf[at + i] = -1;
-      this.releaseBlock(b);
+    const at = this.ptSlot[f]! * PARTS_PER_TABLE;
+    for (let i = 0; i < PARTS_PER_TABLE; i++) {
+      const d = this.partDir[at + i]!;
+      if (d < 0 || this.dirRefs[d]! > 1) continue;
+      let left = 0;
+      for (let q = 0; q < BLOCKS_PER_PART; q++) {
+        const b = this.dirs[d * BLOCKS_PER_PART + q]!;
+        if (b < 0) continue;
+        const words = this.chunks[b >>> CHUNK_SHIFT]!;
+        const o = (b & CHUNK_MASK) << BLOCK_SHIFT;
+        let zero = true;
+        for (let j = 0; j <= BLOCK_MASK && zero; j++) zero = words[o + j] === 0;
+        if (!zero) left++;
+        else {
+          this.dirs[d * BLOCKS_PER_PART + q] = -1;
+          this.releaseBlock(b);
+        }
+      }
+      if (left === 0) {
+        this.partDir[at + i] = -1;
+        this.releaseDir(d);
+      }
     }
   }
 
-  private sameWords(a: number, b: number): boolean {
-    const ca = this.chunks[a >>> CHUNK_SHIFT]!;
-    const cb = this.chunks[b >>> CHUNK_SHIFT]!;
-    const oa = (a & CHUNK_MASK) << BLOCK_SHIFT;
-    const ob = (b & CHUNK_MASK) << BLOCK_SHIFT;
-    for (let i = 0; i <= BLOCK_MASK; i++) if (ca[oa + i] !== cb[ob + i]) return false;
+  /** Do the 64 entries from `first` read the same in frames `f` and `g`? */
+  private samePart(f: number, g: number, first: number): boolean {
+    for (let i = first; i <= first + PART_MASK; i++) if (this.readEntry(f, i) !== this.readEntry(g, i)) return false;
     return true;
   }
 
-  /** A part's own copy of shared block `b`. */
-  private unshare(b: number): number {
-    const nb = this.takeBlock();
-    const from = this.chunks[b >>> CHUNK_SHIFT]!;
-    const o = (b & CHUNK_MASK) << BLOCK_SHIFT;
-    this.chunks[nb >>> CHUNK_SHIFT]!.set(from.subarray(o, o + BLOCK_MASK + 1), (nb & CHUNK_MASK) << BLOCK_SHIFT);
-    this.refs[b]!--;
-    return nb;
+  /** A part's own copy of shared directory `d`, its blocks copied. */
+  private unshare(d: number): number {
+    const nd = this.takeDir();
+    for (let q = 0; q < BLOCKS_PER_PART; q++) {
+      const b = this.dirs[d * BLOCKS_PER_PART + q]!;
+      if (b < 0) continue;
+      const nb = this.takeBlock();
+      const o = (b & CHUNK_MASK) << BLOCK_SHIFT;
+      this.chunks[nb >>> CHUNK_SHIFT]!.set(this.chunks[b >>> CHUNK_SHIFT]!.subarray(o, o + BLOCK_MASK + 1), (nb & CHUNK_MASK) << BLOCK_SHIFT);
+      this.dirs[nd * BLOCKS_PER_PART + q] = nb;
+    }
+    this.dirRefs[d]!--;
+    return nd;
   }
 
-  /** Bytes of page-table words held (the model's own memory). */
+  /** Bytes of page-table words held in blocks (the model's own memory, without the slots and directories that index them). */
   get heldBytes(): number {
     return (this.nBlocks - this.nFreeBlocks) << (BLOCK_SHIFT + 2);
   }
 
+  /** An empty directory used by one part. */
+  private takeDir(): number {
+    let d: number;
+    if (this.nFreeDirs > 0) d = this.freeDirs[--this.nFreeDirs]!;
+    else {
+      d = this.nDirs++;
+      if ((d + 1) * BLOCKS_PER_PART > this.dirs.length) this.dirs = grown(this.dirs, (d + 1) * BLOCKS_PER_PART);
+      if (d >= this.dirRefs.length) this.dirRefs = doubled(this.dirRefs);
+    }
+    this.dirRefs[d] = 1;
+    return d;
+  }
+
+  /** A part lets go of directory `d`: its blocks freed once no part uses it. */
+  private releaseDir(d: number): void {
+    if (--this.dirRefs[d]! > 0) return;
+    for (let q = 0; q < BLOCKS_PER_PART; q++) {
+      const b = this.dirs[d * BLOCKS_PER_PART + q]!;
+      if (b < 0) continue;
+      this.dirs[d * BLOCKS_PER_PART + q] = -1;
+      this.releaseBlock(b);
+    }
+    if (this.nFreeDirs === this.freeDirs.length) this.freeDirs = doubled(this.freeDirs);
+    this.freeDirs[this.nFreeDirs++] = d;
+  }
+
   /** A zeroed block. */
   private takeBlock(): number {
-    let b: number;
-    if (this.nFreeBlocks > 0) b = this.freeBlocks[--this.nFreeBlocks]!;
-    else {
-      b = this.nBlocks++;
-      if (b >>> CHUNK_SHIFT === this.chunks.length) this.chunks.push(new Uint32Array(1 << (CHUNK_SHIFT + BLOCK_SHIFT)));
-      if (b === this.refs.length) this.refs = doubled(this.refs);
-    }
-    this.refs[b] = 1;
+    if (this.nFreeBlocks > 0) return this.freeBlocks[--this.nFreeBlocks]!;
+    const b = this.nBlocks++;
+    if (b >>> CHUNK_SHIFT === this.chunks.length) this.chunks.push(new Uint32Array(1 << (CHUNK_SHIFT + BLOCK_SHIFT)));
     return b;
   }
 
-  /** A part lets go of block `b`: zeroed and free once no part uses it. */
+  /** Block `b` is let go of: zeroed and free. */
   private releaseBlock(b: number): void {
-    if (--this.refs[b]! > 0) return;
     const base = (b & CHUNK_MASK) << BLOCK_SHIFT;
     this.chunks[b >>> CHUNK_SHIFT]!.fill(0, base, base + BLOCK_MASK + 1);
     if (this.nFreeBlocks === this.freeBlocks.length) this.freeBlocks = doubled(this.freeBlocks);

@@ -83,7 +83,10 @@ export class Partition {
     const n = this.quanta++;
     if (vm.exitedBeforeSplit() + exitedTotal >= vm.taskCount()) return true;
     if (this.quanta * vm.quantumCycles > vm.limitCycles) vm.stuck();
+    const prelude = vm.inPrelude;
     vm.rebalance(n);
+    // Split: from now on this replica's records are its own vCPUs' (or in shared memory).
+    if (prelude && !vm.inPrelude) this.inbox.shrink();
     return false;
   }
 

@@ -25,10 +25,10 @@ describe('guest memory: page-table words', () => {
 
   it('equal parts share one block: the same reads, 4 blocks fewer held', () => {
     const mem = twoDirectories();
-    // Each directory: blocks 0 (entry 32) and 12..15 (768..999): 5 blocks of 256 bytes.
-    expect(mem.heldBytes).toBe(2 * 5 * 256);
+    // Each directory: the 16-entry block of entry 32, and 768..999 in parts 12..15: 4 + 4 + 4 + 3 blocks (992..1007 the last): 16 blocks of 64 bytes.
+    expect(mem.heldBytes).toBe(2 * 16 * 64);
     mem.share(20, 10, 768, 1024);
-    expect(mem.heldBytes).toBe((2 + 4) * 256);
+    expect(mem.heldBytes).toBe((16 + 1) * 64);
     for (let i = 768; i < 1000; i++) expect(mem.readEntry(20, i)).toBe(((i << 12) | 0x63) >>> 0);
     expect(mem.readEntry(20, 32)).toBe(20 << 12);
     expect(mem.readEntry(10, 32)).toBe(10 << 12);
@@ -38,9 +38,9 @@ describe('guest memory: page-table words', () => {
     const mem = twoDirectories();
     mem.share(20, 10, 768, 1024);
     mem.writeEntry(20, 800, (800 << 12) | 0x63); // unchanged word
-    expect(mem.heldBytes).toBe(6 * 256);
-    mem.writeEntry(20, 800, 0);
-    expect(mem.heldBytes).toBe(7 * 256);
+    expect(mem.heldBytes).toBe(17 * 64);
+    mem.writeEntry(20, 800, 0); // part 12 (768..831) copied: its 4 blocks
+    expect(mem.heldBytes).toBe(21 * 64);
     expect(mem.readEntry(20, 800)).toBe(0);
     expect(mem.readEntry(10, 800)).toBe((800 << 12) | 0x63);
     expect(mem.readEntry(20, 801)).toBe((801 << 12) | 0x63);
@@ -49,7 +49,7 @@ describe('guest memory: page-table words', () => {
   it('clearing a frame lets go of shared parts without zeroing them for the other', () => {
     const mem = twoDirectories();
     mem.share(20, 10, 768, 1024);
-    mem.zeroFrom(20, 900); // part 14 from entry 900 (copied), parts 15 (let go)
+    mem.zeroFrom(20, 900); // part 14 from entry 900 (copied; its blocks from 912 let go), part 15 (let go)
     expect(mem.readEntry(20, 899)).toBe((899 << 12) | 0x63);
     expect(mem.readEntry(20, 900)).toBe(0);
     expect(mem.readEntry(20, 990)).toBe(0);
@@ -58,7 +58,23 @@ describe('guest memory: page-table words', () => {
     mem.zeroFrom(10, 0);
     expect(mem.readEntry(10, 800)).toBe(0);
     expect(mem.readEntry(20, 800)).toBe((800 << 12) | 0x63);
-    // Left: frame 20's parts 0, 12, 13 (shared no more) and its copy of 14.
-    expect(mem.heldBytes).toBe(4 * 256);
+    // Left: frame 20's block of entry 32, parts 12 and 13 (shared no more: 4 blocks each) and the one block (896..911) of its copy of 14.
+    expect(mem.heldBytes).toBe((1 + 4 + 4 + 1) * 64);
+  });
+
+  it("a process's sparse tables: one 64-byte block per 16 entries holding a word", () => {
+    const mem = new GuestMemory(4096);
+    mem.holdPageTable(7);
+    mem.writeEntry(7, 0x48, 0x1000 | 0x25); // text
+    mem.writeEntry(7, 0x4a, 0x2000 | 0x67); // data: the same 16 entries
+    expect(mem.heldBytes).toBe(64);
+    mem.writeEntry(7, 1023, 0x3000 | 0x67); // the stack, at the top
+    expect(mem.heldBytes).toBe(2 * 64);
+    mem.writeEntry(7, 0x48, 0);
+    mem.writeEntry(7, 0x4a, 0);
+    mem.releaseZeroParts(7);
+    expect(mem.heldBytes).toBe(64);
+    expect(mem.readEntry(7, 1023)).toBe(0x3067);
+    expect(mem.readEntry(7, 0x4a)).toBe(0);
   });
 });

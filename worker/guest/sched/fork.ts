@@ -109,6 +109,7 @@ export class Processes {
       m.mapUser(mm, t.stackVpn, m.allocPage(cpu), true, cpu);
     }
     mm.users++;
+    mm.trim();
     this.tasks.push(t);
     this.liveTasks++;
     return t;
