@@ -5,8 +5,9 @@
  *
  * One vCPU runs operation by operation to the end. Several vCPUs run in quanta of
  * simulated time (smp/partition.ts): every worker that runs some of them holds a
- * replica of the whole VM, built the same way from the config and the seed, and runs
- * only its own vCPUs; the replicas exchange records at each quantum's end.
+ * replica of the VM, built the same way from the config and the seed, and runs only its
+ * own vCPUs from the first quantum on; the replicas exchange records at each quantum's
+ * end (a task forked on one vCPU is copied into the others' replicas by its record).
  */
 import { ConfigError } from '../shared/config-error.js';
 import type { SimConfig } from '../shared/config.js';
@@ -27,6 +28,7 @@ import { Pc } from './machine/pc.js';
 import { FROM_IPI, FROM_TIMER } from './machine/vcpu.js';
 import { RecordBus } from './smp/bus.js';
 import type { Inbox } from './smp/msgbuf.js';
+import { emitBegin, M_BEGIN } from './smp/records/begin.js';
 import { Partition, runSplit, type Replica } from './smp/partition.js';
 import { WORKLOAD_BUILDERS } from './workloads/index.js';
 import type { WorkloadRun } from './workloads/workload.js';
@@ -42,20 +44,15 @@ export class Vm implements Replica {
   readonly platform: Platform;
   readonly kernel: Kernel;
   readonly workload: WorkloadRun;
-  /** The guest CPUs this replica runs now (all of them unless the VM is split between workers, and all of them in the prelude). */
-  local: readonly GuestCpu[];
-  /** The guest CPUs this replica runs once the VM is split. */
-  private readonly assigned: readonly GuestCpu[];
+  /** The guest CPUs this replica runs (all of them unless the VM is split between workers). */
+  readonly local: readonly GuestCpu[];
   /** Cycles of simulated time per quantum. */
   readonly quantumCycles: number;
   /** Simulated cycles after which a run is a model bug. */
   readonly limitCycles: number;
-  /** Every replica runs every vCPU while the workload forks its tasks (smp/partition.ts). */
-  inPrelude = false;
   private readonly smpBus: RecordBus | null = null;
   /** The measured part has begun and the statistics restart at the quantum's end. */
   private startPending = false;
-  private exitedAtSplit = 0;
   /** Each vCPU's clock and halted cycles when the statistics began. */
   private readonly clockFrom: Float64Array;
   private readonly haltedFrom: Float64Array;
@@ -113,8 +110,7 @@ export class Vm implements Replica {
       this.hostAlarm = new QemuHostAlarm(vcpu0, c.clockHz / mode.hostAlarmHz, (w, wasHalted) => platform.hostAlarm(w, wasHalted));
       this.pc.pit.grid = this.hostAlarm.period;
     }
-    this.assigned = local ? kernel.cpus.filter((cpu) => local.includes(cpu.id)) : kernel.cpus;
-    this.local = this.assigned;
+    this.local = local ? kernel.cpus.filter((cpu) => local.includes(cpu.id)) : kernel.cpus;
     this.clockFrom = new Float64Array(cfg.vcpus);
     this.haltedFrom = new Float64Array(cfg.vcpus);
     try {
@@ -126,24 +122,25 @@ export class Vm implements Replica {
       }
       throw err;
     }
-    const forksFirst = this.workload.forksFirst === true;
     if (cfg.vcpus > 1) {
-      this.inPrelude = forksFirst;
-      const bus = (this.smpBus = new RecordBus(cfg.vcpus, (this.inPrelude ? kernel.cpus : this.local).map((cpu) => cpu.id)));
-      if (this.inPrelude) this.local = kernel.cpus;
+      const bus = (this.smpBus = new RecordBus(cfg.vcpus, this.local.map((cpu) => cpu.id)));
       platform.attachSmp(bus);
       // rebalance_tick: a busy vCPU balances about once per timer tick.
       kernel.attachSmp(bus, Math.max(1, Math.round(kernel.time.tickCycles / this.quantumCycles)));
       kernel.mm.localCpus = this.local;
-      kernel.procs.forkAllowed = this.inPrelude;
-      kernel.pages.refillAcrossCpus = this.inPrelude;
+      bus.on(M_BEGIN, () => {
+        this.startPending = true;
+      });
+      // What the other replicas' vCPUs hold is theirs: let go of it here.
+      bus.setLocal(this.local.map((cpu) => cpu.id));
     }
     // The run starts now, from a booted guest: counters at zero, TLB and caches warm. A
-    // workload that forks first restarts them when its measured part begins: at once
-    // with one vCPU, at that quantum's end with several.
-    kernel.onMeasurementStart = () => {
+    // workload that starts its measured part later (hackbench, once it has forked its
+    // children) restarts them then: at once with one vCPU, at that quantum's end (in every
+    // replica) with several.
+    kernel.onMeasurementStart = (cpu) => {
       if (cfg.vcpus === 1) this.startStatistics();
-      else this.startPending = true;
+      else emitBegin(this.bus, cpu.vcpu);
     };
     stats.reset();
     this.pc.startMeasuredRun();
@@ -158,19 +155,6 @@ export class Vm implements Replica {
       this.clockFrom[v.id] = v.clock;
       this.haltedFrom[v.id] = v.haltedCycles;
     }
-  }
-
-  /** The measured part has begun: from this quantum's end each replica runs its own vCPUs. */
-  private split(): void {
-    this.inPrelude = false;
-    this.local = this.assigned;
-    this.bus.setLocal(this.local.map((cpu) => cpu.id));
-    const procs = this.kernel.procs;
-    this.kernel.mm.localCpus = this.local;
-    procs.forkAllowed = false;
-    this.kernel.pages.refillAcrossCpus = false;
-    this.exitedAtSplit = procs.exitedHere;
-    procs.exitedHere = 0;
   }
 
   /** Run the workload to its end (all vCPUs, in this thread). */
@@ -298,10 +282,6 @@ export class Vm implements Replica {
     return this.kernel.procs.exitedHere;
   }
 
-  exitedBeforeSplit(): number {
-    return this.exitedAtSplit;
-  }
-
   taskCount(): number {
     return this.kernel.procs.tasks.length;
   }
@@ -321,7 +301,6 @@ export class Vm implements Replica {
     if (this.startPending) {
       this.startPending = false;
       this.startStatistics();
-      this.split();
     }
   }
 

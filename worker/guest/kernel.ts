@@ -157,7 +157,7 @@ export class Kernel {
     this.sched.attachSmp(bus);
     this.procs.attachSmp(bus);
     this.ipc.attachSmp(bus);
-    bus.onDropVcpu((cpu) => this.pages.dropCpu(cpu));
+    this.pages.attachSmp(bus, this.cpus.map((cpu) => cpu.vcpu));
     this.mm.localCpus = this.cpus.filter((cpu) => bus.isLocal(cpu.id));
   }
 
@@ -254,19 +254,28 @@ export class Kernel {
   /** User code between system calls. */
   readonly userWork: (cpu: GuestCpu, t: Task, cycles: number) => void;
 
-  /** fork(): a new process running `program`, which runs first. */
-  fork(cpu: GuestCpu, parent: Task, name: string, program: Program): Task {
-    return this.procs.fork(cpu, parent, name, this.exeOf(program));
+  /**
+   * The programs a workload's tasks may be forked to run, in the order given: with several
+   * vCPUs a fork is copied into the other replicas by program number, so a workload that
+   * forks at run time names its programs at set-up (the same numbers in every replica).
+   */
+  programsFirst(...programs: Program[]): void {
+    for (const p of programs) this.exeOf(p);
   }
 
-  /** pthread_create: a thread of the parent's address space running `program`, with stack `threadIndex`. */
-  spawnThread(cpu: GuestCpu, parent: Task, name: string, program: Program, threadIndex: number): Task {
-    return this.procs.spawnThread(cpu, parent, name, this.exeOf(program), threadIndex);
+  /** fork(): a new process running `program` (with `arg`: Task.arg), which runs first. */
+  fork(cpu: GuestCpu, parent: Task, name: string, program: Program, arg = -1): Task {
+    return this.procs.fork(cpu, parent, name, this.exeOf(program), arg);
+  }
+
+  /** pthread_create: a thread of the parent's address space running `program`, with stack `threadIndex` (and `arg`: Task.arg). */
+  spawnThread(cpu: GuestCpu, parent: Task, name: string, program: Program, threadIndex: number, arg = -1): Task {
+    return this.procs.spawnThread(cpu, parent, name, this.exeOf(program), threadIndex, arg);
   }
 
   /**
    * The workload's measured part starts now (hackbench's go): the statistics count from
-   * here, and a workload that forks its tasks (`WorkloadRun.forksFirst`) forks no more.
+   * here (with several vCPUs, from this quantum's end).
    */
   beginMeasurement(cpu: GuestCpu): void {
     this.onMeasurementStart?.(cpu);

@@ -96,6 +96,8 @@ export class Task {
   pc = 0;
   i = 0;
   j = 0;
+  /** What its parent gave it at fork, as a program's argument (hackbench: the child's index in its group() loop); -1 if none. */
+  arg = -1;
   /** The disk request the task sleeps on has completed. */
   ioDone = false;
   /** A timed sleep's expiry (cycles), -1 if none. */

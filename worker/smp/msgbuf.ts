@@ -173,12 +173,4 @@ export class Inbox {
   /** This inbox's own array, for runs it copies. */
   private own: Float64Array = new Float64Array(1 << 12);
 
-  /** Let go of the room a burst of records grew (the prelude's forks, every vCPU's records copied here). */
-  shrink(): void {
-    if (this.own.length > 1 << 12) {
-      if (this.data === this.own) this.data = this.own = new Float64Array(1 << 12);
-      else this.own = new Float64Array(1 << 12);
-    }
-    if (this.order.length > 256) this.order = new Int32Array(256);
-  }
 }

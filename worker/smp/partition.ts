@@ -19,22 +19,15 @@ export interface Replica {
   readonly quantumCycles: number;
   /** Simulated cycles after which a run is a model bug. */
   readonly limitCycles: number;
-  /**
-   * Every replica runs every vCPU (a workload forking its tasks, before its measured
-   * part): nothing to swap, each replica's records are everyone's.
-   */
-  readonly inPrelude: boolean;
-  /** Tasks in the VM (no task is made once the replicas run their own vCPUs). */
+  /** Tasks in the VM as of the last merge (a fork elsewhere is known here once merged). */
   taskCount(): number;
-  /** Tasks that exited before the replicas split (counted alike by all). */
-  exitedBeforeSplit(): number;
-  /** Tasks that have exited on this replica's vCPUs since the split. */
+  /** Tasks that have exited on this replica's vCPUs. */
   exitedHere(): number;
   /** Run every local vCPU up to cycle `end`. */
   runLocalUntil(end: number): void;
   /** Merge the records of a quantum. */
   deliver(inbox: Inbox): void;
-  /** After the merge of quantum `n` (not the last): the guest's load balancing (and the split, when the measured part has begun). */
+  /** After the merge of quantum `n` (not the last): the guest's load balancing (and the statistics' start, when the measured part has begun). */
   rebalance(n: number): void;
   /** The run is over: the final translation check. */
   finalCheck(): void;
@@ -81,12 +74,9 @@ export class Partition {
     vm.bus.clearOut();
     vm.deliver(this.inbox);
     const n = this.quanta++;
-    if (vm.exitedBeforeSplit() + exitedTotal >= vm.taskCount()) return true;
+    if (exitedTotal >= vm.taskCount()) return true;
     if (this.quanta * vm.quantumCycles > vm.limitCycles) vm.stuck();
-    const prelude = vm.inPrelude;
     vm.rebalance(n);
-    // Split: from now on this replica's records are its own vCPUs' (or in shared memory).
-    if (prelude && !vm.inPrelude) this.inbox.shrink();
     return false;
   }
 
@@ -122,33 +112,19 @@ export class Partition {
     vm.finalCheck();
   }
 
-  /** The prelude, alone: returns true if the run ended in it (then finished, with nothing to swap). */
-  runPrelude(): boolean {
-    const bus = this.vm.bus;
-    while (this.vm.inPrelude) {
-      this.advance();
-      if (this.deliver(bus.parts(), this.exited)) {
-        this.finish(bus.parts());
-        return true;
-      }
-    }
-    return false;
-  }
-
   /** The whole run over an exchange (none: this replica runs every vCPU). */
   run(exchange?: Exchange): void {
     while (!this.step(exchange));
   }
 
   /**
-   * One quantum of the run over `exchange` (none: this replica runs every vCPU; in the
-   * prelude nothing is swapped either). Returns true when the run is over (then
-   * finished). A caller may do other things between two steps (live control calls):
-   * the simulation does not see them.
+   * One quantum of the run over `exchange` (none: this replica runs every vCPU). Returns
+   * true when the run is over (then finished). A caller may do other things between two
+   * steps (live control calls): the simulation does not see them.
    */
   step(exchange?: Exchange): boolean {
     const bus = this.vm.bus;
-    if (this.vm.inPrelude || exchange === undefined) {
+    if (exchange === undefined) {
       // Every vCPU is here: merge their records straight from their own buffers.
       this.advance();
       if (!this.deliver(bus.parts(), this.exited)) return false;
@@ -179,9 +155,6 @@ export class Partition {
 export function runSplit(makeReplica: (local: readonly number[]) => Replica & { partial(): VmPartial }, placement: readonly (readonly number[])[]): VmPartial[] {
   const replicas = placement.map((local) => makeReplica(local));
   const parts = replicas.map((r) => new Partition(r));
-  // Each replica runs the prelude alone; all of them end it at the same quantum.
-  const endedEarly = parts.map((p) => p.runPrelude());
-  if (endedEarly.every((e) => e)) return replicas.map((r) => r.partial());
   for (;;) {
     const recs = parts.map((p) => copyRun(p.runQuantum()));
     const exited = parts.reduce((a, p) => a + p.exited, 0);

@@ -38,9 +38,9 @@ export function buildHackbench(k: Kernel, cfg: SimConfig): WorkloadRun {
   const wake = fdpair('hackbench/wake');
   /** Each group's receiver channels (fdpair in group(), before each receiver's fork). */
   const groups = Array.from({ length: cfg.groups }, (_, g) => Array.from({ length: HACKBENCH_FDS }, (_, r) => fdpair(`g${g}/r${r}`)));
-  /** Each receiver's channel, and each sender's group of them, by pid. */
-  const chIn: Channel[] = [];
-  const outs: Channel[][] = [];
+  /** A child's index in the fork loop (its Task.arg) names its channels: a receiver's own, a sender's group of them. */
+  const chIn = (t: Task): Channel => groups[Math.floor(t.arg / perGroup)]![t.arg % perGroup]!;
+  const outs = (t: Task): Channel[] => groups[Math.floor(t.arg / perGroup)]!;
 
   /** ready(): tell the main process we are ready (pc 0), then wait for the go (pc 1); one system call a step. */
   const readyThenPoll = (cpu: GuestCpu, t: Task): void => {
@@ -57,7 +57,7 @@ export function buildHackbench(k: Kernel, cfg: SimConfig): WorkloadRun {
       return;
     }
     if (t.pc === 2) {
-      if (!k.read(cpu, t, chIn[t.pid]!, HACKBENCH_DATASIZE)) return;
+      if (!k.read(cpu, t, chIn(t), HACKBENCH_DATASIZE)) return;
       k.userWork(cpu, t, userMessage);
       if (++t.i === perReceiver) t.pc = 3;
       return;
@@ -71,7 +71,7 @@ export function buildHackbench(k: Kernel, cfg: SimConfig): WorkloadRun {
       return;
     }
     if (t.pc === 2) {
-      if (!k.write(cpu, t, outs[t.pid]![t.j]!, HACKBENCH_DATASIZE)) return;
+      if (!k.write(cpu, t, outs(t)[t.j]!, HACKBENCH_DATASIZE)) return;
       k.userWork(cpu, t, userMessage);
       if (++t.j === HACKBENCH_FDS) {
         t.j = 0;
@@ -91,9 +91,8 @@ export function buildHackbench(k: Kernel, cfg: SimConfig): WorkloadRun {
         const isReceiver = j < HACKBENCH_FDS;
         const name = isReceiver ? `g${g}/receiver${j}` : `g${g}/sender${j - HACKBENCH_FDS}`;
         const program = isReceiver ? receiver : sender;
-        const c = cfg.thread ? k.spawnThread(cpu, t, name, program, t.i + 1) : k.fork(cpu, t, name, program);
-        if (isReceiver) chIn[c.pid] = groups[g]![j]!;
-        else outs[c.pid] = groups[g]!;
+        if (cfg.thread) k.spawnThread(cpu, t, name, program, t.i + 1, t.i);
+        else k.fork(cpu, t, name, program, t.i);
         if (++t.i === nChildren) {
           t.i = 0;
           t.pc = 1;
@@ -131,12 +130,12 @@ export function buildHackbench(k: Kernel, cfg: SimConfig): WorkloadRun {
     }
   };
 
+  k.programsFirst(receiver, sender);
   const parent = k.createTask('hackbench', k.createMm(), 0, main, 'main');
   parent.childWait = new WaitQueue<Task>();
   k.start(parent);
 
   return {
-    forksFirst: true,
     metric(m) {
       return { name: 'hackbench', unit: 's', value: (m[1]! - m[0]!) / k.c.clockHz };
     },

@@ -102,7 +102,6 @@ export function buildTrace(k: Kernel, cfg: SimConfig): WorkloadRun {
   });
 
   return {
-    forksFirst: true,
     metric(m) {
       const seconds = m[1]! >= m[0]! ? (m[1]! - m[0]!) / k.c.clockHz : 0;
       return { name: 'trace', unit: 's', value: seconds };

@@ -6,12 +6,6 @@ import type { Kernel } from '../guest/kernel.js';
 export interface WorkloadRun {
   /** The figure, from the kernel's time marks (combined over the vCPUs: earliest 'first', latest 'last' marks). */
   metric(marks: Float64Array): MetricStats;
-  /**
-   * The workload forks its tasks at run time and then starts its measured part with
-   * Kernel.beginMeasurement: the statistics count from there, and with several vCPUs every
-   * replica runs every vCPU until then.
-   */
-  readonly forksFirst?: boolean;
 }
 
 export type WorkloadBuilder = (k: Kernel, cfg: SimConfig) => WorkloadRun;

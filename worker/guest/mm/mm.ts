@@ -131,6 +131,45 @@ export class MemoryManager {
     return mm;
   }
 
+  // --- copies of what another replica's vCPU built (fork records) ---------------------
+
+  /**
+   * Address space `id` was made by a fork on a vCPU another replica runs (pgd_alloc):
+   * this replica's copy of guest memory takes its directory as that fork left it (the
+   * kernel half), without running it.
+   */
+  adoptMm(id: number, pd: number): Mm {
+    if (id !== this.mms.length) throw new Error(`address space ${id} forked where ${this.mms.length} was next: forks on two vCPUs within one quantum`);
+    const mem = this.mem;
+    mem.holdPageTable(pd);
+    mem.zeroFrom(pd, 0);
+    for (let i = 0; i < this.kernelPdes.length; i++) mem.writeEntry(pd, KERNEL_PDE_FIRST + i, this.kernelPdes[i]!);
+    if (this.swapperPd >= 0) mem.share(pd, this.swapperPd, KERNEL_PDE_FIRST, PT_ENTRIES);
+    return this.addMm(new Mm(pd));
+  }
+
+  /** The copy of a user page table the fork allocated (pte_alloc_one, cleared) and entered in the directory at `pdi`. */
+  adoptPageTable(mm: Mm, pt: number, pdi: number, pde: number): void {
+    const mem = this.mem;
+    mem.holdPageTable(pt);
+    mem.zeroFrom(pt, 0);
+    mem.writeEntry(mm.pdFrame, pdi, pde);
+    mm.userPtFrames.push(pt);
+    mm.userPtPdis.push(pdi);
+  }
+
+  /** The copy of a user mapping the fork made: `pte` at `vpn`. */
+  adoptMapping(mm: Mm, vpn: number, pte: number): void {
+    const pt = this.mem.readEntry(mm.pdFrame, vpn >>> 10) >>> PAGE_SHIFT;
+    this.mem.writeEntry(pt, vpn & (PT_ENTRIES - 1), pte);
+    mm.userVpns.push(vpn);
+  }
+
+  /** A page the fork allocated and cleared (a private user page, a kernel stack): its copy reads as zeros too. */
+  adoptCleared(f: number): void {
+    this.mem.zeroFrom(f, 0);
+  }
+
   private addMm(mm: Mm): Mm {
     mm.id = this.mms.length;
     this.mms.push(mm);

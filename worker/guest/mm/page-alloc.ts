@@ -3,8 +3,13 @@
  * out LIFO (the buddy allocator's hot-page behaviour: the last freed is reused first).
  * A freshly booted allocator hands frames out in ascending order; here the order inside
  * each 1 MiB block is shuffled by the seed, so that which frame an object gets depends
- * on it. With several vCPUs the free frames are dealt to per-vCPU lists (the per-CPU
- * page lists, here holding all of a vCPU's frames), so vCPUs never share allocator state.
+ * on it. With several vCPUs half of each zone's free frames is dealt to per-vCPU lists
+ * (the per-CPU page lists, here holding most of a vCPU's frames), so vCPUs never share
+ * allocator state within a quantum; the other half is the zone's reserve. A list that is
+ * below half its share at a quantum's end is filled back to its share from the reserve
+ * (rmqueue_bulk), by a record (M_REFILL) that every replica merges in the same order, so
+ * the reserve is the same in all of them. A list that runs empty within a quantum is
+ * exhaustion.
  *
  * Two zones, as on i386 without PAE (mm/page_alloc.c, include/linux/mmzone.h):
  * ZONE_NORMAL is the lowmem the kernel direct-maps, frames below LOWMEM_FRAMES (896 MiB:
@@ -17,6 +22,8 @@
  */
 import type { Rng } from '../../../shared/rng.js';
 import type { GuestMemory } from '../../machine/memory.js';
+import type { RecordBus, RecordSource } from '../../smp/bus.js';
+import { emitRefill, M_REFILL, readRefill, type Refill } from '../../smp/records/refill.js';
 
 /** Frames of lowmem (ZONE_DMA + ZONE_NORMAL): 896 MiB of 4 KiB frames. */
 export const LOWMEM_FRAMES = (896 * 1024 * 1024) / 4096;
@@ -26,13 +33,15 @@ export class GuestOutOfMemory extends Error {
   readonly code = 'EGUESTOOM';
 }
 
-/** One zone's free frames: a LIFO stack, split into per-vCPU stacks once the vCPUs start. */
+/** One zone's free frames: a LIFO stack, half of it dealt to per-vCPU stacks once the vCPUs start (the rest is the reserve). */
 class ZoneFree {
-  /** The zone's free frames until they are dealt to the vCPUs (empty after). */
+  /** The zone's free frames; once dealt, the reserve the per-vCPU lists refill from. */
   stack: Int32Array;
   n = 0;
   cpuStacks: Int32Array[] | null = null;
   cpuFree = new Int32Array(0);
+  /** Each vCPU's share: what it was dealt, and what a refill fills its list back to. */
+  share = new Int32Array(0);
   /** Frames handed out from this zone (monotonic: the zone's allocation counter). */
   allocs = 0;
 
@@ -54,15 +63,15 @@ class ZoneFree {
 
   get free(): number {
     if (this.cpuStacks === null) return this.n;
-    let s = 0;
+    let s = this.n;
     for (let c = 0; c < this.cpuFree.length; c++) s += this.cpuFree[c]!;
     return s;
   }
 
   /** A frame from `cpu`'s list (or the whole zone's before the split), or -1 if it is empty. */
-  take(cpu: number, refill: boolean, maxFrames: number): number {
+  take(cpu: number): number {
     if (this.cpuStacks !== null) {
-      if (this.cpuFree[cpu] === 0 && !(refill && this.refill(cpu, maxFrames))) return -1;
+      if (this.cpuFree[cpu] === 0) return -1;
       this.allocs++;
       return this.cpuStacks[cpu]![--this.cpuFree[cpu]!]!;
     }
@@ -71,22 +80,21 @@ class ZoneFree {
     return this.stack[--this.n]!;
   }
 
-  /**
-   * An empty per-vCPU list refilled from the zone (rmqueue_bulk): here one frame from the
-   * top of the fullest vCPU list (the lowest such vCPU), since the lists hold the whole zone.
-   */
-  private refill(cpu: number, maxFrames: number): boolean {
-    let from = -1;
-    let most = 0;
-    for (let c = 0; c < this.cpuFree.length; c++) {
-      if (this.cpuFree[c]! > most) {
-        most = this.cpuFree[c]!;
-        from = c;
-      }
+  /** Frames `cpu`'s list asks of the reserve at a quantum's end: back to its share once below half of it (0: none). */
+  wants(cpu: number): number {
+    if (this.cpuStacks === null || this.n === 0) return 0;
+    const have = this.cpuFree[cpu]!;
+    const share = this.share[cpu]!;
+    return have * 2 < share ? share - have : 0;
+  }
+
+  /** The merge of a refill: `count` frames off the top of the reserve, onto `cpu`'s list if this replica runs it. */
+  refill(cpu: number, count: number, local: boolean, maxFrames: number): void {
+    const k = Math.min(count, this.n);
+    for (let i = 0; i < k; i++) {
+      const f = this.stack[--this.n]!;
+      if (local) this.put(f, cpu, maxFrames);
     }
-    if (from < 0) return false;
-    this.put(this.cpuStacks![from]![--this.cpuFree[from]!]!, cpu, maxFrames);
-    return true;
   }
 
   put(f: number, cpu: number, maxFrames: number): void {
@@ -106,19 +114,21 @@ class ZoneFree {
     this.stack[this.n++] = f;
   }
 
-  /** Deal the free frames to `cpus` vCPUs, in turn from the top of the stack. */
+  /** Deal half the free frames to `cpus` vCPUs, in turn from the top of the stack; the rest stays as the reserve. */
   split(cpus: number): void {
     const n = this.n;
-    this.cpuFree = Int32Array.from({ length: cpus }, (_, c) => Math.ceil((n - c) / cpus));
+    const dealt = n - (n >>> 1);
+    this.cpuFree = Int32Array.from({ length: cpus }, (_, c) => Math.ceil((dealt - c) / cpus));
+    this.share = this.cpuFree.slice();
     // Each list is sized by its share and grows when frees exceed it (put).
     this.cpuStacks = Array.from({ length: cpus }, (_, c) => new Int32Array(Math.max(64, this.cpuFree[c]!)));
     // Frame k from the top of the stack goes to vCPU k mod cpus, as its (k div cpus)-th from the top.
-    for (let k = 0; k < n; k++) {
+    for (let k = 0; k < dealt; k++) {
       const c = k % cpus;
       this.cpuStacks[c]![this.cpuFree[c]! - 1 - Math.floor(k / cpus)] = this.stack[n - 1 - k]!;
     }
-    this.n = 0;
-    this.stack = new Int32Array(0);
+    this.n = n - dealt;
+    this.stack = this.stack.slice(0, this.n);
   }
 
   /** vCPU `cpu`'s list is another replica's from now on: this one lets go of its frames (its count stays). */
@@ -137,12 +147,7 @@ export class PageAllocator {
   /** ZONE_HIGHMEM: frames from LOWMEM_FRAMES up (empty with at most 896 MiB). */
   private readonly highmem: ZoneFree;
   private split = false;
-  /**
-   * May an empty per-vCPU list take frames from the others? Only while every replica of
-   * the VM runs every vCPU (the fork prelude), so all replicas see the same lists; once the
-   * VM is split between workers a vCPU's list is its own, and an empty one is exhaustion.
-   */
-  refillAcrossCpus = false;
+  private readonly rf: Refill = { zone: 0, count: 0 };
 
   /**
    * @param reserved frames below this are the kernel image and boot data, never allocated
@@ -180,14 +185,14 @@ export class PageAllocator {
 
   /** A GFP_KERNEL frame (lowmem only), from `cpu`'s list once the lists are split (one list for the whole guest before). */
   allocFrame(cpu = 0): number {
-    const f = this.normal.take(this.split ? cpu : 0, this.refillAcrossCpus, this.mem.numFrames);
+    const f = this.normal.take(this.split ? cpu : 0);
     if (f < 0) throw this.exhausted(cpu);
     return f;
   }
 
   /** A GFP_HIGHUSER frame (a user page): highmem first, then lowmem (the zonelist fallback). */
   allocHighUser(cpu = 0): number {
-    const f = this.highmem.take(this.split ? cpu : 0, this.refillAcrossCpus, this.mem.numFrames);
+    const f = this.highmem.take(this.split ? cpu : 0);
     return f >= 0 ? f : this.allocFrame(cpu);
   }
 
@@ -213,6 +218,22 @@ export class PageAllocator {
     this.normal.split(cpus);
     this.highmem.split(cpus);
     this.split = true;
+  }
+
+  /** Several vCPUs: at each quantum's end a local list below half its share asks the reserve for frames (M_REFILL). */
+  attachSmp(bus: RecordBus, vcpus: readonly RecordSource[]): void {
+    const zones = [this.normal, this.highmem];
+    bus.atQuantumEnd((cpu) => {
+      for (let z = 0; z < 2; z++) {
+        const want = zones[z]!.wants(cpu);
+        if (want > 0) emitRefill(bus, vcpus[cpu]!, z, want);
+      }
+    });
+    bus.on(M_REFILL, (d, at, src) => {
+      const r = readRefill(d, at, this.rf);
+      zones[r.zone]!.refill(src, r.count, bus.isLocal(src), this.mem.numFrames);
+    });
+    bus.onDropVcpu((cpu) => this.dropCpu(cpu));
   }
 
   /** vCPU `cpu` runs on another replica from now on (worker/smp/bus.ts onDropVcpu): its lists are that replica's. */

@@ -18,16 +18,21 @@
  *
  * With several vCPUs, mm_users is shared by the threads on every vCPU: a drop is a record
  * (M_MMPUT) and the vCPU whose drop is the last tears the address space down; a child's
- * exit reaches a parent on another vCPU as a record (M_CHILD_EXIT). Tasks are forked only
- * while every replica runs every vCPU (see Processes.forkAllowed).
+ * exit reaches a parent on another vCPU as a record (M_CHILD_EXIT). A task forked on a
+ * vCPU is made there at once; the other replicas make their copy of it, with its address
+ * space's new page tables, when the fork's record (M_FORK) is merged at the quantum's end.
+ * Pids and address-space ids are given in fork order, which every replica sees alike as
+ * long as one vCPU forks at a time (hackbench's main process forks them all).
  */
 import type { Costs } from '../../../shared/costs.js';
 import type { RecordBus } from '../../smp/bus.js';
 import { emitChildExit, M_CHILD_EXIT, readChildExit, type ChildExit } from '../../smp/records/child-exit.js';
+import { emitFork, FORK_FIXED, M_FORK, readFork, type Fork } from '../../smp/records/fork.js';
+import { PAGE_SHIFT, PT_ENTRIES } from '../../machine/paging.js';
 import { emitMmput, M_MMPUT, readMmput, type Mmput } from '../../smp/records/mmput.js';
 import type { GuestCpu } from '../cpu.js';
 import type { SyscallEntry } from '../entry.js';
-import { KTEXT, USER } from '../layout.js';
+import { KERNEL_VPN_BASE, KTEXT, USER } from '../layout.js';
 import type { MemoryManager } from '../mm/mm.js';
 import { TASK_DEAD, Task, ZOMBIE_WORDS, type Mm } from '../task.js';
 import type { Scheduler } from './core.js';
@@ -48,12 +53,11 @@ export class Processes {
   liveTasks = 0;
   /** Tasks that exited on this replica's vCPUs since every replica stopped running every vCPU. */
   exitedHere = 0;
-  /** fork() may run: with several vCPUs, only while every replica runs every vCPU (a task must exist in all of them). */
-  forkAllowed = true;
   private bus: RecordBus | null = null;
   private nextPid = 1;
   private readonly ce: ChildExit = { parent: 0, child: 0, firstTimeSlice: 0, timeSlice: 0, sleepAvg: 0, cpu: 0 };
   private readonly mp: Mmput = { mm: 0 };
+  private readonly fk: Fork = { pid: 0, parent: 0, cpu: 0, exe: 0, arg: 0, mm: 0, newMm: 0, pdFrame: 0, kstackVpn: 0, taskStructVpn: 0, stackVpn: 0, dataVpn: 0, nPts: 0, nVpns: 0, nPrivate: 0, lists: 0 };
 
   constructor(
     /** Every task, by pid - 1. */
@@ -81,6 +85,79 @@ export class Processes {
         else this.mm.forgetRemote(mm);
       }
     });
+    // After the page-table writes the fork made (they come first in the quantum's order).
+    bus.on(M_FORK, (d, at, src) => {
+      if (!bus.isLocal(src)) this.adoptFork(readFork(d, at, this.fk), d);
+    });
+  }
+
+  /** A fork on this replica's vCPU: the others learn of the task, and of what its address space gained (its lists from `pts`, `vpns`, `priv` on). */
+  private announce(cpu: GuestCpu, t: Task, newMm: boolean, pts: number, vpns: number, priv: number): void {
+    const bus = this.bus;
+    if (bus === null) return;
+    const mm = t.mm!;
+    const nPts = mm.userPtFrames.length - pts;
+    const nVpns = mm.userVpns.length - vpns;
+    const nPriv = mm.privateFrames.length - priv;
+    const at = emitFork(bus, cpu.vcpu, nPts, nVpns, nPriv);
+    const d = bus.d;
+    d[at] = t.pid;
+    d[at + 1] = t.parent!.pid;
+    d[at + 2] = t.cpu;
+    d[at + 3] = t.exe;
+    d[at + 4] = t.arg;
+    d[at + 5] = mm.id;
+    d[at + 6] = newMm ? 1 : 0;
+    d[at + 7] = mm.pdFrame;
+    d[at + 8] = t.kstackVpn;
+    d[at + 9] = t.taskStructVpn;
+    d[at + 10] = t.stackVpn;
+    d[at + 11] = t.dataVpn;
+    d[at + 12] = nPts;
+    d[at + 13] = nVpns;
+    d[at + 14] = nPriv;
+    let o = at + FORK_FIXED;
+    const mem = this.mm.mem;
+    for (let i = pts; i < mm.userPtFrames.length; i++) {
+      d[o++] = mm.userPtFrames[i]!;
+      d[o++] = mm.userPtPdis[i]!;
+      d[o++] = mem.readEntry(mm.pdFrame, mm.userPtPdis[i]!);
+    }
+    for (let i = vpns; i < mm.userVpns.length; i++) {
+      const vpn = mm.userVpns[i]!;
+      d[o++] = vpn;
+      d[o++] = mem.readEntry(mem.readEntry(mm.pdFrame, vpn >>> 10) >>> PAGE_SHIFT, vpn & (PT_ENTRIES - 1));
+    }
+    for (let i = priv; i < mm.privateFrames.length; i++) d[o++] = mm.privateFrames[i]!;
+  }
+
+  /** The copy of a task forked on another replica's vCPU, with its address space's new page tables, as the fork left them. */
+  private adoptFork(r: Fork, d: Float64Array): void {
+    if (r.pid !== this.nextPid) throw new Error(`pid ${r.pid} forked where pid ${this.nextPid} was next: forks on two vCPUs within one quantum`);
+    const m = this.mm;
+    const parent = this.tasks[r.parent - 1]!;
+    const mm = r.newMm === 1 ? m.adoptMm(r.mm, r.pdFrame) : m.mms[r.mm]!;
+    let o = r.lists;
+    for (let i = 0; i < r.nPts; i++, o += 3) m.adoptPageTable(mm, d[o]! | 0, d[o + 1]! | 0, d[o + 2]!);
+    for (let i = 0; i < r.nVpns; i++, o += 2) m.adoptMapping(mm, d[o]! | 0, d[o + 1]!);
+    for (let i = 0; i < r.nPrivate; i++, o++) {
+      m.adoptCleared(d[o]! | 0);
+      mm.privateFrames.push(d[o]! | 0);
+    }
+    // Names are not statistics: a copy is named after its parent.
+    const t = new Task(this.nextPid++, `${parent.name}/${r.pid}`, r.cpu, mm, r.exe);
+    t.kstackVpn = r.kstackVpn;
+    t.taskStructVpn = r.taskStructVpn;
+    m.adoptCleared(r.kstackVpn - KERNEL_VPN_BASE);
+    m.adoptCleared(r.taskStructVpn - KERNEL_VPN_BASE);
+    t.stackVpn = r.stackVpn;
+    t.dataVpn = r.dataVpn;
+    t.arg = r.arg;
+    t.parent = parent;
+    mm.users++;
+    mm.trim();
+    this.tasks.push(t);
+    this.liveTasks++;
   }
 
   /**
@@ -90,7 +167,6 @@ export class Processes {
    * stores go through the platform.
    */
   private newTask(name: string, mm: Mm, cpuId: number, exe: number, threadIndex: number, cpu: GuestCpu | null): Task {
-    if (!this.forkAllowed) throw new Error(`fork of ${name} after the VM's vCPUs were split between replicas: a workload forks only before its measured part`);
     const m = this.mm;
     const t = new Task(this.nextPid++, name, cpuId, mm, exe);
     t.kstackVpn = m.kernelPage(cpu);
@@ -137,12 +213,14 @@ export class Processes {
   }
 
   /** fork() by `parent` at run time: copy_process (a new address space, the parent's scheduling state), sched_fork, wake_up_new_task. */
-  fork(cpu: GuestCpu, parent: Task, name: string, exe: number): Task {
+  fork(cpu: GuestCpu, parent: Task, name: string, exe: number, arg = -1): Task {
     this.entry.enter(cpu, parent);
     cpu.work(this.c.fork);
     const t = this.newTask(name, this.mm.createMm(cpu), parent.cpu, exe, -1, cpu);
     this.copySched(parent, t);
     t.parent = parent;
+    t.arg = arg;
+    this.announce(cpu, t, true, 0, 0, 0);
     this.sched.schedFork(cpu, parent, t);
     this.sched.wakeUpNewTask(cpu, parent, t, false);
     return t;
@@ -152,12 +230,18 @@ export class Processes {
    * pthread_create at run time: clone with CLONE_VM (glibc's create_thread), a thread of
    * the parent's address space with its own stack; no child-runs-first.
    */
-  spawnThread(cpu: GuestCpu, parent: Task, name: string, exe: number, threadIndex: number): Task {
+  spawnThread(cpu: GuestCpu, parent: Task, name: string, exe: number, threadIndex: number, arg = -1): Task {
     this.entry.enter(cpu, parent);
     cpu.work(this.c.fork);
-    const t = this.newTask(name, parent.mm!, parent.cpu, exe, threadIndex, cpu);
+    const mm = parent.mm!;
+    const pts = mm.userPtFrames.length;
+    const vpns = mm.userVpns.length;
+    const priv = mm.privateFrames.length;
+    const t = this.newTask(name, mm, parent.cpu, exe, threadIndex, cpu);
     this.copySched(parent, t);
     t.parent = parent;
+    t.arg = arg;
+    this.announce(cpu, t, false, pts, vpns, priv);
     this.sched.schedFork(cpu, parent, t);
     this.sched.wakeUpNewTask(cpu, parent, t, true);
     return t;

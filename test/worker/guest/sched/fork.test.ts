@@ -11,14 +11,14 @@ function forks(o: Partial<SimConfig>): { forked: Forked[]; vm: Vm } {
   const fork = procs.fork.bind(procs);
   const forked: Forked[] = [];
   const state = (t: { sleepAvg: number; prio: number; timeSlice: number; firstTimeSlice: boolean }) => ({ sleepAvg: t.sleepAvg, prio: t.prio, timeSlice: t.timeSlice, first: t.firstTimeSlice });
-  procs.fork = (cpu, parent, name, exe) => {
-    const c = fork(cpu, parent, name, exe);
+  procs.fork = (cpu, parent, name, exe, arg) => {
+    const c = fork(cpu, parent, name, exe, arg);
     forked.push({ child: state(c), parent: state(parent) });
     return c;
   };
   const spawn = procs.spawnThread.bind(procs);
-  procs.spawnThread = (cpu, parent, name, exe, i) => {
-    const c = spawn(cpu, parent, name, exe, i);
+  procs.spawnThread = (cpu, parent, name, exe, i, arg) => {
+    const c = spawn(cpu, parent, name, exe, i, arg);
     forked.push({ child: state(c), parent: state(parent) });
     return c;
   };
