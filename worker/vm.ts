@@ -84,7 +84,7 @@ export class Vm implements Replica {
       clockHz: c.clockHz,
       stats,
     });
-    const platform = (this.platform = mode.build({ cfg, c, mem: this.pc.mem, vcpus: this.pc.vcpus, stats }));
+    const platform = (this.platform = mode.build({ cfg, c, mem: this.pc.mem, vcpus: this.pc.vcpus, stats, ...(local ? { local } : {}) }));
     const kernel = (this.kernel = new Kernel(this.pc, platform, c, stats, new Rng(cfg.seed), {
       hz: cfg.hz,
       paravirt: MODE_TRAITS[cfg.mode].paravirt,

@@ -26,6 +26,8 @@ export interface PlatformContext {
   readonly mem: GuestMemory;
   readonly vcpus: readonly Vcpu[];
   readonly stats: StatsRegistry;
+  /** The vCPUs this replica runs (all if absent): the others' per-vCPU pools are not built here. */
+  readonly local?: readonly number[];
 }
 
 export interface ModeEntry {
@@ -46,9 +48,9 @@ function kvm(flavour: 'discard' | 'cached', paravirt: boolean): ModeEntry {
     // A cr3 cache larger than Core 2's 4 target values is hypothetical hardware with as many.
     cr3Targets: (cfg) => (paravirt ? cfg.cacheSize : 0),
     hostAlarmHz: QEMU_RTC_FREQ,
-    build: ({ cfg, c, mem, vcpus, stats }) => {
+    build: ({ cfg, c, mem, vcpus, stats, local }) => {
       const exits = new VmExits(c, cfg.exitFlush);
-      const mmu = new ShadowMmu(mem, c, exits, vcpus, stats, { flavour, paravirt, pinnedRootFix: cfg.pinnedRootFix, mmuPages: cfg.mmuPages });
+      const mmu = new ShadowMmu(mem, c, exits, vcpus, stats, { flavour, paravirt, pinnedRootFix: cfg.pinnedRootFix, mmuPages: cfg.mmuPages, local });
       return new KvmPlatform(c, exits, mmu);
     },
   };

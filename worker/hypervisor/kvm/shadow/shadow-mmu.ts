@@ -44,7 +44,12 @@ export interface ShadowOptions {
   readonly pinnedRootFix: PinnedRootFix;
   /** Shadow pages per shard (KVM_NUM_MMU_PAGES). */
   readonly mmuPages: number;
+  /** The vCPUs this replica runs (all if absent): another replica's vCPU gets a shard here only as big as its boot needs (the root of swapper_pg_dir), let go once the replica knows the vCPU is not its own. */
+  readonly local?: readonly number[];
 }
+
+/** Shadow pages a vCPU's boot builds (its root of swapper_pg_dir is one), with room to spare. */
+const BOOT_POOL = 8;
 
 export class ShadowMmu implements MmuStrategy {
   private readonly cpus: ShadowVcpu[];
@@ -67,7 +72,9 @@ export class ShadowMmu implements MmuStrategy {
     this.paravirt = o.paravirt;
     this.fix = o.pinnedRootFix;
     this.cache = new Cr3CacheHost(c);
-    this.cpus = vcpus.map((v) => new ShadowVcpu(v, new ShadowPages(o.mmuPages, stats.vcpu(v.id).mmu)));
+    const local = o.local === undefined ? null : new Set(o.local);
+    const pool = (id: number) => (local === null || local.has(id) ? o.mmuPages : Math.min(o.mmuPages, BOOT_POOL));
+    this.cpus = vcpus.map((v) => new ShadowVcpu(v, new ShadowPages(pool(v.id), stats.vcpu(v.id).mmu)));
   }
 
   /** KVM's state of vCPU `v` (tests look at it). */
