@@ -26,7 +26,7 @@ import { FileProblem, checkDirPath, ensureDir, probeDirPath, kindOf, lstatOrUnde
  * change to the simulator changes its figures, so that stored results of the old model are
  * not mistaken for results of the new one (they stay on disk, and are ignored).
  */
-export const MODEL_VERSION = 'vcpusim-model-4';
+export const MODEL_VERSION = 'vcpusim-model-5';
 
 /** Default root of the store, relative to the working directory. */
 export const DEFAULT_RESULTS_DIR = 'results';

@@ -10,7 +10,7 @@ import { MODEL_VERSION } from '../../coordinator/store.js';
 import { resolveConfig, type SimConfig } from '../../shared/config.js';
 import { simulate } from '../../worker/vm.js';
 
-const PINNED_FOR_MODEL_VERSION = 'vcpusim-model-4';
+const PINNED_FOR_MODEL_VERSION = 'vcpusim-model-5';
 
 const CASES: [Partial<SimConfig>, string][] = [
   [{ mode: 'native', workload: 'ctxswitch', loops: 300 }, 'd635050d6a618a4e'],
@@ -23,6 +23,8 @@ const CASES: [Partial<SimConfig>, string][] = [
   [{ mode: 'kvm-paravirt', workload: 'idle', loops: 20, hz: 250 }, '881a5fb2e42bd6b3'],
   [{ mode: 'kvm-paravirt', workload: 'hackbench', groups: 2, loops: 5, vcpus: 4, thread: true }, 'f221bf5835d7af2e'],
   [{ mode: 'kvm-trunk', workload: 'pipe', loops: 200, vcpus: 2, check: true }, 'edc95684b01763f0'],
+  // Forks that drain the forking vCPU's page list: refilled from the zone's reserve (model 5).
+  [{ mode: 'kvm-paravirt', workload: 'hackbench', groups: 10, loops: 1, vcpus: 8, memoryMiB: 32 }, '86620ac059f1aba1'],
 ];
 
 // The statistics the result had before the exit detail (a group of its own, shared/exit-detail.ts, pinned below).
