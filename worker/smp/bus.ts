@@ -56,9 +56,8 @@ export class RecordBus {
   }
 
   /**
-   * Run (and hold the records of) the vCPUs `local`. A replica that ran every vCPU keeps
-   * only its own from a quantum's end on: the records the others' vCPUs made there are
-   * theirs to hand over.
+   * Run (and hold the records of) the vCPUs `local`; every owner of per-vCPU state lets go
+   * of the other vCPUs' (onDropVcpu), which the boot built in every replica.
    */
   setLocal(local: readonly number[]): void {
     const mask = this.localMask;
@@ -70,18 +69,8 @@ export class RecordBus {
     }
     this.localIds = Array.from({ length: mask.length }, (_, i) => i).filter((i) => mask[i] === 1);
     for (let id = 0; id < mask.length; id++) {
-      if (mask[id] === 1) {
-        const b = this.bufs[id];
-        if (b === undefined) this.bufs[id] = new MsgBuf(1 << 10);
-        else if (b.data.length > 1 << 12 && b.length <= 1 << 10) {
-          // A buffer grown by the prelude's burst (the forking vCPU's) starts small again,
-          // with the records the merge just made.
-          const small = new MsgBuf(1 << 10);
-          small.data.set(b.data.subarray(0, b.length));
-          small.length = b.length;
-          this.bufs[id] = small;
-        }
-      } else this.bufs[id] = undefined; // its records are the replica's that runs it
+      if (mask[id] === 1) this.bufs[id] ??= new MsgBuf(1 << 10);
+      else this.bufs[id] = undefined; // its records are the replica's that runs it
     }
     this.localBufs = this.localIds.map((id) => this.bufs[id]!);
     for (let id = 0; id < mask.length; id++) if (mask[id] === 0) for (const h of this.dropHooks) h(id);
@@ -115,9 +104,8 @@ export class RecordBus {
   }
 
   /**
-   * Run for each vCPU this replica stops running (at the split after a prelude in which
-   * it ran them all): the owner of per-vCPU state lets go of that vCPU's, which no
-   * handler here reads again.
+   * Run for each vCPU this replica does not run (setLocal, once the VM is assembled): the
+   * owner of per-vCPU state lets go of that vCPU's, which no handler here reads again.
    */
   onDropVcpu(hook: (cpu: number) => void): void {
     this.dropHooks.push(hook);
