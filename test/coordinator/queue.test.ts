@@ -90,7 +90,7 @@ describe('queue mode', () => {
   it('a run longer than the job lock keeps its lock (renewed while the run is in a pool thread): taken once, not stalled', async () => {
     const q = uniqueQueue('lock');
     const w = start(['worker', '--queue', redis.url, '--queue-name', q, '--workers', '1', '--lock-ms', '500']);
-    const r = cli(['sweep', '--name', 's', '--results', join(work, 'lock'), '--queue', redis.url, '--queue-name', q, '--mode', 'kvm-trunk', '--tasks', '2', '--loops', '100000', '--memory', '16']);
+    const r = cli(['sweep', '--name', 's', '--results', join(work, 'lock'), '--queue', redis.url, '--queue-name', q, '--mode', 'kvm-trunk', '--tasks', '2', '--loops', '300000', '--memory', '16']);
     expect(r.status).toBe(0);
     // spawnSync held this thread: the worker's lines arrive now.
     await waitFor(() => ran(w).length === 1, 10000);
