@@ -52,7 +52,7 @@ export class Task {
   readonly name: string;
   /** The vCPU whose run queue holds the task (-1 while the load balancer moves it). */
   cpu: number;
-  /** The load balancer may move it (false for a task forked during the run: its page tables live with its vCPU). */
+  /** The load balancer may move it (false for a task pinned to its CPU, as a replayed trace's are: cpus_allowed of one CPU). */
   migratable = true;
   readonly mm: Mm | null;
   state = TASK_RUNNING;

@@ -10,7 +10,7 @@ import type { RecordBus, RecordSource } from '../bus.js';
 export const M_FORK = 14;
 
 /** Words before the lists. */
-export const FORK_FIXED = 16;
+export const FORK_FIXED = 15;
 
 export interface Fork {
   pid: number;
