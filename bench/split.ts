@@ -10,8 +10,8 @@
 import { spawn } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { SimPool } from '../coordinator/pool.js';
-import { placeVcpus, runVmSplit } from '../coordinator/vm-split.js';
+import { SimPool } from '../coordinator/execution/pool.js';
+import { placeVcpus, runVmSplit } from '../coordinator/execution/split.js';
 import { resolveConfig, type SimConfig } from '../shared/config.js';
 
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 5);

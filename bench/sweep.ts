@@ -7,8 +7,8 @@
  *     to start (each thread loads the simulator and compiles it cold, ~0.15 s and more);
  *   - loops 1000 (~0.4 s a run): what the pool is for.
  * Prints host seconds (best of BENCH_REPEAT, default 3; every pass starts a fresh pool,
- * as runAll does, except the "2 warm" row, which reuses one pool whose threads have
- * already run the sweep once: runAll's `pool` option), the speed-up over 1 worker, and the resident memory a worker thread
+ * as a runner of its own does, except the "2 warm" row, which reuses one runner whose threads have
+ * already run the sweep once), the speed-up over 1 worker, and the resident memory a worker thread
  * adds (peak RSS during the first pass minus RSS before it, per thread). Other
  * processes on the machine skew the numbers: the load average is printed, and
  * "CPU/host s" is the CPU time this process got per host second (near the worker count
@@ -16,8 +16,7 @@
  * BENCH_LOOPS=a,b picks other sizes; BENCH_RUNS the number of runs.
  */
 import { availableParallelism, loadavg } from 'node:os';
-import { SimPool } from '../coordinator/pool.js';
-import { runAll } from '../coordinator/runner.js';
+import { LocalRunner } from '../coordinator/execution/local.js';
 import { resolveConfig, type SimConfig } from '../shared/config.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 16);
@@ -34,7 +33,8 @@ interface Pass {
   cpu: number;
 }
 
-async function pass(configs: readonly SimConfig[], workers: number, pool?: SimPool): Promise<Pass> {
+/** A pass on `runner`, or on a runner of its own of `workers` threads (in this thread for 1) made and closed inside the timing. */
+async function pass(configs: readonly SimConfig[], workers: number, runner?: LocalRunner): Promise<Pass> {
   const before = process.memoryUsage.rss();
   let peak = before;
   const sample = (): void => {
@@ -44,7 +44,9 @@ async function pass(configs: readonly SimConfig[], workers: number, pool?: SimPo
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   // Sampled once per outcome too: the in-process path never yields to the timer.
-  const outs = await runAll(configs, { workers, pool, onOutcome: sample });
+  const own = runner ? undefined : new LocalRunner(workers > 1 ? { threads: workers } : { inThread: true });
+  const outs = await (runner ?? own!).runAll(configs, { onOutcome: sample });
+  await own?.close();
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = process.cpuUsage(cpu0);
   clearInterval(sampler);
@@ -60,32 +62,32 @@ async function sweep(loops: number, counts: number[]): Promise<void> {
   console.log(`\n${RUNS} runs of hackbench 1, loops ${loops} (kvm-paravirt, cacheSize 1..${RUNS}), best of ${REPEAT}`);
   console.log(['workers', 'host s', 'speed-up', 'CPU/host s', 'RSS/thread MiB'].map((h, i) => (i ? h.padStart(16) : h.padEnd(8))).join(''));
   let base = 0;
-  const rows: { workers: number; pool?: SimPool }[] = counts.map((workers) => ({ workers }));
-  // The same sweep again on a pool kept across passes (one untimed pass to warm it).
-  const reused = new SimPool({ threads: 2 });
-  rows.push({ workers: 2, pool: reused });
-  await runAll(configs, { pool: reused });
-  for (const { workers, pool } of rows) {
+  const rows: { workers: number; runner?: LocalRunner }[] = counts.map((workers) => ({ workers }));
+  // The same sweep again on threads kept across passes (one untimed pass to warm them).
+  const reused = new LocalRunner({ threads: 2 });
+  rows.push({ workers: 2, runner: reused });
+  await reused.runAll(configs);
+  for (const { workers, runner } of rows) {
     let best = Infinity;
     let rssDelta = 0;
     let cpu = 0;
     for (let i = 0; i < REPEAT; i++) {
-      const p = await pass(configs, workers, pool);
+      const p = await pass(configs, workers, runner);
       if (p.seconds < best) [best, cpu] = [p.seconds, p.cpu];
       if (i === 0) rssDelta = p.rssDelta;
     }
     if (workers === 1) base = best;
     console.log(
       [
-        (pool ? `${workers} warm` : String(workers)).padEnd(8),
+        (runner ? `${workers} warm` : String(workers)).padEnd(8),
         best.toFixed(3).padStart(16),
         `${(base / best).toFixed(2)}x`.padStart(16),
         cpu.toFixed(2).padStart(16),
-        (workers === 1 ? '(this thread)' : pool ? '(started)' : (rssDelta / workers / MiB).toFixed(1)).padStart(16),
+        (workers === 1 ? '(this thread)' : runner ? '(started)' : (rssDelta / workers / MiB).toFixed(1)).padStart(16),
       ].join(''),
     );
   }
-  await reused.destroy();
+  await reused.close();
 }
 
 async function main(): Promise<void> {

@@ -9,8 +9,8 @@
  * BENCH_QUANTA=20,100 picks the quanta (simulated microseconds).
  */
 import { availableParallelism, loadavg } from 'node:os';
-import { SimPool } from '../coordinator/pool.js';
-import { placeVcpus, runVmSplit } from '../coordinator/vm-split.js';
+import { SimPool } from '../coordinator/execution/pool.js';
+import { placeVcpus, runVmSplit } from '../coordinator/execution/split.js';
 import { resolveConfig, type SimConfig } from '../shared/config.js';
 import { Vm } from '../worker/vm.js';
 

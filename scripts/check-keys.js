@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Which store keys of the shipped experiments change when a point's ignored fields are
- * set to their defaults (coordinator/experiments.ts, `expand`), and why.
+ * set to their defaults (coordinator/experiments/expand.ts, `expand`), and why.
  *
  *   node scripts/check-keys.js                  before: every point resolved as it is given
  *   node scripts/check-keys.js --before <dist>  before: another build's expandExperiment
@@ -19,13 +19,14 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
-const { loadExperimentFile, expandExperiment } = await import(pathToFileURL(join(dist, 'coordinator/experiments.js')).href);
-const { configKey } = await import(pathToFileURL(join(dist, 'coordinator/store.js')).href);
+const { loadExperimentFile } = await import(pathToFileURL(join(dist, 'coordinator/experiments/load.js')).href);
+const { expandExperiment } = await import(pathToFileURL(join(dist, 'coordinator/experiments/expand.js')).href);
+const { configKey } = await import(pathToFileURL(join(dist, 'coordinator/store/record.js')).href);
 const { resolveConfig, withoutIgnored, fieldApplies, CONFIG_FIELDS } = await import(pathToFileURL(join(dist, 'shared/config.js')).href);
 
 const at = process.argv.indexOf('--before');
 const beforeDist = at > 0 ? resolve(process.argv[at + 1]) : undefined;
-const before = beforeDist ? await import(pathToFileURL(join(beforeDist, 'coordinator/experiments.js')).href) : undefined;
+const before = beforeDist ? await import(pathToFileURL(join(beforeDist, 'coordinator/experiments/load.js')).href) : undefined;
 
 /** Every point of an experiment resolved as given (what the store keyed before ignored fields were reset). */
 function resolvedAsGiven(exp) {

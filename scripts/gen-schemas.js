@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { jsonSchemas } from '../dist/coordinator/schemas.js';
+import { jsonSchemas } from '../dist/coordinator/store/json-schemas.js';
 
 const dir = fileURLToPath(new URL('../docs/schema/', import.meta.url));
 mkdirSync(dir, { recursive: true });

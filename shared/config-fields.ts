@@ -368,3 +368,9 @@ export const FIELDS = {
     option: { kind: 'number', flag: '--time-scale', order: 215, help: 'trace: recorded run time between switches x this becomes guest user time (default 1)' },
   }),
 };
+
+/** The option a user types for a config field (`--cache-size`), or `--param <field>` for one without a flag of its own. */
+export function flagOf(field: string): string {
+  const spec = Object.hasOwn(FIELDS, field) ? (FIELDS as Record<string, FieldSpec>)[field] : undefined;
+  return spec?.option?.flag ?? `--param ${field}`;
+}

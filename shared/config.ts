@@ -11,13 +11,13 @@ import { TraceParseError } from './trace/parse.js';
 import type { z } from 'zod';
 import { memo, zod } from './lazy-lib.js';
 import { FIELDS, MAX_VCPUS, type FieldSpec } from './config-fields.js';
-import { ConfigError, formatValue } from './config-error.js';
+import { ConfigError, formatValue } from './errors.js';
 
-export { ConfigError, formatValue, notAllowed } from './config-error.js';
+export { ConfigError, formatValue, notAllowed } from './errors.js';
 
 export { MODES, MODE_TRAITS, PINNED_ROOT_FIXES, WORKLOADS } from './modes.js';
 export type { Mode, ModeTraits, PinnedRootFix, Workload } from './modes.js';
-export { DEFAULT_LOOPS, FIELDS, HACKBENCH_GROUP_TASKS, MAX_VCPUS, type FieldOption, type FieldScope, type FieldSpec } from './config-fields.js';
+export { DEFAULT_LOOPS, FIELDS, HACKBENCH_GROUP_TASKS, MAX_VCPUS, flagOf, type FieldOption, type FieldScope, type FieldSpec } from './config-fields.js';
 import type { Workload } from './modes.js';
 
 type Fields = typeof FIELDS;
@@ -188,13 +188,8 @@ export class FieldIgnored extends ConfigError {
     /** Why the config ignores it, in words (see ignoredBecause). */
     readonly because: string,
   ) {
-    super(field, value, `it applies ${appliesWhere(field)}`);
-    this.name = 'FieldIgnored';
-    this.message = `${field}: ${this.detail}`;
-  }
-
-  override get detail(): string {
-    return `${formatValue(this.value)} has no effect ${this.because}; ${this.allowed}`;
+    const allowed = `it applies ${appliesWhere(field)}`;
+    super(field, value, allowed, `${formatValue(value)} has no effect ${because}; ${allowed}`);
   }
 }
 

@@ -9,6 +9,7 @@
  * Both ends are integers and a <= b; the last value is the largest step not past b. A
  * range of more than MAX_RANGE values is refused before any is made.
  */
+import { UserError } from './errors.js';
 
 /** The most values one range may give (the most points a sweep may have). */
 export const MAX_RANGE = 100_000;
@@ -60,13 +61,12 @@ export function expandList(raw: string, one: (part: string) => number): number[]
 }
 
 /** A bad range in a list: the item and the reason. */
-export class RangeListError extends Error {
+export class RangeListError extends UserError {
   constructor(
     readonly item: string,
     readonly reason: string,
   ) {
-    super(`${JSON.stringify(item)} ${reason}; expected ${RANGE_ALLOWED}`);
-    this.name = 'RangeListError';
+    super('EUSAGE', { value: item, allowed: RANGE_ALLOWED, detail: `${JSON.stringify(item)} ${reason}; expected ${RANGE_ALLOWED}` });
   }
 }
 

@@ -187,9 +187,6 @@ export type RunResult = {
 } & VcpuGroups &
   VmGroups & {
     perVcpu: VcpuStats[];
-    /**
-     * Exit times at perf kvm stat's level (exit-detail.ts). Absent from records stored
-     * before it existed: a report of them says so.
-     */
-    exitDetail?: ExitDetail;
+    /** Exit times at perf kvm stat's level (exit-detail.ts). */
+    exitDetail: ExitDetail;
   };

@@ -1,9 +1,11 @@
 /**
  * The shape of the source tree: no import cycles (type-only imports included), no file
- * under worker/ over 500 lines, and the layers of worker/ importing only downwards:
- * machine/ knows nothing above it, hypervisor/ knows the machine, guest/ knows the
- * machine and the hypervisor's interface (the Platform seam and the paravirt ABI), and
- * nothing in worker/ imports the coordinator.
+ * under worker/ over 500 lines nor under coordinator/ over 400, the layers of worker/
+ * importing only downwards (machine/ knows nothing above it, hypervisor/ knows the
+ * machine, guest/ knows the machine and the hypervisor's interface: the Platform seam and
+ * the paravirt ABI), nothing in worker/ importing the coordinator, the coordinator using
+ * the simulator only through worker/'s top-level api.ts, protocol.ts and model.ts, and the
+ * coordinator's rooms importing only the rooms below them.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -80,6 +82,25 @@ const ALLOWED: Record<string, readonly string[]> = {
   worker: ['machine', 'hypervisor', 'guest', 'smp', 'workloads'],
 };
 
+/** The coordinator's rooms. */
+const ROOM = /^coordinator\/(cli|commands|experiments|execution|store|reports|calibration|queue|trace)\//;
+
+/** What each room may import (its own files always): cli/ and commands/ on top, then the rooms that do the work, store/ and reports/ at the bottom. */
+const ROOM_ALLOWED: Record<string, readonly string[]> = {
+  cli: ['commands', 'experiments', 'execution', 'store', 'reports', 'queue'],
+  commands: ['cli', 'experiments', 'execution', 'store', 'reports', 'calibration', 'queue', 'trace'],
+  calibration: ['experiments', 'execution', 'store'],
+  queue: ['execution', 'store'],
+  execution: ['store'],
+  experiments: ['store', 'reports'],
+  trace: ['store'],
+  reports: ['experiments', 'store'],
+  store: ['experiments'],
+};
+
+/** The worker files the coordinator may import. */
+const WORKER_API = ['worker/api.ts', 'worker/protocol.ts', 'worker/model.ts'];
+
 describe('source tree', () => {
   it('has no import cycle, type-only imports included', () => {
     expect(cycles()).toEqual([]);
@@ -104,6 +125,35 @@ describe('source tree', () => {
         if (to === null || to === from) continue;
         const rel = d.slice('worker/'.length);
         if (!ALLOWED[from]!.some((a) => a === to || a === rel)) bad.push(`${f} -> ${d}`);
+      }
+    }
+    expect(bad).toEqual([]);
+  });
+
+  it('has no file under coordinator/ over 400 lines, and no file at its top level', () => {
+    const coord = files.filter((f) => f.startsWith('coordinator/'));
+    const long = coord.map((f) => ({ f, lines: readFileSync(join(ROOT, f), 'utf8').split('\n').length - 1 })).filter((x) => x.lines > 400);
+    expect(long).toEqual([]);
+    expect(coord.filter((f) => !ROOM.test(f))).toEqual([]);
+  });
+
+  it('lets the coordinator reach the simulator only through worker/api.ts, protocol.ts and model.ts', () => {
+    const bad: string[] = [];
+    for (const [f, deps] of graph) {
+      if (!f.startsWith('coordinator/')) continue;
+      for (const d of deps) if (d.startsWith('worker/') && !WORKER_API.includes(d)) bad.push(`${f} -> ${d}`);
+    }
+    expect(bad).toEqual([]);
+  });
+
+  it("keeps the coordinator's rooms importing only the rooms below them", () => {
+    const bad: string[] = [];
+    for (const [f, deps] of graph) {
+      const from = ROOM.exec(f)?.[1];
+      if (from === undefined) continue;
+      for (const d of deps) {
+        const to = ROOM.exec(d)?.[1];
+        if (to !== undefined && to !== from && !ROOM_ALLOWED[from]!.includes(to)) bad.push(`${f} -> ${d}`);
       }
     }
     expect(bad).toEqual([]);

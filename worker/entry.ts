@@ -8,27 +8,13 @@
  * vCPUs' statistics. Result buffers are moved (transferred), not copied, back to the
  * coordinator.
  */
-import type { PartTask } from './live.js';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { decodeConfig, encodePartial, encodeResult } from '../shared/codec.js';
 import { simulate, Vm } from './vm.js';
 import { Partition } from './smp/partition.js';
 import { ExchangeAborted, SabExchange, abortExchange } from './smp/sab-exchange.js';
-import { ConfigError } from '../shared/config-error.js';
-import type { Costs } from '../shared/costs.js';
-
-/** The task piscina passes in. */
-export interface SimTask {
-  config: Uint8Array;
-  /** Costs replacing the profile's (calibration's candidates). */
-  overrides?: Partial<Costs>;
-}
-
-/** The reply: the encoded result and the host seconds the simulation took on this thread. */
-export interface SimReply {
-  result: Uint8Array;
-  hostSeconds: number;
-}
+import { ConfigError } from '../shared/errors.js';
+import type { PartAborted, PartConfigError, PartReply, PartTask, SimReply, SimTask } from './protocol.js';
 
 export default function runTask(task: SimTask): ReturnType<typeof move> | PartConfigError {
   const config = decodeConfig(task.config);
@@ -47,26 +33,6 @@ export default function runTask(task: SimTask): ReturnType<typeof move> | PartCo
     [transferableSymbol]: [result.buffer],
     [valueSymbol]: reply,
   });
-}
-
-export type { PartTask };
-
-export interface PartReply {
-  partial: Uint8Array;
-  /** Host seconds of the run (set-up excluded) and of the set-up. */
-  hostSeconds: number;
-  setupSeconds: number;
-  quanta: number;
-}
-
-/** A replica that stopped on a config error (not a fault: retrying would fail the same way). */
-export interface PartConfigError {
-  configError: { field: string; value: unknown; allowed: string };
-}
-
-/** A replica that gave up because another one failed (the exchange was aborted). */
-export interface PartAborted {
-  aborted: true;
 }
 
 export function runPart(task: PartTask): ReturnType<typeof move> | PartConfigError | PartAborted {

@@ -15,78 +15,15 @@ import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { expose, type Endpoint } from 'comlink';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { decodeConfig, encodePartial } from '../shared/codec.js';
-import { ConfigError } from '../shared/config-error.js';
-import { kvmCountersOfVcpus, type KvmCounters } from '../shared/kvm-stat.js';
+import { ConfigError } from '../shared/errors.js';
+import { kvmCountersOfVcpus } from '../shared/kvm-stat.js';
 import { Vm } from './vm.js';
 import { Partition } from './smp/partition.js';
 import { ExchangeAborted, SabExchange, abortExchange } from './smp/sab-exchange.js';
+import type { LiveTask, PartAborted, PartCancelled, PartConfigError, PartReply, ReplicaControl } from './protocol.js';
 
 /** Steps of a one-vCPU VM between two looks at the control port. */
 export const LIVE_STEPS = 20_000;
-
-/** One replica of a split VM (entry.ts's runPart takes it; it lives here because entry.ts re-exports runLive). */
-export interface PartTask {
-  config: Uint8Array;
-  /** vCPU ids this replica runs. */
-  local: number[];
-  index: number;
-  count: number;
-  ctl: SharedArrayBuffer;
-  data: SharedArrayBuffer;
-  capacity: number;
-}
-
-/** A PartTask plus the control channel. */
-export interface LiveTask extends PartTask {
-  /** The replica's end of its control channel (transferred). */
-  control: MessagePort;
-  /** Int32[1]: raised by the caller after each message it posts. */
-  flag: SharedArrayBuffer;
-}
-
-export interface LiveProgress {
-  /** Quanta run (a one-vCPU VM: slices). */
-  quanta: number;
-  /** Simulated ns since boot of the furthest local vCPU; never goes back. */
-  guestNs: number;
-  /** Simulated ns since the statistics began (0 before the workload's measured part). */
-  measuredNs: number;
-  /** Tasks exited on this replica's vCPUs, and tasks in the VM. */
-  exited: number;
-  tasks: number;
-  done: boolean;
-}
-
-export interface LiveCounters {
-  /** The kvm_stat counters of this replica's vCPUs (shared/kvm-stat.ts). */
-  counters: KvmCounters;
-  measuredNs: number;
-}
-
-/** The calls a live replica answers. */
-export interface ReplicaControl {
-  progress(): LiveProgress;
-  counters(): LiveCounters;
-  /** Stop at the next quantum's boundary (the other replicas stop too: the exchange is aborted). */
-  cancel(): void;
-  /** The run is over and read: return. */
-  release(): void;
-}
-
-/** entry.ts's PartReply, PartConfigError and PartAborted, by shape. */
-interface PartReply {
-  partial: Uint8Array;
-  hostSeconds: number;
-  setupSeconds: number;
-  quanta: number;
-}
-type PartConfigError = { configError: { field: string; value: unknown; allowed: string } };
-type PartAborted = { aborted: true };
-
-export interface PartCancelled {
-  cancelled: true;
-  quanta: number;
-}
 
 /** A comlink endpoint over a port read synchronously at the replica's boundaries. */
 class PolledEndpoint implements Endpoint {

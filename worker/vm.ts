@@ -9,7 +9,7 @@
  * own vCPUs from the first quantum on; the replicas exchange records at each quantum's
  * end (a task forked on one vCPU is copied into the others' replicas by its record).
  */
-import { ConfigError } from '../shared/config-error.js';
+import { ConfigError } from '../shared/errors.js';
 import type { SimConfig } from '../shared/config.js';
 import { costValues, PROFILES, type Costs } from '../shared/costs.js';
 import { MODE_TRAITS } from '../shared/modes.js';

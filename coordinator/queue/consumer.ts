@@ -1,6 +1,6 @@
 /**
- * `vcpusim worker`: takes jobs from the queue and runs them on this machine's own
- * piscina pool (pool.ts), as many at once as it has threads. The simulation runs in the
+ * `vcpusim worker`: takes jobs from the queue and runs them on this machine's threads
+ * (execution/local.ts), as many at once as it has threads. The simulation runs in the
  * pool's threads, so this thread's event loop stays free and BullMQ renews each job's
  * lock (every lockDuration/2) however long a run takes; a worker that dies (kill -9)
  * stops renewing, and after lockDuration another worker's stalled check puts its jobs
@@ -11,15 +11,14 @@
  * refuses (ConfigError) fails at once, without retries, as in runner.ts.
  */
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import { ConfigError } from '../../shared/config.js';
-import { flagOf } from '../errors.js';
-import { SimPool } from '../pool.js';
-import { MODEL_VERSION, configKey } from '../store.js';
+import { ConfigError } from '../../shared/errors.js';
+import { MODEL_VERSION } from '../../worker/model.js';
+import { flagOf } from '../../shared/config-fields.js';
+import { LocalRunner } from '../execution/local.js';
+import { configKey } from '../store/record.js';
 import { configOf, jobReturn, type JobData, type JobReturn } from './jobs.js';
-import { workerConnection, type QueueTarget } from './url.js';
-
 import { DEFAULT_LOCK_MS } from './lock.js';
-export { DEFAULT_LOCK_MS } from './lock.js';
+import { workerConnection, type QueueTarget } from './url.js';
 
 export interface QueueWorkerOptions {
   threads: number;
@@ -37,7 +36,7 @@ export interface RunningWorker {
 }
 
 export async function startQueueWorker(target: QueueTarget, opts: QueueWorkerOptions): Promise<RunningWorker> {
-  const pool = new SimPool({ threads: opts.threads });
+  const runner = new LocalRunner({ threads: opts.threads }).start();
   const lockDuration = opts.lockMs ?? DEFAULT_LOCK_MS;
   let running = 0;
   const processor = async (job: Job<JobData, JobReturn>): Promise<JobReturn> => {
@@ -47,7 +46,7 @@ export async function startQueueWorker(target: QueueTarget, opts: QueueWorkerOpt
     running++;
     opts.log(`took ${job.id} (attempt ${job.attemptsMade + 1})`);
     try {
-      const { result, hostSeconds } = await pool.run(config);
+      const { result, hostSeconds } = await runner.runOne(config);
       opts.log(`ran ${job.id} in ${hostSeconds.toFixed(2)} s`);
       return jobReturn(result, hostSeconds);
     } catch (err) {
@@ -78,7 +77,7 @@ export async function startQueueWorker(target: QueueTarget, opts: QueueWorkerOpt
     close(force) {
       const c = (async () => {
         await worker.close(force);
-        await pool.destroy();
+        await runner.close();
       })();
       closing = closing ? closing.then(() => c) : c;
       void closing.then(settleClosed, settleClosed);

@@ -8,7 +8,8 @@ import type { JobsOptions } from 'bullmq';
 import type { SimConfig } from '../../shared/config.js';
 import { decodeConfig, decodeResult, encodeConfig, encodeResult } from '../../shared/codec.js';
 import type { RunResult } from '../../shared/stats.js';
-import { MODEL_VERSION, configKey } from '../store.js';
+import { MODEL_VERSION } from '../../worker/model.js';
+import { configKey } from '../store/record.js';
 
 export const JOB_NAME = 'simulate';
 

@@ -13,8 +13,8 @@
  */
 import { Job, Queue, QueueEvents } from 'bullmq';
 import type { SimConfig } from '../../shared/config.js';
-import { DEFAULT_RETRIES, type RunOutcome, type RunnerOptions } from '../runner.js';
-import { configKey } from '../store.js';
+import { retriesOf, type RunAllOptions, type RunOutcome, type Runner } from '../execution/runner.js';
+import { configKey } from '../store/record.js';
 import { JOB_NAME, jobData, jobOptions, resultOf, type JobData, type JobReturn } from './jobs.js';
 import { coordinatorConnection, type QueueTarget } from './url.js';
 
@@ -25,14 +25,24 @@ const ADD_CHUNK = 500;
 export interface QueueRunOptions {
   /** Remove a finished job of the same key first, so that it runs again (--fresh). */
   fresh?: boolean;
-  /** A job taken again after its worker stopped answering. */
-  onStalled?: (config: SimConfig) => void;
 }
 
-/** A runner with runAll's contract (runner.ts) that runs the configs through the queue. */
-export function queueRunner(target: QueueTarget, qopts: QueueRunOptions = {}) {
-  return async (configs: readonly SimConfig[], opts: RunnerOptions = {}): Promise<RunOutcome[]> => {
-    const retries = opts.retries ?? DEFAULT_RETRIES;
+/** The runner (execution/runner.ts) that runs the configs through the queue: each a job for `vcpusim worker` processes. */
+export class QueueRunner implements Runner {
+  constructor(
+    readonly target: QueueTarget,
+    readonly qopts: QueueRunOptions = {},
+  ) {}
+
+  /** Connections are opened and closed by each runAll. */
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  async runAll(configs: readonly SimConfig[], opts: RunAllOptions = {}): Promise<RunOutcome[]> {
+    const { target, qopts } = this;
+    if (opts.overrides) throw new Error('cost overrides are not sent through a queue');
+    const retries = retriesOf(opts);
     const outcomes = new Array<RunOutcome>(configs.length);
     if (configs.length === 0) return outcomes;
     const connection = coordinatorConnection(target);
@@ -89,7 +99,7 @@ export function queueRunner(target: QueueTarget, qopts: QueueRunOptions = {}) {
     });
     events.on('stalled', ({ jobId }) => {
       const i = pending.get(jobId);
-      if (i !== undefined) qopts.onStalled?.(configs[i]!);
+      if (i !== undefined) opts.onStalled?.(configs[i]!);
     });
 
     /** Read the state of every job still pending; report the finished ones. `attach`: a job failed before this run is tried again. */
@@ -141,5 +151,5 @@ export function queueRunner(target: QueueTarget, qopts: QueueRunOptions = {}) {
     }
     if (reportError) throw reportError.err;
     return outcomes;
-  };
+  }
 }

@@ -5,7 +5,7 @@
  */
 import type { ConnectionOptions } from 'bullmq';
 import type { RedisOptions } from 'ioredis';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../shared/errors.js';
 
 export const QUEUE_URL_ALLOWED = 'a Redis URL redis://host[:port][/db] (or rediss:// for TLS)';
 
@@ -95,4 +95,16 @@ export function coordinatorConnection(target: QueueTarget): ConnectionOptions {
 export function workerConnection(target: QueueTarget): ConnectionOptions {
   const opts: RedisOptions = { ...target.redis, maxRetriesPerRequest: null };
   return opts as ConnectionOptions;
+}
+
+/** The queue a sweep or reproduce runs through (checked to answer), or undefined for this machine's threads. */
+export async function queueOf(url: string | undefined, name: string | undefined, workers: number | undefined): Promise<QueueTarget | undefined> {
+  if (url === undefined) {
+    if (name !== undefined) throw new UsageError({ option: '--queue-name', value: name, allowed: 'it applies with --queue', detail: `${name} has no effect without --queue; it applies with --queue` });
+    return undefined;
+  }
+  if (workers !== undefined) throw new UsageError({ option: '--workers', value: workers, allowed: 'it applies without --queue', detail: `${workers} has no effect with --queue (the runs go to \`vcpusim worker\` processes, which take --workers); it applies without --queue` });
+  const target = queueTarget(url, name ?? DEFAULT_QUEUE_NAME);
+  await checkReachable(target);
+  return target;
 }

@@ -1,6 +1,6 @@
 /** A trace file for the CLI: shared/trace/file.ts, its file errors as FileProblem. */
 import { TraceFileError, loadTraceFile, type LoadedTrace } from '../../shared/trace/file.js';
-import { FileProblem } from '../files.js';
+import { FileProblem } from '../store/files.js';
 
 export type { LoadedTrace };
 

@@ -6,19 +6,19 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { UserError } from '../errors.js';
 import { parseTrace, traceText, type ParsedTrace } from './parse.js';
 
 /** The largest trace read, compressed or not, and the largest text it may unpack to. */
 export const MAX_TRACE_BYTES = 512 * 1024 * 1024;
 
 /** A trace file that cannot be read: `reason` follows the path ("does not exist"). */
-export class TraceFileError extends Error {
+export class TraceFileError extends UserError {
   constructor(
     readonly path: string,
     readonly reason: string,
   ) {
-    super(`${path}: ${reason}`);
-    this.name = 'TraceFileError';
+    super('EPATH', { file: path, value: path, detail: reason });
   }
 }
 

@@ -14,6 +14,7 @@
  * error naming the file, the line and what was expected.
  */
 import { gunzipSync } from 'node:zlib';
+import { UserError } from '../errors.js';
 
 export type TraceFormat = 'ftrace' | 'trace-cmd' | 'perf';
 
@@ -63,15 +64,15 @@ export interface ParsedTrace {
 }
 
 /** A line that is not what a trace of its format holds. */
-export class TraceParseError extends Error {
+export class TraceParseError extends UserError {
   constructor(
     readonly file: string,
     readonly line: number,
     readonly expected: string,
     readonly text: string,
   ) {
-    super(`${file}: line ${line}: ${expected}`);
-    this.name = 'TraceParseError';
+    const got = text ? `; got ${JSON.stringify(text.length > 120 ? text.slice(0, 120) + '…' : text)}` : '';
+    super('EUSAGE', { file, detail: `line ${line}: expected ${expected}${got}` });
   }
 }
 

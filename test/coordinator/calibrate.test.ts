@@ -2,8 +2,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { calibrate, loadCalibrationSpec, targetCells } from '../../coordinator/calibrate.js';
-import { nelderMead } from '../../coordinator/nelder-mead.js';
+import { calibrate } from '../../coordinator/calibration/calibrate.js';
+import { loadCalibrationSpec, targetCells } from '../../coordinator/calibration/spec.js';
+import { nelderMead } from '../../coordinator/calibration/nelder-mead.js';
+import { LocalRunner } from '../../coordinator/execution/local.js';
 import { CORE2_2007, profileFromFile } from '../../shared/costs.js';
 
 describe('Nelder–Mead', () => {
@@ -24,6 +26,8 @@ describe('Nelder–Mead', () => {
 });
 
 describe('calibration spec and fit', () => {
+  // In this thread: the fit's runs block it, as calibrate --workers 1 does.
+  const here = new LocalRunner({ inThread: true });
   const dir = mkdtempSync(join(tmpdir(), 'vcpusim-cal-'));
   const specPath = join(dir, 'tiny.yaml');
   writeFileSync(
@@ -63,8 +67,8 @@ describe('calibration spec and fit', () => {
   it('lowers the objective and writes a profile whose fitted costs carry bounds and reasons', async () => {
     const out = join(dir, 'tiny-fitted.json');
     const spec = loadCalibrationSpec(specPath);
-    const start = await calibrate(spec, { out: null, maxEvaluations: 2, workers: 1 }); // only the initial simplex
-    const r = await calibrate(spec, { out, workers: 1 });
+    const start = await calibrate(spec, here, { out: null, maxEvaluations: 2 }); // only the initial simplex
+    const r = await calibrate(spec, here, { out });
     expect(r.evaluations).toBeGreaterThanOrEqual(12);
     expect(r.cells).toHaveLength(10);
     expect(r.fitObjective).toBeLessThan(start.fitObjective);
@@ -84,7 +88,7 @@ describe('calibration spec and fit', () => {
       writeFileSync(p, readFileSync(specPath, 'utf8') + `\ntolerance: ${t}\n`);
       return loadCalibrationSpec(p);
     };
-    const at = (spec: ReturnType<typeof loadCalibrationSpec>) => calibrate(spec, { out: null, maxEvaluations: 1, workers: 1 });
+    const at = (spec: ReturnType<typeof loadCalibrationSpec>) => calibrate(spec, here, { out: null, maxEvaluations: 1 });
     const plain = await at(loadCalibrationSpec(specPath));
     const wide = await at(withTolerance(1));
     const tight = await at(withTolerance(0.001));

@@ -1,14 +1,15 @@
 /**
  * The exit detail of small runs: figures derived by hand from the guest's port accesses
  * and the named costs, the HLT span against the halted time, the per-vCPU tables summing
- * to the VM's, the report views and CSV heads, old records without the detail, and the
- * options' mistakes.
+ * to the VM's, the report views and CSV heads, a record without the detail refused, and
+ * the options' mistakes.
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { counterTable, csvHead, csvRows, exitTable, formatExitView } from '../../coordinator/exit-report.js';
-import { reportExits } from '../../coordinator/exit-print.js';
+import { counterTable, csvHead, csvRows, exitTable, formatExitView } from '../../coordinator/reports/exits.js';
+import { configKey, recordProblem } from '../../coordinator/store/record.js';
+import { MODEL_VERSION } from '../../worker/model.js';
 import { resolveConfig, type SimConfig } from '../../shared/config.js';
 import { costValues, PROFILES } from '../../shared/costs.js';
 import { simulate, simulateSplit } from '../../worker/vm.js';
@@ -23,7 +24,7 @@ const run = (o: Partial<SimConfig>) => {
 
 describe('the exit detail of an idle guest reading the PIT clocksource (kvm-trunk)', () => {
   const { r, c } = run({ mode: 'kvm-trunk', workload: 'idle', loops: 20, clocksource: 'pit' });
-  const d = r.exitDetail!;
+  const d = r.exitDetail;
   const ns = (cycles: number) => (cycles / c.clockHz) * 1e9;
   const ioExit = ns(c.vmexitRoundTrip + c.kvmExitPath + c.ioInstructionHandler + c.userspaceExit);
   const ticks = r.guest.timerTicks;
@@ -86,7 +87,7 @@ describe('the exit detail of a VM of several vCPUs', () => {
   });
 
   it('has per-vCPU tables whose counts and totals add up to the VM table', () => {
-    const d = whole.exitDetail!;
+    const d = whole.exitDetail;
     for (const [name, t] of Object.entries(d.vmexit)) {
       const parts = d.perVcpu.map((v) => v.vmexit[name as keyof typeof d.vmexit]);
       expect(parts.reduce((s, p) => s + (p?.count ?? 0), 0)).toBe(t.count);
@@ -106,25 +107,16 @@ describe('exit report formats', () => {
     );
     expect(csvHead({ event: 'kvm_stat', vcpu: null, key: 'sample' })).toBe('run,vcpu,counter,total,per_second');
     const rows = csvRows(r, { event: 'vmexit', vcpu: null, key: 'sample' }, 'k');
-    expect(rows).toHaveLength(Object.keys(r.exitDetail!.vmexit).length);
+    expect(rows).toHaveLength(Object.keys(r.exitDetail.vmexit).length);
     expect(rows[0]!.split(',')).toHaveLength(16);
-    expect(csvRows(r, { event: 'ioport', vcpu: 0, key: 'sample' }, 'k')).toHaveLength(r.exitDetail!.ioport.length);
+    expect(csvRows(r, { event: 'ioport', vcpu: 0, key: 'sample' }, 'k')).toHaveLength(r.exitDetail.ioport.length);
   });
 
-  it('an old record without the detail: one line on stderr, the averages it has, no failure', () => {
+  it('a record without the detail is no record: the store names what it lacks', () => {
     const { exitDetail: _gone, ...old } = r;
-    const writes: string[] = [];
-    const orig = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((s: string) => (writes.push(s), true));
-    let out: string;
-    try {
-      out = reportExits([{ key: 'abc', result: old }], { event: 'vmexit', vcpu: null, key: 'sample' }, 'table');
-    } finally {
-      process.stderr.write = orig;
-    }
-    expect(writes).toEqual([expect.stringMatching(/^run abc has no exit detail .*--fresh/)]);
-    expect(writes[0]!.trim().split('\n')).toHaveLength(1);
-    expect(out).toContain('Avg time');
+    const key = configKey(r.config);
+    expect(recordProblem({ key, modelVersion: MODEL_VERSION, config: r.config, result: r }, r.config, key)).toBeUndefined();
+    expect(recordProblem({ key, modelVersion: MODEL_VERSION, config: r.config, result: old }, r.config, key)).toMatch(/^is not a complete record \(result\.exitDetail: /);
   });
 });
 

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, MODES } from '../../shared/config.js';
-import { ExperimentError, MAX_POINTS, countPoints, expand, expandExperiment, isValidName, listExperimentFile, listExperimentFiles, loadExperiment, loadExperimentFile } from '../../coordinator/experiments.js';
+import { ExperimentError, MAX_POINTS, isValidName } from '../../coordinator/experiments/schema.js';
+import { countPoints, expand, expandExperiment } from '../../coordinator/experiments/expand.js';
+import { listExperimentFile, listExperimentFiles, loadExperiment, loadExperimentFile } from '../../coordinator/experiments/load.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vcpusim-exp-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../shared/config.js';
-import { configKey } from '../../coordinator/store.js';
+import { configKey } from '../../coordinator/store/record.js';
 import { FAULT_HOOKS } from '../support/faults.js';
 import { simulate } from '../../worker/vm.js';
 import { RECORD, checkRecords, names, records, seeds } from '../support/records.js';

@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { escapeHtml } from '../../coordinator/html-report.js';
-import { fmtNum } from '../../coordinator/report.js';
-import type { RunRecord } from '../../coordinator/store.js';
+import { escapeHtml } from '../../coordinator/reports/html.js';
+import { fmtNum } from '../../coordinator/reports/format.js';
+import type { RunRecord } from '../../coordinator/store/record.js';
 
 const BIN = fileURLToPath(new URL('../../bin/vcpusim.js', import.meta.url));
 const EXAMPLE_TRACE = fileURLToPath(new URL('../../experiments/traces/example.txt.gz', import.meta.url));

@@ -1,7 +1,7 @@
 /**
  * --help and list load only what they print: the simulator (worker/), the thread pool
  * (piscina), the plots (vega, vega-lite, resvg), the queue (bullmq, ioredis) and the codec
- * (msgpackr) load inside the commands that use them (`await import` in coordinator/cli.ts);
+ * (msgpackr) load inside the commands that use them (`await import` in coordinator/commands/);
  * zod and yaml load when something is first validated or parsed (shared/lazy-lib.ts), so
  * --help and --version load neither.
  * A module-resolve hook (node:module register) records every URL the process resolves;
@@ -38,14 +38,19 @@ const loaded = (args: string[]): string[] => probe(args).urls;
 
 const VALIDATION = /^node_modules\/(zod|yaml)\//;
 
-const HEAVY = [/^node_modules\/(cli-progress|piscina|vega|vega-lite|@resvg|bullmq|ioredis|msgpackr|comlink)\//, /^dist\/worker\//, /^dist\/coordinator\/(runner|pool|vm-split|live|plot|execute|calibrate)\.js$/];
+// The simulator is dist/worker/ but for model.js (the model version --version prints).
+const HEAVY = [
+  /^node_modules\/(cli-progress|piscina|vega|vega-lite|@resvg|bullmq|ioredis|msgpackr|comlink)\//,
+  /^dist\/worker\/(?!model\.js$)/,
+  /^dist\/coordinator\/(execution\/(runner|local|pool|split|live|execute)|reports\/(plots|html|compare|tidy)|calibration\/.*)\.js$/,
+];
 
 describe('lazy loading', () => {
   for (const args of [['--help'], ['list'], ['run', '--help']]) {
     it(`${args.join(' ')} loads none of the simulator, pool, plots or queue`, () => {
       const urls = loaded(args);
       // The hook saw the CLI itself: an empty list would pass vacuously.
-      expect(urls).toContain('dist/coordinator/cli.js');
+      expect(urls).toContain('dist/coordinator/cli/main.js');
       expect(urls.filter((u) => HEAVY.some((re) => re.test(u)))).toEqual([]);
     });
   }
@@ -79,7 +84,7 @@ describe('lazy loading', () => {
 
   it('a run does load the simulator and the pool (the hook sees them), and zod to validate its config', () => {
     const { urls, files } = probe(['run', '--mode', 'native', '--workload', 'ctxswitch', '--tasks', '2', '--loops', '200', '--json']);
-    expect(urls).toContain('dist/coordinator/pool.js');
+    expect(urls).toContain('dist/coordinator/execution/pool.js');
     expect(urls.some((u) => u.startsWith('node_modules/piscina/'))).toBe(true);
     expect(files.some((f) => f.startsWith('node_modules/zod/'))).toBe(true);
     expect(files.some((f) => f.startsWith('node_modules/yaml/'))).toBe(false);

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cachedListEntries, listCacheDir, type ListEntry } from '../../coordinator/list-cache.js';
+import { cachedListEntries, listCacheDir, type ListEntry } from '../../coordinator/experiments/list-cache.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vcpusim-list-cache-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -8,10 +8,10 @@
 import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SimPool } from '../../coordinator/pool.js';
-import { RunCancelled, runVmLive, type LiveSample } from '../../coordinator/live.js';
-import { formatKvmStat } from '../../coordinator/live-view.js';
-import { placeVcpus, runVmSplit } from '../../coordinator/vm-split.js';
+import { SimPool } from '../../coordinator/execution/pool.js';
+import { RunCancelled, runVmLive, type LiveSample } from '../../coordinator/execution/live.js';
+import { formatKvmStat } from '../../coordinator/cli/live-view.js';
+import { placeVcpus, runVmSplit } from '../../coordinator/execution/split.js';
 import { resolveConfig, type SimConfig } from '../../shared/config.js';
 import { KVM_STAT, kvmCountersOfResult } from '../../shared/kvm-stat.js';
 import { simulate } from '../../worker/vm.js';

@@ -2,12 +2,21 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { executeConfigs } from '../../coordinator/execute.js';
-import { expandExperiment, loadExperiment, loadExperimentFile, validateExperiment, type Experiment } from '../../coordinator/experiments.js';
-import { plotSpec, renderPlots, renderSvg, writePlots } from '../../coordinator/plot.js';
-import { METRIC_UNITS } from '../../coordinator/plot-check.js';
-import { fmtNum, formatPublished, measure, publishedReport } from '../../coordinator/report.js';
-import { ResultStore, type RunRecord } from '../../coordinator/store.js';
+import { LocalRunner } from '../../coordinator/execution/local.js';
+
+/** The runs of these tests in the test's own thread. */
+const inThread = () => new LocalRunner({ inThread: true });
+import { executeConfigs } from '../../coordinator/execution/execute.js';
+import { expandExperiment } from '../../coordinator/experiments/expand.js';
+import { loadExperiment, loadExperimentFile, validateExperiment } from '../../coordinator/experiments/load.js';
+import { type Experiment } from '../../coordinator/experiments/schema.js';
+import { plotSpec, renderPlots, renderSvg, writePlots } from '../../coordinator/reports/plots.js';
+import { METRIC_UNITS } from '../../coordinator/reports/plot-check.js';
+import { fmtNum } from '../../coordinator/reports/format.js';
+import { formatPublished, publishedReport } from '../../coordinator/reports/published.js';
+import { measure } from '../../coordinator/reports/measures.js';
+import { ResultStore } from '../../coordinator/store/store.js';
+import { type RunRecord } from '../../coordinator/store/record.js';
 
 const root = mkdtempSync(join(tmpdir(), 'vcpusim-plot-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -16,7 +25,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 const texts = (svg: string) => [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]!);
 
 async function runInto(exp: Experiment): Promise<RunRecord[]> {
-  const s = await executeConfigs(expandExperiment(exp), { store: new ResultStore(root, exp.name), workers: 1 });
+  const s = await executeConfigs(expandExperiment(exp), { store: new ResultStore(root, exp.name), runner: inThread });
   expect(s.failed).toEqual([]);
   return s.records as RunRecord[];
 }

@@ -8,8 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SimPool } from '../../coordinator/pool.js';
-import { runAll, type RunOutcome, type RunnerOptions } from '../../coordinator/runner.js';
+import { SimPool } from '../../coordinator/execution/pool.js';
+import { LocalRunner } from '../../coordinator/execution/local.js';
+import type { RunAllOptions, RunOutcome } from '../../coordinator/execution/runner.js';
 import { decodeConfig, decodeResult, encodeConfig, encodeResult } from '../../shared/codec.js';
 import { resolveConfig, type SimConfig } from '../../shared/config.js';
 import { simulate } from '../../worker/vm.js';
@@ -29,6 +30,16 @@ const MIXED: SimConfig[] = [
   hb({ mode: 'qemu', vcpus: 2, seed: 7 }),
   ctx({ mode: 'kvm-paravirt', vcpus: 2, cacheSize: 1, seed: 8 }),
 ];
+
+/** Every config on a runner of its own: `workers` threads (this thread for 1, or none given), closed after. */
+async function runAll(configs: readonly SimConfig[], opts: RunAllOptions & { workers?: number } = {}): Promise<RunOutcome[]> {
+  const runner = new LocalRunner(opts.workers !== undefined && opts.workers > 1 ? { threads: opts.workers } : { inThread: true });
+  try {
+    return await runner.runAll(configs, opts);
+  } finally {
+    await runner.close();
+  }
+}
 
 const results = (os: RunOutcome[]): string => JSON.stringify(os.map((o) => o.result ?? o.error));
 
@@ -107,12 +118,12 @@ describe('faults in worker threads', () => {
   const configs = [1, 2, 3, 4, 5, 6].map((seed) => ctx({ seed }));
 
   /** runAll on a pool of `workers` threads whose entry injects the faults VCPUSIM_FAULT names (set before the threads start). */
-  async function runAllWithFaults(cfgs: SimConfig[], opts: RunnerOptions & { workers: number }): Promise<RunOutcome[]> {
-    const pool = new SimPool({ threads: opts.workers, entry: FAULT_ENTRY });
+  async function runAllWithFaults(cfgs: SimConfig[], opts: RunAllOptions & { workers: number }): Promise<RunOutcome[]> {
+    const runner = new LocalRunner({ threads: opts.workers, entry: FAULT_ENTRY });
     try {
-      return await runAll(cfgs, { ...opts, pool });
+      return await runner.runAll(cfgs, opts);
     } finally {
-      await pool.destroy();
+      await runner.close();
     }
   }
 
@@ -165,13 +176,16 @@ describe('SimPool', () => {
     expect(a.hostSeconds).toBeGreaterThan(0);
   });
 
-  it('runAll reuses a pool the caller owns and leaves it running', async () => {
-    const first = await runAll(MIXED, { pool });
-    const second = await runAll(MIXED, { pool, workers: 1 });
+  it('a local runner keeps its threads across runAll calls until it is closed', async () => {
+    const runner = new LocalRunner({ threads: 2 });
+    const first = await runner.runAll(MIXED);
+    const second = await runner.runAll(MIXED);
     const inThread = await runAll(MIXED, { workers: 1 });
     expect(results(first)).toBe(results(inThread));
     expect(results(second)).toBe(results(inThread));
-    await expect(pool.run(MIXED[0]!)).resolves.toBeDefined();
+    await expect(runner.runOne(MIXED[0]!)).resolves.toBeDefined();
+    await runner.close();
+    expect(() => runner.runOne(MIXED[0]!)).toThrow(/after close/);
   });
 
   it('rejects bad thread counts naming the option', () => {
@@ -180,7 +194,7 @@ describe('SimPool', () => {
   });
 
   it('runAll rejects bad options naming them', async () => {
-    await expect(runAll(MIXED, { workers: -1 })).rejects.toThrow(/workers/);
+    expect(() => new LocalRunner({ threads: -1 })).toThrow(/threads/);
     await expect(runAll(MIXED, { retries: 1.5 })).rejects.toThrow(/retries/);
   });
 });

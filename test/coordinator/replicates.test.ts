@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { groupReplicates, meanCi, studentTCdf, studentTQuantile } from '../../coordinator/replicates.js';
+import { groupReplicates, meanCi, studentTCdf, studentTQuantile } from '../../coordinator/reports/replicates.js';
 import { resolveConfig } from '../../shared/config.js';
 
 describe('Student t and the 95% interval of a mean', () => {

@@ -1,28 +1,28 @@
 /**
- * The progress line of `run` on a terminal (coordinator/run-progress.ts): redrawn in place
+ * The progress line of `run` on a terminal (coordinator/cli/run-progress.ts): redrawn in place
  * over the live control path, cleared at the end, and the statistics are those of the plain
  * path (simulate). Runs against the build.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SimPool } from '../../coordinator/pool.js';
-import { CLEAR_LINE, runWithProgressLine } from '../../coordinator/run-progress.js';
-import { placeVcpus, runVmSplit } from '../../coordinator/vm-split.js';
+import { LocalRunner } from '../../coordinator/execution/local.js';
+import { CLEAR_LINE, runWithProgressLine } from '../../coordinator/cli/run-progress.js';
+import { placeVcpus } from '../../coordinator/execution/split.js';
 import { resolveConfig } from '../../shared/config.js';
 import { simulate } from '../../worker/vm.js';
 
 describe('run progress line', () => {
-  let pool: SimPool;
+  let runner: LocalRunner;
   beforeAll(() => {
-    pool = new SimPool({ threads: 2 });
+    runner = new LocalRunner({ threads: 2 });
   });
   afterAll(async () => {
-    await pool.destroy();
+    await runner.close();
   });
 
   it('redraws one line, clears it at the end, and leaves the statistics unchanged (1 thread)', async () => {
     const cfg = resolveConfig({ mode: 'kvm-trunk', workload: 'ctxswitch', tasks: 2, loops: 20000 });
     const writes: string[] = [];
-    const run = await runWithProgressLine(pool, cfg, [[0]], { write: (s: string) => writes.push(s) }, 5);
+    const run = await runWithProgressLine(runner, cfg, [[0]], { write: (s: string) => writes.push(s) }, 5);
     expect(JSON.stringify(run.result)).toBe(JSON.stringify(simulate(cfg)));
     expect(writes.length).toBeGreaterThanOrEqual(2);
     expect(writes.at(-1)).toBe(CLEAR_LINE);
@@ -37,8 +37,8 @@ describe('run progress line', () => {
   it('over two threads the statistics are those of the split run', async () => {
     const cfg = resolveConfig({ mode: 'kvm-paravirt', workload: 'hackbench', groups: 2, loops: 30, vcpus: 4, sndbuf: 2048 });
     const writes: string[] = [];
-    const run = await runWithProgressLine(pool, cfg, placeVcpus(4, 2), { write: (s: string) => writes.push(s) }, 5);
-    const plain = await runVmSplit(pool, cfg, placeVcpus(4, 2));
+    const run = await runWithProgressLine(runner, cfg, placeVcpus(4, 2), { write: (s: string) => writes.push(s) }, 5);
+    const plain = await runner.runVm(cfg, { placement: placeVcpus(4, 2) });
     expect(JSON.stringify(run.result)).toBe(JSON.stringify(plain.result));
   });
 });

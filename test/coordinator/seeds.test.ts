@@ -4,11 +4,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { executeConfigs } from '../../coordinator/execute.js';
-import { expand, expandExperiment, loadExperiment, validateExperiment, type Experiment } from '../../coordinator/experiments.js';
-import { meanCi } from '../../coordinator/replicates.js';
-import { formatPublished, formatRuns, publishedReport, runsReport } from '../../coordinator/report.js';
-import { ResultStore, configKey, type RunRecord } from '../../coordinator/store.js';
+import { LocalRunner } from '../../coordinator/execution/local.js';
+
+/** The runs of these tests in the test's own thread. */
+const inThread = () => new LocalRunner({ inThread: true });
+import { executeConfigs } from '../../coordinator/execution/execute.js';
+import { expand, expandExperiment } from '../../coordinator/experiments/expand.js';
+import { loadExperiment, validateExperiment } from '../../coordinator/experiments/load.js';
+import { type Experiment } from '../../coordinator/experiments/schema.js';
+import { meanCi } from '../../coordinator/reports/replicates.js';
+import { formatPublished, publishedReport } from '../../coordinator/reports/published.js';
+import { formatRuns, runsReport } from '../../coordinator/reports/tables.js';
+import { ResultStore } from '../../coordinator/store/store.js';
+import { configKey, type RunRecord } from '../../coordinator/store/record.js';
 
 const root = mkdtempSync(join(tmpdir(), 'vcpusim-seeds-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -45,7 +53,7 @@ describe('seeds: N in an experiment file', () => {
     let recs: RunRecord[];
     beforeAll(async () => {
       exp = validateExperiment(raw, 'seeds-small.yaml');
-      const s = await executeConfigs(expandExperiment(exp), { store: new ResultStore(root, exp.name), workers: 1 });
+      const s = await executeConfigs(expandExperiment(exp), { store: new ResultStore(root, exp.name), runner: inThread });
       expect(s.failed).toEqual([]);
       recs = s.records as RunRecord[];
     });

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { expandList, expandRangeItems, parseRange } from '../../shared/ranges.js';
-import { expand, validateExperiment } from '../../coordinator/experiments.js';
+import { expand } from '../../coordinator/experiments/expand.js';
+import { validateExperiment } from '../../coordinator/experiments/load.js';
 
 const BIN = fileURLToPath(new URL('../../bin/vcpusim.js', import.meta.url));
 const cli = (args: string[], cwd?: string) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd });

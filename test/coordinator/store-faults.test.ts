@@ -12,7 +12,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../shared/config.js';
-import { MODEL_VERSION, ResultStore, configKey } from '../../coordinator/store.js';
+import { MODEL_VERSION } from '../../worker/model.js';
+import { ResultStore } from '../../coordinator/store/store.js';
+import { configKey } from '../../coordinator/store/record.js';
 import { simulate } from '../../worker/vm.js';
 import { checkRecords, seeds } from '../support/records.js';
 

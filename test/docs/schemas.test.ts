@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { yaml } from '../../shared/lazy-lib.js';
 import { describe, expect, it } from 'vitest';
-import { jsonSchemas } from '../../coordinator/schemas.js';
+import { jsonSchemas } from '../../coordinator/store/json-schemas.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const shipped = (f: string): unknown => JSON.parse(readFileSync(join(root, 'docs/schema', f), 'utf8'));

@@ -12,8 +12,8 @@ import { describe, expect, it } from 'vitest';
 import { tsFiles } from '../support/ts-files.js';
 import { configSchema } from '../../shared/config.js';
 import { memo, yaml, zod } from '../../shared/lazy-lib.js';
-import { experimentSchema } from '../../coordinator/experiments.js';
-import { resultSchema } from '../../coordinator/store.js';
+import { experimentSchema } from '../../coordinator/experiments/schema.js';
+import { resultSchema } from '../../coordinator/store/record.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ACCESSOR = 'shared/lazy-lib.ts';

@@ -9,7 +9,7 @@
  * Whatever the CLI writes to stdout or stderr (warnings included) is captured per case.
  */
 import { readFileSync } from 'node:fs';
-import { main } from '../../dist/coordinator/cli.js';
+import { main } from '../../dist/coordinator/cli/main.js';
 
 const cases = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const realOut = process.stdout.write.bind(process.stdout);

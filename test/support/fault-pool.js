@@ -1,12 +1,12 @@
 /**
- * dist/coordinator/pool.js, with pools whose threads load fault-entry.js unless told
+ * dist/coordinator/execution/pool.js, with pools whose threads load fault-entry.js unless told
  * otherwise (see fault-hooks.js); with VCPUSIM_POOL_READY set, a pool writes that file
  * once it is made.
  */
 import { writeFileSync } from 'node:fs';
-import { SimPool as BuiltSimPool } from '../../dist/coordinator/pool.js';
+import { SimPool as BuiltSimPool } from '../../dist/coordinator/execution/pool.js';
 
-export * from '../../dist/coordinator/pool.js';
+export * from '../../dist/coordinator/execution/pool.js';
 
 const FAULT_ENTRY = new URL('./fault-entry.js', import.meta.url);
 

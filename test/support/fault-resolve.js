@@ -1,5 +1,5 @@
-/** Module resolve hook registered by fault-hooks.js: the coordinator gets fault-pool.js for dist/coordinator/pool.js. */
-const POOL = new URL('../../dist/coordinator/pool.js', import.meta.url).href;
+/** Module resolve hook registered by fault-hooks.js: the coordinator gets fault-pool.js for dist/coordinator/execution/pool.js. */
+const POOL = new URL('../../dist/coordinator/execution/pool.js', import.meta.url).href;
 const FAULT_POOL = new URL('./fault-pool.js', import.meta.url).href;
 
 export async function resolve(specifier, context, nextResolve) {

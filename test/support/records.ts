@@ -2,7 +2,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { recordProblem } from '../../coordinator/store.js';
+import { recordProblem } from '../../coordinator/store/record.js';
 
 export const RECORD = /^[0-9a-f]{20}\.json$/;
 export const names = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir).sort() : []);

@@ -91,7 +91,7 @@ describe('trace parsers', () => {
       throw new Error('parsed');
     };
     const e1 = bad(`${FTRACE}\nnot an event`);
-    expect(e1.message).toBe('bad.txt: line 14: an event line TASK-PID [CPU] FLAGS TIMESTAMP: EVENT: FIELDS (ftrace), a # comment or a LOST line');
+    expect(e1.message).toBe('bad.txt: line 14: expected an event line TASK-PID [CPU] FLAGS TIMESTAMP: EVENT: FIELDS (ftrace), a # comment or a LOST line; got "not an event"');
     const e2 = bad('          a-10 [000] d..2 1.0: sched_switch: prev_comm=a prev_pid=x');
     expect(e2.line).toBe(1);
     expect(e2.expected).toMatch(/^a sched_switch with prev_comm=/);

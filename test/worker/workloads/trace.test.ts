@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { configKey } from '../../../coordinator/store.js';
+import { configKey } from '../../../coordinator/store/record.js';
 import { resolveConfig, type SimConfig } from '../../../shared/config.js';
-import { ConfigError } from '../../../shared/config-error.js';
+import { ConfigError } from '../../../shared/errors.js';
 import { simulate } from '../../../worker/vm.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vcpusim-replay-'));
