@@ -21,7 +21,7 @@ import { Kernel } from './guest/kernel.js';
 import { GuestOutOfMemory } from './guest/mm/page-alloc.js';
 import { TASK_RUNNING } from './guest/task.js';
 import { ShadowPoolExhausted } from './hypervisor/kvm/shadow/pages.js';
-import { MODE_REGISTRY } from './hypervisor/modes.js';
+import { modeEntry } from './hypervisor/modes.js';
 import type { Platform } from './hypervisor/platform.js';
 import { QemuHostAlarm } from './hypervisor/qemu-alarm.js';
 import { Pc } from './machine/pc.js';
@@ -70,16 +70,17 @@ export class Vm implements Replica {
     const c = (this.c = { ...costValues(profile), ...overrides });
     this.quantumCycles = Math.max(1, Math.round((cfg.quantum * c.clockHz) / 1e6));
     this.limitCycles = MAX_SIMULATED_SECONDS * c.clockHz;
-    const mode = MODE_REGISTRY[cfg.mode];
+    const traits = MODE_TRAITS[cfg.mode];
+    const mode = modeEntry(traits, cfg, c);
     const stats = this.stats;
     for (let id = 0; id < cfg.vcpus; id++) stats.vcpu(id).cr3Cache.size = cfg.cacheSize;
-    const tlb = mode.tlb(c);
+    const tlb = mode.tlb;
     this.pc = new Pc({
       frames: (cfg.memoryMiB * 1024 * 1024) / 4096,
       vcpus: cfg.vcpus,
       tlbEntries: tlb.entries,
       tlbWays: tlb.ways,
-      cr3Targets: mode.cr3Targets(cfg),
+      cr3Targets: mode.cr3Targets,
       diskServiceCycles: Math.round((c.diskServiceNs * c.clockHz) / 1e9),
       clockHz: c.clockHz,
       stats,
@@ -87,7 +88,7 @@ export class Vm implements Replica {
     const platform = (this.platform = mode.build({ cfg, c, mem: this.pc.mem, vcpus: this.pc.vcpus, stats, ...(local ? { local } : {}) }));
     const kernel = (this.kernel = new Kernel(this.pc, platform, c, stats, new Rng(cfg.seed), {
       hz: cfg.hz,
-      paravirt: MODE_TRAITS[cfg.mode].paravirt,
+      paravirt: traits.paravirt,
       cacheSize: cfg.cacheSize,
       check: cfg.check || cfg.workload === 'pgdreuse',
       sndbuf: cfg.sndbuf,

@@ -2,6 +2,7 @@
 import type { SimConfig } from '../../shared/config.js';
 import { displayPath } from '../store/files.js';
 import type { CalibrationResult } from './calibrate.js';
+import { MODE_TRAITS } from '../../shared/modes.js';
 
 const pct = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(1)}%`;
 
@@ -16,7 +17,7 @@ function describePrediction(c: SimConfig): string {
           ? `idle HZ=${c.hz}`
           : c.workload;
   const extra: string[] = [];
-  if (c.mode.startsWith('kvm-') && c.mode !== 'kvm-upstream') extra.push(`${c.mmuPages} pages`);
+  if (MODE_TRAITS[c.mode].shadow === 'cached') extra.push(`${c.mmuPages} pages`);
   if (c.extraFlush !== 'none') extra.push(`extra flush ${c.extraFlush}`);
   if (c.clocksource !== 'tsc') extra.push(`clocksource ${c.clocksource}`);
   return `${what}, ${c.mode}${extra.length ? ` (${extra.join(', ')})` : ''}`;

@@ -1,5 +1,6 @@
 /** The readable summary of one run (`vcpusim run` without --json). */
 import type { RunResult } from '../../shared/stats.js';
+import { MODE_TRAITS } from '../../shared/modes.js';
 
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
@@ -24,12 +25,13 @@ export function formatSummary(r: RunResult, hostSeconds: number, split?: SplitIn
     lines.push(`    ${name.padEnd(20)} ${fmt(e.count).padStart(12)}  ${fmt(e.ns / 1e6, 3).padStart(12)} ms`);
   }
   const cc = r.cr3Cache;
-  if (c.mode === 'kvm-paravirt') {
+  const traits = MODE_TRAITS[c.mode];
+  if (traits.paravirt) {
     const rate = cc.lookups ? (cc.hits / cc.lookups) * 100 : 0;
     lines.push(`  cr3 cache (${cc.size}): ${fmt(cc.lookups)} lookups, ${fmt(cc.hits)} hits (${fmt(rate, 1)} %), ${fmt(cc.fills)} fills, ${fmt(cc.evictions)} evictions`);
   }
   const m = r.mmu;
-  if (c.mode.startsWith('kvm')) {
+  if (traits.shadow !== 'none') {
     lines.push(`  shadow MMU: ${fmt(m.shadowFaults)} faults, ${fmt(m.pagesCreated)} pages created, ${fmt(m.pagesZapped)} zapped, ${fmt(m.pagesEvicted)} evicted, ${fmt(m.ptWritesEmulated)} pt writes emulated`);
   }
   if (m.checks > 0) {

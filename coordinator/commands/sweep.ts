@@ -11,6 +11,7 @@ import type { Outcome } from '../cli/outcome.js';
 import { expand, pointsWords, variedFields, type Expansion } from '../experiments/expand.js';
 import { ExperimentError, MAX_POINTS, NAME_ALLOWED, isValidName, type Experiment, type PlotDef } from '../experiments/schema.js';
 import { plotProblem } from '../reports/plot-check.js';
+import { MODE_TRAITS } from '../../shared/modes.js';
 
 export interface SweepOptions extends ExperimentRunOptions {
   name: string;
@@ -33,7 +34,7 @@ export function sweepPlots(configs: readonly SimConfig[], seeds = false): PlotDe
   // A third varied field is the facet (the workload first: its metric has its own unit); a sweep of more has no plot (it would merge points).
   const facet = ['workload' as const, ...varied].find((f) => f !== x && f !== series && varied.includes(f));
   const plots: PlotDef[] = [{ x, y: 'metric', ...(series ? { series } : {}), ...(facet ? { facet } : {}), logX, file: `metric-vs-${x}` }];
-  if (configs.some((c) => c.mode === 'kvm-paravirt')) plots.push({ x, y: 'hitRate', ...(series ? { series } : {}), ...(facet ? { facet } : {}), logX, file: `hit-rate-vs-${x}` });
+  if (configs.some((c) => MODE_TRAITS[c.mode].paravirt)) plots.push({ x, y: 'hitRate', ...(series ? { series } : {}), ...(facet ? { facet } : {}), logX, file: `hit-rate-vs-${x}` });
   return plots.filter((p) => plotProblem({ plots: [p], ...(seeds ? { seeds: 1 } : {}) }, configs) === undefined);
 }
 

@@ -6,6 +6,7 @@
  * experiment is loaded, before anything runs.
  */
 import { CONFIG_FIELDS, type SimConfig } from '../../shared/config.js';
+import { MODE_TRAITS } from '../../shared/modes.js';
 
 /** What the check reads of a plot definition (experiments/schema.ts's PlotDef has these fields; this file does not import it, which would be a cycle). */
 export interface PlacedPlot {
@@ -32,7 +33,7 @@ export const METRIC_UNITS: Readonly<Record<SimConfig['workload'], string>> = {
 
 /** Whether a measure has a value for a config: the cr3 cache exists only under kvm-paravirt (its hit rate is null elsewhere). */
 export function measureApplies(m: string, cfg: SimConfig): boolean {
-  return m === 'hitRate' ? cfg.mode === 'kvm-paravirt' : true;
+  return m === 'hitRate' ? MODE_TRAITS[cfg.mode].paravirt : true;
 }
 
 /** The configs a plot draws. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { groupReplicates, meanCi, studentTCdf, studentTQuantile } from '../../coordinator/reports/replicates.js';
+import { diffCi, groupReplicates, meanCi, studentTCdf, studentTQuantile } from '../../coordinator/reports/replicates.js';
 import { resolveConfig } from '../../shared/config.js';
 
 describe('Student t and the 95% interval of a mean', () => {
@@ -39,5 +39,24 @@ describe('Student t and the 95% interval of a mean', () => {
     const b = [1, 2].map((seed) => resolveConfig({ mode: 'native', seed }));
     const groups = groupReplicates([a[0]!, b[0]!, a[1]!, a[2]!, b[1]!], (c) => c);
     expect(groups.map((g) => g.map((c) => `${c.mode}:${c.seed}`))).toEqual([['kvm-trunk:1', 'kvm-trunk:2', 'kvm-trunk:3'], ['native:1', 'native:2']]);
+  });
+});
+
+describe('Student-t quantiles and intervals', () => {
+  it('t(0.975) matches the tables for df 1, 2, 3, 10, 30', () => {
+    expect(studentTQuantile(0.975, 1)).toBeCloseTo(12.706204736174707, 10);
+    expect(studentTQuantile(0.975, 2)).toBeCloseTo(4.302652729749464, 10);
+    expect(studentTQuantile(0.975, 3)).toBeCloseTo(3.182446305284263, 10);
+    expect(studentTQuantile(0.975, 10)).toBeCloseTo(2.228138851986273, 10);
+    expect(studentTQuantile(0.975, 30)).toBeCloseTo(2.042272456301238, 10);
+  });
+
+  it('mean ± t·s/√n; one value has no interval; the Welch interval of a difference', () => {
+    const c = meanCi([1, 2, 3])!;
+    expect(c.mean).toBe(2);
+    expect(c.sd).toBe(1);
+    expect(c.ci95!).toBeCloseTo(4.302652729749464 / Math.sqrt(3), 12);
+    expect(meanCi([5])).toEqual({ n: 1, mean: 5, sd: null, ci95: null });
+    expect(diffCi(meanCi([1, 2, 3])!, meanCi([4, 4, 4])!)!.low).toBeCloseTo(2 - 4.302652729749464 / Math.sqrt(3), 12);
   });
 });

@@ -7,11 +7,11 @@
  * Here the overhead process runs first, in the same guest, then starts the ring.
  */
 import type { SimConfig } from '../../shared/config.js';
-import type { GuestCpu } from '../guest/cpu.js';
 import type { Pipe } from '../guest/ipc/pipe.js';
 import { WaitQueue } from '../guest/ipc/wait.js';
 import type { Kernel } from '../guest/kernel.js';
 import type { Task } from '../guest/task.js';
+import { AGAIN, marks, program } from './steps.js';
 import { placeCpu, type WorkloadRun } from './workload.js';
 
 const TOKEN = 4;
@@ -20,58 +20,48 @@ export function buildCtxswitch(k: Kernel, cfg: SimConfig): WorkloadRun {
   const n = cfg.tasks;
   const passes = cfg.loops;
   const userLoop = k.c.userLoop;
-  // Marks: 0 overhead start, 1 overhead end, 2 ring start, 3 ring end (the last ring task done).
+  const M = marks('overheadStart', 'overheadEnd', 'ringStart', 'ringEnd');
   const startQueue = new WaitQueue<Task>();
   /** Each task's pipes, by pid: the one it reads and the next one's. */
   const chIn: Pipe[] = [];
   const chOut: Pipe[] = [];
 
-  const ring = (cpu: GuestCpu, t: Task): void => {
-    switch (t.pc) {
-      case 0:
-        k.markFirst(2, cpu.vcpu.clock);
-        if (!k.read(cpu, t, chIn[t.pid]!, TOKEN)) return;
-        k.userWork(cpu, t, userLoop);
-        t.pc = 1;
-        return;
-      case 1:
-        if (!k.write(cpu, t, chOut[t.pid]!, TOKEN)) return;
-        if (++t.i < passes) t.pc = 0;
-        else {
-          k.markLast(3, cpu.vcpu.clock);
-          t.pc = 2;
-        }
-        return;
-      default:
-        k.exit(cpu, t);
-    }
-  };
+  // A process of the ring: read the token, pass it on, `passes` times.
+  const ring = program(k, {
+    read(cpu, t) {
+      k.markFirst(M.ringStart, cpu.vcpu.clock);
+      if (!k.read(cpu, t, chIn[t.pid]!, TOKEN)) return AGAIN;
+      k.userWork(cpu, t, userLoop);
+      return 'write';
+    },
+    write(cpu, t) {
+      if (!k.write(cpu, t, chOut[t.pid]!, TOKEN)) return AGAIN;
+      if (++t.i < passes) return 'read';
+      k.markLast(M.ringEnd, cpu.vcpu.clock);
+      return 'exit';
+    },
+  });
 
-  const overhead = (cpu: GuestCpu, t: Task): void => {
-    switch (t.pc) {
-      case 0:
-        k.markFirst(0, cpu.vcpu.clock);
-        if (!k.write(cpu, t, chIn[t.pid]!, TOKEN)) return;
-        t.pc = 1;
-        return;
-      case 1:
-        if (!k.read(cpu, t, chIn[t.pid]!, TOKEN)) return;
-        k.userWork(cpu, t, userLoop);
-        if (++t.i < n * passes) t.pc = 0;
-        else {
-          k.markLast(1, cpu.vcpu.clock);
-          t.pc = 2;
-        }
-        return;
-      case 2:
-        // Start the ring (sync: the ring runs once this process has gone).
-        k.wakeUpAll(cpu, startQueue, true);
-        t.pc = 3;
-        return;
-      default:
-        k.exit(cpu, t);
-    }
-  };
+  // The overhead: the same writes and reads by one process on its own pipe, then the ring starts.
+  const overhead = program(k, {
+    write(cpu, t) {
+      k.markFirst(M.overheadStart, cpu.vcpu.clock);
+      if (!k.write(cpu, t, chIn[t.pid]!, TOKEN)) return AGAIN;
+      return 'read';
+    },
+    read(cpu, t) {
+      if (!k.read(cpu, t, chIn[t.pid]!, TOKEN)) return AGAIN;
+      k.userWork(cpu, t, userLoop);
+      if (++t.i < n * passes) return 'write';
+      k.markLast(M.overheadEnd, cpu.vcpu.clock);
+      return 'startRing';
+    },
+    startRing(cpu) {
+      // Start the ring (sync: the ring runs once this process has gone).
+      k.wakeUpAll(cpu, startQueue, true);
+      return 'exit';
+    },
+  });
 
   const o = k.createTask('lat_ctx/overhead', k.createMm(), 0, overhead, 'main');
   chIn[o.pid] = k.newPipe('overhead');
@@ -89,8 +79,8 @@ export function buildCtxswitch(k: Kernel, cfg: SimConfig): WorkloadRun {
 
   return {
     metric(m) {
-      const ringCycles = m[3]! - m[2]!;
-      const overheadCycles = m[1]! - m[0]!;
+      const ringCycles = m[M.ringEnd]! - m[M.ringStart]!;
+      const overheadCycles = m[M.overheadEnd]! - m[M.overheadStart]!;
       const us = ((ringCycles - overheadCycles) / (n * passes) / k.c.clockHz) * 1e6;
       return { name: 'ctxswitch', unit: 'us/switch', value: us };
     },

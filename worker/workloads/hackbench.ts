@@ -19,8 +19,9 @@ import type { SimConfig } from '../../shared/config.js';
 import type { GuestCpu } from '../guest/cpu.js';
 import type { Channel } from '../guest/ipc/ipc.js';
 import { WaitQueue } from '../guest/ipc/wait.js';
-import type { Kernel, Program } from '../guest/kernel.js';
+import type { Kernel } from '../guest/kernel.js';
 import type { Task } from '../guest/task.js';
+import { AGAIN, marks, program } from './steps.js';
 import type { WorkloadRun } from './workload.js';
 
 export const HACKBENCH_FDS = 20;
@@ -34,7 +35,7 @@ export function buildHackbench(k: Kernel, cfg: SimConfig): WorkloadRun {
   const nChildren = cfg.groups * perGroup;
   const fdpair = (name: string): Channel => (cfg.pipe ? k.newPipe(name) : k.newUnixStream(name));
 
-  const ready = fdpair('hackbench/ready');
+  const readyCh = fdpair('hackbench/ready');
   const wake = fdpair('hackbench/wake');
   /** Each group's receiver channels (fdpair in group(), before each receiver's fork). */
   const groups = Array.from({ length: cfg.groups }, (_, g) => Array.from({ length: HACKBENCH_FDS }, (_, r) => fdpair(`g${g}/r${r}`)));
@@ -42,93 +43,76 @@ export function buildHackbench(k: Kernel, cfg: SimConfig): WorkloadRun {
   const chIn = (t: Task): Channel => groups[Math.floor(t.arg / perGroup)]![t.arg % perGroup]!;
   const outs = (t: Task): Channel[] => groups[Math.floor(t.arg / perGroup)]!;
 
-  /** ready(): tell the main process we are ready (pc 0), then wait for the go (pc 1); one system call a step. */
-  const readyThenPoll = (cpu: GuestCpu, t: Task): void => {
-    if (t.pc === 0) {
-      if (k.write(cpu, t, ready, 1)) t.pc = 1;
-      return;
-    }
-    if (k.poll(cpu, t, wake)) t.pc = 2;
-  };
+  const M = marks('go', 'lastReaped');
 
-  const receiver: Program = (cpu, t) => {
-    if (t.pc < 2) {
-      readyThenPoll(cpu, t);
-      return;
-    }
-    if (t.pc === 2) {
-      if (!k.read(cpu, t, chIn(t), HACKBENCH_DATASIZE)) return;
+  // ready(): tell the main process we are ready, then wait for the go; one system call a step.
+  const ready = (cpu: GuestCpu, t: Task) => (k.write(cpu, t, readyCh, 1) ? 'poll' : AGAIN);
+  const poll = (cpu: GuestCpu, t: Task) => (k.poll(cpu, t, wake) ? 'work' : AGAIN);
+
+  // A receiver reads 20 x loops messages from its own channel.
+  const receiver = program(k, {
+    ready,
+    poll,
+    work(cpu, t) {
+      if (!k.read(cpu, t, chIn(t), HACKBENCH_DATASIZE)) return AGAIN;
       k.userWork(cpu, t, userMessage);
-      if (++t.i === perReceiver) t.pc = 3;
-      return;
-    }
-    k.exit(cpu, t);
-  };
+      return ++t.i === perReceiver ? 'exit' : 'work';
+    },
+  });
 
-  const sender: Program = (cpu, t) => {
-    if (t.pc < 2) {
-      readyThenPoll(cpu, t);
-      return;
-    }
-    if (t.pc === 2) {
-      if (!k.write(cpu, t, outs(t)[t.j]!, HACKBENCH_DATASIZE)) return;
+  // A sender writes `loops` rounds of one message to each receiver of its group.
+  const sender = program(k, {
+    ready,
+    poll,
+    work(cpu, t) {
+      if (!k.write(cpu, t, outs(t)[t.j]!, HACKBENCH_DATASIZE)) return AGAIN;
       k.userWork(cpu, t, userMessage);
       if (++t.j === HACKBENCH_FDS) {
         t.j = 0;
-        if (++t.i === loops) t.pc = 3;
+        if (++t.i === loops) return 'exit';
       }
-      return;
-    }
-    k.exit(cpu, t);
-  };
+      return 'work';
+    },
+  });
 
-  const main: Program = (cpu, t) => {
-    switch (t.pc) {
-      case 0: {
-        // group(): the receivers of each group, then its senders.
-        const g = Math.floor(t.i / perGroup);
-        const j = t.i % perGroup;
-        const isReceiver = j < HACKBENCH_FDS;
-        const name = isReceiver ? `g${g}/receiver${j}` : `g${g}/sender${j - HACKBENCH_FDS}`;
-        const program = isReceiver ? receiver : sender;
-        if (cfg.thread) k.spawnThread(cpu, t, name, program, t.i + 1, t.i);
-        else k.fork(cpu, t, name, program, t.i);
-        if (++t.i === nChildren) {
-          t.i = 0;
-          t.pc = 1;
-        }
-        return;
-      }
-      case 1:
-        // Wait for everyone to be ready.
-        if (!k.read(cpu, t, ready, 1)) return;
-        if (++t.i === nChildren) {
-          t.i = 0;
-          t.pc = 2;
-        }
-        return;
-      case 2:
-        // gettimeofday(&start): the measured part begins.
-        k.markFirst(0, cpu.vcpu.clock);
-        k.beginMeasurement(cpu);
-        t.pc = 3;
-        return;
-      case 3:
-        // Kick them off.
-        if (!k.write(cpu, t, wake, 1)) return;
-        t.pc = 4;
-        return;
-      case 4:
-        if (!k.wait(cpu, t)) return;
-        if (++t.i === nChildren) {
-          k.markLast(1, cpu.vcpu.clock);
-          t.pc = 5;
-        }
-        return;
-      default:
-        k.exit(cpu, t);
-    }
-  };
+  const main = program(k, {
+    fork(cpu, t) {
+      // group(): the receivers of each group, then its senders.
+      const g = Math.floor(t.i / perGroup);
+      const j = t.i % perGroup;
+      const isReceiver = j < HACKBENCH_FDS;
+      const name = isReceiver ? `g${g}/receiver${j}` : `g${g}/sender${j - HACKBENCH_FDS}`;
+      const child = isReceiver ? receiver : sender;
+      if (cfg.thread) k.spawnThread(cpu, t, name, child, t.i + 1, t.i);
+      else k.fork(cpu, t, name, child, t.i);
+      if (++t.i < nChildren) return 'fork';
+      t.i = 0;
+      return 'waitReady';
+    },
+    waitReady(cpu, t) {
+      // Wait for everyone to be ready.
+      if (!k.read(cpu, t, readyCh, 1)) return AGAIN;
+      if (++t.i < nChildren) return 'waitReady';
+      t.i = 0;
+      return 'start';
+    },
+    start(cpu) {
+      // gettimeofday(&start): the measured part begins.
+      k.markFirst(M.go, cpu.vcpu.clock);
+      k.beginMeasurement(cpu);
+      return 'go';
+    },
+    go(cpu, t) {
+      // Kick them off.
+      return k.write(cpu, t, wake, 1) ? 'reap' : AGAIN;
+    },
+    reap(cpu, t) {
+      if (!k.wait(cpu, t)) return AGAIN;
+      if (++t.i < nChildren) return 'reap';
+      k.markLast(M.lastReaped, cpu.vcpu.clock);
+      return 'exit';
+    },
+  });
 
   k.programsFirst(receiver, sender);
   const parent = k.createTask('hackbench', k.createMm(), 0, main, 'main');
@@ -137,7 +121,7 @@ export function buildHackbench(k: Kernel, cfg: SimConfig): WorkloadRun {
 
   return {
     metric(m) {
-      return { name: 'hackbench', unit: 's', value: (m[1]! - m[0]!) / k.c.clockHz };
+      return { name: 'hackbench', unit: 's', value: (m[M.lastReaped]! - m[M.go]!) / k.c.clockHz };
     },
   };
 }

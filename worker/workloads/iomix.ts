@@ -6,11 +6,10 @@
  * the device's service time, during which the guest idles. As `io` grows, the share of a
  * round that the cr3 cache can save shrinks. The figure is the time of one token pass.
  */
-import type { Kernel } from '../guest/kernel.js';
-import type { Task } from '../guest/task.js';
-import type { GuestCpu } from '../guest/cpu.js';
-import type { Pipe } from '../guest/ipc/pipe.js';
 import type { SimConfig } from '../../shared/config.js';
+import type { Pipe } from '../guest/ipc/pipe.js';
+import type { Kernel } from '../guest/kernel.js';
+import { AGAIN, marks, program } from './steps.js';
 import { placeCpu, type WorkloadRun } from './workload.js';
 
 const TOKEN = 4;
@@ -22,31 +21,27 @@ export function buildIoMix(k: Kernel, cfg: SimConfig): WorkloadRun {
   /** Each task's pipes, by pid. */
   const chIn: Pipe[] = [];
   const chOut: Pipe[] = [];
-  const ring = (cpu: GuestCpu, t: Task): void => {
-    switch (t.pc) {
-      case 0:
-        k.markFirst(0, cpu.vcpu.clock);
-        if (!k.read(cpu, t, chIn[t.pid]!, TOKEN)) return;
-        k.userWork(cpu, t, k.c.userLoop);
-        t.j = 0;
-        t.pc = io > 0 ? 1 : 2;
-        return;
-      case 1:
-        if (!k.diskRead(cpu, t)) return;
-        if (++t.j === io) t.pc = 2;
-        return;
-      case 2:
-        if (!k.write(cpu, t, chOut[t.pid]!, TOKEN)) return;
-        if (++t.i < passes) t.pc = 0;
-        else {
-          k.markLast(1, cpu.vcpu.clock);
-          t.pc = 3;
-        }
-        return;
-      default:
-        k.exit(cpu, t);
-    }
-  };
+  const M = marks('start', 'end');
+  // Read the token, read `io` blocks from the disk, pass the token on.
+  const ring = program(k, {
+    read(cpu, t) {
+      k.markFirst(M.start, cpu.vcpu.clock);
+      if (!k.read(cpu, t, chIn[t.pid]!, TOKEN)) return AGAIN;
+      k.userWork(cpu, t, k.c.userLoop);
+      t.j = 0;
+      return io > 0 ? 'diskRead' : 'write';
+    },
+    diskRead(cpu, t) {
+      if (!k.diskRead(cpu, t)) return AGAIN;
+      return ++t.j === io ? 'write' : 'diskRead';
+    },
+    write(cpu, t) {
+      if (!k.write(cpu, t, chOut[t.pid]!, TOKEN)) return AGAIN;
+      if (++t.i < passes) return 'read';
+      k.markLast(M.end, cpu.vcpu.clock);
+      return 'exit';
+    },
+  });
 
   const pipes = [k.newPipe('iomix0'), k.newPipe('iomix1')];
   for (let i = 0; i < 2; i++) {
@@ -59,7 +54,7 @@ export function buildIoMix(k: Kernel, cfg: SimConfig): WorkloadRun {
 
   return {
     metric(m) {
-      return { name: 'iomix', unit: 'us/pass', value: ((m[1]! - m[0]!) / (2 * passes) / k.c.clockHz) * 1e6 };
+      return { name: 'iomix', unit: 'us/pass', value: ((m[M.end]! - m[M.start]!) / (2 * passes) / k.c.clockHz) * 1e6 };
     },
   };
 }

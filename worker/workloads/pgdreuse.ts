@@ -11,12 +11,12 @@
  * two fixes (unpin on write, pgd-free hypercall) let the zap happen. The figure is the
  * time of one fork-run-exit-reuse round, to show what the fixes cost.
  */
-import type { Kernel } from '../guest/kernel.js';
-import type { Task } from '../guest/task.js';
-import type { GuestCpu } from '../guest/cpu.js';
 import type { SimConfig } from '../../shared/config.js';
 import { WaitQueue } from '../guest/ipc/wait.js';
+import type { Kernel } from '../guest/kernel.js';
 import { USER } from '../guest/layout.js';
+import type { Task } from '../guest/task.js';
+import { AGAIN, marks, program } from './steps.js';
 import type { WorkloadRun } from './workload.js';
 
 /** Where the parent's heap grows, one page per round (brk area above the data). */
@@ -25,48 +25,41 @@ const HEAP_VPN = USER.data + 16;
 export function buildPgdReuse(k: Kernel, cfg: SimConfig): WorkloadRun {
   const rounds = cfg.loops;
 
-  const child = (cpu: GuestCpu, t: Task): void => {
-    if (t.pc === 0) {
+  const M = marks('start', 'end');
+  const child = program(k, {
+    run(cpu, t) {
       k.userWork(cpu, t, k.c.userLoop);
-      t.pc = 1;
-    } else k.exit(cpu, t);
-  };
+      return 'exit';
+    },
+  });
 
-  const parentProgram = (cpu: GuestCpu, t: Task): void => {
-    switch (t.pc) {
-      case 0:
-        k.markFirst(0, cpu.vcpu.clock);
-        k.fork(cpu, t, `child${t.i}`, child);
-        t.pc = 1;
-        return;
-      case 1:
-        if (!k.wait(cpu, t)) return;
-        t.pc = 2;
-        return;
-      case 2: {
-        // A page fault on the growing heap: a fresh page, cleared, mapped, touched.
-        const vpn = HEAP_VPN + t.i;
-        k.mapUser(t.mm!, vpn, k.allocPage(cpu), true, cpu);
-        cpu.touch(vpn);
-        k.checkpoint(cpu);
-        if (++t.i < rounds) t.pc = 0;
-        else {
-          k.markLast(1, cpu.vcpu.clock);
-          t.pc = 3;
-        }
-        return;
-      }
-      default:
-        k.exit(cpu, t);
-    }
-  };
+  const parentProgram = program(k, {
+    fork(cpu, t) {
+      k.markFirst(M.start, cpu.vcpu.clock);
+      k.fork(cpu, t, `child${t.i}`, child);
+      return 'wait';
+    },
+    wait(cpu, t) {
+      return k.wait(cpu, t) ? 'growHeap' : AGAIN;
+    },
+    growHeap(cpu, t) {
+      // A page fault on the growing heap: a fresh page, cleared, mapped, touched.
+      const vpn = HEAP_VPN + t.i;
+      k.mapUser(t.mm!, vpn, k.allocPage(cpu), true, cpu);
+      cpu.touch(vpn);
+      k.checkpoint(cpu);
+      if (++t.i < rounds) return 'fork';
+      k.markLast(M.end, cpu.vcpu.clock);
+      return 'exit';
+    },
+  });
 
   const parent = k.createTask('pgdreuse', k.createMm(), 0, parentProgram, 'main');
   parent.childWait = new WaitQueue<Task>();
   k.start(parent);
   return {
     metric(m) {
-      return { name: 'pgdreuse', unit: 'us/round', value: ((m[1]! - m[0]!) / rounds / k.c.clockHz) * 1e6 };
+      return { name: 'pgdreuse', unit: 'us/round', value: ((m[M.end]! - m[M.start]!) / rounds / k.c.clockHz) * 1e6 };
     },
   };
 }

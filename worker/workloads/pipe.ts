@@ -2,10 +2,9 @@
  * `perf bench sched pipe`: two tasks ping-pong a message through two pipes;
  * the figure is the time of one round trip.
  */
-import type { Kernel } from '../guest/kernel.js';
-import type { Task } from '../guest/task.js';
-import type { GuestCpu } from '../guest/cpu.js';
 import type { SimConfig } from '../../shared/config.js';
+import type { Kernel } from '../guest/kernel.js';
+import { AGAIN, marks, program } from './steps.js';
 import { placeCpu, type WorkloadRun } from './workload.js';
 
 const MSG = 4;
@@ -16,49 +15,40 @@ export function buildPipe(k: Kernel, cfg: SimConfig): WorkloadRun {
   const ab = k.newPipe('a->b');
   const ba = k.newPipe('b->a');
 
+  const M = marks('start', 'end');
   // A: write, then read the answer.
-  const a = (cpu: GuestCpu, t: Task): void => {
-    switch (t.pc) {
-      case 0:
-        k.markFirst(0, cpu.vcpu.clock);
-        if (!k.write(cpu, t, ab, MSG)) return;
-        t.pc = 1;
-        return;
-      case 1:
-        if (!k.read(cpu, t, ba, MSG)) return;
-        k.userWork(cpu, t, userLoop);
-        if (++t.i < loops) t.pc = 0;
-        else {
-          k.markLast(1, cpu.vcpu.clock);
-          t.pc = 2;
-        }
-        return;
-      default:
-        k.exit(cpu, t);
-    }
-  };
+  const a = program(k, {
+    write(cpu, t) {
+      k.markFirst(M.start, cpu.vcpu.clock);
+      if (!k.write(cpu, t, ab, MSG)) return AGAIN;
+      return 'read';
+    },
+    read(cpu, t) {
+      if (!k.read(cpu, t, ba, MSG)) return AGAIN;
+      k.userWork(cpu, t, userLoop);
+      if (++t.i < loops) return 'write';
+      k.markLast(M.end, cpu.vcpu.clock);
+      return 'exit';
+    },
+  });
   // B: read, then answer.
-  const b = (cpu: GuestCpu, t: Task): void => {
-    switch (t.pc) {
-      case 0:
-        if (!k.read(cpu, t, ab, MSG)) return;
-        k.userWork(cpu, t, userLoop);
-        t.pc = 1;
-        return;
-      case 1:
-        if (!k.write(cpu, t, ba, MSG)) return;
-        t.pc = ++t.i < loops ? 0 : 2;
-        return;
-      default:
-        k.exit(cpu, t);
-    }
-  };
+  const b = program(k, {
+    read(cpu, t) {
+      if (!k.read(cpu, t, ab, MSG)) return AGAIN;
+      k.userWork(cpu, t, userLoop);
+      return 'answer';
+    },
+    answer(cpu, t) {
+      if (!k.write(cpu, t, ba, MSG)) return AGAIN;
+      return ++t.i < loops ? 'read' : 'exit';
+    },
+  });
   k.start(k.createTask('pipe/a', k.createMm(), placeCpu(0, k.cpus.length), a, 'main'));
   k.start(k.createTask('pipe/b', k.createMm(), placeCpu(1, k.cpus.length), b));
 
   return {
     metric(m) {
-      return { name: 'pipe', unit: 'us/roundtrip', value: ((m[1]! - m[0]!) / loops / k.c.clockHz) * 1e6 };
+      return { name: 'pipe', unit: 'us/roundtrip', value: ((m[M.end]! - m[M.start]!) / loops / k.c.clockHz) * 1e6 };
     },
   };
 }

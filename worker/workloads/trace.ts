@@ -16,10 +16,10 @@
 import type { SimConfig } from '../../shared/config.js';
 import { userRuns } from '../../shared/trace/address-spaces.js';
 import { loadTraceFile } from '../../shared/trace/file.js';
-import type { GuestCpu } from '../guest/cpu.js';
 import type { Pipe } from '../guest/ipc/pipe.js';
 import type { Kernel } from '../guest/kernel.js';
 import type { Mm, Task } from '../guest/task.js';
+import { AGAIN, marks, program } from './steps.js';
 import type { WorkloadRun } from './workload.js';
 
 const TOKEN = 1;
@@ -39,35 +39,29 @@ export function buildTrace(k: Kernel, cfg: SimConfig): WorkloadRun {
   const runTask: Task[][] = [];
   let begun = false;
 
-  const replay = (cpu: GuestCpu, t: Task): void => {
-    const mine = runsOf[t.pid]!;
-    const list = runs.perCpu[cpuOf[t.pid]!]!;
-    switch (t.pc) {
-      case 0: {
-        if (!k.read(cpu, t, pipeOf[t.pid]!, TOKEN)) return;
-        const at = mine[t.i]!;
-        if (!begun) {
-          begun = true;
-          k.beginMeasurement(cpu);
-        }
-        if (at === 0) k.markFirst(0, cpu.vcpu.clock);
-        k.userWork(cpu, t, list.seconds[at]! * cyclesPerSecond);
-        t.pc = 1;
-        return;
+  const M = marks('firstRun', 'lastRun');
+  // Each of the task's runs: wait for the token, do the run's user work, pass the token to the next run's task.
+  const replay = program(k, {
+    run(cpu, t) {
+      if (!k.read(cpu, t, pipeOf[t.pid]!, TOKEN)) return AGAIN;
+      const at = runsOf[t.pid]![t.i]!;
+      if (!begun) {
+        begun = true;
+        k.beginMeasurement(cpu);
       }
-      case 1: {
-        const at = mine[t.i]!;
-        const next = runTask[cpuOf[t.pid]!]![at + 1];
-        if (next) {
-          if (!k.write(cpu, t, pipeOf[next.pid]!, TOKEN)) return;
-        } else k.markLast(1, cpu.vcpu.clock);
-        t.pc = ++t.i < mine.length ? 0 : 2;
-        return;
-      }
-      default:
-        k.exit(cpu, t);
-    }
-  };
+      if (at === 0) k.markFirst(M.firstRun, cpu.vcpu.clock);
+      k.userWork(cpu, t, runs.perCpu[cpuOf[t.pid]!]!.seconds[at]! * cyclesPerSecond);
+      return 'pass';
+    },
+    pass(cpu, t) {
+      const mine = runsOf[t.pid]!;
+      const next = runTask[cpuOf[t.pid]!]![mine[t.i]! + 1];
+      if (next) {
+        if (!k.write(cpu, t, pipeOf[next.pid]!, TOKEN)) return AGAIN;
+      } else k.markLast(M.lastRun, cpu.vcpu.clock);
+      return ++t.i < mine.length ? 'run' : 'exit';
+    },
+  });
 
   runs.perCpu.forEach((c, v) => {
     const byTask = new Map<number, Task>();
@@ -103,7 +97,7 @@ export function buildTrace(k: Kernel, cfg: SimConfig): WorkloadRun {
 
   return {
     metric(m) {
-      const seconds = m[1]! >= m[0]! ? (m[1]! - m[0]!) / k.c.clockHz : 0;
+      const seconds = m[M.lastRun]! >= m[M.firstRun]! ? (m[M.lastRun]! - m[M.firstRun]!) / k.c.clockHz : 0;
       return { name: 'trace', unit: 's', value: seconds };
     },
   };

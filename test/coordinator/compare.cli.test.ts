@@ -6,30 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../shared/config.js';
 import { compare } from '../../coordinator/reports/compare.js';
-import { diffCi, meanCi, studentTQuantile } from '../../coordinator/reports/replicates.js';
 import type { RunRecord } from '../../coordinator/store/record.js';
 
 const BIN = fileURLToPath(new URL('../../bin/vcpusim.js', import.meta.url));
 const cli = (args: string[], cwd: string) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd });
-
-describe('Student-t quantiles and intervals', () => {
-  it('t(0.975) matches the tables for df 1, 2, 3, 10, 30', () => {
-    expect(studentTQuantile(0.975, 1)).toBeCloseTo(12.706204736174707, 10);
-    expect(studentTQuantile(0.975, 2)).toBeCloseTo(4.302652729749464, 10);
-    expect(studentTQuantile(0.975, 3)).toBeCloseTo(3.182446305284263, 10);
-    expect(studentTQuantile(0.975, 10)).toBeCloseTo(2.228138851986273, 10);
-    expect(studentTQuantile(0.975, 30)).toBeCloseTo(2.042272456301238, 10);
-  });
-
-  it('mean ± t·s/√n; one value has no interval; the Welch interval of a difference', () => {
-    const c = meanCi([1, 2, 3])!;
-    expect(c.mean).toBe(2);
-    expect(c.sd).toBe(1);
-    expect(c.ci95!).toBeCloseTo(4.302652729749464 / Math.sqrt(3), 12);
-    expect(meanCi([5])).toEqual({ n: 1, mean: 5, sd: null, ci95: null });
-    expect(diffCi(meanCi([1, 2, 3])!, meanCi([4, 4, 4])!)!.low).toBeCloseTo(2 - 4.302652729749464 / Math.sqrt(3), 12);
-  });
-});
 
 /** A record with just what the measures read: the metric, exits, switches, the cr3 cache. */
 function record(cfg: Parameters<typeof resolveConfig>[0], metric: number): RunRecord {

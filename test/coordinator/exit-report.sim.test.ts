@@ -1,11 +1,9 @@
 /**
  * The exit detail of small runs: figures derived by hand from the guest's port accesses
  * and the named costs, the HLT span against the halted time, the per-vCPU tables summing
- * to the VM's, the report views and CSV heads, a record without the detail refused, and
- * the options' mistakes.
+ * to the VM's, the report views and CSV heads, and a record without the detail refused
+ * (the options' mistakes are in commands.cli.test.ts).
  */
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { counterTable, csvHead, csvRows, exitTable, formatExitView } from '../../coordinator/reports/exits.js';
 import { configKey, recordProblem } from '../../coordinator/store/record.js';
@@ -14,8 +12,6 @@ import { resolveConfig, type SimConfig } from '../../shared/config.js';
 import { costValues, PROFILES } from '../../shared/costs.js';
 import { simulate, simulateSplit } from '../../worker/vm.js';
 
-const BIN = fileURLToPath(new URL('../../bin/vcpusim.js', import.meta.url));
-const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
 
 const run = (o: Partial<SimConfig>) => {
   const cfg = resolveConfig(o);
@@ -117,22 +113,5 @@ describe('exit report formats', () => {
     const key = configKey(r.config);
     expect(recordProblem({ key, modelVersion: MODEL_VERSION, config: r.config, result: r }, r.config, key)).toBeUndefined();
     expect(recordProblem({ key, modelVersion: MODEL_VERSION, config: r.config, result: old }, r.config, key)).toMatch(/^is not a complete record \(result\.exitDetail: /);
-  });
-});
-
-describe('exit report options', () => {
-  it('bad values are one line and exit 2', () => {
-    for (const args of [
-      ['--exits', '--event', 'mmio'],
-      ['--exits', '--key', 'count'],
-      ['--exits', '--vcpu', '1'],
-      ['--exits', '--vcpu', 'x'],
-      ['--event', 'ioport'],
-    ]) {
-      const p = cli('run', '--mode', 'kvm-trunk', '--workload', 'ctxswitch', '--loops', '10', ...args);
-      expect(p.status, args.join(' ')).toBe(2);
-      expect(p.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
-      expect(p.stderr).toMatch(/--(event|key|vcpu)/);
-    }
   });
 });

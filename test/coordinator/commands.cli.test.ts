@@ -54,3 +54,20 @@ describe('vcpusim run: sizes the workload does not fit in', () => {
     expect(r.stderr).toMatch(/^error: --mmu-pages: 16 is not allowed; expected a shadow page pool larger than/);
   });
 });
+
+describe('exit report options', () => {
+  it('bad values are one line and exit 2', () => {
+    for (const args of [
+      ['--exits', '--event', 'mmio'],
+      ['--exits', '--key', 'count'],
+      ['--exits', '--vcpu', '1'],
+      ['--exits', '--vcpu', 'x'],
+      ['--event', 'ioport'],
+    ]) {
+      const p = cli('run', '--mode', 'kvm-trunk', '--workload', 'ctxswitch', '--loops', '10', ...args);
+      expect(p.status, args.join(' ')).toBe(2);
+      expect(p.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(p.stderr).toMatch(/--(event|key|vcpu)/);
+    }
+  });
+});
