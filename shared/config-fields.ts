@@ -2,7 +2,7 @@
  * The config fields, one entry each: what values it takes (the zod schema, and the same
  * in words for error messages), its default, and how the command line sets it. The
  * config's type, schema, defaults and field list (config.ts) and the options of `run`
- * and `sweep` (coordinator/cli.ts) are all built from this table, so a new field is one
+ * and `sweep` (coordinator/cli/config-options.ts) are all built from this table, so a new field is one
  * new entry here.
  *
  * The entries are in the order of a resolved config's keys (what results print and

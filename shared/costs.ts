@@ -4,7 +4,7 @@
  * A reported time is always (counted events) x (one of these costs). Nothing is
  * charged from a constant hidden in code. Each entry carries its source, or says
  * that it is a first estimate to be fitted by calibration against the two
- * published rows (see experiments/ and the README's model section).
+ * published rows (see experiments/ and docs/fidelity.md).
  *
  * Units: cycles of the host/guest CPU unless the name says otherwise.
  */

@@ -6,7 +6,7 @@
  *
  * Every value of either package comes from here (the rest of the source imports their
  * types only, test/shared/lazy-lib.test.ts checks it): one zod instance builds every schema,
- * and z.toJSONSchema (coordinator/schemas.ts) reads the schemas it built.
+ * and z.toJSONSchema (coordinator/store/json-schemas.ts) reads the schemas it built.
  */
 import { createRequire } from 'node:module';
 import type * as YamlLib from 'yaml';

@@ -1,6 +1,6 @@
 /**
  * `run --live`: a kvm_stat-style view of a run while it goes, on stderr (stdout keeps
- * the result alone, with --json too). Each sample of the replicas (coordinator/live.ts,
+ * the result alone, with --json too). Each sample of the replicas (coordinator/execution/live.ts,
  * about once a second) gives, for each KVM debugfs counter (shared/kvm-stat.ts), its
  * total since the statistics began, its rate over the last interval per second of wall
  * time (kvm_stat's "Current"), and its rate per second of guest (simulated) time. On a

@@ -1,7 +1,7 @@
 /**
  * `run` on a terminal: one progress line on stderr, redrawn about once a second, while the
  * run goes — simulated (guest) time so far, tasks exited of the VM's tasks, quanta, and
- * wall time. The run goes over the live control path (coordinator/live.ts, worker/live.ts:
+ * wall time. The run goes over the live control path (coordinator/execution/live.ts, worker/live.ts:
  * progress answered between quanta), whose statistics are the same as the plain path's.
  * The line is cleared when the run ends, so stderr keeps only what it kept before.
  * How far a run is cannot be said as a fraction: it ends when its tasks exit.

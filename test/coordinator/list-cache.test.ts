@@ -1,5 +1,5 @@
 /**
- * list's entries kept between runs (coordinator/list-cache.ts): a file unchanged since it
+ * list's entries kept between runs (coordinator/experiments/list-cache.ts): a file unchanged since it
  * was validated is not validated again; a change to its bytes, its path as shown, or a
  * cache that cannot be read or written, and it is.
  */

@@ -1,5 +1,5 @@
 /**
- * Live control of a run (coordinator/live.ts, worker/live.ts): replicas answer
+ * Live control of a run (coordinator/execution/live.ts, worker/live.ts): replicas answer
  * progress and counter calls between quanta without changing the statistics; the last
  * counters read are the final ones; cancel stops the run early (the CLI exits 130 and
  * prints no statistics). And the barrier with more replicas than cores, or beside a busy

@@ -2,7 +2,7 @@
  * Every statistic of small scenarios across the modes, workloads and SMP, pinned as a
  * digest of the run's JSON: a change that is meant to move no figure (a restructuring, a
  * speed-up) must leave them all as they are. A change of the model's figures bumps
- * MODEL_VERSION (coordinator/store.ts) and records the new digests here.
+ * MODEL_VERSION (worker/model.ts) and records the new digests here.
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';

@@ -4,7 +4,7 @@
  * Each quantum: run every local vCPU to the quantum's end; let the owners of state emit
  * what the others must see; swap records with the other replicas (nothing to swap when
  * one replica runs every vCPU; shared memory between worker threads otherwise:
- * coordinator/vm-split.ts); merge all records in (time, vCPU, seq) order; balance the
+ * coordinator/execution/split.ts); merge all records in (time, vCPU, seq) order; balance the
  * run queues. The run ends at the first quantum's end by which every task has exited.
  */
 import type { VmPartial } from '../../shared/partial.js';
