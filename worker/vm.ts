@@ -19,7 +19,6 @@ import { StatsRegistry, type RunResult } from '../shared/stats.js';
 import type { GuestCpu } from './guest/cpu.js';
 import { Kernel } from './guest/kernel.js';
 import { GuestOutOfMemory } from './guest/mm/page-alloc.js';
-import { TASK_RUNNING } from './guest/task.js';
 import { ShadowPoolExhausted } from './hypervisor/kvm/shadow/pages.js';
 import { modeEntry } from './hypervisor/modes.js';
 import type { Platform } from './hypervisor/platform.js';
@@ -125,7 +124,7 @@ export class Vm implements Replica {
     }
     if (cfg.vcpus > 1) {
       const bus = (this.smpBus = new RecordBus(cfg.vcpus, this.local.map((cpu) => cpu.id)));
-      platform.attachSmp(bus);
+      platform.mmu.attachSmp(bus);
       // rebalance_tick: a busy vCPU balances about once per timer tick.
       kernel.attachSmp(bus, Math.max(1, Math.round(kernel.time.tickCycles / this.quantumCycles)));
       kernel.mm.localCpus = this.local;
@@ -242,10 +241,9 @@ export class Vm implements Replica {
     }
   }
 
-  /** One step of a CPU: take the interrupts due, reschedule if asked, run one operation of the current task. */
+  /** One step of a CPU: sleep to the next event if halted, take the interrupts due, then the guest's step (Scheduler.step). */
   private step(cpu: GuestCpu): void {
     const v = cpu.vcpu;
-    const sched = this.kernel.sched;
     const wasHalted = v.halted;
     if (wasHalted) {
       const wake = v.events.next();
@@ -257,15 +255,7 @@ export class Vm implements Replica {
     v.events.fireDue(v, wasHalted);
     // Only the host saw the event (QEMU's alarm) or the PIC masked the line: still in HLT.
     if (v.halted) return;
-    if (cpu.needResched) sched.schedule(cpu);
-    const t = cpu.current;
-    if (t === cpu.idle) {
-      if (cpu.rq.nrRunning > 0) sched.schedule(cpu);
-      else sched.idle(cpu);
-      return;
-    }
-    this.kernel.programs[t.exe]!(cpu, t);
-    if (t.state !== TASK_RUNNING || cpu.needResched) sched.schedule(cpu);
+    this.kernel.sched.step(cpu, this.kernel.programs);
   }
 
   stuck(): never {

@@ -11,7 +11,7 @@ import type { LocalApic } from '../machine/lapic.js';
 import type { Tlb } from '../machine/tlb.js';
 import type { Vcpu } from '../machine/vcpu.js';
 import type { ParaState } from '../hypervisor/kvm-para.js';
-import type { Platform } from '../hypervisor/platform.js';
+import type { MmuStrategy, Platform } from '../hypervisor/platform.js';
 import type { CpuPortIo } from './io.js';
 import { WaitQueue } from './ipc/wait.js';
 import { RunQueue } from './sched/runqueue.js';
@@ -34,6 +34,8 @@ export class GuestCpu {
   private readonly factor: number;
   /** The vCPU's TLB (touch's fast path). */
   private readonly tlb: Tlb;
+  /** The MMU the guest's paging meets (the platform's). */
+  readonly mmu: MmuStrategy;
 
   constructor(
     /** The vCPU this CPU is. */
@@ -51,6 +53,7 @@ export class GuestCpu {
     this.id = vcpu.id;
     this.factor = platform.guestFactor;
     this.tlb = vcpu.tlb;
+    this.mmu = platform.mmu;
   }
 
   /** Guest work of `cycles` native cycles. */
@@ -60,6 +63,6 @@ export class GuestCpu {
 
   /** A memory access to virtual page `vpn`. */
   touch(vpn: number): void {
-    if (!this.tlb.lookup(vpn)) this.platform.tlbMiss(this.vcpu, vpn, false);
+    if (!this.tlb.lookup(vpn)) this.mmu.tlbMiss(this.vcpu, vpn, false);
   }
 }

@@ -33,7 +33,7 @@ import { GuestTime, type Clocksource } from './irq/timer.js';
 import { RESERVED_FRAMES, SKB_DATA_PER_PAGE, SKB_HEADS_PER_PAGE, SKB_SLAB_OBJECTS } from './layout.js';
 import { MemoryManager } from './mm/mm.js';
 import { PageAllocator } from './mm/page-alloc.js';
-import { CrOps } from './mm/tlbflush.js';
+import { MmuContext } from './mm/mmu-context.js';
 import { LoadBalancer } from './sched/balance.js';
 import { Scheduler } from './sched/core.js';
 import { Processes, type SetupRole } from './sched/fork.js';
@@ -103,9 +103,9 @@ export class Kernel {
     });
     const cpus = this.cpus;
     // The paravirt guest registers each CPU's para_state page with the host first thing.
-    for (const cpu of cpus) if (cpu.para !== null) platform.registerParaState(cpu.vcpu, cpu.para);
+    for (const cpu of cpus) if (cpu.para !== null) platform.mmu.registerParaState(cpu.vcpu, cpu.para);
     this.entry = new SyscallEntry(c);
-    const cr = new CrOps(c, opts.paravirt);
+    const cr = new MmuContext(c, opts.paravirt);
     this.mm = new MemoryManager(pc.mem, this.pages, c, cr, opts.check);
     // Every task, by pid - 1: the process table, filled by fork; the scheduler finds tasks in it.
     const tasks: Task[] = [];
@@ -122,7 +122,7 @@ export class Kernel {
     this.ipc = new Ipc(cpus, this.mm, this.sched, this.entry, c, slab, opts.sndbuf);
     this.initMm = this.mm.bootInitMm();
     for (const cpu of cpus) {
-      platform.loadCr3(cpu.vcpu, this.initMm.pdFrame);
+      platform.mmu.loadCr3(cpu.vcpu, this.initMm.pdFrame);
       cpu.activeMm = this.initMm;
       const idle = new Task(0, `swapper/${cpu.id}`, cpu.id, null, -1);
       idle.prio = 140;

@@ -2,7 +2,7 @@
  * The paravirtual ABI of the 2007 KVM cr3-cache patch (its include/linux/kvm_para.h):
  * the per-vCPU page `struct kvm_vcpu_para_state` the guest registers with the host,
  * holding up to KVM_CR3_CACHE_SIZE entries { guest_cr3, host_cr3 } and `max_idx`. The
- * guest's write_cr3 searches it (guest/mm/tlbflush.ts): a hit loads host_cr3, which is
+ * guest's write_cr3 searches it (guest/mm/mmu-context.ts): a hit loads host_cr3, which is
  * in the VMX CR3-target list and so does not exit; a miss loads the guest cr3, which
  * exits, and the host fills the entry at the round-robin index `cr3_cache_idx`,
  * unpinning the shadow root of the entry it replaces (hypervisor/kvm/shadow/cr3-cache.ts).

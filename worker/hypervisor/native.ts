@@ -7,12 +7,11 @@ import type { Costs } from '../../shared/costs.js';
 import type { GuestMemory } from '../machine/memory.js';
 import { PTE_G, walk } from '../machine/paging.js';
 import type { Vcpu } from '../machine/vcpu.js';
-import { guestPageFault, type Platform } from './platform.js';
+import { guestPageFault, type MmuStrategy, type Platform } from './platform.js';
 import { UnvirtualisedMmu } from './unvirtualised-mmu.js';
 
-export class NativePlatform extends UnvirtualisedMmu implements Platform {
-  readonly guestFactor = 1;
-
+/** The hardware MMU walking the guest's own tables. */
+export class NativeMmu extends UnvirtualisedMmu implements MmuStrategy {
   constructor(
     private readonly mem: GuestMemory,
     private readonly c: Costs,
@@ -46,6 +45,18 @@ export class NativePlatform extends UnvirtualisedMmu implements Platform {
     v.clock += this.c.invlpg;
     v.tlb.invalidate(vpn);
   }
+}
+
+export class NativePlatform implements Platform {
+  readonly guestFactor = 1;
+  readonly mmu: NativeMmu;
+
+  constructor(
+    mem: GuestMemory,
+    private readonly c: Costs,
+  ) {
+    this.mmu = new NativeMmu(mem, c);
+  }
 
   portIo(v: Vcpu): void {
     v.clock += this.c.portIoNative;
@@ -58,4 +69,8 @@ export class NativePlatform extends UnvirtualisedMmu implements Platform {
   hostAlarm(): void {}
 
   ipiArrival(): void {}
+
+  halt(v: Vcpu): void {
+    v.halted = true;
+  }
 }

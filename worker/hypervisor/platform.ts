@@ -1,27 +1,30 @@
 /**
- * What differs between the five configurations, behind one interface (the seam between
- * the guest and what it runs on): how a TLB miss is resolved, what a cr3 load or read
- * costs, whether a page-table write traps, what a port access costs, how an interrupt
- * reaches the guest and what HLT does. The guest kernel calls these; it never asks which
- * mode it runs under, except for the paravirt patch's own guest-side changes.
+ * What differs between the configurations, behind one seam (between the guest and what it
+ * runs on): the MMU the guest's paging meets — how a TLB miss is resolved, what a cr3 load
+ * or read costs, whether a page-table write traps — and the rest of the machine as the mode
+ * presents it: what a port access costs, how an interrupt reaches the guest, what HLT does.
+ * The guest kernel calls these; it never asks which mode it runs under, except for the
+ * paravirt patch's own guest-side changes.
  *
  * Implementations: native.ts, qemu.ts, kvm/ (the VMX exit layer composed with an MMU
- * strategy); modes.ts builds the one a mode names. Later modes (EPT/NPT, VPID) are new
- * implementations, or new MMU strategies of kvm/.
+ * strategy: shadow paging of 2007 in kvm/shadow/); modes.ts builds the one a mode names.
  */
 import type { Vcpu } from '../machine/vcpu.js';
 import type { RecordBus } from '../smp/bus.js';
 import type { ParaState } from './kvm-para.js';
 
-export interface Platform {
-  /** Multiplier on guest cycles (1, or QEMU's translation slowdown). */
-  readonly guestFactor: number;
-
+/**
+ * The MMU as the guest's paging meets it: the hardware's walk of the guest's tables
+ * (native), QEMU's softmmu, or one of KVM's strategies (as mmu.c picks paging32/paging64
+ * and, later, TDP handlers through function pointers per mode). A KVM strategy records
+ * its exits through the exit layer's VmExits.
+ */
+export interface MmuStrategy {
   /** A guest access to `vpn` missed the TLB: resolve it (walk, shadow fault), charge it, fill the TLB. */
   tlbMiss(v: Vcpu, vpn: number, write: boolean): void;
-  /** A guest mov to cr3 of page directory `pdFrame`. */
+  /** A guest mov to cr3 of page directory `pdFrame` (that is not a CR3-target value). */
   loadCr3(v: Vcpu, pdFrame: number): void;
-  /** A guest mov to cr3 of the host_cr3 of cr3-cache entry `idx` (kvm-paravirt only). */
+  /** A guest mov to cr3 of the host_cr3 of cr3-cache entry `idx` (a CR3-target value: no exit; kvm-paravirt only). */
   loadCachedCr3(v: Vcpu, idx: number, pdFrame: number): void;
   /** A guest mov from cr3. */
   readCr3(v: Vcpu): void;
@@ -29,8 +32,26 @@ export interface Platform {
   writeCr4(v: Vcpu): void;
   /** The guest stored to entry `index` of its page-table frame `frame` (memory already updated). */
   ptWrite(v: Vcpu, frame: number, index: number): void;
+  /** Would a guest store to `frame` trap (the frame is a write-protected, shadowed page table)? */
+  isWriteProtected(v: Vcpu, frame: number): boolean;
   /** invlpg of one page. */
   invlpg(v: Vcpu, vpn: number): void;
+  /** The guest frees page directory `pdFrame` (pgd_free). */
+  pgdFree(v: Vcpu, pdFrame: number): void;
+  /** Translations the MMU holds for `v` that the guest's tables no longer give (0 without shadow paging). */
+  staleTranslations(v: Vcpu): number;
+  /** The paravirt guest registers its para_state page of vCPU `v` (at boot, free of cost). */
+  registerParaState(v: Vcpu, para: ParaState): void;
+  /** A multi-vCPU VM: what the MMU keeps per vCPU is kept coherent through the bus (after boot and set-up). */
+  attachSmp(bus: RecordBus): void;
+}
+
+export interface Platform {
+  /** Multiplier on guest cycles (1, or QEMU's translation slowdown). */
+  readonly guestFactor: number;
+  /** The MMU the guest's paging meets. */
+  readonly mmu: MmuStrategy;
+
   /** One guest in/out instruction to `port`; `rw` 1 for out, 0 for in (machine/exit-times.ts PIO_OUT, PIO_IN). */
   portIo(v: Vcpu, port: number, rw: number): void;
   /**
@@ -45,16 +66,6 @@ export interface Platform {
   ipiArrival(v: Vcpu, wasHalted: boolean): void;
   /** The guest executes HLT (sti; hlt in the idle loop). */
   halt(v: Vcpu): void;
-  /** Would a guest store to `frame` trap (the frame is a write-protected, shadowed page table)? */
-  isWriteProtected(v: Vcpu, frame: number): boolean;
-  /** The guest frees page directory `pdFrame` (pgd_free). */
-  pgdFree(v: Vcpu, pdFrame: number): void;
-  /** Shadow translations that disagree with the guest's tables (0 without shadow paging). */
-  staleTranslations(v: Vcpu): number;
-  /** The paravirt guest registers its para_state page of vCPU `v` (at boot, free of cost). */
-  registerParaState(v: Vcpu, para: ParaState): void;
-  /** A multi-vCPU VM: what the platform keeps per vCPU is kept coherent through the bus (after boot and set-up). */
-  attachSmp(bus: RecordBus): void;
 }
 
 /**

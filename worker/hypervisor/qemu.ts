@@ -9,18 +9,17 @@ import type { Costs } from '../../shared/costs.js';
 import type { GuestMemory } from '../machine/memory.js';
 import { walk } from '../machine/paging.js';
 import type { Vcpu } from '../machine/vcpu.js';
-import { guestPageFault, type Platform } from './platform.js';
+import { guestPageFault, type MmuStrategy, type Platform } from './platform.js';
 import { UnvirtualisedMmu } from './unvirtualised-mmu.js';
 
-export class QemuPlatform extends UnvirtualisedMmu implements Platform {
-  readonly guestFactor: number;
-
+/** QEMU's softmmu: the translated code's TLB, filled by walking the guest's tables in C. */
+export class SoftMmu extends UnvirtualisedMmu implements MmuStrategy {
   constructor(
     private readonly mem: GuestMemory,
     private readonly c: Costs,
+    private readonly guestFactor: number,
   ) {
     super();
-    this.guestFactor = c.qemuSlowdown;
   }
 
   tlbMiss(v: Vcpu, vpn: number, write: boolean): void {
@@ -51,6 +50,19 @@ export class QemuPlatform extends UnvirtualisedMmu implements Platform {
     v.clock += this.c.invlpg * this.guestFactor;
     v.tlb.invalidate(vpn);
   }
+}
+
+export class QemuPlatform implements Platform {
+  readonly guestFactor: number;
+  readonly mmu: SoftMmu;
+
+  constructor(
+    mem: GuestMemory,
+    private readonly c: Costs,
+  ) {
+    this.guestFactor = c.qemuSlowdown;
+    this.mmu = new SoftMmu(mem, c, this.guestFactor);
+  }
 
   portIo(v: Vcpu): void {
     v.clock += this.c.qemuPortIo;
@@ -72,5 +84,9 @@ export class QemuPlatform extends UnvirtualisedMmu implements Platform {
 
   ipiArrival(v: Vcpu): void {
     v.clock += this.c.qemuTimerEvent;
+  }
+
+  halt(v: Vcpu): void {
+    v.halted = true;
   }
 }

@@ -1,10 +1,8 @@
 /**
- * What `native` and `qemu` share: the MMU walks the guest's own page tables (the
- * hardware's, or QEMU's softmmu), so there are no shadow tables to protect, audit or keep
- * coherent, no cr3 cache and no para_state, and HLT just idles the CPU.
+ * What the MMUs of `native` and `qemu` share: they walk the guest's own page tables (the
+ * hardware's walk, or QEMU's softmmu), so there are no shadow tables to protect, audit or
+ * keep coherent, no cr3 cache and no para_state.
  */
-import type { Vcpu } from '../machine/vcpu.js';
-
 export abstract class UnvirtualisedMmu {
   loadCachedCr3(): void {
     throw new Error('no cr3 cache without the paravirt patch');
@@ -12,10 +10,6 @@ export abstract class UnvirtualisedMmu {
 
   /** A mov from cr3 costs a few cycles natively (and QEMU translates it inline): not charged. */
   readCr3(): void {}
-
-  halt(v: Vcpu): void {
-    v.halted = true;
-  }
 
   /** No shadow paging: nothing is write-protected, nothing can be stale. */
   isWriteProtected(): boolean {

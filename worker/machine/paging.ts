@@ -16,6 +16,12 @@ export const PTE_A = 0x020; // accessed
 export const PTE_D = 0x040; // dirty
 export const PTE_G = 0x100; // global (PTE only; honoured with CR4.PGE)
 
+/** The page-directory index of virtual page `vpn`: which PDE maps it. */
+export const pdIndex = (vpn: number): number => vpn >>> 10;
+
+/** The page-table index of virtual page `vpn`: which PTE of its page table maps it. */
+export const ptIndex = (vpn: number): number => vpn & (PT_ENTRIES - 1);
+
 /** What the walk reads and writes: the entries of page-table frames (guest memory, memory.ts). */
 export interface PageTableMemory {
   readEntry(frame: number, index: number): number;
@@ -28,11 +34,11 @@ export interface PageTableMemory {
  * Sets the accessed bits, and the dirty bit on a write, as the hardware does.
  */
 export function walk(mem: PageTableMemory, pdFrame: number, vpn: number, write: boolean): number {
-  const pdi = vpn >>> 10;
+  const pdi = pdIndex(vpn);
   const pde = mem.readEntry(pdFrame, pdi);
   if ((pde & PTE_P) === 0) return 0;
   const ptFrame = pde >>> PAGE_SHIFT;
-  const pti = vpn & (PT_ENTRIES - 1);
+  const pti = ptIndex(vpn);
   const pte = mem.readEntry(ptFrame, pti);
   if ((pte & PTE_P) === 0) return 0;
   if ((pde & PTE_A) === 0) mem.writeEntry(pdFrame, pdi, pde | PTE_A);

@@ -15,10 +15,15 @@ export class Vmx {
   /** Each exit's time: moments per reason, per port, HLT to the next entry (exit-times.ts). */
   readonly times = new ExitTimes();
   /** CR3_TARGET_VALUEn: host cr3 values (here: shadow root ids), -1 = unused. */
-  readonly cr3Target: Int32Array;
+  private readonly cr3Target: Int32Array;
 
   constructor(cr3TargetCount: number) {
     this.cr3Target = new Int32Array(cr3TargetCount).fill(-1);
+  }
+
+  /** The host writes CR3_TARGET_VALUE0..n-1 (a VMCS write each): `values`, as many as there are targets. */
+  setCr3Targets(values: Int32Array): void {
+    this.cr3Target.set(values);
   }
 
   /** Does a mov to cr3 of `value` stay in the guest? */

@@ -10,12 +10,12 @@
  */
 import type { Costs } from '../../../shared/costs.js';
 import type { GuestMemory } from '../../machine/memory.js';
-import { PAGE_SHIFT, PT_ENTRIES, PTE_A, PTE_D, PTE_G, PTE_P, PTE_RW, PTE_US } from '../../machine/paging.js';
+import { PAGE_SHIFT, PT_ENTRIES, PTE_A, PTE_D, PTE_G, PTE_P, PTE_RW, PTE_US, pdIndex, ptIndex } from '../../machine/paging.js';
 import type { GuestCpu } from '../cpu.js';
 import { KERNEL_PDE_FIRST, KERNEL_VPN_BASE, KTEXT, USER } from '../layout.js';
 import { Mm } from '../task.js';
 import type { PageAllocator } from './page-alloc.js';
-import type { CrOps } from './tlbflush.js';
+import type { MmuContext } from './mmu-context.js';
 
 export class MemoryManager {
   /** Every address space, by id. */
@@ -34,7 +34,7 @@ export class MemoryManager {
     readonly mem: GuestMemory,
     readonly pages: PageAllocator,
     private readonly c: Costs,
-    private readonly cr: CrOps,
+    private readonly cr: MmuContext,
     /** Run the translation checker at every page-table teardown and page-directory free. */
     private readonly checking: boolean,
   ) {
@@ -109,7 +109,7 @@ export class MemoryManager {
     cpu.work(this.c.clearPage);
     if (!this.mem.hasContents(f)) return; // never a page table: nothing the model tracks
     for (let i = 0; i < PT_ENTRIES; i++) {
-      if (!cpu.platform.isWriteProtected(cpu.vcpu, f)) {
+      if (!cpu.mmu.isWriteProtected(cpu.vcpu, f)) {
         this.mem.zeroFrom(f, i);
         break;
       }
@@ -160,8 +160,8 @@ export class MemoryManager {
 
   /** The copy of a user mapping the fork made: `pte` at `vpn`. */
   adoptMapping(mm: Mm, vpn: number, pte: number): void {
-    const pt = this.mem.readEntry(mm.pdFrame, vpn >>> 10) >>> PAGE_SHIFT;
-    this.mem.writeEntry(pt, vpn & (PT_ENTRIES - 1), pte);
+    const pt = this.mem.readEntry(mm.pdFrame, pdIndex(vpn)) >>> PAGE_SHIFT;
+    this.mem.writeEntry(pt, ptIndex(vpn), pte);
     mm.userVpns.push(vpn);
   }
 
@@ -179,7 +179,7 @@ export class MemoryManager {
   /** Map a user page (as exec/fork or a page fault would), allocating the page table if needed. */
   mapUser(mm: Mm, vpn: number, frame: number, writable: boolean, cpu: GuestCpu | null = null): void {
     const mem = this.mem;
-    const pdi = vpn >>> 10;
+    const pdi = pdIndex(vpn);
     let pde = mem.readEntry(mm.pdFrame, pdi);
     if ((pde & PTE_P) === 0) {
       const pt = this.pageTablePage(cpu);
@@ -189,7 +189,7 @@ export class MemoryManager {
       mm.userPtPdis.push(pdi);
     }
     const flags = PTE_P | PTE_US | PTE_A | (writable ? PTE_RW | PTE_D : 0);
-    this.store(cpu, pde >>> PAGE_SHIFT, vpn & (PT_ENTRIES - 1), (frame << PAGE_SHIFT) | flags);
+    this.store(cpu, pde >>> PAGE_SHIFT, ptIndex(vpn), (frame << PAGE_SHIFT) | flags);
     mm.userVpns.push(vpn);
     if (writable) mm.privateFrames.push(frame);
   }
@@ -197,7 +197,7 @@ export class MemoryManager {
   /** set_pte / pte_clear: a store to a page-table entry, seen by the platform (it may trap). */
   setPte(cpu: GuestCpu, frame: number, index: number, value: number): void {
     this.mem.writeEntry(frame, index, value);
-    cpu.platform.ptWrite(cpu.vcpu, frame, index);
+    cpu.mmu.ptWrite(cpu.vcpu, frame, index);
   }
 
   /** The translation checker, when enabled: count stale shadow translations of `cpu` (or of every CPU this replica runs) now. */
@@ -209,7 +209,7 @@ export class MemoryManager {
     }
     const a = cpu.audit;
     a.checks++;
-    const n = cpu.platform.staleTranslations(cpu.vcpu);
+    const n = cpu.mmu.staleTranslations(cpu.vcpu);
     if (n > a.staleTranslations) a.staleTranslations = n;
   }
 
@@ -235,8 +235,8 @@ export class MemoryManager {
     const mem = this.mem;
     cpu.touch(KTEXT.exitB);
     for (const vpn of mm.userVpns) {
-      const pt = mem.readEntry(mm.pdFrame, vpn >>> 10) >>> PAGE_SHIFT;
-      this.setPte(cpu, pt, vpn & (PT_ENTRIES - 1), 0);
+      const pt = mem.readEntry(mm.pdFrame, pdIndex(vpn)) >>> PAGE_SHIFT;
+      this.setPte(cpu, pt, ptIndex(vpn), 0);
     }
     this.cr.flushTlbLocal(cpu);
     for (let i = 0; i < mm.userPtFrames.length; i++) {
@@ -274,7 +274,7 @@ export class MemoryManager {
   /** The last reference to a dead mm is gone: pgd_free. */
   mmdrop(cpu: GuestCpu, mm: Mm): void {
     if (mm.pdFrame < 0) return;
-    cpu.platform.pgdFree(cpu.vcpu, mm.pdFrame);
+    cpu.mmu.pgdFree(cpu.vcpu, mm.pdFrame);
     this.pages.freeFrame(mm.pdFrame, cpu.id);
     mm.pdFrame = -1;
     this.checkpoint(cpu);

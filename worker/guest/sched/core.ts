@@ -14,7 +14,7 @@ import type { WaitQueue } from '../ipc/wait.js';
 import { RESCHEDULE_VECTOR } from '../irq/vectors.js';
 import { KTEXT } from '../layout.js';
 import type { MemoryManager } from '../mm/mm.js';
-import type { CrOps } from '../mm/tlbflush.js';
+import type { MmuContext } from '../mm/mmu-context.js';
 import { TASK_INTERRUPTIBLE, TASK_RUNNING, type Task } from '../task.js';
 import { chargeRun, creditSleep, currentBonus, CHILD_PENALTY, effectivePrio, interactiveSleepNs, isInteractive, onRunqueueCredit, PARENT_PENALTY, penalisedSleepAvg, SLEEP_INTERACTIVE, SLEEP_NONINTERACTIVE, SLEEP_NORMAL, timesliceGranularity } from './prio.js';
 
@@ -32,7 +32,7 @@ export class Scheduler {
     /** Every task, by pid - 1 (the kernel's table). */
     private readonly tasks: readonly Task[],
     private readonly mm: MemoryManager,
-    private readonly cr: CrOps,
+    private readonly cr: MmuContext,
     private readonly c: Costs,
     /** Ticks of a fresh time slice. */
     readonly timesliceTicks: number,
@@ -186,6 +186,25 @@ export class Scheduler {
     } else if (t.prio < target.current.prio) target.lapic.receiveIpi(RESCHEDULE_VECTOR, cpu.vcpu.clock);
   }
 
+  /**
+   * One step of a CPU, as the kernel runs it between interrupts: schedule() when a
+   * reschedule is pending, then the idle loop, or one step of the current task's program
+   * (`programs`, by its exe: one system call and the user work around it), after which
+   * the task is switched away from if it blocked or was preempted (the return to user
+   * mode checks TIF_NEED_RESCHED).
+   */
+  step(cpu: GuestCpu, programs: readonly ((cpu: GuestCpu, t: Task) => void)[]): void {
+    if (cpu.needResched) this.schedule(cpu);
+    const t = cpu.current;
+    if (t === cpu.idle) {
+      if (cpu.rq.nrRunning > 0) this.schedule(cpu);
+      else this.idle(cpu);
+      return;
+    }
+    programs[t.exe]!(cpu, t);
+    if (t.state !== TASK_RUNNING || cpu.needResched) this.schedule(cpu);
+  }
+
   /** schedule(): charge the outgoing task's run time, pick the next, switch mm and stack. */
   schedule(cpu: GuestCpu): void {
     const c = this.c;
@@ -218,11 +237,8 @@ export class Scheduler {
     const mm = next.mm;
     if (mm !== null && mm !== cpu.activeMm) {
       // switch_mm: load the new page directory; the idle task (mm null) borrows the old one.
-      cpu.work(c.switchMm);
-      cpu.stat.addressSpaceSwitches++;
       const old = cpu.activeMm;
-      this.cr.writeCr3(cpu, mm.pdFrame);
-      cpu.activeMm = mm;
+      this.cr.switchMm(cpu, mm);
       // mmdrop: with several vCPUs, only on the vCPU that tore the address space down.
       if (old !== null && old.users === 0 && (this.bus === null || old.exitCpu === cpu.id)) this.mm.mmdrop(cpu, old);
     }

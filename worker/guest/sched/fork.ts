@@ -28,7 +28,7 @@ import type { Costs } from '../../../shared/costs.js';
 import type { RecordBus } from '../../smp/bus.js';
 import { emitChildExit, M_CHILD_EXIT, readChildExit, type ChildExit } from '../../smp/records/child-exit.js';
 import { emitFork, FORK_FIXED, M_FORK, readFork, type Fork } from '../../smp/records/fork.js';
-import { PAGE_SHIFT, PT_ENTRIES } from '../../machine/paging.js';
+import { PAGE_SHIFT, pdIndex, ptIndex } from '../../machine/paging.js';
 import { emitMmput, M_MMPUT, readMmput, type Mmput } from '../../smp/records/mmput.js';
 import type { GuestCpu } from '../cpu.js';
 import type { SyscallEntry } from '../entry.js';
@@ -126,7 +126,7 @@ export class Processes {
     for (let i = vpns; i < mm.userVpns.length; i++) {
       const vpn = mm.userVpns[i]!;
       d[o++] = vpn;
-      d[o++] = mem.readEntry(mem.readEntry(mm.pdFrame, vpn >>> 10) >>> PAGE_SHIFT, vpn & (PT_ENTRIES - 1));
+      d[o++] = mem.readEntry(mem.readEntry(mm.pdFrame, pdIndex(vpn)) >>> PAGE_SHIFT, ptIndex(vpn));
     }
     for (let i = priv; i < mm.privateFrames.length; i++) d[o++] = mm.privateFrames[i]!;
   }

@@ -51,7 +51,7 @@ export class ShardCoherence {
     readonly bus: RecordBus,
     private readonly mem: GuestMemory,
     private readonly cpus: readonly ShadowVcpu[],
-    private readonly cache: Cr3CacheHost,
+    private readonly cache: Cr3CacheHost | null,
     private readonly skipCachePinned: boolean,
     private readonly discard: boolean,
   ) {
@@ -121,9 +121,9 @@ export class ShardCoherence {
     pages.clearChanged();
   }
 
-  /** s's emulated write of entry `index` of `frame`, for the other shards. */
-  sendPtWrite(s: ShadowVcpu, frame: number, index: number): void {
-    emitPtWrite(this.bus, s.v, frame, index, this.mem.readEntry(frame, index), s.pages.lastFlooded ? 1 : 0);
+  /** s's emulated write of entry `index` of `frame` (`flooded` as s's detector found it), for the other shards. */
+  sendPtWrite(s: ShadowVcpu, frame: number, index: number, flooded: boolean): void {
+    emitPtWrite(this.bus, s.v, frame, index, this.mem.readEntry(frame, index), flooded ? 1 : 0);
   }
 
   /** Drop the cache entries of the root shadowing `frame` on the other vCPUs too. */
@@ -147,7 +147,7 @@ export class ShardCoherence {
       if (id === src) continue;
       const s = this.cpus[id]!;
       const root = s.pages.lookup(frame, LEVEL_PD);
-      if (root >= 0 && s.pages.cachePins[root]! > 0) this.cache.drop(s, root);
+      if (root >= 0 && s.pages.cachePinned(root)) this.cache!.drop(s, root);
     }
   }
 }

@@ -14,17 +14,12 @@ export class Cr3CacheHost {
 
   /** A missed cr3 load of `pdFrame` got root `root`: cache it. Returns the handler cycles. */
   fill(s: ShadowVcpu, pdFrame: number, root: number): number {
-    const para = s.para;
-    if (para === null) return 0;
+    const para = s.para!;
     const pages = s.pages;
     const evicted = para.fill(pdFrame, root);
-    pages.pin(root);
-    pages.cachePins[root]!++;
-    if (evicted >= 0) {
-      pages.unpin(evicted);
-      pages.cachePins[evicted]!--;
-    }
-    s.v.vmx.cr3Target.set(para.hostCr3);
+    pages.pinForCache(root);
+    if (evicted >= 0) pages.unpinForCache(evicted);
+    s.v.vmx.setCr3Targets(para.hostCr3);
     return this.c.pvCacheFill;
   }
 
@@ -47,16 +42,11 @@ export class Cr3CacheHost {
 
   /** Drop every entry of s's cache holding `root` (of s's shard), unpinning it; returns the cycles. */
   drop(s: ShadowVcpu, root: number): number {
-    const para = s.para;
-    if (para === null) return 0;
-    const n = para.invalidateHost(root);
+    const n = s.para!.invalidateHost(root);
     if (n === 0) return 0;
     const pages = s.pages;
-    for (let i = 0; i < n; i++) {
-      pages.unpin(root);
-      pages.cachePins[root]!--;
-    }
-    s.v.vmx.cr3Target.set(para.hostCr3);
+    for (let i = 0; i < n; i++) pages.unpinForCache(root);
+    s.v.vmx.setCr3Targets(s.para!.hostCr3);
     return n * this.c.pvCacheFill;
   }
 }

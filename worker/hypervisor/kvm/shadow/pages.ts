@@ -13,6 +13,7 @@
  * With several vCPUs each has its own shard (see coherence.ts); the counters go to the
  * vCPU's `mmu` statistics.
  */
+import { pdIndex, ptIndex } from '../../../machine/paging.js';
 import { PageHash } from './page-hash.js';
 import { newGroup, type MmuStats } from '../../../../shared/stats.js';
 import { doubled } from '../../../../shared/doubled.js';
@@ -32,12 +33,6 @@ export const KVM_REFILL_PAGES = 25;
 /** KVM_NUM_MMU_PAGES of early-2007 KVM (kvm.h). */
 export const KVM_NUM_MMU_PAGES = 256;
 
-/** Per-vCPU state of KVM's write-flood ("fork") detector (vcpu->last_pt_write_gfn/_count). */
-export interface PtWriteDetector {
-  lastPtWriteGfn: number;
-  lastPtWriteCount: number;
-}
-
 export class ShadowPoolExhausted extends Error {
   readonly code = 'ESHADOWPOOL';
 }
@@ -50,7 +45,7 @@ export class ShadowPages {
   /** Pins: vCPUs using the page as their root, and cr3-cache entries holding it. */
   readonly rootCount: Int32Array;
   /** The part of rootCount that comes from cr3-cache entries (kvm-paravirt). */
-  readonly cachePins: Int32Array;
+  private readonly cachePins: Int32Array;
   /**
    * Block of each 64-entry part of each page, -1 while the part holds no entry: a shadow
    * page, like the guest table it shadows, uses few of its 1,024 entries, so only the
@@ -79,10 +74,6 @@ export class ShadowPages {
 
   /** Faults, pages created, zapped and evicted, writes emulated (shared with the checker's counts). */
   readonly stat: MmuStats;
-  /** Set by getPage(): whether the last call allocated a new shadow page. */
-  lastCreated = false;
-  /** Set by pteWrite(): whether the write flooded the frame (and so zapped its shadows). */
-  lastFlooded = false;
   /** With several vCPUs: guest frames whose shadowing may have changed since clearChanged() (a shard tells the others). */
   changedGfns = new Int32Array(0);
   nChanged = 0;
@@ -165,14 +156,12 @@ export class ShadowPages {
     return this.hash.get(gfn * 2) >= 0 || this.hash.get(gfn * 2 + 1) >= 0;
   }
 
-  /** kvm_mmu_get_page: find the shadow page for (gfn, level) or allocate one. Sets lastCreated. */
-  getPage(gfn: number, level: number): number {
+  /**
+   * kvm_mmu_get_page's allocation, when lookup() found no shadow page for (gfn, level): a
+   * free page takes the role, enters the hash and the head of the active list.
+   */
+  create(gfn: number, level: number): number {
     const key = gfn * 2 + level - 1;
-    const found = this.hash.get(key);
-    if (found >= 0) {
-      this.lastCreated = false;
-      return found;
-    }
     if (this.nFree === 0) {
       throw new ShadowPoolExhausted(`shadow page pool of ${this.capacity} pages exhausted: every page is pinned`);
     }
@@ -187,12 +176,28 @@ export class ShadowPages {
     if (this.trackChanges) this.noteChanged(gfn);
     this.pushHead(sp);
     this.stat.pagesCreated++;
-    this.lastCreated = true;
     return sp;
   }
 
   pin(sp: number): void {
     this.rootCount[sp]!++;
+  }
+
+  /** A cr3-cache entry holds `sp` as its host_cr3: one pin more, counted as the cache's. */
+  pinForCache(sp: number): void {
+    this.rootCount[sp]!++;
+    this.cachePins[sp]!++;
+  }
+
+  /** A cr3-cache entry let go of `sp`. */
+  unpinForCache(sp: number): void {
+    this.unpin(sp);
+    this.cachePins[sp]!--;
+  }
+
+  /** Does a cr3-cache entry hold `sp`? */
+  cachePinned(sp: number): boolean {
+    return this.cachePins[sp]! > 0;
   }
 
   unpin(sp: number): void {
@@ -202,9 +207,9 @@ export class ShadowPages {
 
   /** The hardware walk of shadow tables from `root`: the level-1 spte for `vpn`, or -1. */
   translate(root: number, vpn: number): number {
-    const child = this.entry(root * ENTRIES + (vpn >>> 10));
+    const child = this.entry(root * ENTRIES + pdIndex(vpn));
     if (child < 0) return NONE;
-    return this.entry(child * ENTRIES + (vpn & (ENTRIES - 1)));
+    return this.entry(child * ENTRIES + ptIndex(vpn));
   }
 
   /** The page table page directory page `pd`'s entry `index` points at, or -1. */
@@ -293,21 +298,13 @@ export class ShadowPages {
 
   /**
    * kvm_mmu_pte_write: the guest wrote entry `index` of its page-table frame `gfn` and the
-   * write trapped. Drops the shadow entry derived from the old value, or zaps the shadow
-   * page when this vCPU keeps writing the same frame (the third write in a row floods it).
-   * With `skipCachePinned`, shadow pages pinned by the cr3 cache are left untouched (the
-   * hazard of the posted paravirt patch). Returns how many shadow pages were zapped.
+   * write trapped. Drops the shadow entry derived from the old value, or, when the writing
+   * vCPU's detector found the writes `flooded` (shadow-vcpu.ts), zaps the frame's shadow
+   * pages. With `skipCachePinned`, shadow pages pinned by the cr3 cache are left untouched
+   * (the hazard of the posted paravirt patch). Returns how many shadow pages were zapped.
    */
-  pteWrite(det: PtWriteDetector, gfn: number, index: number, skipCachePinned = false): number {
+  pteWrite(gfn: number, index: number, flooded: boolean, skipCachePinned = false): number {
     this.stat.ptWritesEmulated++;
-    let flooded = false;
-    if (gfn === det.lastPtWriteGfn) {
-      if (++det.lastPtWriteCount >= 3) flooded = true;
-    } else {
-      det.lastPtWriteGfn = gfn;
-      det.lastPtWriteCount = 1;
-    }
-    this.lastFlooded = flooded;
     return this.applyPteWrite(gfn, index, flooded, skipCachePinned);
   }
 

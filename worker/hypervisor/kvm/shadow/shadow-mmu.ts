@@ -21,19 +21,19 @@ import { EXIT_REASON } from '../../../../shared/exits.js';
 import type { PinnedRootFix } from '../../../../shared/modes.js';
 import type { StatsRegistry } from '../../../../shared/stats.js';
 import type { GuestMemory } from '../../../machine/memory.js';
-import { PAGE_SHIFT, PTE_D, PTE_G, PTE_RW, walk } from '../../../machine/paging.js';
+import { PAGE_SHIFT, PTE_D, PTE_G, PTE_RW, pdIndex, ptIndex, walk } from '../../../machine/paging.js';
 import type { Vcpu } from '../../../machine/vcpu.js';
 import type { RecordBus } from '../../../smp/bus.js';
 import type { ParaState } from '../../kvm-para.js';
 import { guestPageFault } from '../../platform.js';
-import type { MmuStrategy } from '../mmu.js';
+import type { MmuStrategy } from '../../platform.js';
 import { FLUSH_ALL, FLUSH_NONE, FLUSH_USER, type VmExits } from '../vmexit.js';
 import { countStaleTranslations } from './audit.js';
 import { ShardCoherence } from './coherence.js';
 import { Cr3CacheHost } from './cr3-cache.js';
 import { ShadowPages } from './pages.js';
 import { ShadowVcpu } from './shadow-vcpu.js';
-import { LEVEL_PD, LEVEL_PT, makeSpte, SPTE_ENTRIES, SPTE_GLOBAL, SPTE_WRITABLE } from './spte.js';
+import { LEVEL_PD, LEVEL_PT, makeSpte, SPTE_GLOBAL, SPTE_WRITABLE } from './spte.js';
 
 const { EXCEPTION_NMI, INVLPG, CR_ACCESS, VMCALL } = EXIT_REASON;
 
@@ -54,9 +54,9 @@ const BOOT_POOL = 8;
 export class ShadowMmu implements MmuStrategy {
   private readonly cpus: ShadowVcpu[];
   private readonly discard: boolean;
-  private readonly paravirt: boolean;
   private readonly fix: PinnedRootFix;
-  private readonly cache: Cr3CacheHost;
+  /** The patch's host side of the cr3 cache (kvm-paravirt), or null. */
+  private readonly cache: Cr3CacheHost | null;
   /** Several vCPUs: what keeps the shards one MMU (null with one vCPU). */
   private coherence: ShardCoherence | null = null;
 
@@ -69,9 +69,8 @@ export class ShadowMmu implements MmuStrategy {
     o: ShadowOptions,
   ) {
     this.discard = o.flavour === 'discard';
-    this.paravirt = o.paravirt;
     this.fix = o.pinnedRootFix;
-    this.cache = new Cr3CacheHost(c);
+    this.cache = o.paravirt ? new Cr3CacheHost(c) : null;
     const local = o.local === undefined ? null : new Set(o.local);
     const pool = (id: number) => (local === null || local.has(id) ? o.mmuPages : Math.min(o.mmuPages, BOOT_POOL));
     this.cpus = vcpus.map((v) => new ShadowVcpu(v, new ShadowPages(pool(v.id), stats.vcpu(v.id).mmu)));
@@ -87,7 +86,7 @@ export class ShadowMmu implements MmuStrategy {
   }
 
   attachSmp(bus: RecordBus): void {
-    this.coherence = new ShardCoherence(bus, this.mem, this.cpus, this.cache, this.paravirt && this.fix === 'none', this.discard);
+    this.coherence = new ShardCoherence(bus, this.mem, this.cpus, this.cache, this.cache !== null && this.fix === 'none', this.discard);
   }
 
   /** kvm_mmu_free_some_pages before work that may allocate shadow pages; returns the handler cycles it cost. */
@@ -118,14 +117,17 @@ export class ShadowMmu implements MmuStrategy {
     let handler = this.c.shadowFaultHandler + zapCycles;
     const pte = walk(this.mem, v.cr3, vpn, write);
     if (pte === 0) guestPageFault(v, vpn);
-    const pdi = vpn >>> 10;
+    const pdi = pdIndex(vpn);
     const ptFrame = this.mem.readEntry(v.cr3, pdi) >>> PAGE_SHIFT;
-    const pt = pages.getPage(ptFrame, LEVEL_PT);
-    if (pages.lastCreated) handler += this.c.shadowPageAlloc;
+    let pt = pages.lookup(ptFrame, LEVEL_PT);
+    if (pt < 0) {
+      pt = pages.create(ptFrame, LEVEL_PT);
+      handler += this.c.shadowPageAlloc;
+    }
     pages.link(s.rootHpa, pdi, pt);
     // A clean page is mapped read-only so that the first write traps and sets the guest dirty bit.
     const writable = (pte & PTE_RW) !== 0 && (write || (pte & PTE_D) !== 0);
-    pages.setPte(pt, vpn & (SPTE_ENTRIES - 1), makeSpte(pte >>> PAGE_SHIFT, writable, (pte & PTE_G) !== 0));
+    pages.setPte(pt, ptIndex(vpn), makeSpte(pte >>> PAGE_SHIFT, writable, (pte & PTE_G) !== 0));
     this.exits.exit(v, EXCEPTION_NMI, handler, zapCycles > 0 ? FLUSH_ALL : FLUSH_NONE);
   }
 
@@ -159,17 +161,20 @@ export class ShadowMmu implements MmuStrategy {
     if (this.discard) handler += pages.zapAll() * this.c.shadowPageZap;
     handler += this.makeRoom(s);
     const zapped = pages.stat.pagesZapped > zapBefore;
-    const root = pages.getPage(pdFrame, LEVEL_PD); // mmu_alloc_roots
-    if (pages.lastCreated) handler += this.c.shadowPageAlloc;
+    let root = pages.lookup(pdFrame, LEVEL_PD); // mmu_alloc_roots
+    if (root < 0) {
+      root = pages.create(pdFrame, LEVEL_PD);
+      handler += this.c.shadowPageAlloc;
+    }
     pages.pin(root);
     s.rootHpa = root;
     v.cr3 = pdFrame;
-    handler += this.cache.fill(s, pdFrame, root);
+    if (this.cache !== null) handler += this.cache.fill(s, pdFrame, root);
     this.exits.exit(v, CR_ACCESS, handler, zapped || global ? FLUSH_ALL : FLUSH_USER);
   }
 
   loadCachedCr3(v: Vcpu, idx: number, pdFrame: number): void {
-    this.cache.load(this.cpus[v.id]!, idx, pdFrame);
+    this.cache!.load(this.cpus[v.id]!, idx, pdFrame);
   }
 
   /** mov from cr3 exits too (CPU_BASED_CR3_STORE_EXITING). */
@@ -192,14 +197,15 @@ export class ShadowMmu implements MmuStrategy {
       return;
     }
     let handler = this.c.ptWriteEmulate;
-    if (this.paravirt && this.fix === 'unpin-on-write') {
+    if (this.cache !== null && this.fix === 'unpin-on-write') {
       // The fix: a write to a root pinned by the cr3 cache first drops it from every cache.
       const root = pages.lookup(frame, LEVEL_PD);
-      if (root >= 0 && pages.cachePins[root]! > 0) handler += this.cache.drop(s, root);
+      if (root >= 0 && pages.cachePinned(root)) handler += this.cache.drop(s, root);
       if (others) coh.sendDropRoot(s, frame);
     }
-    const zapped = pages.pteWrite(s, frame, index, this.paravirt && this.fix === 'none');
-    if (others) coh.sendPtWrite(s, frame, index);
+    const flooded = s.floods(frame);
+    const zapped = pages.pteWrite(frame, index, flooded, this.cache !== null && this.fix === 'none');
+    if (others) coh.sendPtWrite(s, frame, index, flooded);
     this.exits.exit(v, EXCEPTION_NMI, handler + zapped * this.c.shadowPageZap, FLUSH_ALL);
   }
 
@@ -211,7 +217,7 @@ export class ShadowMmu implements MmuStrategy {
 
   /** The other fix: pgd_free makes a hypercall, and the host forgets the directory's cache entries. */
   pgdFree(v: Vcpu, pdFrame: number): void {
-    if (!this.paravirt || this.fix !== 'hypercall') return;
+    if (this.cache === null || this.fix !== 'hypercall') return;
     const s = this.cpus[v.id]!;
     const root = s.pages.lookup(pdFrame, LEVEL_PD);
     const handler = this.c.pvHypercall + (root >= 0 ? this.cache.drop(s, root) : 0);
@@ -226,8 +232,8 @@ export class ShadowMmu implements MmuStrategy {
   invlpg(v: Vcpu, vpn: number): void {
     const s = this.cpus[v.id]!;
     if (this.discard && s.rootHpa >= 0) {
-      const pt = s.pages.childOf(s.rootHpa, vpn >>> 10);
-      if (pt >= 0) s.pages.clearEntry(pt, vpn & (SPTE_ENTRIES - 1));
+      const pt = s.pages.childOf(s.rootHpa, pdIndex(vpn));
+      if (pt >= 0) s.pages.clearEntry(pt, ptIndex(vpn));
     }
     this.exits.exit(v, INVLPG, this.c.invlpgHandler);
     if (!this.exits.exitFlush) v.tlb.invalidate(vpn);

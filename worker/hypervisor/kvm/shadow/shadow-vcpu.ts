@@ -6,14 +6,26 @@
  */
 import type { Vcpu } from '../../../machine/vcpu.js';
 import type { ParaState } from '../../kvm-para.js';
-import type { PtWriteDetector, ShadowPages } from './pages.js';
+import type { ShadowPages } from './pages.js';
 
-export class ShadowVcpu implements PtWriteDetector {
+export class ShadowVcpu {
   /** root_hpa: the shadow root the hardware walks, -1 if none. */
   rootHpa = -1;
   lastPtWriteGfn = -1;
   lastPtWriteCount = 0;
   para: ParaState | null = null;
+
+  /**
+   * The write-flood ("fork") detector of kvm_mmu_pte_write: does this trapped write to
+   * frame `gfn` flood it? The third write in a row to one frame does; a write to another
+   * frame starts the count again (a shadow page fault resets it: shadow-mmu.ts).
+   */
+  floods(gfn: number): boolean {
+    if (gfn === this.lastPtWriteGfn) return ++this.lastPtWriteCount >= 3;
+    this.lastPtWriteGfn = gfn;
+    this.lastPtWriteCount = 1;
+    return false;
+  }
 
   constructor(
     readonly v: Vcpu,

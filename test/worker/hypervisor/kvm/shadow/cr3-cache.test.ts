@@ -22,7 +22,8 @@ describe('paravirt cr3 cache (para_state)', () => {
     expect(g.exits(CR_ACCESS)).toBe(2);
     expect([...para.guestCr3]).toEqual([a.pd, b.pd]);
     expect(para.cr3CacheIdx).toBe(0);
-    expect([...g.v.vmx.cr3Target]).toEqual([...para.hostCr3]);
+    for (const root of para.hostCr3) expect(g.v.vmx.isCr3Target(root)).toBe(true);
+    expect(g.v.vmx.isCr3Target(-2)).toBe(false);
     const rootA = para.hostCr3[0]!;
     expect(g.mmu.rootCount[rootA]).toBe(1); // pinned by the cache only (b is current)
 

@@ -2,7 +2,6 @@ import { CORE2_2007, costValues } from '../../../../../shared/costs.js';
 import { Rng } from '../../../../../shared/rng.js';
 import { StatsRegistry } from '../../../../../shared/stats.js';
 import { PageAllocator } from '../../../../../worker/guest/mm/page-alloc.js';
-import { KvmPlatform } from '../../../../../worker/hypervisor/kvm/kvm.js';
 import { ShadowMmu } from '../../../../../worker/hypervisor/kvm/shadow/shadow-mmu.js';
 import { VmExits } from '../../../../../worker/hypervisor/kvm/vmexit.js';
 import { ParaState } from '../../../../../worker/hypervisor/kvm-para.js';
@@ -23,7 +22,8 @@ export function tinyGuest(opts: { shadow: 'discard' | 'cached'; paravirt?: boole
   const v = new Vcpu(0, 256, 4, paravirt ? cacheSize : 0, stats.vcpu(0).tlb);
   const exits = new VmExits(c, true);
   const shadow = new ShadowMmu(mem, c, exits, [v], stats, { flavour: opts.shadow, paravirt, pinnedRootFix: 'none', mmuPages: opts.mmuPages ?? 256 });
-  const platform = new KvmPlatform(c, exits, shadow);
+  // What the guest's paging calls: the MMU strategy itself.
+  const platform = shadow;
   const para = paravirt ? new ParaState(cacheSize, stats.vcpu(0).cr3Cache) : null;
   if (para) platform.registerParaState(v, para);
   const state = shadow.state(v);

@@ -1,0 +1,61 @@
+/**
+ * The guest's side of an address-space switch and of its local TLB flushes: switch_mm and
+ * write_cr3 (include/asm-i386/mmu_context.h, processor.h) and __flush_tlb /
+ * __flush_tlb_global (tlbflush.h). With the paravirt patch write_cr3 is kvm_write_cr3: it
+ * looks its target up in para_state first; a hit loads the cached host_cr3 (no exit), a
+ * miss loads the guest cr3 (an exit, after which the host fills the cache). Which of the
+ * two a guest runs is decided once, when its kernel is built.
+ */
+import type { Costs } from '../../../shared/costs.js';
+import type { GuestCpu } from '../cpu.js';
+import type { Mm } from '../task.js';
+
+export class MmuContext {
+  /** write_cr3 as this guest has it: the plain mov, or the patch's kvm_write_cr3. */
+  readonly writeCr3: (cpu: GuestCpu, pdFrame: number) => void;
+
+  constructor(
+    private readonly c: Costs,
+    /** The paravirt patch's guest side. */
+    private readonly paravirt: boolean,
+  ) {
+    this.writeCr3 = paravirt ? (cpu, pdFrame) => this.kvmWriteCr3(cpu, pdFrame) : (cpu, pdFrame) => cpu.mmu.loadCr3(cpu.vcpu, pdFrame);
+  }
+
+  /** kvm_write_cr3 (the patch): a cached guest cr3 loads its host_cr3, a CR3-target value that does not exit. */
+  private kvmWriteCr3(cpu: GuestCpu, pdFrame: number): void {
+    cpu.work(this.c.pvCr3Lookup);
+    const idx = cpu.para!.lookup(pdFrame);
+    if (idx >= 0) cpu.mmu.loadCachedCr3(cpu.vcpu, idx, pdFrame);
+    else cpu.mmu.loadCr3(cpu.vcpu, pdFrame);
+  }
+
+  /** switch_mm: the next task's address space is loaded (its page directory's cr3). */
+  switchMm(cpu: GuestCpu, next: Mm): void {
+    cpu.work(this.c.switchMm);
+    cpu.stat.addressSpaceSwitches++;
+    this.writeCr3(cpu, next.pdFrame);
+    cpu.activeMm = next;
+  }
+
+  /**
+   * __flush_tlb_global(), the native sequence of include/asm-i386/tlbflush.h: read cr4,
+   * write it with PGE off (the whole TLB goes, global entries included), reload cr3 with a
+   * raw mov (read, write: not write_cr3, so no cr3-cache lookup), write cr4 with PGE on
+   * (another full flush). The paravirt patch does not change it.
+   */
+  flushTlbGlobal(cpu: GuestCpu): void {
+    const v = cpu.vcpu;
+    const mmu = cpu.mmu;
+    mmu.writeCr4(v);
+    mmu.readCr3(v);
+    mmu.loadCr3(v, v.cr3);
+    mmu.writeCr4(v);
+  }
+
+  /** __flush_tlb(): reload cr3. Unpatched it reads cr3 first; the patch uses the value it knows. */
+  flushTlbLocal(cpu: GuestCpu): void {
+    if (!this.paravirt) cpu.mmu.readCr3(cpu.vcpu);
+    this.writeCr3(cpu, cpu.vcpu.cr3);
+  }
+}
