@@ -194,7 +194,7 @@ export const FIELDS = {
   /** ctxswitch: token passes per task; pipe: round trips; hackbench: messages per sender per receiver; idle: milliseconds; pgdreuse: children forked; iomix: token passes per task. */
   loops: field(ints(1, 100000000), {
     defaultFor: (workload) => DEFAULT_LOOPS[workload as Workload] ?? 1,
-    option: { kind: 'int', flag: '--loops', order: 60, help: 'ctxswitch, iomix: passes per task; pipe: round trips; hackbench: loops; idle: ms; pgdreuse: rounds' },
+    option: { kind: 'int', flag: '--loops', order: 60, help: 'ctxswitch: passes timed, at least (after the warm-up, until 5 ms); pipe: round trips timed, at least (until 1 s); iomix: passes per task; hackbench: loops; idle: ms; pgdreuse: rounds' },
   }),
   /** hackbench: threads sharing one address space instead of processes. */
   thread: field(bool(), {

@@ -176,12 +176,12 @@ export class Vm implements Replica {
     const cpu = k.cpus[0]!;
     const limit = this.limitCycles;
     this.guard(() => {
-      for (let i = 0; i < steps && k.liveTasks > 0; i++) {
+      for (let i = 0; i < steps && !k.over; i++) {
         this.step(cpu);
         if (cpu.vcpu.clock > limit) this.stuck();
       }
     });
-    if (k.liveTasks > 0) return false;
+    if (!k.over) return false;
     k.checkpoint();
     return true;
   }
@@ -218,7 +218,7 @@ export class Vm implements Replica {
     const limit = this.limitCycles;
     const k = this.kernel;
     const cpu = k.cpus[0]!;
-    while (k.liveTasks > 0) {
+    while (!k.over) {
       this.step(cpu);
       if (cpu.vcpu.clock > limit) this.stuck();
     }
@@ -271,6 +271,11 @@ export class Vm implements Replica {
 
   exitedHere(): number {
     return this.kernel.procs.exitedHere;
+  }
+
+  /** The workload finished its measured part (Kernel.finish), as merged records tell. */
+  get ended(): boolean {
+    return this.kernel.ended;
   }
 
   taskCount(): number {

@@ -13,11 +13,14 @@ describe('vcpusim run (built CLI)', () => {
     expect(out.schemaVersion).toBe(2);
     expect(out.config).toMatchObject({ mode: 'kvm-paravirt', workload: 'ctxswitch', tasks: 2, loops: 50, cacheSize: 4, mmuPages: 256 });
     expect(out.metric.unit).toBe('us/switch');
-    expect(out.cr3Cache).toEqual({ size: 4, lookups: 105, hits: 102, misses: 3, fills: 3, evictions: 0 });
+    // Measured after lat_ctx's warm-up: every switch's cr3 is in the cache, none exits.
+    expect(out.cr3Cache).toMatchObject({ size: 4, misses: 0, fills: 0, evictions: 0 });
+    expect(out.cr3Cache.hits).toBe(out.guest.contextSwitches);
+    expect(out.cr3Cache.lookups).toBe(out.cr3Cache.hits);
     expect(Object.keys(out)).toEqual(
       expect.arrayContaining(['guestTimeNs', 'exits', 'mmu', 'tlb', 'pic', 'guest', 'perVcpu']),
     );
-    expect(out.exits.byReason.CR_ACCESS.count).toBe(3);
+    expect(out.exits.byReason.CR_ACCESS).toBeUndefined();
   });
 
   const bad: [string[], RegExp][] = [

@@ -39,6 +39,7 @@ import { Scheduler } from './sched/core.js';
 import { Processes, type SetupRole } from './sched/fork.js';
 import { DEF_TIMESLICE_NS } from './sched/prio.js';
 import { Task, type Mm } from './task.js';
+import { emitEnd, M_END } from '../smp/records/end.js';
 
 /** A task's user code: one step of its program (it advances `t.pc` when its system call completed). */
 export type Program = (cpu: GuestCpu, t: Task) => void;
@@ -82,6 +83,11 @@ export class Kernel {
   readonly marks = new Float64Array(8).fill(NaN);
   /** 1 for a 'first' mark, 2 for a 'last' one (0: not recorded here). */
   readonly markKinds = new Float64Array(8);
+  /** With several vCPUs: the records that connect them (null with one). */
+  private bus: RecordBus | null = null;
+  /** The workload has finished its measured part (finish()): the run is over. */
+  ended = false;
+
   /** The programs tasks run, by exe index. */
   readonly programs: Program[] = [];
   private readonly exes = new Map<Program, number>();
@@ -154,6 +160,10 @@ export class Kernel {
   /** Several vCPUs run apart in quanta: the subsystems that own shared state exchange records on `bus`. */
   attachSmp(bus: RecordBus, balanceEvery: number): void {
     this.balancer = new LoadBalancer(bus, this.cpus, this.procs.tasks, this.c.clockHz, balanceEvery);
+    this.bus = bus;
+    bus.on(M_END, () => {
+      this.ended = true;
+    });
     this.sched.attachSmp(bus);
     this.procs.attachSmp(bus);
     this.ipc.attachSmp(bus);
@@ -165,6 +175,11 @@ export class Kernel {
 
   get liveTasks(): number {
     return this.procs.liveTasks;
+  }
+
+  /** Is the run over: every task exited, or the workload finished? */
+  get over(): boolean {
+    return this.ended || this.procs.liveTasks === 0;
   }
 
   /** The CPU takes interrupt `vector`. */
@@ -283,6 +298,17 @@ export class Kernel {
 
   /** What the VM does when the measured part starts (vm.ts). */
   onMeasurementStart: ((cpu: GuestCpu) => void) | null = null;
+
+  /**
+   * The workload's measured part is over and nothing after it counts (a benchmark's
+   * harness stops its timer and kills its helpers): the run ends here with one vCPU, and
+   * with several at the end of this quantum, in every replica alike (smp/records/end.ts).
+   * Tasks still alive are left as they are.
+   */
+  finish(cpu: GuestCpu): void {
+    if (this.bus === null) this.ended = true;
+    else emitEnd(this.bus, cpu.vcpu);
+  }
 
   /** Record the time of a workload event: the earliest one of mark `i`. */
   markFirst(i: number, cycles: number): void {

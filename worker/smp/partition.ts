@@ -5,7 +5,8 @@
  * what the others must see; swap records with the other replicas (nothing to swap when
  * one replica runs every vCPU; shared memory between worker threads otherwise:
  * coordinator/execution/split.ts); merge all records in (time, vCPU, seq) order; balance the
- * run queues. The run ends at the first quantum's end by which every task has exited.
+ * run queues. The run ends at the first quantum's end by which every task has exited, or
+ * the workload has said its measured part is over (Kernel.finish).
  */
 import type { VmPartial } from '../../shared/partial.js';
 import type { RecordBus } from './bus.js';
@@ -23,6 +24,8 @@ export interface Replica {
   taskCount(): number;
   /** Tasks that have exited on this replica's vCPUs. */
   exitedHere(): number;
+  /** The workload finished its measured part (known to every replica at the same merge). */
+  readonly ended: boolean;
   /** Run every local vCPU up to cycle `end`. */
   runLocalUntil(end: number): void;
   /** Merge the records of a quantum. */
@@ -74,7 +77,7 @@ export class Partition {
     vm.bus.clearOut();
     vm.deliver(this.inbox);
     const n = this.quanta++;
-    if (exitedTotal >= vm.taskCount()) return true;
+    if (exitedTotal >= vm.taskCount() || vm.ended) return true;
     if (this.quanta * vm.quantumCycles > vm.limitCycles) vm.stuck();
     vm.rebalance(n);
     return false;

@@ -4,13 +4,20 @@
  * pipe writes and reads done by one process on its own pipe (no switch) and subtracts
  * that overhead, so the figure is the cost of the context switch itself:
  *   us/switch = (ring time - overhead time) / (N x passes).
- * Here the overhead process runs first, in the same guest, then starts the ring.
+ * Here the overhead process runs first, in the same guest, then starts the ring. Each of
+ * the two is measured as benchmp measures it (benchmp.ts): its first, short batches are
+ * thrown away as the warm-up, then `passes` iterations are timed. The ring's first
+ * process times the ring (an iteration is a pass of the token around the ring); the
+ * statistics count from the end of its warm-up, and the run ends when it has timed its
+ * passes (Kernel.finish), the other processes left as lat_ctx leaves them until it kills
+ * them.
  */
 import type { SimConfig } from '../../shared/config.js';
 import type { Pipe } from '../guest/ipc/pipe.js';
 import { WaitQueue } from '../guest/ipc/wait.js';
 import type { Kernel } from '../guest/kernel.js';
 import type { Task } from '../guest/task.js';
+import { BenchmpWarmup, LAT_CTX_ENOUGH_US } from './benchmp.js';
 import { AGAIN, marks, program } from './steps.js';
 import { placeCpu, type WorkloadRun } from './workload.js';
 
@@ -20,40 +27,61 @@ export function buildCtxswitch(k: Kernel, cfg: SimConfig): WorkloadRun {
   const n = cfg.tasks;
   const passes = cfg.loops;
   const userLoop = k.c.userLoop;
-  const M = marks('overheadStart', 'overheadEnd', 'ringStart', 'ringEnd');
+  const M = marks('overheadStart', 'overheadEnd', 'ringStart', 'ringEnd', 'ringPasses', 'overheadIterations');
   const startQueue = new WaitQueue<Task>();
   /** Each task's pipes, by pid: the one it reads and the next one's. */
   const chIn: Pipe[] = [];
   const chOut: Pipe[] = [];
+  /** The ring's first process: it times the ring. */
+  let leader: Task | null = null;
+  const ringWarmup = new BenchmpWarmup(LAT_CTX_ENOUGH_US, k.c.clockHz);
+  const overheadWarmup = new BenchmpWarmup(LAT_CTX_ENOUGH_US, k.c.clockHz);
 
-  // A process of the ring: read the token, pass it on, `passes` times.
+  // A process of the ring: read the token, pass it on. The first process times the ring as
+  // lat_ctx's does: an iteration is a whole pass, from the token's return to its next return.
   const ring = program(k, {
     read(cpu, t) {
-      k.markFirst(M.ringStart, cpu.vcpu.clock);
       if (!k.read(cpu, t, chIn[t.pid]!, TOKEN)) return AGAIN;
       k.userWork(cpu, t, userLoop);
+      if (t !== leader) return 'write';
+      const clock = cpu.vcpu.clock;
+      if (t.j++ === 0) ringWarmup.start(clock);
+      else if (ringWarmup.warming) {
+        if (ringWarmup.done(clock)) {
+          k.markFirst(M.ringStart, clock);
+          k.beginMeasurement(cpu);
+        }
+      } else if (ringWarmup.intervalOver(++t.i, passes, clock)) {
+        k.markLast(M.ringEnd, clock);
+        // The passes timed (as a 'last' mark: the one value there is).
+        k.markLast(M.ringPasses, t.i);
+        k.finish(cpu);
+        return AGAIN;
+      }
       return 'write';
     },
     write(cpu, t) {
-      if (!k.write(cpu, t, chOut[t.pid]!, TOKEN)) return AGAIN;
-      if (++t.i < passes) return 'read';
-      k.markLast(M.ringEnd, cpu.vcpu.clock);
-      return 'exit';
+      return k.write(cpu, t, chOut[t.pid]!, TOKEN) ? 'read' : AGAIN;
     },
   });
 
-  // The overhead: the same writes and reads by one process on its own pipe, then the ring starts.
+  // The overhead: the same writes and reads by one process on its own pipe, warmed up and timed as the ring is; then the ring starts.
   const overhead = program(k, {
     write(cpu, t) {
-      k.markFirst(M.overheadStart, cpu.vcpu.clock);
+      overheadWarmup.start(cpu.vcpu.clock);
       if (!k.write(cpu, t, chIn[t.pid]!, TOKEN)) return AGAIN;
       return 'read';
     },
     read(cpu, t) {
       if (!k.read(cpu, t, chIn[t.pid]!, TOKEN)) return AGAIN;
       k.userWork(cpu, t, userLoop);
-      if (++t.i < n * passes) return 'write';
+      if (overheadWarmup.warming) {
+        if (overheadWarmup.done(cpu.vcpu.clock)) k.markFirst(M.overheadStart, cpu.vcpu.clock);
+        return 'write';
+      }
+      if (!overheadWarmup.intervalOver(++t.i, n * passes, cpu.vcpu.clock)) return 'write';
       k.markLast(M.overheadEnd, cpu.vcpu.clock);
+      k.markLast(M.overheadIterations, t.i);
       return 'startRing';
     },
     startRing(cpu) {
@@ -73,15 +101,17 @@ export function buildCtxswitch(k: Kernel, cfg: SimConfig): WorkloadRun {
     chIn[t.pid] = pipes[i]!;
     chOut[t.pid] = pipes[(i + 1) % n]!;
     k.park(t, startQueue, false);
+    leader ??= t;
   }
   // The token starts in the first process's pipe.
   pipes[0]!.pipeWrite(TOKEN);
 
   return {
     metric(m) {
-      const ringCycles = m[M.ringEnd]! - m[M.ringStart]!;
-      const overheadCycles = m[M.overheadEnd]! - m[M.overheadStart]!;
-      const us = ((ringCycles - overheadCycles) / (n * passes) / k.c.clockHz) * 1e6;
+      // Per switch: a pass is n switches; an overhead iteration is one process's write and read, n of them per pass.
+      const ringPerPass = (m[M.ringEnd]! - m[M.ringStart]!) / m[M.ringPasses]!;
+      const overheadPerPass = ((m[M.overheadEnd]! - m[M.overheadStart]!) / m[M.overheadIterations]!) * n;
+      const us = ((ringPerPass - overheadPerPass) / n / k.c.clockHz) * 1e6;
       return { name: 'ctxswitch', unit: 'us/switch', value: us };
     },
   };

@@ -36,13 +36,17 @@ describe('placement independence', () => {
 
 describe('quantum', () => {
   it('a pipe ping-pong across two vCPUs takes two quanta per round trip (each hop waits for the quantum end)', () => {
-    for (const quantum of [10, 20, 50]) {
+    for (const quantum of [20, 100]) {
       const r = simulate(resolveConfig({ mode: 'kvm-paravirt', workload: 'pipe', vcpus: 2, loops: 200, quantum }));
       // Each hop: written in one quantum, the reader woken at its end, answered in the next.
-      expect(r.metric.value).toBeGreaterThanOrEqual(2 * quantum);
+      // (The timed interval runs from one of A's read completions to another; where each falls
+      // inside its quantum differs by the work done in it, a few ns over thousands of trips.)
+      expect(r.metric.value).toBeGreaterThan(2 * quantum - 0.01);
       expect(r.metric.value).toBeLessThan(2 * quantum + 6);
-      // Every pass is two switches on each side, plus the start and the exits.
-      expect(r.guest.contextSwitches).toBe(4 * 200 + 4);
+      // Every round trip is two switches on each side (to idle and back), over lat_pipe's second or more.
+      const roundTrips = r.guestTimeNs / 1e3 / r.metric.value;
+      expect(roundTrips * r.metric.value).toBeGreaterThan(0.95e6 - 1);
+      expect(r.guest.contextSwitches / roundTrips).toBeCloseTo(4, 1);
     }
     const one = simulate(resolveConfig({ mode: 'kvm-paravirt', workload: 'pipe', vcpus: 1, loops: 200 }));
     expect(one.metric.value).toBeLessThan(10);
