@@ -10,9 +10,9 @@
  */
 import type { z } from 'zod';
 import { memo, zod } from './lazy-lib.js';
-import { PROFILES, DEFAULT_PROFILE } from './costs.js';
+import { PROFILES, DEFAULT_PROFILE, hasMitigationSwitch, type HardwareFeatures } from './costs.js';
 import { SK_WMEM_MAX, SOCK_MIN_SNDBUF } from './guest-build.js';
-import { MODES, MODE_TRAITS, PINNED_ROOT_FIXES, WORKLOADS, type Mode, type ModeTraits, type Workload } from './modes.js';
+import { ARCHES, MODES, MODE_TRAITS, PINNED_ROOT_FIXES, WORKLOADS, archesOf, type Mode, type ModeTraits, type Workload } from './modes.js';
 
 /**
  * How a field is set on the command line: `run` takes one value, `sweep` a comma list.
@@ -105,6 +105,8 @@ export interface FieldExtras<T> {
   readonly defaultFor?: (workload: string) => T;
   /** A value that replaces whatever was given, from the other fields (defaults filled in); undefined keeps it. */
   readonly derive?: (cfg: Readonly<Record<string, unknown>>) => T | undefined;
+  /** The default when it depends on other fields (the mode, the profile): from the config with the others' defaults filled in. */
+  readonly defaultOf?: (cfg: Readonly<Record<string, unknown>>) => T;
   readonly option?: FieldOption;
   /** Where the field has an effect (absent: everywhere). */
   readonly appliesTo?: FieldScope;
@@ -139,6 +141,9 @@ export const DEFAULT_LOOPS: Readonly<Record<Workload, number>> = {
   pgdreuse: 20,
   iomix: 2000,
   trace: 1,
+  syscall: 100000,
+  pagefault: 10000,
+  fork: 1000,
 };
 
 /**
@@ -151,6 +156,12 @@ export const MAX_VCPUS = 256;
 export const HACKBENCH_GROUP_TASKS = 40;
 
 const profileNames = Object.keys(PROFILES);
+
+/** A feature of the config's profile (false for an unknown profile: that is reported on its own field). */
+export const profileHas = (cfg: Readonly<Record<string, unknown>>, f: keyof HardwareFeatures): boolean => PROFILES[String(cfg.profile)]?.features[f] === true;
+
+const isModern = (cfg: Readonly<Record<string, unknown>>): boolean => MODE_TRAITS[cfg.mode as Mode]?.modern === true;
+const is64 = (cfg: Readonly<Record<string, unknown>>): boolean => cfg.arch === 'x86-64';
 
 /** The modes with a trait (the scope of a field that only some hypervisors read). */
 const modesWith = (trait: (t: ModeTraits) => boolean): Mode[] => MODES.filter((m) => trait(MODE_TRAITS[m]));
@@ -196,11 +207,11 @@ export const FIELDS = {
     defaultFor: (workload) => DEFAULT_LOOPS[workload as Workload] ?? 1,
     option: { kind: 'int', flag: '--loops', order: 60, help: 'ctxswitch: passes timed, at least (after the warm-up, until 5 ms); pipe: round trips timed, at least (until 1 s); iomix: passes per task; hackbench: loops; idle: ms; pgdreuse: rounds' },
   }),
-  /** hackbench: threads sharing one address space instead of processes. */
+  /** hackbench, ctxswitch: threads sharing one address space instead of processes. */
   thread: field(bool(), {
     default: false,
-    appliesTo: { workloads: ['hackbench'] },
-    option: { kind: 'switch', flag: '--thread', order: 70, help: 'hackbench: threads instead of processes' },
+    appliesTo: { workloads: ['hackbench', 'ctxswitch'] },
+    option: { kind: 'switch', flag: '--thread', order: 70, help: 'hackbench, ctxswitch: threads of one process instead of processes' },
   }),
   /** hackbench: pipes instead of unix stream sockets. */
   pipe: field(bool(), {
@@ -215,10 +226,16 @@ export const FIELDS = {
     option: { kind: 'int', flag: '--cache-size', order: 90, help: 'kvm-paravirt: cr3 cache entries' },
   }),
   /** Shadow page pool (KVM_NUM_MMU_PAGES, 256 in early 2007). */
-  mmuPages: field(ints(16, 65536), {
+  /**
+   * Shadow page pool: KVM_NUM_MMU_PAGES (256) in early 2007; today's KVM sizes it by the
+   * guest's memory, one page per 50 (KVM_MEMSLOT_PAGES_TO_MMU_PAGES_RATIO), at least 64
+   * (KVM_MIN_ALLOC_MMU_PAGES): kvm_mmu_calculate_default_mmu_pages.
+   */
+  mmuPages: field(ints(16, 1048576), {
     default: 256,
+    defaultOf: (cfg) => (isModern(cfg) && typeof cfg.memoryMiB === 'number' ? Math.max(64, Math.floor((cfg.memoryMiB * 256) / 50)) : 256),
     appliesTo: { modes: modesWith((t) => t.shadow !== 'none') },
-    option: { kind: 'int', flag: '--mmu-pages', order: 100, help: 'shadow page pool (KVM_NUM_MMU_PAGES)' },
+    option: { kind: 'int', flag: '--mmu-pages', order: 100, help: 'shadow page pool (KVM_NUM_MMU_PAGES in 2007; since then guest pages / 50)' },
   }),
   /** Guest timer frequency. */
   hz: field(oneOfInts([100, 250, 300, 1000]), {
@@ -281,7 +298,7 @@ export const FIELDS = {
   /** VM exit/entry flushes the whole TLB (true: 2007 hardware without VPID; false: a hypothetical tagged TLB, for the review's global-entries question). */
   exitFlush: field(bool(), {
     default: true,
-    appliesTo: { modes: modesWith((t) => t.vmx) },
+    appliesTo: { modes: modesWith((t) => t.vmx && !t.modern) },
     option: { kind: 'switch', flag: '--no-exit-flush', order: 190, help: 'VM exit/entry keeps the TLB (a hypothetical tagged TLB; default: flush, as 2007 hardware)' },
   }),
   /** Run the translation checker (shadow vs guest page tables) after every page-table teardown and at the end. */
@@ -367,7 +384,64 @@ export const FIELDS = {
     appliesTo: { workloads: ['trace'] },
     option: { kind: 'number', flag: '--time-scale', order: 215, help: 'trace: recorded run time between switches x this becomes guest user time (default 1)' },
   }),
+  /**
+   * The guest's paging: 'i386', the 32-bit two-level paging of the study's 2.6.20 guest
+   * (the 2007 modes run no other); 'x86-64', four-level paging, as every guest that can
+   * use PCID, KPTI or KVM's previous roots has it (the modern modes' default).
+   */
+  arch: field(oneOf(ARCHES), {
+    default: 'i386',
+    defaultOf: (cfg) => (isModern(cfg) ? 'x86-64' : 'i386'),
+    option: { kind: 'choice', flag: '--arch', order: 220, arg: '<arch>', help: "the guest's paging: i386 (two levels, the study's guest) or x86-64 (four levels)", listHelp: 'guest paging' },
+  }),
+  /** Page-table isolation in the guest (Linux 4.15, CONFIG_PAGE_TABLE_ISOLATION): two page directories per process, a cr3 switch at every kernel entry and exit. */
+  kpti: field(bool(), {
+    default: false,
+    appliesTo: { when: { test: is64, applies: 'to x86-64 guests (--arch x86-64)', not: 'with an i386 guest (PTI needs 64-bit or PAE paging)' } },
+    option: { kind: 'switch', flag: '--kpti', order: 230, help: 'x86-64 guest: page-table isolation (a kernel and a user page directory per process)' },
+  }),
+  /** The guest uses PCID (Linux 4.14 arch/x86/mm/tlb.c: six ASIDs per CPU): its default where the profile's CPU has it. */
+  pcid: field(bool(), {
+    default: false,
+    defaultOf: (cfg) => is64(cfg) && profileHas(cfg, 'pcid'),
+    appliesTo: { when: { test: is64, applies: 'to x86-64 guests (--arch x86-64)', not: 'with an i386 guest (PCID is for 64-bit mode only)' } },
+    option: { kind: 'switch', flag: '--pcid', order: 240, help: 'x86-64 guest: PCID, six ASIDs per CPU (default: where the profile has it)' },
+  }),
+  /** Tagged TLB entries per guest (VPID, AMD's ASID): VM exit and entry keep the TLB. Its default where the profile's CPU has it. */
+  vpid: field(bool(), {
+    default: false,
+    defaultOf: (cfg) => profileHas(cfg, 'vpid'),
+    appliesTo: { modes: ['kvm-ept', 'kvm-shadow'] },
+    option: { kind: 'switch', flag: '--vpid', order: 250, help: 'kvm-ept, kvm-shadow: VPID/ASID, exits keep the TLB (default: where the profile has it)' },
+  }),
+  /** KVM_MMU_NUM_PREV_ROOTS: previous shadow roots kept beside the current one (3 since 2018). */
+  prevRoots: field(ints(0, 64), {
+    default: 3,
+    appliesTo: { modes: modesWith((t) => t.shadow === 'prev-roots') },
+    option: { kind: 'int', flag: '--prev-roots', order: 260, help: 'kvm-shadow, kvm-shadow-pv: previous roots cached (KVM_MMU_NUM_PREV_ROOTS)', showDefault: true },
+  }),
+  /** Entries of each paging-structure cache (Intel SDM vol. 3 4.10.3; for EPT also of the guest-physical ones): 0 walks every level. */
+  pwc: field(ints(0, 4096), {
+    default: 32,
+    appliesTo: { when: { test: (cfg) => is64(cfg) || MODE_TRAITS[cfg.mode as Mode]?.tdp === true, applies: 'to x86-64 guests and to kvm-ept', not: 'with an i386 guest off EPT (a walk there is one fixed cost)' } },
+    option: { kind: 'int', flag: '--pwc', order: 270, help: 'entries of each paging-structure cache (0: every walk from the root)', showDefault: true },
+  }),
+  /** ctxswitch: KiB of its own memory each process touches every turn (lat_ctx -s). */
+  size: field(ints(0, 65536), {
+    default: 0,
+    appliesTo: { workloads: ['ctxswitch'] },
+    option: { kind: 'int', flag: '--size', order: 65, arg: '<KiB>', help: 'ctxswitch: KiB each process touches every turn (lat_ctx -s)' },
+  }),
+  /** The host's speculation mitigations, where the profile gives costs both ways. */
+  mitigations: field(bool(), {
+    default: true,
+    appliesTo: { when: { test: (cfg) => PROFILES[String(cfg.profile)] !== undefined && hasMitigationSwitch(PROFILES[String(cfg.profile)]!), applies: 'with a profile that gives costs without mitigations', not: 'with this profile (its sources give one figure)' } },
+    option: { kind: 'switch', flag: '--no-mitigations', order: 280, help: 'the host without its speculation mitigations (where the profile gives both costs)' },
+  }),
 };
+
+/** The guest architectures `mode` runs, for messages. */
+export const archesOfMode = (mode: Mode): readonly string[] => archesOf(MODE_TRAITS[mode]);
 
 /** The option a user types for a config field (`--cache-size`), or `--param <field>` for one without a flag of its own. */
 export function flagOf(field: string): string {

@@ -11,12 +11,14 @@ import { TraceParseError } from './trace/parse.js';
 import type { z } from 'zod';
 import { memo, zod } from './lazy-lib.js';
 import { FIELDS, MAX_VCPUS, type FieldSpec } from './config-fields.js';
+import { PROFILES, type HardwareFeatures } from './costs.js';
+import { archesOf, MODE_TRAITS } from './modes.js';
 import { ConfigError, formatValue } from './errors.js';
 
 export { ConfigError, formatValue, notAllowed } from './errors.js';
 
-export { MODES, MODE_TRAITS, PINNED_ROOT_FIXES, WORKLOADS } from './modes.js';
-export type { Mode, ModeTraits, PinnedRootFix, Workload } from './modes.js';
+export { ARCHES, MODES, MODES_2007, MODE_TRAITS, PINNED_ROOT_FIXES, WORKLOADS } from './modes.js';
+export type { Arch, Mode, ModeTraits, PinnedRootFix, Workload } from './modes.js';
 export { DEFAULT_LOOPS, FIELDS, HACKBENCH_GROUP_TASKS, MAX_VCPUS, flagOf, type FieldOption, type FieldScope, type FieldSpec } from './config-fields.js';
 import type { Workload } from './modes.js';
 
@@ -77,7 +79,12 @@ export function resolveConfig(partial: Partial<SimConfig>, options: ResolveOptio
     if (f.defaultFor) defaults[name] = f.defaultFor(workload);
     else if (f.default !== undefined) defaults[name] = f.default;
   }
-  const merged: Record<string, unknown> = { ...defaults, ...stripUndefined(partial) };
+  const given = stripUndefined(partial);
+  const merged: Record<string, unknown> = { ...defaults, ...given };
+  for (const name of CONFIG_FIELDS) {
+    const of = FIELD_SPECS[name].defaultOf;
+    if (of && !(name in given)) merged[name] = of(merged);
+  }
   for (const name of CONFIG_FIELDS) {
     const derived = FIELD_SPECS[name].derive?.(merged);
     if (derived !== undefined) merged[name] = derived;
@@ -100,8 +107,35 @@ export function resolveConfig(partial: Partial<SimConfig>, options: ResolveOptio
   if (cfg.vcpus > 1 && cfg.clocksource === 'pit') {
     throw new ConfigError('clocksource', cfg.clocksource, 'tsc or acpi_pm with more than one vCPU (2.6.20 registers the PIT clocksource on one CPU only)');
   }
+  checkHardware(cfg);
   return cfg;
 }
+
+/** What the mode, the guest and the profile's CPU must agree on. */
+function checkHardware(cfg: SimConfig): void {
+  const traits = MODE_TRAITS[cfg.mode];
+  const arches = archesOf(traits);
+  if (!arches.includes(cfg.arch)) {
+    const why = traits.modern ? 'KVM keeps previous roots only for 64-bit guests' : 'the 2007 hypervisors of the model run the 32-bit guest of the study';
+    throw new ConfigError('arch', cfg.arch, `${arches.join(' or ')} in ${cfg.mode} (${why})`);
+  }
+  const features = PROFILES[cfg.profile]!.features;
+  if (traits.tdp && !features.ept) throw new ConfigError('mode', cfg.mode, `a mode the profile's CPU runs: ${cfg.profile} has no EPT/NPT (profiles with it: ${profilesWith('ept')})`);
+  if (cfg.pcid && fieldApplies('pcid', cfg) && !features.pcid) throw new ConfigError('pcid', cfg.pcid, `false with ${cfg.profile}, whose CPU has no PCID (profiles with it: ${profilesWith('pcid')})`);
+  if (cfg.vpid && fieldApplies('vpid', cfg) && !features.vpid) throw new ConfigError('vpid', cfg.vpid, `false with ${cfg.profile}, whose CPU has no VPID/ASID (profiles with it: ${profilesWith('vpid')})`);
+  if (cfg.vcpus > 1 && (traits.modern || cfg.arch === 'x86-64')) {
+    throw new ConfigError('vcpus', cfg.vcpus, `1 in ${cfg.mode} with an ${cfg.arch} guest (the multi-vCPU model is the 2007 one's: a 32-bit guest on native, qemu or the 2007 KVM modes)`);
+  }
+  if (cfg.workload === 'pagefault' && (traits.emulated || (traits.vmx && !traits.modern))) {
+    throw new ConfigError('workload', cfg.workload, `a workload ${cfg.mode} runs: pagefault needs guest page faults, which the 2007 shadow MMUs and QEMU of the model do not deliver (native, kvm-ept, kvm-shadow, kvm-shadow-pv do)`);
+  }
+}
+
+const profilesWith = (f: keyof HardwareFeatures): string =>
+  Object.values(PROFILES)
+    .filter((p) => p.features[f])
+    .map((p) => p.name)
+    .join(', ') || 'none';
 
 /** Workloads that run on a multi-vCPU VM (the others model one CPU: one disk on vCPU 0's i8259A, a host-CPU figure from one clock, a fork chain). */
 export const SMP_WORKLOADS: readonly Workload[] = ['ctxswitch', 'pipe', 'hackbench', 'trace'];
@@ -205,7 +239,7 @@ export function checkGivenApply(cfg: SimConfig, given: Iterable<string>): void {
 /** The value a field takes in `cfg` when it is not given: derived, the workload's default, or the default. */
 function unsetValue(field: keyof SimConfig, cfg: SimConfig): unknown {
   const spec = FIELD_SPECS[field];
-  return spec.derive?.(cfg) ?? (spec.defaultFor ? spec.defaultFor(cfg.workload) : spec.default);
+  return spec.derive?.(cfg) ?? (spec.defaultFor ? spec.defaultFor(cfg.workload) : spec.defaultOf ? spec.defaultOf(cfg) : spec.default);
 }
 
 /**

@@ -16,7 +16,22 @@ export interface CostEntry {
   readonly value: number;
   /** Where the number comes from, or "first estimate" with the reasoning. */
   readonly note: string;
+  /** The value with the host's speculation mitigations off (config `mitigations` false), where a source gives both. */
+  readonly off?: { readonly value: number; readonly note: string };
 }
+
+/** What the host CPU offers a hypervisor and a guest (a mode or option that needs a feature is refused without it). */
+export interface HardwareFeatures {
+  /** Two-dimensional paging: Intel EPT or AMD NPT. */
+  readonly ept: boolean;
+  /** Tagged TLB entries per guest: Intel VPID or AMD ASID. */
+  readonly vpid: boolean;
+  /** Process-context identifiers (CR4.PCIDE) a guest may use. */
+  readonly pcid: boolean;
+}
+
+/** Core 2 of 2007: none of them. */
+export const NO_FEATURES: HardwareFeatures = { ept: false, vpid: false, pcid: false };
 
 /** The names of all costs; a profile must define each of them. */
 export const COST_NAMES = [
@@ -29,6 +44,12 @@ export const COST_NAMES = [
   'movCr4',
   'invlpg',
   'portIoNative',
+  'stlbEntries',
+  'stlbWays',
+  'stlbHit',
+  'walkRef',
+  'movCr3NoFlush',
+  'wrmsr',
   // --- guest kernel paths (native cycles; slowed down under qemu) ----------
   'syscallEntryExit',
   'pipeWrite',
@@ -47,6 +68,7 @@ export const COST_NAMES = [
   'clearPage',
   'blockIo',
   'diskServiceNs',
+  'pageFault',
   'pvCr3Lookup',
   'movCr3Target',
   // --- user code of the workloads ------------------------------------------
@@ -67,6 +89,17 @@ export const COST_NAMES = [
   'interruptInjection',
   'pvCacheFill',
   'pvHypercall',
+  // --- KVM of today (arch/x86/kvm/) -------------------------------------------
+  'rootSwitch',
+  'rootLoad',
+  'syncRoots',
+  'syncPage',
+  'vpidFlush',
+  'pfInject',
+  'eptViolationHandler',
+  'hostPageAlloc',
+  'msrWriteHandler',
+  'pvmDirectSwitch',
   // --- QEMU dynamic translation ------------------------------------------
   'qemuSlowdown',
   'qemuSoftTlbEntries',
@@ -82,16 +115,26 @@ export type CostName = (typeof COST_NAMES)[number];
 export interface CostProfile {
   readonly name: string;
   readonly description: string;
+  readonly features: HardwareFeatures;
   readonly costs: { readonly [K in CostName]: CostEntry };
 }
 
 /** Plain numbers for the hot path: `costs.tlbWalk` rather than an object lookup chain. */
 export type Costs = { readonly [K in CostName]: number };
 
-export function costValues(profile: CostProfile): Costs {
+/** The profile's costs as plain numbers; with `mitigations` false, the values sources give for a host without them where there are such. */
+export function costValues(profile: CostProfile, mitigations = true): Costs {
   const out = {} as Record<CostName, number>;
-  for (const name of COST_NAMES) out[name] = profile.costs[name].value;
+  for (const name of COST_NAMES) {
+    const e = profile.costs[name];
+    out[name] = !mitigations && e.off ? e.off.value : e.value;
+  }
   return out;
+}
+
+/** Does the profile give costs for a host with its mitigations off? */
+export function hasMitigationSwitch(profile: CostProfile): boolean {
+  return COST_NAMES.some((n) => profile.costs[n].off !== undefined);
 }
 
 /**
@@ -109,6 +152,7 @@ const est = (lo: number, hi: number): string => `estimate within [${lo}, ${hi}]`
 export const CORE2_2007: CostProfile = {
   name: 'core2-2007',
   description: 'Intel Core 2 host of January 2007, KVM-13 era, 32-bit 2.6.20 guest (first estimates, not yet calibrated)',
+  features: NO_FEATURES,
   costs: {
     clockHz: { value: 2.13e9, note: 'assumed Core 2 Duo at 2.13 GHz (E6400 class); the study names a Core 2 host without its clock' },
     tlbEntries: { value: 256, note: 'Core 2 L1 DTLB: 256 entries for 4 KiB pages (Intel 64 and IA-32 Optimization Reference Manual, 2007)' },
@@ -118,6 +162,12 @@ export const CORE2_2007: CostProfile = {
     movCr4: { value: 150, note: `mov to cr4 changing PGE (serialising; the whole TLB, global entries included, is flushed) on Core 2; ${est(100, 300)}` },
     invlpg: { value: 100, note: `invlpg of one entry; ${est(50, 250)}` },
     portIoNative: { value: 1000, note: 'legacy ISA port access through the ICH LPC bridge, about 0.5 us: the reason port 0x80 is used as a delay' },
+    stlbEntries: { value: 0, note: 'no second TLB level modelled on Core 2: the 256-entry DTLB above stands for the L1 DTLB and its backing' },
+    stlbWays: { value: 1, note: 'no second TLB level (stlbEntries 0)' },
+    stlbHit: { value: 0, note: 'no second TLB level (stlbEntries 0)' },
+    walkRef: { value: 10, note: `a paging-structure reference beyond the first, with the line in L1/L2 (Core 2 L1 3, L2 14 cycles), charged only for 4-level guests; ${est(4, 40)}` },
+    movCr3NoFlush: { value: 120, note: 'Core 2 has no PCID: never charged (a guest on this profile does not enable PCID)' },
+    wrmsr: { value: 100, note: `a WRMSR to the local APIC (x2APIC EOI, TSC deadline) natively, for a 64-bit guest's timer; ${est(50, 300)}` },
 
     syscallEntryExit: { value: 200, note: `int 0x80 / sysenter entry + return with register save on Core 2; ${est(100, 400)}` },
     pipeWrite: { value: 550, note: `fget, pipe_write: mutex, copy of a small message into the last pipe buffer, wake-up check; ${est(300, 1500)}` },
@@ -136,6 +186,7 @@ export const CORE2_2007: CostProfile = {
     diskServiceNs: { value: 50000, note: `time from starting a DMA read to its completion interrupt: QEMU reading the block from the host page cache (ns, not cycles); ${est(20000, 200000)}` },
     clearPage: { value: 1000, note: 'clear_page of 4 KiB with rep stosl / movnti, about 1,000 cycles on Core 2 with the page in cache' },
     waitReap: { value: 3000, note: `sys_wait4 reaping one zombie (release_task); ${est(1000, 8000)}` },
+    pageFault: { value: 1500, note: `a guest page fault on a not-present anonymous page: exception entry, do_page_fault, find_vma, handle_mm_fault and do_anonymous_page without its clear_page and PTE store; ${est(700, 4000)}` },
     movCr3Target: { value: 120, note: `a guest mov to cr3 in VMX non-root that matches a CR3-target value: no exit, but the CPU compares the targets and drops non-global TLB entries; no published latency, ${est(80, 250)}` },
     pvCr3Lookup: { value: 40, note: 'guest write_cr3 paravirt path: linear search of at most KVM_CR3_CACHE_SIZE entries in para_state' },
 
@@ -156,6 +207,16 @@ export const CORE2_2007: CostProfile = {
     interruptInjection: { value: 400, note: `kvm_do_inject_irq: read PIC vector, write VM-entry interruption info; ${est(200, 1500)}` },
     pvHypercall: { value: 600, note: `VMCALL handler of the pgd-free hypercall (the fix for pinned roots): find and drop the cr3-cache entries of a freed page directory; ${est(300, 2000)}` },
     pvCacheFill: { value: 400, note: `host fill of a para_state entry + CR3-target VMCS writes + unpin of the evicted root; ${est(200, 1500)}` },
+    rootSwitch: { value: 300, note: `KVM since 2018 (not on this host's KVM): fast_pgd_switch's rotation of prev_roots and the VMCS write of the cached root; ${est(100, 1500)}` },
+    rootLoad: { value: 800, note: `KVM since 2018: kvm_mmu_load after a missed root (hash lookup, root_count, mmu_alloc_shadow_roots, the VMCS write); ${est(300, 3000)}` },
+    syncRoots: { value: 300, note: `KVM since 2018: kvm_mmu_sync_roots' walk of the unsync_children bitmaps from the root; ${est(100, 1500)}` },
+    syncPage: { value: 2000, note: `KVM since 2018: kvm_sync_page of one unsync leaf table (re-read the guest PTEs, write-protect the gfn again); ${est(500, 8000)}` },
+    vpidFlush: { value: 200, note: `INVVPID single-context (no VPID on Core 2: never charged here); ${est(100, 1000)}` },
+    pfInject: { value: 800, note: `KVM since 2018: a shadow page fault that finds the guest PTE not present and injects #PF (FNAME(page_fault), kvm_inject_emulated_page_fault); ${est(300, 3000)}` },
+    eptViolationHandler: { value: 1500, note: `EPT violation on a host page that exists (kvm_tdp_mmu_map); no EPT on Core 2; ${est(1000, 3000)}` },
+    hostPageAlloc: { value: 1500, note: `the host faulting in a guest page the first time it is touched (page allocation and zeroing 4 KiB); ${est(1000, 10000)}` },
+    msrWriteHandler: { value: 200, note: `KVM since 2018: the TSC-deadline WRMSR exit's fast path; ${est(100, 600)}` },
+    pvmDirectSwitch: { value: 300, note: `PVM's switcher: a guest user/kernel switch without a VM exit (SYSCALL into the host entry, one host CR3 write, SYSRET); ${est(150, 800)}` },
 
     qemuSlowdown: { value: 30, note: `QEMU 0.8/0.9 dynamic translation of kernel-heavy code (no kqemu), guest cycles x this factor; ${est(8, 80)}` },
     qemuSoftTlbEntries: { value: 256, note: 'QEMU softmmu TLB: CPU_TLB_SIZE 256 entries, direct mapped (cpu-defs.h)' },
@@ -175,6 +236,8 @@ export interface ProfileFile {
   name: string;
   description: string;
   base: string;
+  /** Features replacing the base's (absent: the base's). */
+  features?: Partial<HardwareFeatures>;
   costs: Partial<Record<CostName, CostEntry>>;
 }
 
@@ -185,7 +248,7 @@ export function profileFromFile(file: ProfileFile, bases: Readonly<Record<string
   for (const k of Object.keys(file.costs)) {
     if (!(COST_NAMES as readonly string[]).includes(k)) throw new Error(`profile ${file.name}: unknown cost ${k}`);
   }
-  return { name: file.name, description: file.description, costs: { ...base.costs, ...file.costs } };
+  return { name: file.name, description: file.description, features: { ...base.features, ...file.features }, costs: { ...base.costs, ...file.costs } };
 }
 
 /** The repository's `profiles/` folder, found from this module (source or build). */

@@ -6,7 +6,7 @@
 import type { SimConfig } from './config.js';
 import { exitDetail, type ExitTimesSnapshot } from './exit-detail.js';
 import { EXIT_REASON, EXIT_REASON_NAMES } from './exits.js';
-import { SCHEMA_VERSION, sumGroups, TOTALS_ORDER, VCPU_GROUPS, type ExitStats, type GroupStats, type MetricStats, type RunResult, type StatGroupName, type VcpuGroups, type VcpuStats, type VmGroups } from './stats.js';
+import { groupApplies, SCHEMA_VERSION, sumGroups, TOTALS_ORDER, VCPU_GROUPS, type ExitStats, type GroupStats, type MetricStats, type RunResult, type StatGroupName, type VcpuGroups, type VcpuStats, type VmGroups } from './stats.js';
 
 /** One vCPU's counters, in cycles where they are times. */
 export type VcpuPartial = {
@@ -36,7 +36,7 @@ export function mergePartials(cfg: SimConfig, clockHz: number, parts: readonly V
   if (!vm || !metric) throw new Error('no part of the VM ran vCPU 0');
   const perVcpu: VcpuStats[] = vcpus.map((v) => {
     const s: Record<string, unknown> = { vcpu: v.id, guestTimeNs: ns(v.clock), haltedNs: ns(v.halted), exits: exitStats([v], ns) };
-    for (const g of VCPU_GROUPS) s[g] = v[g];
+    for (const g of VCPU_GROUPS) if (groupApplies(g, cfg)) s[g] = v[g];
     return s as VcpuStats;
   });
   const clock = Math.max(...vcpus.map((v) => v.clock));
@@ -52,6 +52,7 @@ export function mergePartials(cfg: SimConfig, clockHz: number, parts: readonly V
   // vCPU groups are summed over the vCPUs (the checker's figure: the worst any one
   // vCPU's shard showed, summed); the VM's own are taken as they are.
   for (const g of TOTALS_ORDER) {
+    if (!groupApplies(g, cfg)) continue;
     out[g] = isVcpuGroup(g) ? sumGroups(g, vcpus.map((v) => v[g] as GroupStats<typeof g>)) : vm[g];
   }
   out.perVcpu = perVcpu;

@@ -51,14 +51,64 @@ export const STAT_GROUPS = {
   },
   /** The i8259A pair (machine/devices/i8259.ts), one per VM. */
   pic: { portReads: 'counter', portWrites: 'counter', irqsDelivered: 'counter' },
+  /**
+   * The page walker of a CPU of today (machine/walker.ts): first-level TLB misses the STLB
+   * served, page walks, and their memory references (two-dimensional under EPT).
+   */
+  walk: { stlbHits: 'counter', walks: 'counter', refs: 'counter' },
+  /**
+   * KVM's previous-roots cache (hypervisor/kvm/mmu/): guest cr3 loads served by the
+   * current or a previous root (fast_pgd_switch), those that missed and had kvm_mmu_load
+   * find or build a root, roots dropped from the cache (their root_count), roots built
+   * anew (a hash miss), kvm_mmu_sync_roots runs and the unsync pages they synced, leaf
+   * tables let go unsync, KVM's flushes of the vCPU's tagged TLB, and PVM's user/kernel
+   * switches done by the switcher without the hypervisor. KVM counts none of the first
+   * four (no statistic marks a fast switch): they are the model's.
+   */
+  roots: {
+    size: 'setting',
+    fastSwitches: 'counter',
+    misses: 'counter',
+    frees: 'counter',
+    built: 'counter',
+    syncs: 'counter',
+    pagesSynced: 'counter',
+    unsyncs: 'counter',
+    tlbFlushes: 'counter',
+    directSwitches: 'counter',
+  },
+  /**
+   * An x86-64 guest's cr3 writes (guest/mm/tlb-state.ts): all of them, those with the
+   * no-flush bit, the ASIDs it had to (re)take with a flush (choose_new_asid), and the
+   * kernel/user switches of page-table isolation.
+   */
+  asid: { cr3Writes: 'counter', noFlush: 'counter', newAsids: 'counter', ptiSwitches: 'counter' },
 } as const satisfies Record<string, Record<string, FieldKind>>;
+
+/**
+ * The groups a run of `cfg` has: the 2007 ones always; the page walker's with an x86-64
+ * guest or EPT, the previous roots' in the modes that keep them, the ASIDs' with an
+ * x86-64 guest. A run's result shows only these.
+ */
+export function groupApplies(name: StatGroupName, cfg: { readonly mode: string; readonly arch?: string }): boolean {
+  switch (name) {
+    case 'walk':
+      return cfg.arch === 'x86-64' || cfg.mode === 'kvm-ept';
+    case 'roots':
+      return cfg.mode === 'kvm-shadow' || cfg.mode === 'kvm-shadow-pv';
+    case 'asid':
+      return cfg.arch === 'x86-64';
+    default:
+      return true;
+  }
+}
 
 export type StatGroupName = keyof typeof STAT_GROUPS;
 /** The values of one group: a plain object with a number per field. */
 export type GroupStats<G extends StatGroupName> = { -readonly [F in keyof (typeof STAT_GROUPS)[G]]: number };
 
 /** Groups every vCPU has, in the order a vCPU's statistics show them. */
-export const VCPU_GROUPS = ['cr3Cache', 'tlb', 'guest', 'mmu'] as const;
+export const VCPU_GROUPS = ['cr3Cache', 'tlb', 'guest', 'mmu', 'walk', 'roots', 'asid'] as const;
 export type VcpuGroupName = (typeof VCPU_GROUPS)[number];
 /** Groups a VM has once. */
 export const VM_GROUPS = ['pic'] as const;
@@ -69,6 +119,9 @@ export type TlbStats = GroupStats<'tlb'>;
 export type GuestStats = GroupStats<'guest'>;
 export type MmuStats = GroupStats<'mmu'>;
 export type PicStats = GroupStats<'pic'>;
+export type WalkStats = GroupStats<'walk'>;
+export type RootStats = GroupStats<'roots'>;
+export type AsidStats = GroupStats<'asid'>;
 
 /** A group's object with every field 0 (components built outside a registry, e.g. in tests, use one of these). */
 export function newGroup<G extends StatGroupName>(name: G): GroupStats<G> {
@@ -102,13 +155,17 @@ export function sumGroups<G extends StatGroupName>(name: G, parts: readonly Grou
 
 /** A vCPU's groups, and a VM's. */
 export type VcpuGroups = { [G in VcpuGroupName]: GroupStats<G> };
+/** The groups only some runs have (groupApplies). */
+export type OptionalGroupName = 'walk' | 'roots' | 'asid';
+/** A vCPU's groups as a result shows them: those that apply. */
+export type ResultVcpuGroups = Omit<VcpuGroups, OptionalGroupName> & Partial<Pick<VcpuGroups, OptionalGroupName>>;
 export type VmGroups = { [G in VmGroupName]: GroupStats<G> };
 
 /**
  * The order a run's totals show the groups in (after the exits), as the result schema
  * has always had them; a vCPU's own statistics show its groups in VCPU_GROUPS order.
  */
-export const TOTALS_ORDER = ['cr3Cache', 'mmu', 'tlb', 'pic', 'guest'] as const satisfies readonly (VcpuGroupName | VmGroupName)[];
+export const TOTALS_ORDER = ['cr3Cache', 'mmu', 'tlb', 'pic', 'guest', 'walk', 'roots', 'asid'] as const satisfies readonly (VcpuGroupName | VmGroupName)[];
 
 function groupsOf<N extends StatGroupName>(names: readonly N[], make: (name: N) => Record<string, number>): { [G in N]: GroupStats<G> } {
   const out: Record<string, Record<string, number>> = {};
@@ -173,7 +230,7 @@ export type VcpuStats = {
   guestTimeNs: number;
   haltedNs: number;
   exits: ExitStats;
-} & VcpuGroups;
+} & ResultVcpuGroups;
 
 export type RunResult = {
   schemaVersion: number;
@@ -184,7 +241,7 @@ export type RunResult = {
   /** Host CPU time the guest consumed, as a fraction of guestTimeNs x vcpus (1 = never halted). */
   hostCpuUtilisation: number;
   exits: ExitStats;
-} & VcpuGroups &
+} & ResultVcpuGroups &
   VmGroups & {
     perVcpu: VcpuStats[];
     /** Exit times at perf kvm stat's level (exit-detail.ts). */

@@ -24,7 +24,7 @@ import { modeEntry } from './hypervisor/modes.js';
 import type { Platform } from './hypervisor/platform.js';
 import { QemuHostAlarm } from './hypervisor/qemu-alarm.js';
 import { Pc } from './machine/pc.js';
-import { FROM_IPI, FROM_TIMER } from './machine/vcpu.js';
+import { FROM_IPI } from './machine/vcpu.js';
 import { RecordBus } from './smp/bus.js';
 import type { Inbox } from './smp/msgbuf.js';
 import { emitBegin, M_BEGIN } from './smp/records/begin.js';
@@ -66,13 +66,16 @@ export class Vm implements Replica {
     this.cfg = cfg;
     const profile = PROFILES[cfg.profile];
     if (!profile) throw new Error(`unknown cost profile ${cfg.profile}`);
-    const c = (this.c = { ...costValues(profile), ...overrides });
+    const c = (this.c = { ...costValues(profile, cfg.mitigations), ...overrides });
     this.quantumCycles = Math.max(1, Math.round((cfg.quantum * c.clockHz) / 1e6));
     this.limitCycles = MAX_SIMULATED_SECONDS * c.clockHz;
     const traits = MODE_TRAITS[cfg.mode];
     const mode = modeEntry(traits, cfg, c);
     const stats = this.stats;
-    for (let id = 0; id < cfg.vcpus; id++) stats.vcpu(id).cr3Cache.size = cfg.cacheSize;
+    for (let id = 0; id < cfg.vcpus; id++) {
+      stats.vcpu(id).cr3Cache.size = cfg.cacheSize;
+      stats.vcpu(id).roots.size = cfg.prevRoots;
+    }
     const tlb = mode.tlb;
     this.pc = new Pc({
       frames: (cfg.memoryMiB * 1024 * 1024) / 4096,
@@ -80,6 +83,8 @@ export class Vm implements Replica {
       tlbEntries: tlb.entries,
       tlbWays: tlb.ways,
       cr3Targets: mode.cr3Targets,
+      stlb: mode.stlb,
+      walker: mode.walker,
       diskServiceCycles: Math.round((c.diskServiceNs * c.clockHz) / 1e9),
       clockHz: c.clockHz,
       stats,
@@ -93,13 +98,16 @@ export class Vm implements Replica {
       sndbuf: cfg.sndbuf,
       clocksource: cfg.clocksource,
       extraFlush: cfg.extraFlush,
+      arch: cfg.arch,
+      pti: cfg.kpti,
+      pcid: cfg.pcid,
     }));
     // An interrupt: the platform injects it, then the guest's IDT entry runs.
     for (const v of this.pc.vcpus) {
       const cpu = kernel.cpus[v.id]!;
       v.interrupt = (w, vector, from, wasHalted) => {
         if (from === FROM_IPI) platform.ipiArrival(w, wasHalted);
-        else platform.irqArrival(w, wasHalted, from === FROM_TIMER);
+        else platform.irqArrival(w, wasHalted, from);
         w.halted = false;
         kernel.interrupt(cpu, vector);
       };

@@ -29,6 +29,9 @@ export const METRIC_UNITS: Readonly<Record<SimConfig['workload'], string>> = {
   trace: 's',
   pgdreuse: 'us/round',
   pipe: 'us/roundtrip',
+  syscall: 'us/call',
+  pagefault: 'us/fault',
+  fork: 'us/fork',
 };
 
 /** Whether a measure has a value for a config: the cr3 cache exists only under kvm-paravirt (its hit rate is null elsewhere). */

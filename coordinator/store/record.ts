@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { configSchema, resolveConfig, type SimConfig } from '../../shared/config.js';
 import { memo, zod } from '../../shared/lazy-lib.js';
-import { SCHEMA_VERSION, STAT_GROUPS, VCPU_GROUPS, VM_GROUPS, type RunResult, type StatGroupName } from '../../shared/stats.js';
+import { SCHEMA_VERSION, STAT_GROUPS, VCPU_GROUPS, VM_GROUPS, type OptionalGroupName, type RunResult, type StatGroupName } from '../../shared/stats.js';
 import { MODEL_VERSION } from '../../worker/model.js';
 
 /** One stored run. */
@@ -44,13 +44,16 @@ export function configKey(cfg: SimConfig, modelVersion = MODEL_VERSION): string 
 
 const KEY = /^[0-9a-f]{20}$/;
 
+const OPTIONAL_GROUPS: readonly StatGroupName[] = ['walk', 'roots', 'asid'] satisfies OptionalGroupName[];
+
 // The statistics a report, a plot or an exit report reads: every group's fields, the
 // metric, the exits by reason, the times; a vCPU's the same. Other keys may be present.
 // Built on their first call (zod loads then: shared/lazy-lib.ts).
 const recordSchemas = memo(() => {
   const z = zod();
   const groupSchema = (name: StatGroupName) => z.object(Object.fromEntries(Object.keys(STAT_GROUPS[name]).map((f) => [f, z.number()])));
-  const groupsSchema = (names: readonly StatGroupName[]) => Object.fromEntries(names.map((g) => [g, groupSchema(g)]));
+  // A group only some runs have (stats.ts groupApplies) may be absent.
+  const groupsSchema = (names: readonly StatGroupName[]) => Object.fromEntries(names.map((g) => [g, OPTIONAL_GROUPS.includes(g) ? groupSchema(g).optional() : groupSchema(g)]));
   const exitsSchema = z.object({ total: z.number(), byReason: z.record(z.string(), z.object({ count: z.number(), ns: z.number() })) });
   const timeStatsSchema = { count: z.number(), totalNs: z.number(), minNs: z.number(), maxNs: z.number(), meanNs: z.number(), stddevNs: z.number() };
   const exitDetailStatsSchema = {

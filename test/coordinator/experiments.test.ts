@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, MODES } from '../../shared/config.js';
+import { ConfigError, MODES_2007 } from '../../shared/config.js';
 import { ExperimentError, MAX_POINTS, isValidName } from '../../coordinator/experiments/schema.js';
 import { countPoints, expand, expandExperiment } from '../../coordinator/experiments/expand.js';
 import { listExperimentFile, listExperimentFiles, loadExperiment, loadExperimentFile } from '../../coordinator/experiments/load.js';
@@ -43,7 +43,7 @@ describe('shipped experiments', () => {
   it('published-table: both rows, five modes, the published figures', () => {
     const exp = loadExperiment('published-table');
     const cfgs = expandExperiment(exp);
-    expect(new Set(cfgs.map((c) => c.mode))).toEqual(new Set(MODES));
+    expect(new Set(cfgs.map((c) => c.mode))).toEqual(new Set(MODES_2007));
     expect(cfgs.filter((c) => c.workload === 'ctxswitch').every((c) => c.tasks === 2)).toBe(true);
     expect(cfgs.filter((c) => c.workload === 'hackbench').every((c) => c.groups === 1 && c.tasks === 40)).toBe(true);
     expect(exp.published!.rows.map((r) => r.values)).toEqual([
@@ -67,7 +67,7 @@ describe('experiment file errors: one line naming the file, the field and what i
     ['unknown-param.yaml', head + 'runs:\n  - { tasks: 2, cachesize: 4 }\n', /unknown-param\.yaml: runs\[0\]\.cachesize: unknown parameter; expected one of mode, workload, tasks/],
     ['unknown-axis.yaml', head + 'grid:\n  cache: [1, 2]\n', /unknown-axis\.yaml: grid\.cache: unknown parameter; expected one of mode, workload/],
     ['unknown-top.yaml', head + 'runs: [{}]\nrepeat: 3\n', /unknown-top\.yaml: repeat: unknown parameter; expected one of name, description, base, runs, grid, seeds, published, plots$/],
-    ['bad-mode.yaml', 'name: x\ndescription: d\nbase: { mode: kvm-foo }\nruns: [{}]\n', /bad-mode\.yaml: base\.mode: "kvm-foo" is not allowed; expected one of native, qemu, kvm-upstream, kvm-trunk, kvm-paravirt$/],
+    ['bad-mode.yaml', 'name: x\ndescription: d\nbase: { mode: kvm-foo }\nruns: [{}]\n', /bad-mode\.yaml: base\.mode: "kvm-foo" is not allowed; expected one of native, qemu, kvm-upstream, kvm-trunk, kvm-paravirt, kvm-ept, kvm-shadow, kvm-shadow-pv$/],
     ['bad-hz.json', JSON.stringify({ name: 'x', description: 'd', runs: [{ hz: 99 }] }), /bad-hz\.json: runs\[0\]\.hz: 99 is not allowed; expected one of 100, 250, 300, 1000$/],
     ['neither.yaml', head, /neither\.yaml: runs: missing; give either runs .* or grid/],
     ['both.yaml', head + 'runs: [{}]\ngrid: { tasks: [2] }\n', /both\.yaml: grid: not allowed together with runs/],
@@ -75,7 +75,7 @@ describe('experiment file errors: one line naming the file, the field and what i
     ['malformed.yaml', 'name: x\ndescription: [unclosed\n', /malformed\.yaml: not valid YAML: /],
     ['malformed.json', '{"name": "x",', /malformed\.json: not valid JSON: /],
     ['bad-plot.yaml', head + 'runs: [{}]\nplots: [{ x: cacheSize, y: speed }]\n', /bad-plot\.yaml: plots\[0\]\.y: "speed" is not allowed; expected one of metric, hitRate, exitsPerSwitch/],
-    ['bad-published.yaml', head + 'runs: [{}]\npublished: { source: s, rows: [{ label: l, match: { tasks: 2 }, unit: s, values: { kvm: 1 } }] }\n', /bad-published\.yaml: published\.rows\[0\]\.values\.kvm: unknown parameter; expected one of native, qemu, kvm-upstream, kvm-trunk, kvm-paravirt$/],
+    ['bad-published.yaml', head + 'runs: [{}]\npublished: { source: s, rows: [{ label: l, match: { tasks: 2 }, unit: s, values: { kvm: 1 } }] }\n', /bad-published\.yaml: published\.rows\[0\]\.values\.kvm: unknown parameter; expected one of native, qemu, kvm-upstream, kvm-trunk, kvm-paravirt, kvm-ept, kvm-shadow, kvm-shadow-pv$/],
   ];
   for (const [file, text, message] of cases) {
     it(file, () => {

@@ -194,7 +194,7 @@ describe('vcpusim list and help', () => {
     const doc = JSON.parse(r.stdout);
     expect(doc.schemaVersion).toBe(2);
     expect(doc.experiments.map((e: { name: string }) => e.name)).toEqual(expect.arrayContaining(['published-table', 'cr3-cache-sweep', 'shadow-pool-sweep', 'smp-scale']));
-    expect(doc.modes).toEqual(MODES);
+    expect(doc.modes).toEqual([...MODES, 'kvm-ept', 'kvm-shadow', 'kvm-shadow-pv']);
     expect(doc.workloads).toEqual(expect.arrayContaining(['ctxswitch', 'pipe', 'hackbench']));
     expect(doc.profiles.length).toBeGreaterThan(0);
   });

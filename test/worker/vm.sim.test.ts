@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MODES, resolveConfig, type SimConfig } from '../../shared/config.js';
+import { MODES_2007 as MODES, resolveConfig, type SimConfig } from '../../shared/config.js';
 import type { RunResult } from '../../shared/stats.js';
 import { simulate } from '../../worker/vm.js';
 

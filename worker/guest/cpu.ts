@@ -26,6 +26,8 @@ export class GuestCpu {
   activeMm: Mm | null = null;
   /** TIF_NEED_RESCHED of the current task. */
   needResched = false;
+  /** In user mode (followed only where crossing into the kernel switches something: entry.ts). */
+  userMode = false;
   /** Kernel page of this CPU's run queue. */
   rqVpn = 0;
   /** Tasks sleeping on a kernel timer of this CPU, and the queue they sleep on. */

@@ -1,15 +1,46 @@
 /**
  * The system-call path (arch/i386/kernel/entry.S: sysenter, the syscall table, the way
- * back) and the user code between calls: what every system call and every piece of a
- * workload's own work costs and touches.
+ * back; an x86-64 guest's entry_SYSCALL_64) and the user code between calls: what every
+ * system call and every piece of a workload's own work costs and touches.
+ *
+ * With page-table isolation (or under PVM) the boundary between user and kernel mode
+ * switches page tables (tlb-state.ts), so the model follows which mode each CPU is in
+ * (GuestCpu.userMode): a system call, an interrupt or a fault taken in user mode enters
+ * the kernel; the way back to user mode is taken when user code next runs (a task's
+ * program step ends in user mode, or its user work or next call begins), so a task that
+ * blocks returns only once it runs again.
  */
 import type { Costs } from '../../shared/costs.js';
 import type { GuestCpu } from './cpu.js';
 import { KTEXT, USER } from './layout.js';
 import type { Task } from './task.js';
 
+/** What the user/kernel boundary switches (tlb-state.ts's TlbContext when it switches anything). */
+export interface UserKernelBoundary {
+  enterKernel(cpu: GuestCpu): void;
+  exitToUser(cpu: GuestCpu): void;
+}
+
 export class SyscallEntry {
-  constructor(private readonly c: Costs) {}
+  constructor(
+    private readonly c: Costs,
+    /** The boundary's switches, or null when crossing it switches nothing the model sees. */
+    private readonly boundary: UserKernelBoundary | null = null,
+  ) {}
+
+  /** Back to user mode (the return from the last system call, interrupt or fault), if not there. */
+  toUser(cpu: GuestCpu): void {
+    if (this.boundary === null || cpu.userMode) return;
+    cpu.userMode = true;
+    this.boundary.exitToUser(cpu);
+  }
+
+  /** An interrupt or a fault: from user mode, an entry into the kernel. */
+  fromUser(cpu: GuestCpu): void {
+    if (this.boundary === null || !cpu.userMode) return;
+    cpu.userMode = false;
+    this.boundary.enterKernel(cpu);
+  }
 
   /** System call entry and exit; skipped when a task resumes a call it slept in. */
   enter(cpu: GuestCpu, t: Task): void {
@@ -17,9 +48,15 @@ export class SyscallEntry {
       t.inSyscall = false;
       return;
     }
+    const b = this.boundary;
+    if (b !== null) this.toUser(cpu);
     cpu.stat.syscalls++;
     cpu.work(this.c.syscallEntryExit);
     cpu.touch(KTEXT.entry);
+    if (b !== null) {
+      cpu.userMode = false;
+      b.enterKernel(cpu);
+    }
     cpu.touch(KTEXT.readWrite);
     cpu.touch(t.kstackVpn);
     cpu.touch(t.taskStructVpn);
@@ -27,6 +64,7 @@ export class SyscallEntry {
 
   /** User code between system calls: the loop, the libc wrapper, the stack, the buffer. */
   userWork(cpu: GuestCpu, t: Task, cycles: number): void {
+    if (this.boundary !== null) this.toUser(cpu);
     cpu.work(cycles);
     cpu.touch(USER.text);
     cpu.touch(USER.libc);

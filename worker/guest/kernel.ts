@@ -30,10 +30,12 @@ import type { WaitQueue } from './ipc/wait.js';
 import { PIC_CASCADE_IR } from './irq/i8259.js';
 import { Irq } from './irq/irq.js';
 import { GuestTime, type Clocksource } from './irq/timer.js';
-import { RESERVED_FRAMES, SKB_DATA_PER_PAGE, SKB_HEADS_PER_PAGE, SKB_SLAB_OBJECTS } from './layout.js';
+import { KTEXT, RESERVED_FRAMES, SKB_DATA_PER_PAGE, SKB_HEADS_PER_PAGE, SKB_SLAB_OBJECTS } from './layout.js';
 import { MemoryManager } from './mm/mm.js';
 import { PageAllocator } from './mm/page-alloc.js';
 import { MmuContext } from './mm/mmu-context.js';
+import { X64PageTables } from './mm/pgtable64.js';
+import { TlbContext } from './mm/tlb-state.js';
 import { LoadBalancer } from './sched/balance.js';
 import { Scheduler } from './sched/core.js';
 import { Processes, type SetupRole } from './sched/fork.js';
@@ -58,6 +60,12 @@ export interface KernelOptions {
   readonly clocksource: Clocksource;
   /** The ablation's extra flush after every switch_to(). */
   readonly extraFlush: 'none' | 'global' | 'both';
+  /** The guest's paging: the study's i386 kernel, or an x86-64 one (Linux 4.15+ paths for PCID and PTI). */
+  readonly arch: 'i386' | 'x86-64';
+  /** x86-64: page-table isolation. */
+  readonly pti: boolean;
+  /** x86-64: the guest uses PCID. */
+  readonly pcid: boolean;
 }
 
 export class Kernel {
@@ -74,6 +82,8 @@ export class Kernel {
   readonly entry: SyscallEntry;
   /** With several vCPUs: the load balancer (null with one). */
   balancer: LoadBalancer | null = null;
+  /** An x86-64 guest's ASIDs and page-table isolation (null for the i386 guest). */
+  readonly tlbContext: TlbContext | null;
   /** The kernel's own address space (swapper_pg_dir), loaded at boot, borrowed by idle. */
   readonly initMm: Mm;
   /**
@@ -110,15 +120,33 @@ export class Kernel {
     const cpus = this.cpus;
     // The paravirt guest registers each CPU's para_state page with the host first thing.
     for (const cpu of cpus) if (cpu.para !== null) platform.mmu.registerParaState(cpu.vcpu, cpu.para);
-    this.entry = new SyscallEntry(c);
-    const cr = new MmuContext(c, opts.paravirt);
-    this.mm = new MemoryManager(pc.mem, this.pages, c, cr, opts.check);
+    const x64 = opts.arch === 'x86-64';
+    const tlbContext = x64
+      ? new TlbContext(
+          c,
+          cpus.length,
+          cpus.map((cpu) => stats.vcpu(cpu.id).asid),
+          opts.pcid,
+          opts.pti,
+          platform.pvm,
+        )
+      : null;
+    this.tlbContext = tlbContext;
+    this.entry = new SyscallEntry(c, tlbContext !== null && tlbContext.switchesAtEntry ? tlbContext : null);
+    const cr = tlbContext ?? new MmuContext(c, opts.paravirt);
+    const x64Options = tlbContext !== null ? { tables: new X64PageTables(pc.mem, this.pages, opts.pti, opts.pcid), pti: opts.pti, initContext: (mm: Mm) => tlbContext.initContext(mm) } : null;
+    this.mm = new MemoryManager(pc.mem, this.pages, c, cr, opts.check, x64Options);
     // Every task, by pid - 1: the process table, filled by fork; the scheduler finds tasks in it.
     const tasks: Task[] = [];
     this.sched = new Scheduler(cpus, tasks, this.mm, cr, c, Math.max(1, Math.round((DEF_TIMESLICE_NS * opts.hz) / 1e9)), opts.hz, opts.extraFlush);
     this.procs = new Processes(tasks, cpus, this.mm, this.sched, this.entry, c);
     this.irq = new Irq(c, opts.paravirt);
-    this.time = new GuestTime(cpus, this.irq, this.sched, this.entry, c, opts.hz, opts.clocksource);
+    this.time = new GuestTime(cpus, this.irq, this.sched, this.entry, c, opts.hz, opts.clocksource, x64);
+    if (tlbContext !== null && tlbContext.switchesAtEntry) {
+      const entry = this.entry;
+      this.sched.returnToUser = (cpu) => entry.toUser(cpu);
+      this.irq.fromUser = (cpu) => entry.fromUser(cpu);
+    }
     for (const cpu of cpus) cpu.rqVpn = this.mm.kernelPage();
     // The skbuff slab: room for every socket buffer of every group filled at once. Its
     // pages come from the page allocator when first needed, without a modelled clear_page:
@@ -128,7 +156,8 @@ export class Kernel {
     this.ipc = new Ipc(cpus, this.mm, this.sched, this.entry, c, slab, opts.sndbuf);
     this.initMm = this.mm.bootInitMm();
     for (const cpu of cpus) {
-      platform.mmu.loadCr3(cpu.vcpu, this.initMm.pdFrame);
+      if (tlbContext !== null) tlbContext.boot(cpu, this.initMm);
+      else platform.mmu.loadCr3(cpu.vcpu, this.initMm.pdFrame, 0, false);
       cpu.activeMm = this.initMm;
       const idle = new Task(0, `swapper/${cpu.id}`, cpu.id, null, -1);
       idle.prio = 140;
@@ -153,7 +182,12 @@ export class Kernel {
     this.sleep = this.time.sleep.bind(this.time);
     const ide = this.drivers.ide;
     this.diskRead = ide.read.bind(ide);
-    this.wakeUpAll = (cpu, wq, sync) => this.sched.wakeUpAll(cpu, wq, sync);
+    // A workload's wake-up is kernel work its task asks for (a system call of its own): from user mode, an entry.
+    const entry = this.entry;
+    this.wakeUpAll = (cpu, wq, sync) => {
+      entry.fromUser(cpu);
+      this.sched.wakeUpAll(cpu, wq, sync);
+    };
     this.userWork = this.entry.userWork.bind(this.entry);
   }
 
@@ -276,6 +310,34 @@ export class Kernel {
    */
   programsFirst(...programs: Program[]): void {
     for (const p of programs) this.exeOf(p);
+  }
+
+  /** getppid(2): lmbench's null system call (lat_syscall null): the entry and the way back, and nothing else. */
+  nullSyscall(cpu: GuestCpu, t: Task): void {
+    this.entry.enter(cpu, t);
+  }
+
+  /**
+   * A user access to page `vpn` of `t`'s address space, not mapped yet: the CPU's #PF
+   * (what the hypervisor makes of it first: MmuStrategy.guestFault), the kernel's fault
+   * path (do_page_fault, handle_mm_fault, do_anonymous_page: a fresh page cleared and
+   * mapped), the return, and the access again.
+   */
+  touchFresh(cpu: GuestCpu, t: Task, vpn: number): void {
+    cpu.mmu.guestFault(cpu.vcpu, vpn);
+    this.entry.fromUser(cpu);
+    cpu.work(this.c.pageFault);
+    cpu.touch(KTEXT.fault);
+    cpu.touch(t.kstackVpn);
+    this.mm.mapUser(t.mm!, vpn, this.mm.allocPage(cpu), true, cpu);
+    this.entry.toUser(cpu);
+    cpu.touch(vpn);
+  }
+
+  /** munmap(2) of private anonymous pages `vpns` of `t`'s address space. */
+  munmap(cpu: GuestCpu, t: Task, vpns: readonly number[]): void {
+    this.entry.enter(cpu, t);
+    this.mm.unmapUser(cpu, t.mm!, vpns);
   }
 
   /** fork(): a new process running `program` (with `arg`: Task.arg), which runs first. */

@@ -42,6 +42,7 @@ export const KTEXT = {
   exitB: k(16), // exit_mmap, unmap_vmas, free_pgtables, pgd_free
   idle: k(17), // cpu_idle, default_idle
   block: k(18), // generic_make_request, elevator, ide_do_request, ide_dma_intr, end_request
+  fault: k(19), // do_page_fault, handle_mm_fault, do_anonymous_page; munmap's unmap_region
 } as const;
 
 /** Kernel data pages shared by all: jiffies/xtime, the i8259A lock and cached mask. */
@@ -59,6 +60,8 @@ export const USER = {
   stack: 0xbffff,
   /** Thread stacks, 8 pages apart below the libraries (pthread stacks of a thread-mode workload). */
   threadStackBase: 0xb0000,
+  /** Anonymous mappings a workload makes and touches (mmap without a hint, below the stack's gap): lat_ctx -s arrays, pagefault's region. */
+  anon: 0x40000,
 } as const;
 
 /**

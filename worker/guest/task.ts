@@ -15,17 +15,26 @@ export const ZOMBIE_WORDS = 5;
 
 /** mm_struct: one page directory (the cr3 value) shared by the threads of a process. */
 export class Mm {
-  /** Page directory frame: cr3 = pdFrame << 12. */
+  /** Page directory frame (an x86-64 guest's PML4; with PTI the kernel one): cr3 = pdFrame << 12. */
   pdFrame: number;
+  /** With page-table isolation: the user PML4 (kernel_to_user_pgdp), else -1. */
+  userPgd = -1;
+  /** context.ctx_id (arch/x86/mm/tlb.c): what a CPU's ASID slots remember the mm by. */
+  ctxId = 0;
+  /** context.tlb_gen: bumped by every flush of the mm's TLB entries. */
+  tlbGen = 1;
   /** Index in the kernel's table of address spaces (what records name it by). */
   id = -1;
   /** Tasks using this address space (mm_users). */
   users = 0;
   /** With several vCPUs: the vCPU whose task dropped the last user, which tore it down and frees its page directory. */
   exitCpu = -1;
-  /** Page-table frames of the user half, and the directory index of each. */
+  /** Page-table frames of the user half, and the directory index of each (x86-64: in its PD, `userPtParents`). */
   userPtFrames: number[] = [];
   userPtPdis: number[] = [];
+  userPtParents: number[] = [];
+  /** x86-64: the user half's PDPTs and PDs, as (frame, parent table, index in it), in the order made. */
+  upperTables: number[] = [];
   /** Mapped user virtual page numbers. */
   userVpns: number[] = [];
   /** Frames of the private (writable) user pages, freed with the mm. */
@@ -42,6 +51,8 @@ export class Mm {
   trim(): void {
     this.userPtFrames = this.userPtFrames.slice();
     this.userPtPdis = this.userPtPdis.slice();
+    this.userPtParents = this.userPtParents.slice();
+    this.upperTables = this.upperTables.slice();
     this.userVpns = this.userVpns.slice();
     this.privateFrames = this.privateFrames.slice();
   }

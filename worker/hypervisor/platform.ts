@@ -22,8 +22,11 @@ import type { ParaState } from './kvm-para.js';
 export interface MmuStrategy {
   /** A guest access to `vpn` missed the TLB: resolve it (walk, shadow fault), charge it, fill the TLB. */
   tlbMiss(v: Vcpu, vpn: number, write: boolean): void;
-  /** A guest mov to cr3 of page directory `pdFrame` (that is not a CR3-target value). */
-  loadCr3(v: Vcpu, pdFrame: number): void;
+  /**
+   * A guest mov to cr3 of page directory `pdFrame` (that is not a CR3-target value), with
+   * PCID `pcid` and the no-flush bit (bit 63) `noflush` (0 and false without PCID).
+   */
+  loadCr3(v: Vcpu, pdFrame: number, pcid: number, noflush: boolean): void;
   /** A guest mov to cr3 of the host_cr3 of cr3-cache entry `idx` (a CR3-target value: no exit; kvm-paravirt only). */
   loadCachedCr3(v: Vcpu, idx: number, pdFrame: number): void;
   /** A guest mov from cr3. */
@@ -44,6 +47,27 @@ export interface MmuStrategy {
   registerParaState(v: Vcpu, para: ParaState): void;
   /** A multi-vCPU VM: what the MMU keeps per vCPU is kept coherent through the bus (after boot and set-up). */
   attachSmp(bus: RecordBus): void;
+  /**
+   * The guest touched `vpn`, whose PTE is not present (a fault the guest handles: a first
+   * touch of fresh anonymous memory). What the hardware and the hypervisor do before the
+   * guest's handler runs: natively and under EPT nothing; under shadow paging the shadow
+   * fault, the exit and the injection of #PF. Only MMUs of guests that fault say so.
+   */
+  guestFault(v: Vcpu, vpn: number): void;
+}
+
+/**
+ * The PV ops of a PVM guest (arch/x86/kernel/pvm.c of the 2024 RFC): write_cr3 as the
+ * PVM_HC_LOAD_PGTBL hypercall (both page tables of the process, flush unless the no-flush
+ * bit), the local and the global TLB flush as PVM_HC_TLB_FLUSH_CURRENT and PVM_HC_TLB_FLUSH,
+ * and a user/kernel switch through the host's switcher.
+ */
+export interface PvmOps {
+  loadPgtbl(v: Vcpu, pgd: number, userPgd: number, flush: boolean): void;
+  flushCurrent(v: Vcpu): void;
+  flushAll(v: Vcpu): void;
+  /** The guest enters its kernel (`toUser` false) or returns to user mode. */
+  switchMode(v: Vcpu, toUser: boolean): void;
 }
 
 export interface Platform {
@@ -55,17 +79,23 @@ export interface Platform {
   /** One guest in/out instruction to `port`; `rw` 1 for out, 0 for in (machine/exit-times.ts PIO_OUT, PIO_IN). */
   portIo(v: Vcpu, port: number, rw: number): void;
   /**
-   * A device interrupt is delivered to this vCPU; `wasHalted` if it sat in HLT; `timer` for
-   * the PIT's, which QEMU raises inside the host alarm's main-loop pass (the disk's
-   * completion kicks the vCPU out by itself).
+   * A device interrupt is delivered to this vCPU; `wasHalted` if it sat in HLT; `from` where
+   * it comes from (machine/vcpu.ts FROM_*): under QEMU of 2007 the PIT's is raised inside
+   * the host alarm's main-loop pass (the disk's completion kicks the vCPU out by itself).
    */
-  irqArrival(v: Vcpu, wasHalted: boolean, timer: boolean): void;
+  irqArrival(v: Vcpu, wasHalted: boolean, from: number): void;
   /** QEMU's host alarm (qemu-alarm.ts) went off: the pass through its main loop; `wasHalted` if the vCPU sat in HLT. Not called natively. */
   hostAlarm(v: Vcpu, wasHalted: boolean): void;
   /** A reschedule IPI from another vCPU is delivered to `v`. */
   ipiArrival(v: Vcpu, wasHalted: boolean): void;
   /** The guest executes HLT (sti; hlt in the idle loop). */
   halt(v: Vcpu): void;
+  /** An x86-64 guest's EOI to its local APIC (an x2APIC WRMSR; virtualised with APICv). */
+  apicEoi(v: Vcpu): void;
+  /** An x86-64 guest re-arms its TSC-deadline timer (a WRMSR of IA32_TSC_DEADLINE). */
+  armTimer(v: Vcpu): void;
+  /** A PVM guest's PV ops (null for every other guest). */
+  readonly pvm: PvmOps | null;
 }
 
 /**

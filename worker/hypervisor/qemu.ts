@@ -8,7 +8,7 @@
 import type { Costs } from '../../shared/costs.js';
 import type { GuestMemory } from '../machine/memory.js';
 import { walk } from '../machine/paging.js';
-import type { Vcpu } from '../machine/vcpu.js';
+import { FROM_TIMER, type Vcpu } from '../machine/vcpu.js';
 import { guestPageFault, type MmuStrategy, type Platform } from './platform.js';
 import { UnvirtualisedMmu } from './unvirtualised-mmu.js';
 
@@ -73,8 +73,8 @@ export class QemuPlatform implements Platform {
    * disk's completion), then cpu_interrupt: the translated code takes the vector at the
    * next block. The disk's completion wakes the main loop itself.
    */
-  irqArrival(v: Vcpu, _wasHalted: boolean, timer: boolean): void {
-    v.clock += this.c.qemuTimerEvent + (timer ? 0 : this.c.qemuAlarm);
+  irqArrival(v: Vcpu, _wasHalted: boolean, from: number): void {
+    v.clock += this.c.qemuTimerEvent + (from === FROM_TIMER ? 0 : this.c.qemuAlarm);
   }
 
   /** host_alarm_handler's cpu_interrupt(CPU_INTERRUPT_EXIT) ends the translated block; main_loop_wait runs. */
@@ -89,4 +89,15 @@ export class QemuPlatform implements Platform {
   halt(v: Vcpu): void {
     v.halted = true;
   }
+
+  /** The qemu mode runs the i386 guest only (config.ts), which programs no TSC deadline. */
+  apicEoi(): void {
+    throw new Error('no x86-64 guest under the qemu mode');
+  }
+
+  armTimer(): void {
+    throw new Error('no x86-64 guest under the qemu mode');
+  }
+
+  readonly pvm = null;
 }

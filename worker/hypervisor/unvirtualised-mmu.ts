@@ -27,4 +27,7 @@ export abstract class UnvirtualisedMmu {
   }
 
   attachSmp(): void {}
+
+  /** The CPU raises #PF in the guest: nothing outside the guest's own handler. */
+  guestFault(): void {}
 }

@@ -6,7 +6,7 @@
  * are not emulated and its EOI is not modelled.
  */
 import { PRIO_IPI, PRIO_TIMER, type EventSlot } from './events.js';
-import { FROM_DEVICE, FROM_IPI, type Vcpu } from './vcpu.js';
+import { FROM_IPI, FROM_LAPIC_TIMER, type Vcpu } from './vcpu.js';
 
 export class LocalApic {
   private readonly ipi: EventSlot;
@@ -41,7 +41,7 @@ export class LocalApic {
   }
 
   private tick(w: Vcpu, wasHalted: boolean): void {
-    w.interrupt(w, this.timerVector, FROM_DEVICE, wasHalted);
+    w.interrupt(w, this.timerVector, FROM_LAPIC_TIMER, wasHalted);
     do this.next += this.period;
     while (this.next <= w.clock);
     this.timer!.set(this.next);

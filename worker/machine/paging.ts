@@ -46,3 +46,73 @@ export function walk(mem: PageTableMemory, pdFrame: number, vpn: number, write: 
   if ((pte & set) !== set) mem.writeEntry(ptFrame, pti, pte | set);
   return pte | set;
 }
+
+// ---------------------------------------------------------------------------------------
+// x86-64 four-level paging (Intel SDM vol. 3, 4.5): PML4, PDPT, PD and PT, 512 entries
+// each. The entries are 64 bits wide; the model keeps their low 32 bits (frames below
+// 4 GiB, the flags above), which is all it reads.
+
+export const X64_ENTRIES = 512;
+export const X64_LEVELS = 4;
+
+/**
+ * The model names a guest's virtual pages by numbers below 2^20 whatever its paging
+ * (workloads and kernel paths use the same names): user pages below X64_KERNEL_VPN, the
+ * kernel's at X64_KERNEL_VPN + frame. An x86-64 guest places them as a 64-bit kernel
+ * lays out its address space: the program's text and heap in PML4 slot 0, its libraries
+ * and stack (the pages from X64_USER_HIGH_VPN) in slot 255 (the 0x7f... mmap area), the
+ * kernel in slot 273 (the direct map at 0xffff888000000000; the model keeps the kernel
+ * image there too). Below the PML4 the page's own bits index the tables.
+ */
+export const X64_KERNEL_VPN = 0xc0000;
+export const X64_USER_HIGH_VPN = 0xb0000;
+export const PML4_USER_LOW = 0;
+export const PML4_USER_HIGH = 255;
+export const PML4_KERNEL = 273;
+/** The first PML4 slot of the kernel half (KERNEL_PGD_BOUNDARY: 256 of 512). */
+export const PML4_KERNEL_FIRST = 256;
+
+/** The index at `level` (4: PML4 .. 1: PT) of the entry that maps page `vpn` of an x86-64 guest. */
+export function x64Index(vpn: number, level: number): number {
+  const kernel = vpn >= X64_KERNEL_VPN;
+  if (level === 4) return kernel ? PML4_KERNEL : vpn >= X64_USER_HIGH_VPN ? PML4_USER_HIGH : PML4_USER_LOW;
+  const rel = kernel ? vpn - X64_KERNEL_VPN : vpn;
+  return (rel >>> (9 * (level - 1))) & (X64_ENTRIES - 1);
+}
+
+/**
+ * The walk of an x86-64 guest's four levels from PML4 frame `pml4` for `vpn`: the PTE,
+ * or 0 when an entry on the way is not present. Sets the accessed bit of every entry
+ * used, and the PTE's dirty bit on a write, as the hardware does.
+ */
+export function walk4(mem: PageTableMemory, pml4: number, vpn: number, write: boolean): number {
+  let table = pml4;
+  for (let level = 4; level > 1; level--) {
+    const i = x64Index(vpn, level);
+    const e = mem.readEntry(table, i);
+    if ((e & PTE_P) === 0) return 0;
+    if ((e & PTE_A) === 0) mem.writeEntry(table, i, e | PTE_A);
+    table = e >>> PAGE_SHIFT;
+  }
+  const i = x64Index(vpn, 1);
+  const pte = mem.readEntry(table, i);
+  if ((pte & PTE_P) === 0) return 0;
+  const set = write ? PTE_A | PTE_D : PTE_A;
+  if ((pte & set) !== set) mem.writeEntry(table, i, pte | set);
+  return pte | set;
+}
+
+/**
+ * The frame of the table at `level` (3: PDPT .. 1: PT) on the way to `vpn` from PML4
+ * `pml4`, or -1 if an entry above it is not present (no side effects: the kernel's own
+ * reads of its tables, and the hypervisor's).
+ */
+export function tableAt(mem: PageTableMemory, pml4: number, vpn: number, level: number): number {
+  let table = pml4;
+  for (let l = 4; l > level; l--) {
+    const e = mem.readEntry(table, x64Index(vpn, l));
+    if ((e & PTE_P) === 0) return -1;
+    table = e >>> PAGE_SHIFT;
+  }
+  return table;
+}

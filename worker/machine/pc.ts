@@ -14,6 +14,7 @@ import { IoBus } from './io-bus.js';
 import { LocalApic } from './lapic.js';
 import { GuestMemory } from './memory.js';
 import { FROM_DEVICE, FROM_TIMER, Vcpu } from './vcpu.js';
+import { PageWalker } from './walker.js';
 
 export interface PcOptions {
   readonly frames: number;
@@ -23,6 +24,10 @@ export interface PcOptions {
   readonly tlbWays: number;
   /** CR3-target values of each vCPU's VMCS. */
   readonly cr3Targets: number;
+  /** The second TLB level behind the first (a core of today), or null. */
+  readonly stlb?: { readonly entries: number; readonly ways: number; readonly hit: number } | null;
+  /** The page walker of a core of today, or null. */
+  readonly walker?: { readonly levels: number; readonly hostLevels: number; readonly entries: number } | null;
   /** Cycles the disk takes to serve a DMA read. */
   readonly diskServiceCycles: number;
   /** The vCPUs' clock rate (for the ACPI PM timer's count). */
@@ -49,6 +54,11 @@ export class Pc {
     this.mem = new GuestMemory(o.frames);
     this.vcpus = Array.from({ length: o.vcpus }, (_, id) => new Vcpu(id, o.tlbEntries, o.tlbWays, o.cr3Targets, o.stats.vcpu(id).tlb));
     this.lapics = this.vcpus.map((v) => new LocalApic(v));
+    for (const v of this.vcpus) {
+      const walk = o.stats.vcpu(v.id).walk;
+      if (o.stlb) v.tlb.addSecondLevel(o.stlb.entries, o.stlb.ways, o.stlb.hit, v, walk);
+      if (o.walker) v.walker = new PageWalker(o.walker.levels, o.walker.hostLevels, o.walker.entries, walk);
+    }
     this.bootVcpu = new Vcpu(-1, o.tlbEntries, o.tlbWays, o.cr3Targets);
     this.pic = new PicPair(o.stats.vm.pic);
     this.pic.attach(this.bus);

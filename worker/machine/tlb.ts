@@ -1,18 +1,31 @@
 /**
  * A per-vCPU translation lookaside buffer: `sets` x `ways` entries tagged by virtual
- * page number, each with its global bit (Intel SDM vol. 3, 4.10: a mov to cr3 drops
- * non-global entries; a VM exit/entry without VPID drops all of them).
+ * page number and by PCID, each with its global bit (Intel SDM vol. 3, 4.10: a mov to
+ * cr3 drops the non-global entries of the PCID it loads unless bit 63 says not to; a
+ * global entry serves every PCID; a VM exit/entry without VPID drops everything). A
+ * guest without PCID tags everything 0.
+ *
+ * A second level (the STLB of a Skylake or Zen core, `l2`) backs the first: a first-level
+ * miss that hits it costs `l2Hit` cycles and refills the first level; a miss in both is a
+ * page walk, which fills both. Flushes and invalidations reach both levels.
  *
  * The entries in use are also kept in dense lists, so a flush touches only what is
  * valid (as v86 does), not the whole array.
  */
 import { newGroup, type TlbStats } from '../../shared/stats.js';
 
+/** What a second-level hit is charged to: the vCPU's clock. */
+export interface ClockOwner {
+  clock: number;
+}
+
 export class Tlb {
   readonly sets: number;
   readonly ways: number;
   /** VPN held by each slot, or -1. */
   private readonly tag: Int32Array;
+  /** The PCID each slot's translation was made under. */
+  private readonly pcidOf: Uint16Array;
   /** 1 if the slot's translation is global. */
   private readonly global: Uint8Array;
   /** Next way to replace, per set (round-robin replacement). */
@@ -26,7 +39,15 @@ export class Tlb {
   private nUser = 0;
   private nGlobal = 0;
   private readonly pos: Int32Array;
-  /** Misses, full flushes (VM exit/entry without VPID, QEMU's tlb_flush) and non-global ones (mov to cr3). */
+  /** The PCID of the loaded cr3 (0 without PCID), in both levels. */
+  private cur = 0;
+  /** The second level, or null. */
+  private l2: Tlb | null = null;
+  private l2Hit = 0;
+  private owner: ClockOwner | null = null;
+  /** First-level misses the second level served (a counter of the vCPU's `walk` group). */
+  private l2Stat: { stlbHits: number } | null = null;
+  /** Misses (walks), full flushes (VM exit/entry without VPID, QEMU's tlb_flush) and non-global ones (mov to cr3). */
   readonly stat: TlbStats;
 
   constructor(entries: number, ways: number, stat: TlbStats = newGroup('tlb')) {
@@ -36,6 +57,7 @@ export class Tlb {
     if ((this.sets & (this.sets - 1)) !== 0) throw new RangeError(`TLB set count ${this.sets} must be a power of two`);
     this.ways = ways;
     this.tag = new Int32Array(entries).fill(-1);
+    this.pcidOf = new Uint16Array(entries);
     this.global = new Uint8Array(entries);
     this.victim = new Uint8Array(this.sets);
     this.userList = new Int32Array(entries);
@@ -43,7 +65,25 @@ export class Tlb {
     this.pos = new Int32Array(entries).fill(-1);
   }
 
-  /** Valid entries. */
+  /** Back this TLB with a second level of `entries` x `ways`, a hit in which costs `owner` `hitCycles`. */
+  addSecondLevel(entries: number, ways: number, hitCycles: number, owner: ClockOwner, stat: { stlbHits: number }): void {
+    this.l2 = new Tlb(entries, ways, newGroup('tlb'));
+    this.l2.cur = this.cur;
+    this.l2Hit = hitCycles;
+    this.owner = owner;
+    this.l2Stat = stat;
+  }
+
+  get pcid(): number {
+    return this.cur;
+  }
+
+  set pcid(p: number) {
+    this.cur = p;
+    if (this.l2 !== null) this.l2.cur = p;
+  }
+
+  /** Valid entries (of the first level). */
   get size(): number {
     return this.nUser + this.nGlobal;
   }
@@ -51,18 +91,37 @@ export class Tlb {
   /** True on a hit. A miss is counted; the caller resolves it and calls insert(). */
   lookup(vpn: number): boolean {
     if (this.find(vpn) >= 0) return true;
+    const l2 = this.l2;
+    if (l2 !== null) {
+      const s = l2.find(vpn);
+      if (s >= 0) {
+        this.owner!.clock += this.l2Hit;
+        this.l2Stat!.stlbHits++;
+        this.put(vpn, l2.global[s] === 1, l2.pcidOf[s]!);
+        return true;
+      }
+    }
     this.stat.misses++;
     return false;
   }
 
-  /** The slot holding `vpn`, or -1: a compare with each way of its set, as the hardware does. */
+  /** The slot holding `vpn` for the current PCID (or globally), or -1: a compare with each way of its set, as the hardware does. */
   private find(vpn: number): number {
     const base = (vpn & (this.sets - 1)) * this.ways;
-    for (let w = 0; w < this.ways; w++) if (this.tag[base + w] === vpn) return base + w;
+    for (let w = 0; w < this.ways; w++) {
+      const s = base + w;
+      if (this.tag[s] === vpn && (this.global[s] === 1 || this.pcidOf[s] === this.cur)) return s;
+    }
     return -1;
   }
 
+  /** A walk's translation of `vpn` under the current PCID, into every level. */
   insert(vpn: number, isGlobal: boolean): void {
+    this.put(vpn, isGlobal, this.cur);
+    this.l2?.put(vpn, isGlobal, this.cur);
+  }
+
+  private put(vpn: number, isGlobal: boolean, pcid: number): void {
     const set = vpn & (this.sets - 1);
     const base = set * this.ways;
     let slot = -1;
@@ -78,6 +137,7 @@ export class Tlb {
       this.drop(slot);
     }
     this.tag[slot] = vpn;
+    this.pcidOf[slot] = pcid;
     if (isGlobal) {
       this.global[slot] = 1;
       this.pos[slot] = this.nGlobal;
@@ -89,10 +149,11 @@ export class Tlb {
     }
   }
 
-  /** invlpg: drop the entry for one page, global or not. */
+  /** invlpg: drop the entry for one page (the current PCID's, or a global one). */
   invalidate(vpn: number): void {
     const slot = this.find(vpn);
     if (slot >= 0) this.drop(slot);
+    this.l2?.invalidate(vpn);
   }
 
   /** VM exit/entry without VPID, or a soft-MMU flush: everything goes. */
@@ -101,13 +162,25 @@ export class Tlb {
     this.clearList(this.globalList, this.nGlobal);
     this.nUser = this.nGlobal = 0;
     this.stat.flushesFull++;
+    this.l2?.flushAll();
   }
 
-  /** mov to cr3: non-global entries go, global (kernel) ones stay. */
+  /** mov to cr3 without PCID: non-global entries go, global (kernel) ones stay. */
   flushNonGlobal(): void {
     this.clearList(this.userList, this.nUser);
     this.nUser = 0;
     this.stat.flushesNonGlobal++;
+    this.l2?.flushNonGlobal();
+  }
+
+  /** mov to cr3 of PCID `pcid` without the no-flush bit: that PCID's non-global entries go. */
+  flushPcid(pcid: number): void {
+    for (let i = this.nUser - 1; i >= 0; i--) {
+      const s = this.userList[i]!;
+      if (this.pcidOf[s] === pcid) this.drop(s);
+    }
+    this.stat.flushesNonGlobal++;
+    this.l2?.flushPcid(pcid);
   }
 
   private clearList(list: Int32Array, n: number): void {

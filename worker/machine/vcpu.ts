@@ -9,11 +9,14 @@ import { newGroup, type TlbStats } from '../../shared/stats.js';
 import { TimedEvents } from './events.js';
 import { Tlb } from './tlb.js';
 import { Vmx } from './vmx.js';
+import type { PageWalker } from './walker.js';
 
-/** Where an interrupt comes from, for the hypervisor's injection path: a device (the disk), another vCPU, or the PIT (under QEMU, raised inside the host alarm's main-loop pass). */
+/** Where an interrupt comes from, for the hypervisor's injection path: a device (the disk), another vCPU, the PIT (under QEMU, raised inside the host alarm's main-loop pass) or the local APIC's timer. */
 export const FROM_DEVICE = 0;
 export const FROM_IPI = 1;
 export const FROM_TIMER = 2;
+/** The local APIC's own timer (a device of the vCPU: under the 2007 modes taken as FROM_DEVICE). */
+export const FROM_LAPIC_TIMER = 3;
 
 /**
  * The vCPU takes interrupt `vector`: the hypervisor injects it (what that costs depends on
@@ -33,6 +36,8 @@ export class Vcpu {
   /** Guest cr3 loaded: the page directory frame, -1 before the first load. */
   cr3 = -1;
   readonly tlb: Tlb;
+  /** The page walker of a core of today (its paging-structure caches, its references counted), or null for the 2007 model's fixed-cost walk. */
+  walker: PageWalker | null = null;
   readonly vmx: Vmx;
   /** What will interrupt this vCPU, and when. */
   readonly events = new TimedEvents<Vcpu>();

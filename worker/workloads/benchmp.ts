@@ -12,7 +12,7 @@
  * its eleven counted intervals, which a deterministic steady state makes one value).
  */
 
-/** lat_ctx's `enough` (µs): compute_enough's smallest choice. */
+/** lat_ctx's `enough` (µs): compute_enough's smallest choice (lat_syscall and lat_proc take the same default). */
 export const LAT_CTX_ENOUGH_US = 5000;
 /** lat_pipe's `enough` (µs): SHORT. */
 export const LAT_PIPE_ENOUGH_US = 1_000_000;

@@ -6,6 +6,9 @@ import { buildPipe } from './pipe.js';
 import { buildPgdReuse } from './pgdreuse.js';
 import { buildIoMix } from './iomix.js';
 import { buildTrace } from './trace.js';
+import { buildSyscall } from './syscall.js';
+import { buildPagefault } from './pagefault.js';
+import { buildFork } from './fork.js';
 import type { WorkloadBuilder } from './workload.js';
 
 export const WORKLOAD_BUILDERS: Readonly<Record<Workload, WorkloadBuilder>> = {
@@ -16,4 +19,7 @@ export const WORKLOAD_BUILDERS: Readonly<Record<Workload, WorkloadBuilder>> = {
   pgdreuse: buildPgdReuse,
   iomix: buildIoMix,
   trace: buildTrace,
+  syscall: buildSyscall,
+  pagefault: buildPagefault,
+  fork: buildFork,
 };

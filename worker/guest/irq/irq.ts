@@ -50,10 +50,14 @@ export class Irq {
     h(cpu);
   }
 
+  /** An interrupt taken in user mode enters the kernel (entry.ts), where that switches something; null elsewhere. */
+  fromUser: ((cpu: GuestCpu) => void) | null = null;
+
   /** common_interrupt ... irq_exit: the entry and exit path every interrupt takes. */
   entry(cpu: GuestCpu): void {
     cpu.work(this.c.irqEntryExit);
     cpu.touch(KTEXT.entry);
+    if (this.fromUser !== null) this.fromUser(cpu);
     cpu.touch(KTEXT.irq);
     cpu.touch(cpu.current.kstackVpn);
   }

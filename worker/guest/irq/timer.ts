@@ -38,6 +38,12 @@ export class GuestTime {
     private readonly c: Costs,
     hz: number,
     private readonly clocksource: Clocksource,
+    /**
+     * An x86-64 kernel of today: the local APIC timer in TSC-deadline mode on every CPU
+     * (the PIT only calibrates it), its EOI and its re-arm for the next tick
+     * (lapic_next_deadline) a WRMSR each.
+     */
+    private readonly lapicEverywhere = false,
   ) {
     this.tickCycles = Math.round(c.clockHz / hz);
     this.nsPerCycle = 1e9 / c.clockHz;
@@ -48,6 +54,11 @@ export class GuestTime {
    * (through `io`, at boot); every other CPU's local APIC timer at HZ.
    */
   boot(io: PortIo, pit: Pit): void {
+    if (this.lapicEverywhere) {
+      this.irq.setVector(LOCAL_TIMER_VECTOR, (cpu) => this.apicTimerInterrupt(cpu));
+      for (const cpu of this.cpus) cpu.lapic.programTimer(LOCAL_TIMER_VECTOR, this.tickCycles);
+      return;
+    }
     pit.program(this.tickCycles);
     this.irq.requestIsaIrq(io, PIT_IRQ, (cpu) => this.timerInterrupt(cpu));
     this.irq.setVector(LOCAL_TIMER_VECTOR, (cpu) => this.apicTimerInterrupt(cpu));
@@ -96,12 +107,14 @@ export class GuestTime {
     }
   }
 
-  /** The local APIC timer of CPUs 1 and up. */
+  /** The local APIC timer of CPUs 1 and up (of every CPU of an x86-64 kernel, with its EOI and re-arm). */
   private apicTimerInterrupt(cpu: GuestCpu): void {
     cpu.stat.timerTicks++;
     this.irq.entry(cpu);
+    if (this.lapicEverywhere) cpu.platform.apicEoi(cpu.vcpu);
     cpu.work(this.c.timerTick);
     cpu.touch(KTEXT.time);
+    if (this.lapicEverywhere) cpu.platform.armTimer(cpu.vcpu);
     this.afterTick(cpu);
   }
 

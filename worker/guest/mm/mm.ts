@@ -10,14 +10,23 @@
  */
 import type { Costs } from '../../../shared/costs.js';
 import type { GuestMemory } from '../../machine/memory.js';
-import { PAGE_SHIFT, PT_ENTRIES, PTE_A, PTE_D, PTE_G, PTE_P, PTE_RW, PTE_US, pdIndex, ptIndex } from '../../machine/paging.js';
+import { PAGE_SHIFT, PT_ENTRIES, PTE_A, PTE_D, PTE_G, PTE_P, PTE_RW, PTE_US, pdIndex, ptIndex, X64_ENTRIES, x64Index } from '../../machine/paging.js';
 import type { GuestCpu } from '../cpu.js';
 import { KERNEL_PDE_FIRST, KERNEL_VPN_BASE, KTEXT, USER } from '../layout.js';
 import { Mm } from '../task.js';
 import type { PageAllocator } from './page-alloc.js';
-import type { MmuContext } from './mmu-context.js';
+import type { MmSwitch } from './mmu-context.js';
+import type { X64PageTables, TableStore } from './pgtable64.js';
 
-export class MemoryManager {
+/** How an x86-64 guest's tables are kept (pgtable64.ts), and whether it isolates page tables. */
+export interface X64Options {
+  readonly tables: X64PageTables;
+  readonly pti: boolean;
+  /** mm_init's ctx_id for a new address space (tlb-state.ts). */
+  readonly initContext: (mm: Mm) => void;
+}
+
+export class MemoryManager implements TableStore {
   /** Every address space, by id. */
   readonly mms: Mm[] = [];
   /** PDEs of the kernel half (the shared, global kernel page tables), copied into every new page directory. */
@@ -30,15 +39,22 @@ export class MemoryManager {
   /** The CPUs the checker looks at when asked for all of them (this replica's). */
   localCpus: readonly GuestCpu[] = [];
 
+  /** Entries of a page table (1024 on i386, 512 on x86-64). */
+  private readonly tableEntries: number;
+
   constructor(
     readonly mem: GuestMemory,
     readonly pages: PageAllocator,
     private readonly c: Costs,
-    private readonly cr: MmuContext,
+    private readonly cr: MmSwitch,
     /** Run the translation checker at every page-table teardown and page-directory free. */
     private readonly checking: boolean,
+    /** An x86-64 guest's tables, or null for the i386 guest. */
+    private readonly x64: X64Options | null = null,
   ) {
-    this.buildKernelPageTables();
+    this.tableEntries = x64 === null ? PT_ENTRIES : X64_ENTRIES;
+    if (x64 !== null) x64.tables.buildKernel(pages.lowmemFrames);
+    else this.buildKernelPageTables();
     // Page-cache pages of the binary and libc, mapped into user space: GFP_HIGHUSER.
     this.textFrame = pages.allocHighUser();
     this.libcFrame = pages.allocHighUser();
@@ -61,6 +77,13 @@ export class MemoryManager {
 
   /** init_mm: swapper_pg_dir, the kernel-only page directory the CPUs boot on. */
   bootInitMm(): Mm {
+    if (this.x64 !== null) {
+      const mm64 = this.addMm(new Mm(this.pages.allocPageTable()));
+      this.x64.tables.initPgdDirect(mm64);
+      this.x64.initContext(mm64);
+      mm64.users = 1;
+      return mm64;
+    }
     const mm = this.addMm(new Mm(this.pages.allocPageTable()));
     for (let i = 0; i < this.kernelPdes.length; i++) this.mem.writeEntry(mm.pdFrame, KERNEL_PDE_FIRST + i, this.kernelPdes[i]!);
     this.swapperPd = mm.pdFrame;
@@ -87,7 +110,7 @@ export class MemoryManager {
   }
 
   /** A lowmem page for a page table (pte_alloc_one / pgd_alloc: GFP_KERNEL, no CONFIG_HIGHPTE), zeroed. */
-  private pageTablePage(cpu: GuestCpu | null): number {
+  pageTablePage(cpu: GuestCpu | null): number {
     if (cpu === null) return this.pages.allocPageTable();
     const f = this.pages.allocFrame(cpu.id);
     this.mem.holdPageTable(f);
@@ -95,7 +118,7 @@ export class MemoryManager {
     return f;
   }
 
-  private store(cpu: GuestCpu | null, frame: number, index: number, value: number): void {
+  store(cpu: GuestCpu | null, frame: number, index: number, value: number): void {
     if (cpu === null) this.mem.writeEntry(frame, index, value);
     else this.setPte(cpu, frame, index, value);
   }
@@ -108,7 +131,7 @@ export class MemoryManager {
   clearPage(cpu: GuestCpu, f: number): void {
     cpu.work(this.c.clearPage);
     if (!this.mem.hasContents(f)) return; // never a page table: nothing the model tracks
-    for (let i = 0; i < PT_ENTRIES; i++) {
+    for (let i = 0; i < this.tableEntries; i++) {
       if (!cpu.mmu.isWriteProtected(cpu.vcpu, f)) {
         this.mem.zeroFrom(f, i);
         break;
@@ -120,12 +143,24 @@ export class MemoryManager {
 
   /** pgd_alloc: a page directory whose kernel half points at the shared kernel page tables; text and libc mapped. */
   createMm(cpu: GuestCpu | null = null): Mm {
+    if (this.x64 !== null) return this.createMm64(cpu, this.x64);
     const pd = this.pageTablePage(cpu);
     for (let i = 0; i < this.kernelPdes.length; i++) this.store(cpu, pd, KERNEL_PDE_FIRST + i, this.kernelPdes[i]!);
     // The model's own memory: the kernel half's words are swapper_pg_dir's, held once.
     if (this.swapperPd >= 0) this.mem.share(pd, this.swapperPd, KERNEL_PDE_FIRST, PT_ENTRIES);
     const mm = this.addMm(new Mm(pd));
     // Text and libc: the same frames in every process, read-only.
+    this.mapUser(mm, USER.text, this.textFrame, false, cpu);
+    this.mapUser(mm, USER.libc, this.libcFrame, false, cpu);
+    return mm;
+  }
+
+  /** An x86-64 pgd_alloc (with PTI the pair of PML4s) and mm_init's context. */
+  private createMm64(cpu: GuestCpu | null, x64: X64Options): Mm {
+    const mm = this.addMm(new Mm(this.pageTablePage(cpu)));
+    if (x64.pti) mm.userPgd = this.pageTablePage(cpu);
+    x64.tables.initPgd(this, cpu, mm);
+    x64.initContext(mm);
     this.mapUser(mm, USER.text, this.textFrame, false, cpu);
     this.mapUser(mm, USER.libc, this.libcFrame, false, cpu);
     return mm;
@@ -178,6 +213,13 @@ export class MemoryManager {
 
   /** Map a user page (as exec/fork or a page fault would), allocating the page table if needed. */
   mapUser(mm: Mm, vpn: number, frame: number, writable: boolean, cpu: GuestCpu | null = null): void {
+    if (this.x64 !== null) {
+      const pt = this.x64.tables.leafFor(this, cpu, mm, vpn);
+      this.store(cpu, pt, x64Index(vpn, 1), (frame << PAGE_SHIFT) | PTE_P | PTE_US | PTE_A | (writable ? PTE_RW | PTE_D : 0));
+      mm.userVpns.push(vpn);
+      if (writable) mm.privateFrames.push(frame);
+      return;
+    }
     const mem = this.mem;
     const pdi = pdIndex(vpn);
     let pde = mem.readEntry(mm.pdFrame, pdi);
@@ -192,6 +234,34 @@ export class MemoryManager {
     this.store(cpu, pde >>> PAGE_SHIFT, ptIndex(vpn), (frame << PAGE_SHIFT) | flags);
     mm.userVpns.push(vpn);
     if (writable) mm.privateFrames.push(frame);
+  }
+
+  /**
+   * munmap of private anonymous pages `vpns` of `mm` (on `cpu`, whose mm it is):
+   * zap_pte_range clears their PTEs, the TLB is flushed (flush_tlb_mm_range: more than
+   * tlb_single_page_flush_ceiling, 33 pages, flushes the whole mm), the pages are freed. The
+   * page tables stay (free_pgtables frees only tables no mapping uses; the workloads unmap
+   * part of a table's range).
+   */
+  unmapUser(cpu: GuestCpu, mm: Mm, vpns: readonly number[]): void {
+    cpu.touch(KTEXT.fault);
+    const mem = this.mem;
+    const freed: number[] = [];
+    for (const vpn of vpns) {
+      const pt = this.x64 !== null ? this.x64.tables.leafOf(mm, vpn) : mem.readEntry(mm.pdFrame, pdIndex(vpn)) >>> PAGE_SHIFT;
+      const index = this.x64 !== null ? x64Index(vpn, 1) : ptIndex(vpn);
+      const pte = mem.readEntry(pt, index);
+      if ((pte & PTE_P) === 0) continue;
+      this.setPte(cpu, pt, index, 0);
+      freed.push(pte >>> PAGE_SHIFT);
+    }
+    if (vpns.length > 33) this.cr.flushTlbLocal(cpu);
+    else for (const vpn of vpns) cpu.mmu.invlpg(cpu.vcpu, vpn);
+    const gone = new Set(vpns);
+    mm.userVpns = mm.userVpns.filter((v) => !gone.has(v));
+    const frames = new Set(freed);
+    mm.privateFrames = mm.privateFrames.filter((f) => !frames.has(f));
+    for (const f of freed) this.pages.freeFrame(f, cpu.id);
   }
 
   /** set_pte / pte_clear: a store to a page-table entry, seen by the platform (it may trap). */
@@ -232,6 +302,10 @@ export class MemoryManager {
    * directory itself is freed when the CPU stops using it (mmdrop after the switch).
    */
   exitMmap(cpu: GuestCpu, mm: Mm): void {
+    if (this.x64 !== null) {
+      this.exitMmap64(cpu, mm, this.x64);
+      return;
+    }
     const mem = this.mem;
     cpu.touch(KTEXT.exitB);
     for (const vpn of mm.userVpns) {
@@ -246,6 +320,21 @@ export class MemoryManager {
     for (const f of mm.privateFrames) this.pages.freeFrame(f, cpu.id);
     mm.userPtFrames.length = 0;
     mm.userPtPdis.length = 0;
+    mm.userVpns.length = 0;
+    mm.privateFrames.length = 0;
+    this.checkpoint(cpu);
+  }
+
+  /** exit_mmap of an x86-64 guest: the PTEs cleared, the TLB flushed, the tables freed (pgtable64.ts). */
+  private exitMmap64(cpu: GuestCpu, mm: Mm, x64: X64Options): void {
+    cpu.touch(KTEXT.exitB);
+    for (const vpn of mm.userVpns) {
+      const pt = x64.tables.leafOf(mm, vpn);
+      if (pt >= 0) this.setPte(cpu, pt, x64Index(vpn, 1), 0);
+    }
+    this.cr.flushTlbLocal(cpu);
+    x64.tables.freeTables(this, cpu, mm);
+    for (const f of mm.privateFrames) this.pages.freeFrame(f, cpu.id);
     mm.userVpns.length = 0;
     mm.privateFrames.length = 0;
     this.checkpoint(cpu);
@@ -277,6 +366,10 @@ export class MemoryManager {
     cpu.mmu.pgdFree(cpu.vcpu, mm.pdFrame);
     this.pages.freeFrame(mm.pdFrame, cpu.id);
     mm.pdFrame = -1;
+    if (mm.userPgd >= 0) {
+      this.pages.freeFrame(mm.userPgd, cpu.id);
+      mm.userPgd = -1;
+    }
     this.checkpoint(cpu);
   }
 }

@@ -10,7 +10,17 @@ import type { Costs } from '../../../shared/costs.js';
 import type { GuestCpu } from '../cpu.js';
 import type { Mm } from '../task.js';
 
-export class MmuContext {
+/** What the scheduler and the memory manager ask of the architecture's TLB code: the 2.6.20 i386 one here, an x86-64 guest's in tlb-state.ts. */
+export interface MmSwitch {
+  /** switch_mm: the next task's address space is loaded. */
+  switchMm(cpu: GuestCpu, next: Mm): void;
+  /** The local flush of the loaded address space's translations (exit_mmap's). */
+  flushTlbLocal(cpu: GuestCpu): void;
+  /** The global flush, kernel entries included. */
+  flushTlbGlobal(cpu: GuestCpu): void;
+}
+
+export class MmuContext implements MmSwitch {
   /** write_cr3 as this guest has it: the plain mov, or the patch's kvm_write_cr3. */
   readonly writeCr3: (cpu: GuestCpu, pdFrame: number) => void;
 
@@ -19,7 +29,7 @@ export class MmuContext {
     /** The paravirt patch's guest side. */
     private readonly paravirt: boolean,
   ) {
-    this.writeCr3 = paravirt ? (cpu, pdFrame) => this.kvmWriteCr3(cpu, pdFrame) : (cpu, pdFrame) => cpu.mmu.loadCr3(cpu.vcpu, pdFrame);
+    this.writeCr3 = paravirt ? (cpu, pdFrame) => this.kvmWriteCr3(cpu, pdFrame) : (cpu, pdFrame) => cpu.mmu.loadCr3(cpu.vcpu, pdFrame, 0, false);
   }
 
   /** kvm_write_cr3 (the patch): a cached guest cr3 loads its host_cr3, a CR3-target value that does not exit. */
@@ -27,7 +37,7 @@ export class MmuContext {
     cpu.work(this.c.pvCr3Lookup);
     const idx = cpu.para!.lookup(pdFrame);
     if (idx >= 0) cpu.mmu.loadCachedCr3(cpu.vcpu, idx, pdFrame);
-    else cpu.mmu.loadCr3(cpu.vcpu, pdFrame);
+    else cpu.mmu.loadCr3(cpu.vcpu, pdFrame, 0, false);
   }
 
   /** switch_mm: the next task's address space is loaded (its page directory's cr3). */
@@ -49,7 +59,7 @@ export class MmuContext {
     const mmu = cpu.mmu;
     mmu.writeCr4(v);
     mmu.readCr3(v);
-    mmu.loadCr3(v, v.cr3);
+    mmu.loadCr3(v, v.cr3, 0, false);
     mmu.writeCr4(v);
   }
 

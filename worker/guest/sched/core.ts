@@ -14,7 +14,7 @@ import type { WaitQueue } from '../ipc/wait.js';
 import { RESCHEDULE_VECTOR } from '../irq/vectors.js';
 import { KTEXT } from '../layout.js';
 import type { MemoryManager } from '../mm/mm.js';
-import type { MmuContext } from '../mm/mmu-context.js';
+import type { MmSwitch } from '../mm/mmu-context.js';
 import { TASK_INTERRUPTIBLE, TASK_RUNNING, type Task } from '../task.js';
 import { chargeRun, creditSleep, currentBonus, CHILD_PENALTY, effectivePrio, interactiveSleepNs, isInteractive, onRunqueueCredit, PARENT_PENALTY, penalisedSleepAvg, SLEEP_INTERACTIVE, SLEEP_NONINTERACTIVE, SLEEP_NORMAL, timesliceGranularity } from './prio.js';
 
@@ -32,7 +32,7 @@ export class Scheduler {
     /** Every task, by pid - 1 (the kernel's table). */
     private readonly tasks: readonly Task[],
     private readonly mm: MemoryManager,
-    private readonly cr: MmuContext,
+    private readonly cr: MmSwitch,
     private readonly c: Costs,
     /** Ticks of a fresh time slice. */
     readonly timesliceTicks: number,
@@ -203,7 +203,11 @@ export class Scheduler {
     }
     programs[t.exe]!(cpu, t);
     if (t.state !== TASK_RUNNING || cpu.needResched) this.schedule(cpu);
+    else if (this.returnToUser !== null) this.returnToUser(cpu);
   }
+
+  /** The return to user mode a step ends with, where the model follows it (entry.ts); null where it switches nothing. */
+  returnToUser: ((cpu: GuestCpu) => void) | null = null;
 
   /** schedule(): charge the outgoing task's run time, pick the next, switch mm and stack. */
   schedule(cpu: GuestCpu): void {

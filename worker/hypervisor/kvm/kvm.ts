@@ -9,7 +9,7 @@
  */
 import type { Costs } from '../../../shared/costs.js';
 import { EXIT_REASON } from '../../../shared/exits.js';
-import type { Vcpu } from '../../machine/vcpu.js';
+import { FROM_TIMER, type Vcpu } from '../../machine/vcpu.js';
 import type { MmuStrategy, Platform } from '../platform.js';
 import type { VmExits } from './vmexit.js';
 
@@ -42,8 +42,9 @@ export class KvmPlatform implements Platform {
    * KVM_INTERRUPT and KVM_RUN inject the vector on entry. The paravirt patch changes none
    * of this.
    */
-  irqArrival(v: Vcpu, wasHalted: boolean, timer: boolean): void {
+  irqArrival(v: Vcpu, wasHalted: boolean, from: number): void {
     const c = this.c;
+    const timer = from === FROM_TIMER;
     if (timer) {
       // Raised in the alarm's main-loop pass (hostAlarm), which took the vCPU out already.
       v.clock += c.qemuTimerEvent;
@@ -92,4 +93,15 @@ export class KvmPlatform implements Platform {
     v.vmx.times.hltFrom = from;
     v.halted = true;
   }
+
+  /** The 2007 modes run the i386 guest only (config.ts), whose local APIC is not modelled beyond its tick. */
+  apicEoi(): void {
+    throw new Error('no x86-64 guest under the 2007 KVM modes');
+  }
+
+  armTimer(): void {
+    throw new Error('no x86-64 guest under the 2007 KVM modes');
+  }
+
+  readonly pvm = null;
 }

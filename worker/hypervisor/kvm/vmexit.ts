@@ -33,6 +33,14 @@ export class VmExits {
     v.vmx.times.port(port, rw, this.base + handler);
   }
 
+  /** An entry that does not follow an exit of its own (a halted vCPU woken): without VPID it flushes the TLB too. */
+  entryFlush(v: Vcpu): void {
+    if (this.exitFlush) {
+      v.tlb.flushAll();
+      v.walker?.flushGuest();
+    }
+  }
+
   /** One exit of basic reason `reason` whose handler took `handler` cycles. */
   exit(v: Vcpu, reason: number, handler: number, flush = FLUSH_NONE): void {
     const cycles = this.base + handler;
@@ -40,7 +48,9 @@ export class VmExits {
     v.vmx.record(reason, cycles);
     // KVM's own flush request (kvm_mmu_flush_tlb, counted as tlb_flush), not the entry's.
     if (flush === FLUSH_ALL) v.vmx.times.tlbFlush++;
-    if (this.exitFlush || flush === FLUSH_ALL) v.tlb.flushAll();
-    else if (flush === FLUSH_USER) v.tlb.flushNonGlobal();
+    if (this.exitFlush || flush === FLUSH_ALL) {
+      v.tlb.flushAll();
+      v.walker?.flushGuest();
+    } else if (flush === FLUSH_USER) v.tlb.flushNonGlobal();
   }
 }

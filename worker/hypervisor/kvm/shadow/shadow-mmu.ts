@@ -225,6 +225,11 @@ export class ShadowMmu implements MmuStrategy {
     this.exits.exit(v, VMCALL, handler);
   }
 
+  /** The 2007 modes run no workload that faults (config.ts refuses pagefault there). */
+  guestFault(v: Vcpu, vpn: number): void {
+    guestPageFault(v, vpn);
+  }
+
   staleTranslations(v: Vcpu): number {
     return countStaleTranslations(this.cpus[v.id]!.pages, this.mem);
   }
