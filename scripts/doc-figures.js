@@ -91,6 +91,39 @@ async function workedSweep() {
   return renderReport(exp, configs, records, 'md').trimEnd();
 }
 
+/** An experiment of docs/modern.md: its table, and its plots written beside the page (docs/modern/NAME/). */
+async function modernExperiment(name) {
+  const exp = loadExperiment(name);
+  const configs = expand(exp).configs;
+  const records = await runRecords(configs);
+  const { writePlots } = await dist('coordinator/reports/plots.js');
+  await writePlots(exp, records, join(ROOT, 'docs', 'modern', name));
+  return renderReport(exp, configs, records, 'md').trimEnd();
+}
+
+/** The same workload's exits under EPT and under today's shadow MMU (docs/modern.md), as `report --exits` prints them. */
+async function exitsEptVsShadow() {
+  const { formatExitView, DEFAULT_EXIT_VIEW } = await dist('coordinator/reports/exits.js');
+  const base = { profile: 'skylake-sp-2017', workload: 'fork', kpti: true, loops: 200 };
+  const [ept, shadow] = await runRecords([resolveConfig({ ...base, mode: 'kvm-ept' }), resolveConfig({ ...base, mode: 'kvm-shadow' })]);
+  const view = (r) => formatExitView(r.result, DEFAULT_EXIT_VIEW).trimEnd();
+  const kvmStat = (r) => formatExitView(r.result, { ...DEFAULT_EXIT_VIEW, event: 'kvm_stat' }).trimEnd();
+  return ['```', view(ept), '', view(shadow), '```', '', '```', kvmStat(ept), '', kvmStat(shadow), '```'].join('\n');
+}
+
+/** A profile's costs of a core and a KVM of today (docs/modern.md): each value and its source. */
+function profileCosts(name) {
+  const file = JSON.parse(readFileSync(join(ROOT, 'profiles', `${name}.json`), 'utf8'));
+  const lines = [`Features: ${Object.entries(file.features).map(([f, on]) => `${f} ${on ? 'yes' : 'no'}`).join(', ')}.`, '', '| cost | value | without mitigations | source |', '|---|---:|---:|---|'];
+  for (const [cost, c] of Object.entries(file.costs)) {
+    if (c.note.startsWith('carried from')) continue;
+    lines.push(`| \`${cost}\` | ${c.value} | ${c.off ? c.off.value : ''} | ${c.note.replace(/\|/g, '/')}${c.off ? ` — without: ${c.off.note.replace(/\|/g, '/')}` : ''} |`);
+  }
+  const carried = Object.entries(file.costs).filter(([, c]) => c.note.startsWith('carried from')).map(([cost]) => `\`${cost}\``);
+  lines.push('', `Carried from \`core2-2007-fitted\` (the guest's kernel paths and QEMU's, in cycles; no measurement of them on this core): ${carried.join(', ')}.`);
+  return lines.join('\n');
+}
+
 /** A pipe ping-pong on one vCPU and across two at the default quantum (docs/model.md). */
 async function smpPipe() {
   const one = resolveConfig({ mode: 'kvm-paravirt', workload: 'pipe', mmuPages: 2048 });
@@ -158,10 +191,16 @@ export const BLOCKS = {
   'worked-sweep': { cheap: false, make: workedSweep },
   predictions: { cheap: false, make: predictions },
   ...Object.fromEntries(listExperimentFiles().map((e) => [`experiment:${e.name}`, { cheap: false, make: () => experimentTable(e.name) }])),
+  'modern:prev-roots-sweep': { cheap: false, make: () => modernExperiment('prev-roots-sweep') },
+  'modern:generations': { cheap: false, make: () => modernExperiment('generations') },
+  'modern:predictions-today': { cheap: false, make: () => modernExperiment('predictions-today') },
+  'exits-ept-vs-shadow': { cheap: false, make: exitsEptVsShadow },
+  'profile:skylake-sp-2017': { cheap: true, make: async () => profileCosts('skylake-sp-2017') },
+  'profile:zen2-2019': { cheap: true, make: async () => profileCosts('zen2-2019') },
 };
 
 /** The files that hold generated blocks. */
-export const DOCS = ['README.md', 'docs/experiments.md', 'docs/model.md', 'docs/fidelity.md'];
+export const DOCS = ['README.md', 'docs/experiments.md', 'docs/model.md', 'docs/fidelity.md', 'docs/modern.md'];
 
 const BLOCK = /<!-- figures: ([\w:.-]+)[^>]*-->\n[\s\S]*?<!-- \/figures -->/g;
 

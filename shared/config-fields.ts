@@ -69,6 +69,8 @@ export type FieldOption =
       readonly flag: string;
       readonly order: number;
       readonly help: string;
+      /** Both `--name` and `--no-name` (a default that depends on other fields may need either). */
+      readonly negatable?: boolean;
     };
 
 /**
@@ -405,14 +407,14 @@ export const FIELDS = {
     default: false,
     defaultOf: (cfg) => is64(cfg) && profileHas(cfg, 'pcid'),
     appliesTo: { when: { test: is64, applies: 'to x86-64 guests (--arch x86-64)', not: 'with an i386 guest (PCID is for 64-bit mode only)' } },
-    option: { kind: 'switch', flag: '--pcid', order: 240, help: 'x86-64 guest: PCID, six ASIDs per CPU (default: where the profile has it)' },
+    option: { kind: 'switch', flag: '--pcid', order: 240, negatable: true, help: 'x86-64 guest: PCID, six ASIDs per CPU (default: where the profile has it; --no-pcid: off)' },
   }),
   /** Tagged TLB entries per guest (VPID, AMD's ASID): VM exit and entry keep the TLB. Its default where the profile's CPU has it. */
   vpid: field(bool(), {
     default: false,
     defaultOf: (cfg) => profileHas(cfg, 'vpid'),
     appliesTo: { modes: ['kvm-ept', 'kvm-shadow'] },
-    option: { kind: 'switch', flag: '--vpid', order: 250, help: 'kvm-ept, kvm-shadow: VPID/ASID, exits keep the TLB (default: where the profile has it)' },
+    option: { kind: 'switch', flag: '--vpid', order: 250, negatable: true, help: 'kvm-ept, kvm-shadow: VPID/ASID, exits keep the TLB (default: where the profile has it; --no-vpid: off)' },
   }),
   /** KVM_MMU_NUM_PREV_ROOTS: previous shadow roots kept beside the current one (3 since 2018). */
   prevRoots: field(ints(0, 64), {

@@ -35,7 +35,7 @@ export interface KvmStatEntry {
 
 /** In the order kvm_main.c's table lists them, the later names after. */
 export const KVM_STAT: readonly KvmStatEntry[] = [
-  { name: 'pf_fixed', doc: 'shadow page faults the MMU fixed (mmu.shadowFaults)', of: (s) => s.mmu.shadowFaults },
+  { name: 'pf_fixed', doc: 'page faults the MMU fixed: shadow page faults (mmu.shadowFaults), and EPT violations under EPT', of: (s) => s.mmu.shadowFaults + s.exit('EPT_VIOLATION') },
   { name: 'tlb_flush', doc: "KVM's TLB flushes (kvm_mmu_flush_tlb; exitDetail.tlbFlush)", of: (s) => s.tlbFlush },
   { name: 'invlpg', doc: 'exits on INVLPG', of: (s) => s.exit('INVLPG') },
   { name: 'exits', doc: 'VM exits, every reason', of: (s) => s.exits },

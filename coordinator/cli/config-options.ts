@@ -96,7 +96,11 @@ function configOption(field: keyof SimConfig, list: boolean): Option {
 
 /** Config options shared by `run` (single values) and `sweep` (comma lists). */
 export function addConfigOptions(cmd: Command, list: boolean): Command {
-  for (const field of HELP_FIELDS) cmd.addOption(configOption(field, list));
+  for (const field of HELP_FIELDS) {
+    cmd.addOption(configOption(field, list));
+    const o = FIELD_SPECS[field].option!;
+    if (o.kind === 'switch' && o.negatable) cmd.addOption(new Option(`--no-${o.flag.slice(2)}`).hideHelp());
+  }
   return cmd.option('--param <field=value>', `set any config field${list ? ' to a comma list of values' : ''} (repeatable), e.g. --param check=true`, paramOption);
 }
 
@@ -110,7 +114,10 @@ export function configFromOptions(opts: Record<string, unknown>, list: boolean, 
     const o = FIELD_SPECS[field].option!;
     const v = opts[ATTRIBUTE[field]!];
     // A switch sets its field only when given: `--x` true, `--no-x` false.
-    if (o.kind === 'switch') out[field] = o.flag.startsWith('--no-') ? (v === false ? false : undefined) : v === true ? true : undefined;
+    if (o.kind === 'switch') {
+      if (o.negatable) out[field] = v === true || v === false ? v : undefined;
+      else out[field] = o.flag.startsWith('--no-') ? (v === false ? false : undefined) : v === true ? true : undefined;
+    }
     else out[field] = v;
   }
   for (const [k, v] of Object.entries((opts.param as Record<string, unknown[]>) ?? {})) {

@@ -45,6 +45,8 @@ export const plotSchema = memo(() => {
       series: z.enum(CONFIG_FIELDS as [keyof SimConfig, ...(keyof SimConfig)[]]).optional(),
       /** Config field that splits the plot into panels side by side (each with its own y axis). */
       facet: z.enum(CONFIG_FIELDS as [keyof SimConfig, ...(keyof SimConfig)[]]).optional(),
+      /** Only the runs whose config has these values (a plot of part of the grid, e.g. `{ pcid: true }`). */
+      where: partialConfig().optional(),
       mark: z.enum(['line', 'bar']).optional(),
       /** Logarithmic x axis (for sizes in powers of two). */
       logX: z.boolean().optional(),

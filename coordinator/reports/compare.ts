@@ -142,11 +142,11 @@ const interval = (low: number | null, high: number | null): string => (low === n
 export function formatComparison(c: Comparison, format: Format): string {
   if (format === 'json') return JSON.stringify({ schemaVersion: SCHEMA_VERSION, modelVersion: MODEL_VERSION, kind: 'comparison', ...c }, null, 2) + '\n';
   if (format === 'csv') {
-    // Long form: one row per matched group x figure; the column names are the JSON keys.
+    // Long form: one row per matched group x figure (the figures with a value somewhere); the column names are the JSON keys.
     const head = [...c.matchedOn, 'nA', 'nB', 'figure', ...FIGURE_KEYS];
     const lines = [head.join(',')];
     for (const r of c.rows) {
-      for (const m of MEASURES) lines.push([...c.matchedOn.map((f) => r.match[f]), r.nA, r.nB, m, ...FIGURE_KEYS.map((k) => r.figures[m][k])].map(csvCell).join(','));
+      for (const m of shownFigures(c)) lines.push([...c.matchedOn.map((f) => r.match[f]), r.nA, r.nB, m, ...FIGURE_KEYS.map((k) => r.figures[m][k])].map(csvCell).join(','));
     }
     return lines.join('\n') + '\n';
   }

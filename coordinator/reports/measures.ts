@@ -17,6 +17,9 @@ export const MEASURES = [
   'pagesEvicted',
   'tlbMisses',
   'hostCpu',
+  'rootMissesPerSwitch',
+  'rootFreesPerSwitch',
+  'walkRefs',
 ] as const;
 export type Measure = (typeof MEASURES)[number];
 
@@ -41,6 +44,12 @@ export function measure(r: RunResult, m: Measure): number | null {
       return r.tlb.misses;
     case 'hostCpu':
       return r.hostCpuUtilisation * 100;
+    case 'rootMissesPerSwitch':
+      return r.roots && r.guest.contextSwitches ? r.roots.misses / r.guest.contextSwitches : null;
+    case 'rootFreesPerSwitch':
+      return r.roots && r.guest.contextSwitches ? r.roots.frees / r.guest.contextSwitches : null;
+    case 'walkRefs':
+      return r.walk ? r.walk.refs : null;
   }
 }
 
@@ -52,6 +61,9 @@ const METRIC_TITLES: Readonly<Record<string, string>> = {
   'us/pass': 'time per token pass (µs)',
   'us/round': 'time per round (µs)',
   '% host CPU': 'host CPU (%)',
+  'us/call': 'time per system call (µs)',
+  'us/fault': 'time per page fault (µs)',
+  'us/fork': 'time per fork, exit and wait (µs)',
 };
 
 /** Axis and column titles of the measures (the metric's title depends on its unit). */
@@ -75,6 +87,12 @@ export function measureTitle(m: Measure, metricUnit?: string): string {
       return 'TLB misses';
     case 'hostCpu':
       return 'host CPU utilisation (%)';
+    case 'rootMissesPerSwitch':
+      return 'root misses per context switch';
+    case 'rootFreesPerSwitch':
+      return 'roots freed per context switch';
+    case 'walkRefs':
+      return 'page-walk memory references';
   }
 }
 
@@ -98,6 +116,14 @@ const FIELD_TITLES: Readonly<Partial<Record<keyof SimConfig, string>>> = {
   sndbuf: 'socket send buffer (bytes)',
   io: 'disk reads per pass',
   clocksource: 'clocksource',
+  arch: 'guest paging',
+  kpti: 'page-table isolation',
+  pcid: 'PCID',
+  vpid: 'VPID',
+  prevRoots: 'previous roots (N)',
+  pwc: 'paging-structure cache entries',
+  size: 'working set per process (KiB)',
+  mitigations: 'host mitigations',
 };
 export const fieldTitle = (f: keyof SimConfig): string => FIELD_TITLES[f] ?? f;
 

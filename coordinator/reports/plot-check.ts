@@ -13,6 +13,8 @@ export interface PlacedPlot {
   x: keyof SimConfig;
   y: string;
   series?: keyof SimConfig;
+  /** Only the runs whose config has these values. */
+  where?: Partial<SimConfig>;
   facet?: keyof SimConfig;
   file?: string;
 }
@@ -34,13 +36,18 @@ export const METRIC_UNITS: Readonly<Record<SimConfig['workload'], string>> = {
   fork: 'us/fork',
 };
 
-/** Whether a measure has a value for a config: the cr3 cache exists only under kvm-paravirt (its hit rate is null elsewhere). */
+/** Whether a measure has a value for a config: the cr3 cache exists only under kvm-paravirt (its hit rate is null elsewhere), previous roots only in the modes that keep them. */
 export function measureApplies(m: string, cfg: SimConfig): boolean {
-  return m === 'hitRate' ? MODE_TRAITS[cfg.mode].paravirt : true;
+  if (m === 'hitRate') return MODE_TRAITS[cfg.mode].paravirt;
+  if (m === 'rootMissesPerSwitch' || m === 'rootFreesPerSwitch') return MODE_TRAITS[cfg.mode].shadow === 'prev-roots';
+  return true;
 }
 
+/** Does `cfg` have the values of a plot's `where`? */
+export const inWhere = (def: PlacedPlot, cfg: SimConfig): boolean => Object.entries(def.where ?? {}).every(([k, v]) => cfg[k as keyof SimConfig] === v);
+
 /** The configs a plot draws. */
-export const plottedConfigs = (def: PlacedPlot, configs: readonly SimConfig[]): SimConfig[] => configs.filter((c) => measureApplies(def.y, c));
+export const plottedConfigs = (def: PlacedPlot, configs: readonly SimConfig[]): SimConfig[] => configs.filter((c) => measureApplies(def.y, c) && inWhere(def, c));
 
 /** The config fields a plot places: x, series, facet. */
 export const placedFields = (def: PlacedPlot): (keyof SimConfig)[] => [def.x, ...(def.series ? [def.series] : []), ...(def.facet ? [def.facet] : [])];

@@ -12,7 +12,7 @@ import { FileProblem, checkDirPath, ensureDir, lstatOrUndefined, probeDirPath, p
 import type { RunRecord } from '../store/record.js';
 import { fmtNum } from './format.js';
 import { fieldTitle, measure, measureTitle } from './measures.js';
-import { placedFields } from './plot-check.js';
+import { inWhere, placedFields } from './plot-check.js';
 import { meanCi } from './replicates.js';
 
 export function plotFileName(def: PlotDef): string {
@@ -49,6 +49,7 @@ export interface PlotPoint {
 export function plotData(def: PlotDef, records: readonly RunRecord[]): PlotPoint[] {
   const groups = new Map<string, { r: RunRecord; y: number }[]>();
   for (const r of records) {
+    if (!inWhere(def, r.config)) continue;
     const y = measure(r.result, def.y);
     if (y === null) continue;
     const k = JSON.stringify(placedFields(def).map((f) => r.config[f]));

@@ -12,7 +12,15 @@ import { alignTable, csvCell, fmtNum, type Format } from './format.js';
 import { measure, type Measure } from './measures.js';
 import { groupReplicates, meanCi } from './replicates.js';
 
-const RUN_MEASURES: Measure[] = ['metric', 'hitRate', 'exitsPerSwitch', 'exits', 'shadowFaults', 'pagesEvicted'];
+const RUN_MEASURES: Measure[] = ['metric', 'hitRate', 'exitsPerSwitch', 'exits', 'shadowFaults', 'pagesEvicted', 'rootMissesPerSwitch', 'rootFreesPerSwitch'];
+
+/** Columns shown only when some run has them (KVM's previous roots: the modes of today that keep them). */
+const ROOT_COLUMNS = [
+  { m: 'rootMissesPerSwitch', head: 'root misses/switch', csv: 'root_misses_per_switch' },
+  { m: 'rootFreesPerSwitch', head: 'roots freed/switch', csv: 'roots_freed_per_switch' },
+] as const;
+
+const rootColumns = (rep: RunsReport) => ROOT_COLUMNS.filter((c) => rep.runs.some((r) => r.values[c.m] !== null));
 
 export interface RunsReport {
   experiment: string;
@@ -71,7 +79,8 @@ export function formatRuns(rep: RunsReport, format: Format): string {
   if (format === 'json') {
     return JSON.stringify({ schemaVersion: SCHEMA_VERSION, modelVersion: MODEL_VERSION, kind: 'runs', ...rep }, null, 2) + '\n';
   }
-  const head = [...rep.fields, 'metric', 'unit', 'hit rate %', 'exits/switch', 'exits', 'shadow faults', 'evicted'];
+  const roots = rootColumns(rep);
+  const head = [...rep.fields, 'metric', 'unit', 'hit rate %', 'exits/switch', 'exits', 'shadow faults', 'evicted', ...roots.map((c) => c.head)];
   const body = rep.runs.map((r) => [
     ...rep.fields.map((f) => String(r.config[f])),
     fmtNum(r.values.metric, 4),
@@ -81,13 +90,14 @@ export function formatRuns(rep: RunsReport, format: Format): string {
     String(r.values.exits),
     String(r.values.shadowFaults),
     String(r.values.pagesEvicted),
+    ...roots.map((c) => (r.values[c.m] === null ? '-' : fmtNum(r.values[c.m], 3))),
   ]);
   const note = rep.missing.length ? `\n${rep.missing.length} of ${rep.missing.length + rep.runs.length} runs have no stored result (run the experiment to fill them in)\n` : '';
   if (rep.replicates) return formatReplicatedRuns(rep, format, note);
   if (format === 'csv') {
-    const csvHead = [...rep.fields, 'metric', 'unit', 'hit_rate_pct', 'exits_per_switch', 'exits', 'shadow_faults', 'pages_evicted', 'key'];
+    const csvHead = [...rep.fields, 'metric', 'unit', 'hit_rate_pct', 'exits_per_switch', 'exits', 'shadow_faults', 'pages_evicted', ...roots.map((c) => c.csv), 'key'];
     const csvBody = rep.runs.map((r) =>
-      [...rep.fields.map((f) => String(r.config[f])), r.values.metric, r.metricUnit, r.values.hitRate ?? '', r.values.exitsPerSwitch ?? '', r.values.exits, r.values.shadowFaults, r.values.pagesEvicted, r.key]
+      [...rep.fields.map((f) => String(r.config[f])), r.values.metric, r.metricUnit, r.values.hitRate ?? '', r.values.exitsPerSwitch ?? '', r.values.exits, r.values.shadowFaults, r.values.pagesEvicted, ...roots.map((c) => r.values[c.m] ?? ''), r.key]
         .map((v) => csvCell(String(v)))
         .join(','),
     );
@@ -102,16 +112,17 @@ export function formatRuns(rep: RunsReport, format: Format): string {
 /** The table of points over replicates: each value the mean over the stored seeds; the metric with its 95% half-width and n. */
 function formatReplicatedRuns(rep: RunsReport, format: Exclude<Format, 'json'>, note: string): string {
   const ci = (r: RunsReport['runs'][number]) => (r.ci95?.metric ?? null);
+  const roots = rootColumns(rep);
   if (format === 'csv') {
-    const csvHead = [...rep.fields, 'metric_mean', 'metric_ci95', 'n', 'unit', 'hit_rate_pct', 'exits_per_switch', 'exits', 'shadow_faults', 'pages_evicted', 'keys'];
+    const csvHead = [...rep.fields, 'metric_mean', 'metric_ci95', 'n', 'unit', 'hit_rate_pct', 'exits_per_switch', 'exits', 'shadow_faults', 'pages_evicted', ...roots.map((c) => c.csv), 'keys'];
     const csvBody = rep.runs.map((r) =>
-      [...rep.fields.map((f) => String(r.config[f])), r.values.metric ?? '', ci(r) ?? '', r.n, r.metricUnit, r.values.hitRate ?? '', r.values.exitsPerSwitch ?? '', r.values.exits ?? '', r.values.shadowFaults ?? '', r.values.pagesEvicted ?? '', r.keys!.join(' ')]
+      [...rep.fields.map((f) => String(r.config[f])), r.values.metric ?? '', ci(r) ?? '', r.n, r.metricUnit, r.values.hitRate ?? '', r.values.exitsPerSwitch ?? '', r.values.exits ?? '', r.values.shadowFaults ?? '', r.values.pagesEvicted ?? '', ...roots.map((c) => r.values[c.m] ?? ''), r.keys!.join(' ')]
         .map((v) => csvCell(String(v)))
         .join(','),
     );
     return [csvHead.join(','), ...csvBody].join('\n') + '\n';
   }
-  const head = [...rep.fields, 'metric mean', '± 95%', 'n', 'unit', 'hit rate %', 'exits/switch', 'exits', 'shadow faults', 'evicted'];
+  const head = [...rep.fields, 'metric mean', '± 95%', 'n', 'unit', 'hit rate %', 'exits/switch', 'exits', 'shadow faults', 'evicted', ...roots.map((c) => c.head)];
   const body = rep.runs.map((r) => [
     ...rep.fields.map((f) => String(r.config[f])),
     fmtNum(r.values.metric, 4),
@@ -123,6 +134,7 @@ function formatReplicatedRuns(rep: RunsReport, format: Exclude<Format, 'json'>, 
     fmtNum(r.values.exits, 6),
     fmtNum(r.values.shadowFaults, 6),
     fmtNum(r.values.pagesEvicted, 6),
+    ...roots.map((c) => (r.values[c.m] === null ? '-' : fmtNum(r.values[c.m], 3))),
   ]);
   if (format === 'md') {
     return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...body.map((r) => `| ${r.join(' | ')} |`)].join('\n') + '\n' + note;

@@ -28,9 +28,15 @@ export class SyscallEntry {
     private readonly boundary: UserKernelBoundary | null = null,
   ) {}
 
-  /** Back to user mode (the return from the last system call, interrupt or fault), if not there. */
+  /**
+   * Back to user mode (the return from the last system call, interrupt or fault), if not
+   * there. Not while a reschedule is pending: the way out calls schedule() first
+   * (exit_to_user_mode_loop), and the task returns when it runs again. (The model runs a
+   * step's user work after its call; the kernel page table maps user memory too, so that
+   * work translates the same either side.)
+   */
   toUser(cpu: GuestCpu): void {
-    if (this.boundary === null || cpu.userMode) return;
+    if (this.boundary === null || cpu.userMode || cpu.needResched) return;
     cpu.userMode = true;
     this.boundary.exitToUser(cpu);
   }

@@ -140,6 +140,7 @@ export class Kernel {
     const tasks: Task[] = [];
     this.sched = new Scheduler(cpus, tasks, this.mm, cr, c, Math.max(1, Math.round((DEF_TIMESLICE_NS * opts.hz) / 1e9)), opts.hz, opts.extraFlush);
     this.procs = new Processes(tasks, cpus, this.mm, this.sched, this.entry, c);
+    this.procs.freesTaskPages = x64;
     this.irq = new Irq(c, opts.paravirt);
     this.time = new GuestTime(cpus, this.irq, this.sched, this.entry, c, opts.hz, opts.clocksource, x64);
     if (tlbContext !== null && tlbContext.switchesAtEntry) {

@@ -11,17 +11,28 @@
  * statistics count from the end of its warm-up, and the run ends when it has timed its
  * passes (Kernel.finish), the other processes left as lat_ctx leaves them until it kills
  * them.
+ *
+ * With `size` (lat_ctx -s) each process has an array of that many KiB of its own and sums
+ * it every time it has the token (lat_ctx.c sumit: one add per 4-byte word), touching each
+ * of its pages; the overhead process sums one too, so what remains per switch is what the
+ * switch makes the sums cost more (their TLB misses). With `thread` the ring is threads of
+ * one process: no switch changes the address space, so the difference from the process
+ * ring is the switch of mm.
  */
 import type { SimConfig } from '../../shared/config.js';
 import type { Pipe } from '../guest/ipc/pipe.js';
 import { WaitQueue } from '../guest/ipc/wait.js';
 import type { Kernel } from '../guest/kernel.js';
 import type { Task } from '../guest/task.js';
+import { USER } from '../guest/layout.js';
 import { BenchmpWarmup, LAT_CTX_ENOUGH_US } from './benchmp.js';
 import { AGAIN, marks, program } from './steps.js';
 import { placeCpu, type WorkloadRun } from './workload.js';
 
 const TOKEN = 4;
+
+/** sumit's cycles per KiB summed: 256 adds of a 4-byte word. */
+const SUM_CYCLES_PER_KIB = 256;
 
 export function buildCtxswitch(k: Kernel, cfg: SimConfig): WorkloadRun {
   const n = cfg.tasks;
@@ -32,6 +43,15 @@ export function buildCtxswitch(k: Kernel, cfg: SimConfig): WorkloadRun {
   /** Each task's pipes, by pid: the one it reads and the next one's. */
   const chIn: Pipe[] = [];
   const chOut: Pipe[] = [];
+  /** Each task's array (lat_ctx -s): its first page, by pid; its pages. */
+  const arrayAt: number[] = [];
+  const arrayPages = Math.ceil(cfg.size / 4);
+  const sum = (cpu: Parameters<typeof k.userWork>[0], t: Task): void => {
+    if (arrayPages === 0) return;
+    cpu.work(cfg.size * SUM_CYCLES_PER_KIB);
+    const base = arrayAt[t.pid]!;
+    for (let p = 0; p < arrayPages; p++) cpu.touch(base + p);
+  };
   /** The ring's first process: it times the ring. */
   let leader: Task | null = null;
   const ringWarmup = new BenchmpWarmup(LAT_CTX_ENOUGH_US, k.c.clockHz);
@@ -43,6 +63,7 @@ export function buildCtxswitch(k: Kernel, cfg: SimConfig): WorkloadRun {
     read(cpu, t) {
       if (!k.read(cpu, t, chIn[t.pid]!, TOKEN)) return AGAIN;
       k.userWork(cpu, t, userLoop);
+      sum(cpu, t);
       if (t !== leader) return 'write';
       const clock = cpu.vcpu.clock;
       if (t.j++ === 0) ringWarmup.start(clock);
@@ -75,6 +96,7 @@ export function buildCtxswitch(k: Kernel, cfg: SimConfig): WorkloadRun {
     read(cpu, t) {
       if (!k.read(cpu, t, chIn[t.pid]!, TOKEN)) return AGAIN;
       k.userWork(cpu, t, userLoop);
+      sum(cpu, t);
       if (overheadWarmup.warming) {
         if (overheadWarmup.done(cpu.vcpu.clock)) k.markFirst(M.overheadStart, cpu.vcpu.clock);
         return 'write';
@@ -91,13 +113,25 @@ export function buildCtxswitch(k: Kernel, cfg: SimConfig): WorkloadRun {
     },
   });
 
+  // Each task's array, mapped before the run (lat_ctx allocates and touches it before it starts timing).
+  const giveArray = (t: Task, index: number): void => {
+    if (arrayPages === 0) return;
+    const base = USER.anon + index * arrayPages;
+    arrayAt[t.pid] = base;
+    for (let p = 0; p < arrayPages; p++) k.mapUser(t.mm!, base + p, k.allocPage(), true);
+  };
+
   const o = k.createTask('lat_ctx/overhead', k.createMm(), 0, overhead, 'main');
   chIn[o.pid] = k.newPipe('overhead');
+  giveArray(o, 0);
   k.start(o);
 
   const pipes = Array.from({ length: n }, (_, i) => k.newPipe(`ring${i}`));
+  // Threads: one address space for the ring, each thread with a stack of its own.
+  const shared = cfg.thread ? k.createMm() : null;
   for (let i = 0; i < n; i++) {
-    const t = k.createTask(`lat_ctx/${i}`, k.createMm(), placeCpu(i, k.cpus.length), ring);
+    const t = k.createTask(`lat_ctx/${i}`, shared ?? k.createMm(), placeCpu(i, k.cpus.length), ring, 'child', shared !== null ? i : -1);
+    giveArray(t, shared !== null ? i : 0);
     chIn[t.pid] = pipes[i]!;
     chOut[t.pid] = pipes[(i + 1) % n]!;
     k.park(t, startQueue, false);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { lruHits, optHits, roundRobinHits } from '../../../coordinator/trace/cache-policies.js';
+import { kptiRootLoads, MAX_PREV_ROOTS, prevRootsNeeded } from '../../../coordinator/trace/analyze.js';
 
 /** Belady's MIN by direct simulation: on a miss with a full cache, evict the entry loaded again farthest ahead. */
 function minBySimulation(loads: number[], k: number): number {
@@ -86,5 +87,31 @@ describe('cr3 cache policies over every size at once', () => {
         if (k > 1) expect(lru[k - 1]).toBeGreaterThanOrEqual(lru[k - 2]!);
       }
     }
+  });
+});
+
+describe("KVM's previous roots over a trace", () => {
+  it('a load is a fast switch iff among the N most recently used others: LRU over N + 1', () => {
+    const loads = Int32Array.from([0, 1, 0, 1]);
+    const hits = lruHits(loads, MAX_PREV_ROOTS + 1);
+    expect(hits[0]).toBe(0); // N = 0: only the current root, never loaded again at once
+    expect(hits[1]).toBe(2); // N = 1: the third and fourth loads find the other in prev_roots[0]
+  });
+
+  it("with page-table isolation a switch from w to x loads w's kernel root, then x's kernel and user roots", () => {
+    const expanded = kptiRootLoads(Int32Array.from([0, 1, 0, 1]));
+    expect([...expanded]).toEqual([0, 1, 0, 2, 3, 2, 0, 1, 0, 2, 3]);
+    const hits = lruHits(expanded, MAX_PREV_ROOTS + 1);
+    // By hand, an LRU of 2 (N = 1): 0 m, 1 m, 0 h, 2 m, 3 m, 2 h, 0 m, 1 m, 0 h, 2 m, 3 m.
+    expect(hits[1]).toBe(3);
+    // Of 4 (N = 3): the four roots of the two processes all fit once seen: 7 of the 11 hit.
+    expect(hits[3]).toBe(7);
+  });
+
+  it('the previous roots a trace needs: the smallest N whose fast switches reach the share', () => {
+    const rate: Record<string, number> = {};
+    for (let n = 0; n <= MAX_PREV_ROOTS; n++) rate[String(n)] = Math.min(1, n / 10);
+    expect(prevRootsNeeded(rate, 0.9)).toBe(9);
+    expect(prevRootsNeeded(rate, 1.01)).toBeNull();
   });
 });

@@ -42,3 +42,38 @@ describe('TLB', () => {
     expect(tlb.size).toBe(1);
   });
 });
+
+describe('TLB with PCIDs and a second level', () => {
+  it('a translation serves its own PCID only, a global one every PCID; a flushing cr3 load drops its PCID alone', () => {
+    const tlb = new Tlb(16, 4);
+    tlb.pcid = 1;
+    tlb.insert(0x08048, false);
+    tlb.insert(0xc0100, true);
+    tlb.pcid = 2;
+    expect(tlb.lookup(0x08048)).toBe(false); // PCID 1's
+    expect(tlb.lookup(0xc0100)).toBe(true); // global
+    tlb.insert(0x08048, false);
+    tlb.flushPcid(2);
+    expect(tlb.lookup(0x08048)).toBe(false);
+    tlb.pcid = 1;
+    expect(tlb.lookup(0x08048)).toBe(true); // PCID 1's entry survived the flush of 2
+    expect(tlb.lookup(0xc0100)).toBe(true);
+  });
+
+  it('a first-level miss that hits the second level costs its hit time and refills the first level', () => {
+    const owner = { clock: 0 };
+    const walk = { stlbHits: 0 };
+    const tlb = new Tlb(4, 4); // one set of four
+    tlb.addSecondLevel(64, 4, 9, owner, walk);
+    for (let v = 0; v < 5; v++) tlb.insert(v, false); // the fifth evicts page 0 from the first level only
+    expect(tlb.lookup(0)).toBe(true);
+    expect(owner.clock).toBe(9);
+    expect(walk.stlbHits).toBe(1);
+    expect(tlb.stat.misses).toBe(0);
+    expect(tlb.lookup(0)).toBe(true); // now in the first level: free
+    expect(owner.clock).toBe(9);
+    tlb.flushAll();
+    expect(tlb.lookup(0)).toBe(false); // a flush reaches both levels
+    expect(tlb.stat.misses).toBe(1);
+  });
+});

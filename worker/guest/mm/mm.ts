@@ -109,6 +109,11 @@ export class MemoryManager implements TableStore {
     return KERNEL_VPN_BASE + f;
   }
 
+  /** A kernel object's page (kernelPage's) freed. */
+  freeKernelPage(vpn: number, cpuId: number): void {
+    this.pages.freeFrame(vpn - KERNEL_VPN_BASE, cpuId);
+  }
+
   /** A lowmem page for a page table (pte_alloc_one / pgd_alloc: GFP_KERNEL, no CONFIG_HIGHPTE), zeroed. */
   pageTablePage(cpu: GuestCpu | null): number {
     if (cpu === null) return this.pages.allocPageTable();

@@ -69,6 +69,14 @@ export class Processes {
     private readonly c: Costs,
   ) {}
 
+  /**
+   * release_task frees the reaped child's kernel stack and task_struct (free_task). The
+   * 2007 model never did (its figures keep the allocator as they had it, and pgdreuse
+   * relies on the last page freed being the child's page directory); an x86-64 guest,
+   * whose fork workload reaps thousands of children, does.
+   */
+  freesTaskPages = false;
+
   /** Several vCPUs: child exits and mm_users drops arrive as records. */
   attachSmp(bus: RecordBus): void {
     this.bus = bus;
@@ -294,7 +302,12 @@ export class Processes {
     this.entry.enter(cpu, t);
     cpu.touch(KTEXT.exitA);
     if (t.zombies.length > 0) {
-      this.reap(t);
+      const pid = this.reap(t);
+      if (this.freesTaskPages) {
+        const child = this.tasks[pid - 1]!;
+        this.mm.freeKernelPage(child.kstackVpn, cpu.id);
+        this.mm.freeKernelPage(child.taskStructVpn, cpu.id);
+      }
       cpu.work(this.c.waitReap);
       return true;
     }
@@ -308,7 +321,7 @@ export class Processes {
    * (at most a full slice), and a child that slept less pulls the parent's sleep_avg down
    * (EXIT_WEIGHT).
    */
-  private reap(parent: Task): void {
+  private reap(parent: Task): number {
     const z = parent.zombies;
     let best = 0;
     for (let i = ZOMBIE_WORDS; i < z.length; i += ZOMBIE_WORDS) if (z[i]! < z[best]!) best = i;
@@ -316,6 +329,7 @@ export class Processes {
     const timeSlice = z[best + 2]!;
     const sleepAvg = z[best + 3]!;
     const childCpu = z[best + 4]!;
+    const pid = z[best]!;
     z.splice(best, ZOMBIE_WORDS);
     if (first === 1 && childCpu === parent.cpu) {
       parent.timeSlice += timeSlice;
@@ -324,5 +338,6 @@ export class Processes {
     if (sleepAvg < parent.sleepAvg) {
       parent.sleepAvg = Math.floor(parent.sleepAvg / (EXIT_WEIGHT + 1)) * EXIT_WEIGHT + Math.floor(sleepAvg / (EXIT_WEIGHT + 1));
     }
+    return pid;
   }
 }
