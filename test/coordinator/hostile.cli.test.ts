@@ -101,6 +101,12 @@ const CASES: Case[] = [
   { what: '--profile toString', args: ['run', '--profile', 'toString'], words: ['--profile', '"toString"', 'core2-2007'] },
   { what: '--param mode=__proto__', args: ['run', '--param', 'mode=__proto__'], words: ['--mode', '"__proto__"', 'kvm-paravirt'] },
   // --- parameters the workload or mode ignores, in run
+  { what: '--prev-roots 65', args: ['run', '--mode', 'kvm-shadow', '--prev-roots', '65'], words: ['--prev-roots', '65', 'from 0 to 64'] },
+  { what: 'kvm-ept on the Core 2 profile', args: ['run', '--mode', 'kvm-ept'], words: ['--mode', 'kvm-ept', 'no EPT/NPT', 'skylake-sp-2017, zen2-2019'] },
+  { what: '--pcid on Zen 2', args: ['run', '--mode', 'kvm-shadow', '--profile', 'zen2-2019', '--pcid'], words: ['--pcid', 'whose CPU has no PCID'] },
+  { what: '--arch x86-64 in qemu', args: ['run', '--mode', 'qemu', '--arch', 'x86-64'], words: ['--arch', 'x86-64', 'i386 in qemu'] },
+  { what: '--kpti with an i386 guest', args: ['run', '--mode', 'native', '--kpti'], words: ['--kpti', 'no effect with an i386 guest', 'x86-64'] },
+  { what: '--prev-roots in kvm-trunk', args: ['run', '--mode', 'kvm-trunk', '--prev-roots', '7'], words: ['--prev-roots', 'no effect in kvm-trunk', 'kvm-shadow, kvm-shadow-pv'] },
   { what: '--thread with pipe', args: ['run', '--workload', 'pipe', '--thread'], words: ['--thread', 'true has no effect on pipe', 'it applies to hackbench, ctxswitch'] },
   { what: '--tasks with hackbench', args: ['run', '--workload', 'hackbench', '--tasks', '40'], words: ['--tasks', '40 has no effect on hackbench (its tasks come from --groups)', 'it applies to ctxswitch'] },
   { what: '--tasks with pipe', args: ['run', '--workload', 'pipe', '--tasks', '2'], words: ['--tasks', 'on pipe (it always runs two tasks)'] },

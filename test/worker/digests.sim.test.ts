@@ -25,6 +25,13 @@ const CASES: [Partial<SimConfig>, string][] = [
   [{ mode: 'kvm-trunk', workload: 'pipe', loops: 200, vcpus: 2, check: true }, '9524355bffc2df36'],
   // Forks that drain the forking vCPU's page list: refilled from the zone's reserve (model 5).
   [{ mode: 'kvm-paravirt', workload: 'hackbench', groups: 10, loops: 1, vcpus: 8, memoryMiB: 32 }, 'e8840170fd494b86'],
+  // The modes of today, and the guest of today natively.
+  [{ mode: 'kvm-shadow', profile: 'skylake-sp-2017', workload: 'ctxswitch', tasks: 3, kpti: true, loops: 100 }, '831cf57cc9a417b8'],
+  [{ mode: 'kvm-shadow', profile: 'zen2-2019', workload: 'hackbench', loops: 2 }, 'de3276fc538c7f12'],
+  [{ mode: 'kvm-shadow-pv', profile: 'skylake-sp-2017', workload: 'fork', kpti: true, loops: 20 }, '27667757bf948c97'],
+  [{ mode: 'kvm-ept', profile: 'skylake-sp-2017', workload: 'pagefault', kpti: true, loops: 300 }, 'bf78e4377309f35f'],
+  [{ mode: 'kvm-ept', profile: 'zen2-2019', arch: 'i386', workload: 'ctxswitch', loops: 100 }, '87c3e8f692af05f8'],
+  [{ mode: 'native', profile: 'skylake-sp-2017', arch: 'x86-64', workload: 'syscall', kpti: true, pcid: false, loops: 500 }, 'a26120dabc0d2eb8'],
 ];
 
 // The statistics the result had before the exit detail (a group of its own, shared/exit-detail.ts, pinned below).
