@@ -10,7 +10,7 @@ import { MODEL_VERSION } from '../../worker/model.js';
 import { resolveConfig, type SimConfig } from '../../shared/config.js';
 import { simulate } from '../../worker/vm.js';
 
-const PINNED_FOR_MODEL_VERSION = 'vcpusim-model-6';
+const PINNED_FOR_MODEL_VERSION = 'vcpusim-model-7';
 
 const CASES: [Partial<SimConfig>, string][] = [
   [{ mode: 'native', workload: 'ctxswitch', loops: 300 }, '51edd95eb7e7b44f'],

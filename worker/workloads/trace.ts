@@ -10,6 +10,10 @@
  * cr3), and so is their time. Each address space has the pages a task touches in user
  * mode (text, libc, stack, data), with their page tables.
  *
+ * A run's user work is done in pieces, each up to the next event due on its vCPU (a tick,
+ * QEMU's alarm, a device), so interrupts arrive at their rate however long the recorded
+ * run is, as they would in the middle of user code.
+ *
  * The figure is the guest time of the replay (s). The tasks start blocked on their pipes
  * except each CPU's first; the statistics count from the first run.
  */
@@ -37,6 +41,8 @@ export function buildTrace(k: Kernel, cfg: SimConfig): WorkloadRun {
   const runsOf: number[][] = [];
   const cpuOf: number[] = [];
   const runTask: Task[][] = [];
+  /** The user work (guest cycles) each task's run has still to do, by pid. */
+  const left: number[] = [];
   let begun = false;
 
   const M = marks('firstRun', 'lastRun');
@@ -50,8 +56,21 @@ export function buildTrace(k: Kernel, cfg: SimConfig): WorkloadRun {
         k.beginMeasurement(cpu);
       }
       if (at === 0) k.markFirst(M.firstRun, cpu.vcpu.clock);
-      k.userWork(cpu, t, runs.perCpu[cpuOf[t.pid]!]!.seconds[at]! * cyclesPerSecond);
-      return 'pass';
+      left[t.pid] = runs.perCpu[cpuOf[t.pid]!]!.seconds[at]! * cyclesPerSecond;
+      return 'work';
+    },
+    // The run's user work up to the next event due on this vCPU; the rest after it is taken.
+    work(cpu, t) {
+      const v = cpu.vcpu;
+      const rest = left[t.pid]!;
+      const room = Math.max(1, (v.events.next() - v.clock) / cpu.platform.guestFactor);
+      if (rest <= room) {
+        k.userWork(cpu, t, rest);
+        return 'pass';
+      }
+      k.userWork(cpu, t, room);
+      left[t.pid] = rest - room;
+      return 'work';
     },
     pass(cpu, t) {
       const mine = runsOf[t.pid]!;

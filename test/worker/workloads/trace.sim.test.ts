@@ -67,4 +67,19 @@ describe('trace replay', () => {
     // 60 us of recorded runs (the last run has no end: 50 us are timed) x 9 more.
     expect(ten - one).toBeCloseTo(9 * 50e-6, 6);
   });
+
+  it('a long recorded run is interrupted at its rate: ticks = duration x HZ, within one per CPU', () => {
+    // Two processes alternating every 50 ms for a second on one CPU.
+    const lines: string[] = [];
+    for (let i = 0; i < 21; i++) lines.push(`  p-${100 + ((i + 1) % 2)} [000] d..2 ${(1 + i * 0.05).toFixed(6)}: sched_switch: prev_comm=p prev_pid=${100 + ((i + 1) % 2)} prev_prio=120 prev_state=S ==> next_comm=p next_pid=${100 + (i % 2)} next_prio=120`);
+    const long = join(dir, 'long.txt');
+    writeFileSync(long, lines.join('\n') + '\n');
+    for (const mode of ['native', 'kvm-trunk'] as const) {
+      const r = simulate(resolveConfig({ workload: 'trace', trace: long, mode, hz: 1000 }));
+      const due = (r.guestTimeNs / 1e9) * 1000;
+      expect(Math.abs(r.guest.timerTicks - due), mode).toBeLessThanOrEqual(1);
+      expect(r.metric.value).toBeGreaterThan(0.99);
+    }
+  });
 });
+
