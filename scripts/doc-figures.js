@@ -22,7 +22,7 @@ const dist = (p) => import(pathToFileURL(join(ROOT, 'dist', p)).href);
 
 const { MODEL_VERSION } = await dist('worker/model.js');
 const { PROFILES } = await dist('shared/costs.js');
-const { resolveConfig, MODE_TRAITS } = await dist('shared/config.js');
+const { resolveConfig } = await dist('shared/config.js');
 const { loadExperiment, listExperimentFiles } = await dist('coordinator/experiments/load.js');
 const { expand } = await dist('coordinator/experiments/expand.js');
 const { configKey } = await dist('coordinator/store/record.js');
@@ -143,20 +143,19 @@ function fitTables() {
   return lines.join('\n');
 }
 
-/** The calibration spec's predictions: configurations the fit never saw, mean and spread over its seeds. */
+/** The calibration spec's predictions (the runs of experiments/predictions-2007.yaml) with the fitted profile: mean and spread over the experiment's seeds. */
 async function predictions() {
-  const { loadCalibrationSpec } = await dist('coordinator/calibration/spec.js');
+  const { loadCalibrationSpec, predictionConfigs } = await dist('coordinator/calibration/spec.js');
+  const { describePrediction } = await dist('coordinator/calibration/format.js');
   const spec = loadCalibrationSpec(join(ROOT, 'experiments', 'calibration', 'core2-2007.yaml'));
-  const seeds = spec.seeds ?? 1;
-  const configs = (spec.predictions ?? []).map((p) => resolveConfig(p));
+  const seeds = typeof spec.predictions === 'string' ? (loadExperiment(spec.predictions).seeds ?? 1) : (spec.seeds ?? 1);
+  const configs = predictionConfigs(spec, spec.name);
   const all = await runRecords(configs.flatMap((c) => Array.from({ length: seeds }, (_, i) => ({ ...c, seed: i + 1 }))));
   const lines = [`| configuration | predicted (mean of seeds 1–${seeds}) | lowest – highest seed |`, '|---|---:|---:|'];
   configs.forEach((c, i) => {
     const v = all.slice(i * seeds, (i + 1) * seeds).map((r) => r.result.metric.value);
     const mean = v.reduce((a, x) => a + x, 0) / v.length;
-    const what = c.workload === 'hackbench' ? `hackbench ${c.groups}${c.thread ? ' thread' : ''}${c.pipe ? ' pipe' : ''}` : c.workload === 'ctxswitch' ? `ctxswitch ${c.tasks} tasks` : c.workload === 'idle' ? `idle HZ=${c.hz}` : c.workload;
-    const extra = [MODE_TRAITS[c.mode].shadow === 'cached' ? `${c.mmuPages} pages` : '', c.extraFlush !== 'none' ? `extra flush ${c.extraFlush}` : '', c.clocksource !== 'tsc' ? `clocksource ${c.clocksource}` : ''].filter(Boolean);
-    lines.push(`| ${what}, ${c.mode}${extra.length ? ` (${extra.join(', ')})` : ''} | ${fmtNum(mean, 4)} ${all[i * seeds].result.metric.unit} | ${fmtNum(Math.min(...v), 4)} – ${fmtNum(Math.max(...v), 4)} |`);
+    lines.push(`| ${describePrediction(c)} | ${fmtNum(mean, 4)} ${all[i * seeds].result.metric.unit} | ${fmtNum(Math.min(...v), 4)} – ${fmtNum(Math.max(...v), 4)} |`);
   });
   return lines.join('\n');
 }

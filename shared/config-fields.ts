@@ -168,6 +168,10 @@ const is64 = (cfg: Readonly<Record<string, unknown>>): boolean => cfg.arch === '
 /** The modes with a trait (the scope of a field that only some hypervisors read). */
 const modesWith = (trait: (t: ModeTraits) => boolean): Mode[] => MODES.filter((m) => trait(MODE_TRAITS[m]));
 
+/** Guest memory: the default, and the most a non-PAE i386 guest has (MiB). */
+export const DEFAULT_MEMORY_MIB = 256;
+export const MAX_MEMORY_MIB = 4096;
+
 export const FIELDS = {
   mode: field(oneOf(MODES), {
     default: 'kvm-paravirt',
@@ -275,8 +279,8 @@ export const FIELDS = {
    * ZONE_HIGHMEM (user pages only). At most 4096 MiB: the 32-bit physical address space of
    * a non-PAE i386 kernel.
    */
-  memoryMiB: field(ints(16, 4096), {
-    default: 256,
+  memoryMiB: field(ints(16, MAX_MEMORY_MIB), {
+    default: DEFAULT_MEMORY_MIB,
     option: { kind: 'int', flag: '--memory', order: 140, arg: '<MiB>', help: 'guest memory in MiB (above 896: highmem, user pages only; non-PAE i386 maximum 4096)' },
   }),
   /**
@@ -433,6 +437,17 @@ export const FIELDS = {
     default: 0,
     appliesTo: { workloads: ['ctxswitch'] },
     option: { kind: 'int', flag: '--size', order: 65, arg: '<KiB>', help: 'ctxswitch: KiB each process touches every turn (lat_ctx -s)' },
+  }),
+  /**
+   * The i386 guest is a UP kernel with a local APIC (X86_UP_APIC; QEMU 0.8.2 always offers
+   * one: cpu_x86_init's CPUID_APIC): APIC_init_uniprocessor starts the local APIC timer
+   * beside IRQ0 (profile_tick on it, the rest of the tick on IRQ0), each of its ticks ending
+   * in an EOI to the APIC, an MMIO exit to QEMU under the 2007 KVM.
+   */
+  lapicTimer: field(bool(), {
+    default: false,
+    appliesTo: { when: { test: (cfg) => cfg.arch !== 'x86-64', applies: 'to the i386 guest', not: 'with an x86-64 guest (its tick is the local APIC timer always)' } },
+    option: { kind: 'switch', flag: '--lapic-timer', order: 178, help: 'i386 guest: a UP kernel with a local APIC, whose timer ticks beside IRQ0 (its EOI an MMIO exit under KVM)' },
   }),
   /** The host's speculation mitigations, where the profile gives costs both ways. */
   mitigations: field(bool(), {

@@ -93,7 +93,8 @@ export function resolveConfig(partial: Partial<SimConfig>, options: ResolveOptio
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     if (issue.code === 'unrecognized_keys') {
-      throw new ConfigError(issue.keys[0]!, 'unknown field', `one of ${CONFIG_FIELDS.join(', ')}`);
+      const allowed = `one of ${CONFIG_FIELDS.join(', ')}`;
+      throw new ConfigError(issue.keys[0]!, issue.keys[0], allowed, `is not a config field; expected ${allowed}`);
     }
     const field = String(issue.path[0]);
     throw new ConfigError(field, issue.input, isConfigField(field) ? allowedOf(field) : issue.message);

@@ -25,7 +25,7 @@ export default function runTask(task: SimTask): ReturnType<typeof move> | PartCo
   } catch (err) {
     // A config the guest does not fit in is an answer, not a fault: its parts go back as data.
     if (!(err instanceof ConfigError)) throw err;
-    return { configError: { field: err.field, value: err.value, allowed: err.allowed } };
+    return { configError: { field: err.field, value: err.value, allowed: err.allowed, detail: err.detail } };
   }
   const reply: SimReply = { result, hostSeconds: Number(process.hrtime.bigint() - t0) / 1e9 };
   // A Transferable: piscina posts the value and transfers the result's buffer with it.
@@ -58,7 +58,7 @@ export function runPart(task: PartTask): ReturnType<typeof move> | PartConfigErr
     if (err instanceof ExchangeAborted) return { aborted: true };
     if (!(err instanceof ConfigError)) throw err;
     abortExchange(task.ctl); // the other replicas stop waiting for this one
-    return { configError: { field: err.field, value: err.value, allowed: err.allowed } };
+    return { configError: { field: err.field, value: err.value, allowed: err.allowed, detail: err.detail } };
   }
 }
 

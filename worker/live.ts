@@ -132,7 +132,7 @@ export async function runLive(task: LiveTask): Promise<ReturnType<typeof move> |
     if (err instanceof ExchangeAborted) return cancelled ? { cancelled: true, quanta: part?.quanta ?? 0 } : { aborted: true };
     if (!(err instanceof ConfigError)) throw err;
     abortExchange(task.ctl);
-    return { configError: { field: err.field, value: err.value, allowed: err.allowed } };
+    return { configError: { field: err.field, value: err.value, allowed: err.allowed, detail: err.detail } };
   } finally {
     task.control.close();
   }

@@ -5,4 +5,4 @@
  * ignored). Its own file, so that `--version` and the store read it without loading the
  * simulator.
  */
-export const MODEL_VERSION = 'vcpusim-model-7';
+export const MODEL_VERSION = 'vcpusim-model-8';

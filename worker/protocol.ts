@@ -58,7 +58,7 @@ export interface PartReply {
 
 /** A run or replica that stopped on a config error (not a fault: retrying would fail the same way). */
 export interface PartConfigError {
-  configError: { field: string; value: unknown; allowed: string };
+  configError: { field: string; value: unknown; allowed: string; detail: string };
 }
 
 /** A replica that gave up because another one failed (the exchange was aborted). */
@@ -121,7 +121,7 @@ export const abortSplit = (ctl: SharedArrayBuffer): void => abortExchange(ctl);
 export function configErrorOf(reply: object): ConfigError | undefined {
   if (!('configError' in reply)) return undefined;
   const e = (reply as PartConfigError).configError;
-  return new ConfigError(e.field, e.value, e.allowed);
+  return new ConfigError(e.field, e.value, e.allowed, e.detail);
 }
 
 /** The run's result from its replicas' replies (their statistics summed in vCPU order: the same for any split). */

@@ -11,6 +11,7 @@
  */
 import { ConfigError } from '../shared/errors.js';
 import type { SimConfig } from '../shared/config.js';
+import { DEFAULT_MEMORY_MIB, MAX_MEMORY_MIB } from '../shared/config-fields.js';
 import { costValues, PROFILES, type Costs } from '../shared/costs.js';
 import { MODE_TRAITS } from '../shared/modes.js';
 import { mergePartials, type VcpuPartial, type VmPartial } from '../shared/partial.js';
@@ -101,6 +102,7 @@ export class Vm implements Replica {
       arch: cfg.arch,
       pti: cfg.kpti,
       pcid: cfg.pcid,
+      lapicTimer: cfg.lapicTimer,
     }));
     // An interrupt: the platform injects it, then the guest's IDT entry runs.
     for (const v of this.pc.vcpus) {
@@ -117,6 +119,7 @@ export class Vm implements Replica {
       const vcpu0 = this.pc.vcpus[0]!;
       this.hostAlarm = new QemuHostAlarm(vcpu0, c.clockHz / mode.hostAlarmHz, (w, wasHalted) => platform.hostAlarm(w, wasHalted));
       this.pc.pit.grid = this.hostAlarm.period;
+      for (const a of this.pc.lapics) a.grid = this.hostAlarm.period;
     }
     this.local = local ? kernel.cpus.filter((cpu) => local.includes(cpu.id)) : kernel.cpus;
     this.clockFrom = new Float64Array(cfg.vcpus);
@@ -125,9 +128,7 @@ export class Vm implements Replica {
       this.workload = WORKLOAD_BUILDERS[cfg.workload](kernel, cfg);
       if (cfg.vcpus > 1) kernel.pages.splitFree(cfg.vcpus);
     } catch (err) {
-      if (err instanceof GuestOutOfMemory) {
-        throw new ConfigError('memoryMiB', cfg.memoryMiB, `more guest memory: ${cfg.tasks} tasks did not fit (${err.message})`);
-      }
+      if (err instanceof GuestOutOfMemory) throw outOfMemory(cfg, `the workload's tasks did not fit (${err.message})`);
       throw err;
     }
     if (cfg.vcpus > 1) {
@@ -214,10 +215,7 @@ export class Vm implements Replica {
       if (err instanceof ShadowPoolExhausted) {
         throw new ConfigError('mmuPages', this.cfg.mmuPages, `a shadow page pool larger than what the cr3 cache and the vCPUs pin (${err.message})`);
       }
-      if (err instanceof GuestOutOfMemory) {
-        const smp = this.cfg.vcpus > 1 ? `, or a shorter quantum than ${this.cfg.quantum} us (writers on every vCPU can each fill a socket within one)` : '';
-        throw new ConfigError('memoryMiB', this.cfg.memoryMiB, `more guest memory${smp}: the run ran out (${err.message})`);
-      }
+      if (err instanceof GuestOutOfMemory) throw outOfMemory(this.cfg, `the run ran out (${err.message})`);
       throw err;
     }
   }
@@ -378,4 +376,18 @@ export function simulate(cfg: SimConfig, overrides: Partial<Costs> = {}): RunRes
   const vm = new Vm(cfg, overrides);
   vm.run();
   return vm.result();
+}
+
+/**
+ * The guest ran out of memory: a ConfigError naming --memory, whether it was given, and a
+ * value to try (twice as much, in 128 MiB steps, at most the limit); with several vCPUs a
+ * shorter quantum is the other way (writers on every vCPU can each fill a socket within one).
+ */
+function outOfMemory(cfg: SimConfig, what: string): ConfigError {
+  const max = MAX_MEMORY_MIB;
+  const given = cfg.memoryMiB === DEFAULT_MEMORY_MIB ? `${cfg.memoryMiB} MiB (the default)` : `${cfg.memoryMiB} MiB`;
+  const next = Math.min(max, Math.ceil((cfg.memoryMiB * 2) / 128) * 128);
+  const smp = cfg.vcpus > 1 ? `, or a shorter --quantum than ${cfg.quantum} us (writers on every vCPU can each fill a socket within one)` : '';
+  const allowed = cfg.memoryMiB < max ? `more guest memory: try --memory ${next} (at most ${max})${smp}` : `a smaller workload: ${max} MiB is the most a guest has${smp}`;
+  return new ConfigError('memoryMiB', cfg.memoryMiB, allowed, `guest memory of ${given} is too small: ${what}; ${allowed.replace(/^more guest memory: /, '')}`);
 }

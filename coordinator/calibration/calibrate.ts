@@ -15,14 +15,14 @@
  * (mean and spread over the seeds) and reported beside the fit, untouched by it.
  */
 import { dirname, join } from 'node:path';
-import { resolveConfig, type SimConfig } from '../../shared/config.js';
+import type { SimConfig } from '../../shared/config.js';
 import { PROFILES, costValues, profilesDir, type Costs, type ProfileFile } from '../../shared/costs.js';
 import type { RunResult } from '../../shared/stats.js';
 import type { Runner } from '../execution/runner.js';
 import { ExperimentError } from '../experiments/schema.js';
 import { ensureDir, writeFileAtomic } from '../store/files.js';
 import { nelderMead } from './nelder-mead.js';
-import { targetCells, type CalibrationSpec, type Cell } from './spec.js';
+import { predictionConfigs, targetCells, type CalibrationSpec, type Cell } from './spec.js';
 
 /** A figure over seeds: the mean, and the lowest and highest seed's. */
 export interface SeedSpread {
@@ -144,9 +144,9 @@ async function fit(spec: CalibrationSpec, opts: CalibrateOptions, run: (configs:
     const spread = full[i]!;
     return { ...c, simulated: spread.mean, spread, errorPct: ((spread.mean - c.published) / c.published) * 100 };
   });
-  const predictionConfigs = (spec.predictions ?? []).map((p) => resolveConfig({ ...(p as Partial<SimConfig>), profile: spec.base }));
-  const predicted = await runSeeds(predictionConfigs.map(withSeeds), overrides);
-  const predictions = predictionConfigs.map((config, i) => {
+  const predicting = predictionConfigs(spec, spec.base, opts.experimentsDir);
+  const predicted = await runSeeds(predicting.map(withSeeds), overrides);
+  const predictions = predicting.map((config, i) => {
     const p = predicted[i]!;
     return { config, metric: { ...p.metric, value: p.spread.mean }, spread: p.spread };
   });

@@ -6,8 +6,8 @@ import { MODE_TRAITS } from '../../shared/modes.js';
 
 const pct = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(1)}%`;
 
-/** A prediction's config in a few words: the workload and what sets it apart from the defaults. */
-function describePrediction(c: SimConfig): string {
+/** A prediction's config in a few words: the workload and what sets it apart from the defaults (calibrate's output, docs/fidelity.md). */
+export function describePrediction(c: SimConfig): string {
   const what =
     c.workload === 'hackbench'
       ? `hackbench ${c.groups}${c.thread ? ' thread' : ''}${c.pipe ? ' pipe' : ''}`
@@ -17,6 +17,7 @@ function describePrediction(c: SimConfig): string {
           ? `idle HZ=${c.hz}`
           : c.workload;
   const extra: string[] = [];
+  if (c.vcpus !== 1) extra.push(`${c.vcpus} vCPUs`);
   if (MODE_TRAITS[c.mode].shadow === 'cached') extra.push(`${c.mmuPages} pages`);
   if (c.extraFlush !== 'none') extra.push(`extra flush ${c.extraFlush}`);
   if (c.clocksource !== 'tsc') extra.push(`clocksource ${c.clocksource}`);

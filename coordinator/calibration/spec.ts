@@ -6,7 +6,7 @@
  * (store/files.ts), parsed as experiment files are, validated strictly.
  */
 import type { z } from 'zod';
-import { WORKLOADS, type SimConfig } from '../../shared/config.js';
+import { WORKLOADS, resolveConfig, type SimConfig } from '../../shared/config.js';
 import { COST_NAMES, PROFILES } from '../../shared/costs.js';
 import { memo, zod } from '../../shared/lazy-lib.js';
 import { expandExperiment, matches } from '../experiments/expand.js';
@@ -49,7 +49,8 @@ const specSchema = memo(() => {
         .max(MAX_FREE_COSTS),
       /** Where the search starts, cost by cost (default: the base profile's values). */
       start: z.partialRecord(z.enum(COST_NAMES), z.number().positive()).optional(),
-      predictions: z.array(z.record(z.string(), z.unknown())).optional(),
+      /** Configurations the fit never sees, simulated with the fitted profile: a list, or the name of an experiment whose runs they are. */
+      predictions: z.union([z.array(z.record(z.string(), z.unknown())), z.string().min(1)]).optional(),
     })
     .strict();
 });
@@ -87,6 +88,15 @@ export interface Cell {
 }
 
 /** The target cells of the spec's experiment, with the base profile. */
+/** The spec's predictions as configs of profile `profile`: its list, or its experiment's runs (one per point: the spec's seeds replicate them). */
+export function predictionConfigs(spec: CalibrationSpec, profile: string, experimentsDir?: string): SimConfig[] {
+  const p = spec.predictions;
+  if (p === undefined) return [];
+  if (typeof p !== 'string') return p.map((c) => resolveConfig({ ...(c as Partial<SimConfig>), profile }));
+  const exp = loadExperiment(p, experimentsDir);
+  return expandExperiment({ ...exp, seeds: undefined, base: { ...exp.base, profile } });
+}
+
 export function targetCells(spec: CalibrationSpec, experimentsDir?: string): Cell[] {
   const exp = loadExperiment(spec.targets, experimentsDir);
   if (!exp.published) throw new ExperimentError(exp.file ?? exp.name, 'published', 'the targets experiment has no published figures');

@@ -99,6 +99,7 @@ export async function runExperiment(exp: Experiment, expansion: Expansion, opts:
       fresh: opts.fresh,
       retries: opts.retries,
       onStalled: (cfg) => progress.log(`a worker stopped answering; queued again: ${describeConfig(cfg, fields)}`),
+      onNotice: (line) => progress.log(line),
       onInvalid: (path, reason) => progress.log(`${displayPath(path)}: ${reason}; it is run again and replaced`),
       onRetry: (cfg, attempt, of, error) => progress.log(`run failed (attempt ${attempt} of ${of}), trying again: ${describeConfig(cfg, fields)}: ${error}`),
       onConfig: (status, cfg, o) => {

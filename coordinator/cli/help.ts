@@ -16,7 +16,7 @@ Examples:
   vcpusim run --mode kvm-upstream --workload ctxswitch --tasks 2 --exits
   vcpusim run --mode kvm-trunk --workload hackbench --groups 1 --exits --event ioport
   vcpusim run --mode kvm-trunk --workload hackbench --vcpus 2 --exits --event kvm_stat --vcpu 1
-  vcpusim run --mode kvm-paravirt --workload hackbench --groups 50 --vcpus 16 --workers 2`,
+  vcpusim run --mode kvm-paravirt --workload hackbench --groups 50 --vcpus 16 --memory 1024 --workers 2`,
   sweep: (maxPoints: number) => `
 Every parameter option takes a comma list; the sweep runs every combination (at most ${maxPoints}).
 Finished runs are stored as they finish: an interrupted sweep resumes when run again.

@@ -4,7 +4,7 @@
  * a function from options to an Outcome (outcome.ts). What a command needs beyond
  * --help (the simulator, the pool, the plots, the queue) loads inside it.
  */
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { MAX_VCPUS } from '../../shared/config.js';
 import { MODEL_VERSION } from '../../worker/model.js';
 import { calibrateCommand } from '../commands/calibrate.js';
@@ -67,7 +67,8 @@ async function experimentRunOptions(opts: Opts): Promise<ExperimentRunOptions> {
 }
 
 const seedsOption = (what: string) => [`--seeds <n>`, `${what} (at most ${MAX_SEEDS})`, intInRange('--seeds', 1, MAX_SEEDS)] as const;
-const experimentsOption = (cmd: Command): Command => cmd.option('--experiments <dir>', 'directory of experiment files', defaultExperimentsDir());
+const experimentsOption = (cmd: Command): Command =>
+  cmd.addOption(new Option('--experiments <dir>', 'directory of experiment files').default(defaultExperimentsDir(), "the package's experiments/"));
 const resultsOption = (cmd: Command, help = 'result store directory'): Command => cmd.option('--results <dir>', help, pathOption('--results'), DEFAULT_RESULTS_DIR);
 
 /** The program. `done` receives the outcome of the command that ran (main.ts writes its output and exits with its code). */

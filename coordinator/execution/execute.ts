@@ -23,6 +23,7 @@ export interface ExecuteOptions {
   onConfig?: (status: 'skipped' | 'ran' | 'failed', config: SimConfig, outcome?: RunOutcome) => void | Promise<void>;
   onRetry?: RunAllOptions['onRetry'];
   onStalled?: RunAllOptions['onStalled'];
+  onNotice?: RunAllOptions['onNotice'];
   /** A file under a config's record name that is not its record (it is run again and replaced), before any run. */
   onInvalid?: (path: string, reason: string) => void;
 }
@@ -59,6 +60,7 @@ export async function executeConfigs(configs: readonly SimConfig[], opts: Execut
       retries: opts.retries,
       onRetry: opts.onRetry,
       onStalled: opts.onStalled,
+      onNotice: opts.onNotice,
       onOutcome: async (o) => {
         const i = todo[o.index]!;
         if (o.result) {

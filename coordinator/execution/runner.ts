@@ -42,6 +42,8 @@ export interface RunAllOptions {
   onRetry?: (config: SimConfig, attempt: number, of: number, error: string) => void;
   /** A job taken again after its worker stopped answering (a queue's workers). */
   onStalled?: (config: SimConfig) => void;
+  /** A line about the runs as a whole (a queue with no worker connected). */
+  onNotice?: (line: string) => void;
   /** Costs replacing every config's profile's (calibration's candidates; local runs only). */
   overrides?: Partial<Costs>;
 }

@@ -10,13 +10,23 @@
  * completed when the coordinator attaches (it was stopped and started again) is
  * collected, not run again; one that had failed for good is tried again, as a local
  * rerun would. Progress comes from the queue's events.
+ *
+ * A worker's result is trusted no more than a file on disk: it must pass the store's
+ * checks for its config (store/record.ts recordProblem: a complete result of this model
+ * version, of this config), or it is refused with its reason and the job run again (up
+ * to the retries, then the run fails with that reason). A job that vanishes from Redis
+ * before it finished (`queue drain`, a flush, a restart without persistence, eviction)
+ * fails with that reason, so the sweep ends (exit 1, every finished record kept) instead
+ * of waiting for it; running the command again queues it again. While no worker is
+ * connected the coordinator says so (onNotice), once, and again when one connects.
  */
 import { Job, Queue, QueueEvents } from 'bullmq';
 import type { SimConfig } from '../../shared/config.js';
 import { retriesOf, type RunAllOptions, type RunOutcome, type Runner } from '../execution/runner.js';
-import { configKey } from '../store/record.js';
+import { MODEL_VERSION } from '../../worker/model.js';
+import { configKey, recordProblem } from '../store/record.js';
 import { JOB_NAME, jobData, jobOptions, resultOf, type JobData, type JobReturn } from './jobs.js';
-import { coordinatorConnection, type QueueTarget } from './url.js';
+import { coordinatorConnection, DEFAULT_QUEUE_NAME, type QueueTarget } from './url.js';
 
 /** How often the states of the jobs not yet reported are read (events may be missed while a connection is re-made). */
 const RECONCILE_MS = 2000;
@@ -74,15 +84,37 @@ export class QueueRunner implements Runner {
       });
       if (pending.size === 0) settle();
     };
-    const completed = (key: string, rv: unknown, attempts: number): void =>
-      report(key, (index) => {
+    /** Results refused so far, by key: each refusal runs the job again, up to the retries. */
+    const refused = new Map<string, number>();
+    let rerunning: Promise<void> = Promise.resolve();
+    const completed = (key: string, rv: unknown, attempts: number): void => {
+      const index = pending.get(key);
+      if (index === undefined) return;
+      const config = configs[index]!;
+      let problem: string | undefined;
+      let got: ReturnType<typeof resultOf> | undefined;
+      try {
+        got = resultOf(rv);
+        const p = recordProblem({ key, modelVersion: MODEL_VERSION, config, hostSeconds: got.hostSeconds, result: got.result }, config, key);
+        if (p !== undefined) problem = `the worker's result ${p}`;
+      } catch (err) {
+        problem = err instanceof Error ? err.message : String(err);
+      }
+      if (problem === undefined && got) return report(key, () => ({ index, config, result: got.result, hostSeconds: got.hostSeconds, attempts }));
+      const n = (refused.get(key) ?? 0) + 1;
+      refused.set(key, n);
+      if (n > retries) return report(key, () => ({ index, config, error: n > 1 ? `${problem} (${n} attempts)` : problem, attempts: n }));
+      opts.onRetry?.(config, n, retries + 1, `${problem}; refused`);
+      // Run it again: the finished job goes, the same job (same id) is queued anew.
+      rerunning = rerunning.then(async () => {
         try {
-          const { result, hostSeconds } = resultOf(rv);
-          return { index, config: configs[index]!, result, hostSeconds, attempts };
+          await queue.remove(key);
+          await queue.add(JOB_NAME, jobData(config), jobOptions(config, retries));
         } catch (err) {
-          return { index, config: configs[index]!, error: err instanceof Error ? err.message : String(err), attempts };
+          lost ??= err instanceof Error ? err : new Error(String(err));
         }
       });
+    };
     const failed = (key: string, reason: string, attempts: number): void =>
       report(key, (index) => ({ index, config: configs[index]!, error: attempts > 1 ? `${reason} (${attempts} attempts)` : reason, attempts }));
 
@@ -103,10 +135,14 @@ export class QueueRunner implements Runner {
     });
 
     /** Read the state of every job still pending; report the finished ones. `attach`: a job failed before this run is tried again. */
+    let workersSeen: boolean | undefined;
     const reconcile = async (attach: boolean): Promise<void> => {
+      await rerunning;
       const keys = [...pending.keys()];
       const jobs = await Promise.all(keys.map((k) => Job.fromId<JobData, JobReturn>(queue, k)));
-      for (const job of jobs) {
+      for (let i = 0; i < keys.length; i++) {
+        const job = jobs[i];
+        if (!job && pending.has(keys[i]!)) failed(keys[i]!, 'removed from the queue before it finished (drained, flushed or evicted); run the same command again to queue it again', 1);
         if (!job?.id || !pending.has(job.id)) continue;
         if (job.finishedOn && job.returnvalue) completed(job.id, job.returnvalue, job.attemptsMade || 1);
         else if (job.finishedOn && job.failedReason) {
@@ -114,6 +150,16 @@ export class QueueRunner implements Runner {
           else failed(job.id, job.failedReason, job.attemptsMade || 1);
         }
       }
+      if (pending.size === 0) return;
+      const workers = (await queue.getWorkersCount()) > 0;
+      if (workers !== workersSeen && !(workers && workersSeen === undefined)) {
+        opts.onNotice?.(
+          workers
+            ? `a worker connected to ${target.url} (queue ${target.name}); ${pending.size} runs to go`
+            : `no worker is connected to ${target.url} (queue ${target.name}): ${pending.size} runs wait for one (vcpusim worker --queue ${target.url}${target.name === DEFAULT_QUEUE_NAME ? '' : ` --queue-name ${target.name}`})`,
+        );
+      }
+      workersSeen = workers;
     };
 
     let timer: NodeJS.Timeout | undefined;

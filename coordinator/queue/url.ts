@@ -68,13 +68,24 @@ const CONNECT_TIMEOUT_MS = 3000;
  */
 export async function checkReachable(target: QueueTarget, option = '--queue'): Promise<void> {
   const { Redis } = await import('ioredis');
-  const r = new Redis({ ...target.redis, lazyConnect: true, connectTimeout: CONNECT_TIMEOUT_MS, retryStrategy: () => null, maxRetriesPerRequest: 0, enableOfflineQueue: false });
+  // Database 0 first: a SELECT the server refuses is then an answer here, not a failed connection (ioredis would stay on 0).
+  const { db, ...rest } = target.redis;
+  const r = new Redis({ ...rest, lazyConnect: true, connectTimeout: CONNECT_TIMEOUT_MS, retryStrategy: () => null, maxRetriesPerRequest: 0, enableOfflineQueue: false });
   let last: unknown;
   r.on('error', (err: unknown) => (last = err));
   try {
     await r.connect();
     await r.ping();
+    if (db !== undefined) {
+      try {
+        await r.select(db);
+      } catch (err) {
+        const why = err instanceof Error ? err.message : String(err);
+        throw new UsageError({ option, value: target.url, allowed: 'a database number the server has', detail: `the Redis server at ${target.url} has no database ${db} (${why}); expected a database number the server has (0 to its \`databases\` setting - 1)` });
+      }
+    }
   } catch (err) {
+    if (err instanceof UsageError) throw err;
     const e = (last ?? err) as NodeJS.ErrnoException;
     const why = e.code ?? e.message ?? String(e);
     throw new UsageError({ option, value: target.url, allowed: 'the URL of a running redis-server', detail: `cannot reach Redis at ${target.url} (${why}); expected the URL of a running redis-server` });

@@ -24,7 +24,8 @@ export interface RunRecord {
 }
 
 /** JSON with object keys sorted, so equal configs hash equally whatever their key order. */
-function canonicalJson(v: unknown): string {
+/** JSON with object keys sorted: equal for equal values whatever the key order. */
+export function canonicalJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
   if (v !== null && typeof v === 'object') {
     const o = v as Record<string, unknown>;

@@ -10,16 +10,25 @@
  * - sched_process_exec gives the thread group a new mm (exec_mmap), which activate_mm
  *   loads on that CPU at once;
  * - a task forked by kthreadd (pid 2), or by a kernel thread, is a kernel thread; so is pid
- *   0 (the idle task, swapper/N) and a task whose comm matches the usual kernel-thread names
- *   or the user's `--kthreads` pattern;
+ *   0 (the idle task, swapper/N) and, where the trace has no parentage for it, a task whose
+ *   comm is one the kernel gives its threads (KTHREAD_NAMES) or matches the user's
+ *   `--kthreads` pattern; the replay (workloads/trace.ts) takes its runs from here, so it
+ *   loads cr3 exactly where this counts a load;
  * - a cr3 load is a switch to a user task whose mm differs from the CPU's active mm, which
  *   that switch then sets. The first switch to a user task on a CPU is a load.
  */
 import { EV_EXEC, EV_FORK, EV_SWITCH, type ParsedTrace } from './parse.js';
 
-/** Kernel threads by name: workqueues, softirq, migration, RCU, kthreadd, threaded IRQs and the other per-CPU and system threads of recent kernels. */
+/**
+ * Kernel threads by name, for traces without parentage (no sched_process_fork from kthreadd):
+ * the names the kernel gives its threads (kthread_create's format strings, workqueue
+ * rescuers, per-CPU threads, threaded IRQs) in the kernels of 2.6 to today: workqueues,
+ * softirq, migration, RCU, kthreadd, IRQ threads, the block, SCSI, USB, MMC, network, file
+ * system and device-mapper threads, and the per-CPU and system threads of recent kernels.
+ * A pattern of the user's (`--kthreads`) adds to these.
+ */
 export const KTHREAD_NAMES =
-  /^(?:swapper(?:\/\d+)?|kworker\/|ksoftirqd\/|migration\/|rcu|kthreadd$|irq\/|watchdog(?:d|\/)|cpuhp\/|idle_inject\/|kswapd|kcompactd|khugepaged|ksmd|kblockd|kdevtmpfs|khungtaskd|oom_reaper|writeback|kintegrityd|kthrotld|jbd2\/|ext4-|xfs|scsi_|nvme-|kauditd|ipv6_addrconf|mm_percpu_wq|netns|events\/|kacpi|kthread)/;
+  /^(?:swapper(?:\/\d+)?|kworker\/|ksoftirqd\/|migration\/|rcu|kthreadd$|irq\/|watchdog(?:d|\/)|cpuhp\/|idle_inject\/|kswapd|kcompactd|khugepaged|ksmd|kblockd|kdevtmpfs|khungtaskd|oom_reaper|writeback|kintegrityd|kthrotld|jbd2\/|ext4-|xfs|scsi_|nvme-|kauditd|ipv6_addrconf|mm_percpu_wq|netns|events\/|kacpi|kthread|usb-storage$|khubd$|kpsmoused$|ata_sff$|ata\/|edac-poller$|devfreq_wq$|cfg80211$|hwrng$|spi\d+$|mmcqd\/|mmc_complete$|card\d+-crtc|nfsiod$|rpciod$|xprtiod$|loop\d+$|napi\/|kvm-nx-lpage-re|kvm-pit\/|tpm_dev_wq$|blkcg_punt_bio$|acpi_thermal_pm$|inet_frag_wq$|pm_wq$|bioset$|kmpath_|kaluad$|mld$|cryptd$|kcryptd|dmcrypt_write|kdmflush|psimon$|zswap|ttm$|charger_manager$|btrfs-|f2fs_|kstrp$|kjournald|pdflush$|aio\/|kseriod$|khelper$|kondemand|ksuspend_usbd$|bdi-default$|flush-\d|sync_supers$|krfcommd$|jffs2_gcd|ubi_bgt|kmmcd$|vchiq-|md\d*_raid|raid5wq$|dio\/|hid_compat$|khvcd$|scsi_eh_|scsi_tmf_)/;
 
 /**
  * What one CPU ran: its user-task runs in order. A run is a task (a pid, and which exec of

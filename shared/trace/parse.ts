@@ -78,8 +78,10 @@ export class TraceParseError extends UserError {
 
 // TASK-PID (TGID) [CPU] FLAGS TIMESTAMP: EVENT: FIELDS. The comm may hold '-' and spaces.
 const FTRACE_LINE = /^\s*(.+?)-(\d+)\s+(?:\(\s*(\d+|-+)\)\s+)?\[(\d+)\]\s+(?:([^\s[\]]{4,5})\s+)?(\d+\.\d+):\s+([\w:]+):\s?(.*)$/;
-// COMM PID[/TID] [CPU] TIMESTAMP: sched:EVENT: FIELDS (perf script's default fields).
-const PERF_LINE = /^\s*(.+?)\s+(\d+)(?:\/(\d+))?\s+\[(\d+)\]\s+(\d+\.\d+):\s+(?:\d+\s+)?([\w:]+):\s?(.*)$/;
+// COMM PID[/TID] [CPU] TIMESTAMP: sched:EVENT: FIELDS (perf script's default fields). A
+// sample perf could not tie to a thread it knows is printed as `:-1 -1` (its unknown-thread
+// comm and pid, tools/perf/util/thread.c): the event's own fields still name the tasks.
+const PERF_LINE = /^\s*(.+?)\s+(-1|\d+)(?:\/(-1|\d+))?\s+\[(\d+)\]\s+(\d+\.\d+):\s+(?:\d+\s+)?([\w:]+):\s?(.*)$/;
 const LOST = /^\s*CPU:?\s*(\d+)\s*\[LOST (\d+) EVENTS\]\s*$/;
 
 const SWITCH_KV = /^\s*prev_comm=(.*?) prev_pid=(-?\d+) prev_prio=(-?\d+) prev_state=(\S+)(?: ==>)? next_comm=(.*?) next_pid=(-?\d+) next_prio=(-?\d+)\s*$/;
@@ -239,8 +241,9 @@ export function parseTrace(text: string, file: string): ParsedTrace {
       fields = m[8]!;
     }
     if (cpu > maxCpu) maxCpu = cpu;
-    if (tgid !== undefined && cur !== 0) tgids.set(cur, tgid);
-    if (cur !== 0 && comm !== '<idle>' && comm !== '<...>') comms.set(cur, comm);
+    // (perf's unknown thread, pid -1, tells nothing of the task that ran.)
+    if (tgid !== undefined && tgid > 0 && cur > 0) tgids.set(cur, tgid);
+    if (cur > 0 && comm !== '<idle>' && comm !== '<...>') comms.set(cur, comm);
     const name = event.startsWith('sched:') ? event.slice(6) : event;
     switch (name) {
       case 'sched_switch': {

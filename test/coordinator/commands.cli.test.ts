@@ -48,7 +48,11 @@ describe('vcpusim run: sizes the workload does not fit in', () => {
     const r = cli('run', '--workload', 'hackbench', '--groups', '100', '--memory', '16');
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/^error: --memory: 16 is not allowed; expected more guest memory: 4000 tasks did not fit/);
+    expect(r.stderr).toMatch(/^error: --memory: guest memory of 16 MiB is too small: the workload's tasks did not fit \(.*\); try --memory 128 \(at most 4096\)$/m);
+    // Not given: the message says it is the default.
+    const d = cli('run', '--workload', 'hackbench', '--groups', '400', '--loops', '1');
+    expect(d.status).toBe(2);
+    expect(d.stderr).toMatch(/^error: --memory: guest memory of 256 MiB \(the default\) is too small: .*; try --memory 512 \(at most 4096\)$/m);
   });
 
   it('a shadow pool that the cr3 cache pins whole names --mmu-pages, exit 2', () => {

@@ -36,7 +36,7 @@ describe('shipped experiments', () => {
     const count = (n: string) => expandExperiment(loadExperiment(n)).length;
     expect(count('published-table')).toBe(10);
     expect(count('cr3-cache-sweep')).toBe(7 * 8);
-    expect(count('shadow-pool-sweep')).toBe(2 * 2 * 5);
+    expect(count('shadow-pool-sweep')).toBe(2 * 2 * 5 * 3);
     expect(count('smp-scale')).toBe(3);
   });
 

@@ -135,7 +135,7 @@ const CASES: Case[] = [
   { what: '--placement with one thread', args: ['run', '--placement', 'round-robin'], words: ['--placement', 'round-robin has no effect on one thread'] },
   { what: 'an unknown placement', args: ['run', '--placement', 'diagonal'], words: ['--placement', '"diagonal"', 'blocks, round-robin'] },
   { what: 'an unknown mode', args: ['run', '--mode', 'kvm'], words: ['--mode', '"kvm"', 'native, qemu, kvm-upstream, kvm-trunk, kvm-paravirt'] },
-  { what: 'too little memory for the guest', args: ['run', '--workload', 'hackbench', '--groups', '100', '--memory', '16'], words: ['--memory', '16', 'more guest memory'] },
+  { what: 'too little memory for the guest', args: ['run', '--workload', 'hackbench', '--groups', '100', '--memory', '16'], words: ['--memory', '16 MiB is too small', 'try --memory 128'] },
   { what: 'an argument run does not take', args: ['run', 'extra'], words: ['too many arguments'] },
   { what: 'an unknown command', args: ['bogus'], words: ['unknown command', 'bogus'] },
   { what: 'no command', args: [], words: ['a command is missing', 'run, sweep, reproduce, worker, queue, report, compare, trace, list, calibrate'] },

@@ -58,7 +58,7 @@ describe('--version', () => {
     for (const flag of ['--version', '-V']) {
       const r = cli([flag]);
       expect(r.status).toBe(0);
-      expect(r.stdout).toBe(`vcpusim ${pkg.version} (vcpusim-model-7)\n`);
+      expect(r.stdout).toBe(`vcpusim ${pkg.version} (vcpusim-model-8)\n`);
     }
   });
 });

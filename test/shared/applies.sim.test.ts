@@ -68,6 +68,7 @@ const OTHER: Partial<Record<keyof SimConfig, unknown>> = {
   pwc: 0,
   size: 64,
   mitigations: false,
+  lapicTimer: true,
 };
 
 /** The config, or null where the mode, the guest and the profile do not go together (config.ts checkHardware). */

@@ -38,3 +38,33 @@ export async function testRedis(): Promise<TestRedis> {
 
 /** A queue name no other test uses. */
 export const uniqueQueue = (label: string): string => `test-${label}-${process.pid}-${randomBytes(4).toString('hex')}`;
+
+export interface PrivateRedis extends TestRedis {
+  /** Stop the server without saving and start it again on the same port: every key is gone. */
+  restart(): Promise<void>;
+}
+
+/** A redis-server of this file's own (never VCPUSIM_TEST_REDIS), for tests that stop or restart it. */
+export async function privateRedis(): Promise<PrivateRedis> {
+  const port = await freePort();
+  const args = ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--daemonize', 'yes'];
+  const up = async (): Promise<void> => {
+    const r = spawnSync('redis-server', args, { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`redis-server did not start: ${r.stderr || r.error?.message}`);
+    for (let i = 0; i < 100; i++) {
+      if (spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' }).stdout.trim() === 'PONG') return;
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    throw new Error('redis-server did not answer');
+  };
+  const down = (): void => void spawnSync('redis-cli', ['-p', String(port), 'shutdown', 'nosave'], { stdio: 'ignore' });
+  await up();
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    stop: down,
+    async restart() {
+      down();
+      await up();
+    },
+  };
+}

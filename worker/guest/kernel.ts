@@ -66,6 +66,8 @@ export interface KernelOptions {
   readonly pti: boolean;
   /** x86-64: the guest uses PCID. */
   readonly pcid: boolean;
+  /** i386: a UP kernel whose local APIC timer ticks beside IRQ0. */
+  readonly lapicTimer?: boolean;
 }
 
 export class Kernel {
@@ -142,7 +144,7 @@ export class Kernel {
     this.procs = new Processes(tasks, cpus, this.mm, this.sched, this.entry, c);
     this.procs.freesTaskPages = x64;
     this.irq = new Irq(c, opts.paravirt);
-    this.time = new GuestTime(cpus, this.irq, this.sched, this.entry, c, opts.hz, opts.clocksource, x64);
+    this.time = new GuestTime(cpus, this.irq, this.sched, this.entry, c, opts.hz, opts.clocksource, x64, opts.lapicTimer === true);
     if (tlbContext !== null && tlbContext.switchesAtEntry) {
       const entry = this.entry;
       this.sched.returnToUser = (cpu) => entry.toUser(cpu);
@@ -258,12 +260,12 @@ export class Kernel {
   }
 
   /** Park a new task on a wait queue, as if it had run up to a blocking call (see Scheduler.park). */
-  park(t: Task, wq: WaitQueue<Task>, inSyscall: boolean): void {
-    this.sched.park(t, wq, inSyscall);
+  park(t: Task, wq: WaitQueue<Task>, inSyscall: boolean, nonInteractive = false): void {
+    this.sched.park(t, wq, inSyscall, nonInteractive);
   }
 
-  newPipe(name: string): Pipe {
-    return this.ipc.newPipe(name);
+  newPipe(name: string, syncWake = false): Pipe {
+    return this.ipc.newPipe(name, syncWake);
   }
 
   newUnixStream(name: string): UnixStream {

@@ -125,6 +125,11 @@ export class NativePlatform implements Platform {
     v.clock += this.c.wrmsr;
   }
 
+  /** ICR high, then ICR low (send_IPI_mask_flat: apic_write_around of each). */
+  sendIpi(v: Vcpu): void {
+    v.clock += 2 * this.c.wrmsr;
+  }
+
   armTimer(v: Vcpu): void {
     v.clock += this.c.wrmsr;
   }

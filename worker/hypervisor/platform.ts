@@ -90,8 +90,10 @@ export interface Platform {
   ipiArrival(v: Vcpu, wasHalted: boolean): void;
   /** The guest executes HLT (sti; hlt in the idle loop). */
   halt(v: Vcpu): void;
-  /** An x86-64 guest's EOI to its local APIC (an x2APIC WRMSR; virtualised with APICv). */
+  /** The guest's EOI to its local APIC (xAPIC store of a 32-bit guest, x2APIC WRMSR of a 64-bit one; virtualised with APICv). */
   apicEoi(v: Vcpu): void;
+  /** The guest sends an IPI: its writes of the local APIC's ICR (smp_send_reschedule). */
+  sendIpi(v: Vcpu): void;
   /** An x86-64 guest re-arms its TSC-deadline timer (a WRMSR of IA32_TSC_DEADLINE). */
   armTimer(v: Vcpu): void;
   /** A PVM guest's PV ops (null for every other guest). */

@@ -8,7 +8,7 @@
 import type { Costs } from '../../shared/costs.js';
 import type { GuestMemory } from '../machine/memory.js';
 import { walk } from '../machine/paging.js';
-import { FROM_TIMER, type Vcpu } from '../machine/vcpu.js';
+import { FROM_LAPIC_TIMER, FROM_TIMER, type Vcpu } from '../machine/vcpu.js';
 import { guestPageFault, type MmuStrategy, type Platform } from './platform.js';
 import { UnvirtualisedMmu } from './unvirtualised-mmu.js';
 
@@ -74,7 +74,7 @@ export class QemuPlatform implements Platform {
    * next block. The disk's completion wakes the main loop itself.
    */
   irqArrival(v: Vcpu, _wasHalted: boolean, from: number): void {
-    v.clock += this.c.qemuTimerEvent + (from === FROM_TIMER ? 0 : this.c.qemuAlarm);
+    v.clock += this.c.qemuTimerEvent + (from === FROM_TIMER || from === FROM_LAPIC_TIMER ? 0 : this.c.qemuAlarm);
   }
 
   /** host_alarm_handler's cpu_interrupt(CPU_INTERRUPT_EXIT) ends the translated block; main_loop_wait runs. */
@@ -90,9 +90,14 @@ export class QemuPlatform implements Platform {
     v.halted = true;
   }
 
-  /** The qemu mode runs the i386 guest only (config.ts), which programs no TSC deadline. */
-  apicEoi(): void {
-    throw new Error('no x86-64 guest under the qemu mode');
+  /** The APIC is in QEMU's process: an access is a helper call from the translated code (apic_mem_writel). */
+  apicEoi(v: Vcpu): void {
+    v.clock += this.c.qemuPortIo;
+  }
+
+  /** ICR high and ICR low: two helper calls (apic_mem_writel; the low word delivers). */
+  sendIpi(v: Vcpu): void {
+    v.clock += 2 * this.c.qemuPortIo;
   }
 
   armTimer(): void {

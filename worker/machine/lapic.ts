@@ -15,6 +15,12 @@ export class LocalApic {
   private timerVector = -1;
   private period = 0;
   private next = Infinity;
+  /**
+   * Cycles of the host alarm's grid when the APIC is QEMU's (its timer is a vm_clock timer
+   * of QEMU's main loop: the guest sees its ticks on the alarm's grid, as the PIT's); 0 on
+   * hardware.
+   */
+  grid = 0;
 
   constructor(private readonly v: Vcpu) {
     this.ipi = v.events.register('ipi', PRIO_IPI, (w, wasHalted) => w.interrupt(w, this.ipiVector, FROM_IPI, wasHalted));
@@ -37,13 +43,19 @@ export class LocalApic {
   start(now: number): void {
     if (this.timer === null) return;
     this.next = now + this.period;
-    this.timer.set(this.next);
+    this.timer.set(this.seenAt(this.next));
+  }
+
+  /** When the guest sees the tick due at `cycle`. */
+  private seenAt(cycle: number): number {
+    const g = this.grid;
+    return g === 0 ? cycle : Math.ceil(cycle / g) * g;
   }
 
   private tick(w: Vcpu, wasHalted: boolean): void {
     w.interrupt(w, this.timerVector, FROM_LAPIC_TIMER, wasHalted);
     do this.next += this.period;
-    while (this.next <= w.clock);
-    this.timer!.set(this.next);
+    while (this.seenAt(this.next) <= w.clock);
+    this.timer!.set(this.seenAt(this.next));
   }
 }

@@ -14,8 +14,11 @@
  * QEMU's alarm, a device), so interrupts arrive at their rate however long the recorded
  * run is, as they would in the middle of user code.
  *
- * The figure is the guest time of the replay (s). The tasks start blocked on their pipes
- * except each CPU's first; the statistics count from the first run.
+ * The figure is the guest time of the replay (s). Each CPU's tasks but the first start
+ * asleep in their pipe's read (parked as if they had run up to it: a recorded task is
+ * already in the middle of its life); the first finds its token and runs. The statistics
+ * count from the start, so that each CPU's first cr3 load counts, as `trace analyze`
+ * counts the trace's.
  */
 import type { SimConfig } from '../../shared/config.js';
 import { userRuns } from '../../shared/trace/address-spaces.js';
@@ -43,7 +46,6 @@ export function buildTrace(k: Kernel, cfg: SimConfig): WorkloadRun {
   const runTask: Task[][] = [];
   /** The user work (guest cycles) each task's run has still to do, by pid. */
   const left: number[] = [];
-  let begun = false;
 
   const M = marks('firstRun', 'lastRun');
   // Each of the task's runs: wait for the token, do the run's user work, pass the token to the next run's task.
@@ -51,10 +53,6 @@ export function buildTrace(k: Kernel, cfg: SimConfig): WorkloadRun {
     run(cpu, t) {
       if (!k.read(cpu, t, pipeOf[t.pid]!, TOKEN)) return AGAIN;
       const at = runsOf[t.pid]![t.i]!;
-      if (!begun) {
-        begun = true;
-        k.beginMeasurement(cpu);
-      }
       if (at === 0) k.markFirst(M.firstRun, cpu.vcpu.clock);
       left[t.pid] = runs.perCpu[cpuOf[t.pid]!]!.seconds[at]! * cyclesPerSecond;
       return 'work';
@@ -96,7 +94,8 @@ export function buildTrace(k: Kernel, cfg: SimConfig): WorkloadRun {
         const threadIndex = shared ? (threads[mm] = (threads[mm] ?? 0) + 1) : -1;
         t = k.createTask(`trace/${pid}`, m, v, replay, 'child', threadIndex);
         t.migratable = false;
-        pipeOf[t.pid] = k.newPipe(`trace${pid}@${c.cpu}`);
+        // The token's wake-up does not preempt its writer: the recorded switch is the writer's block in its read.
+        pipeOf[t.pid] = k.newPipe(`trace${pid}@${c.cpu}`, true);
         runsOf[t.pid] = [];
         cpuOf[t.pid] = v;
         byTask.set(id, t);
@@ -105,12 +104,11 @@ export function buildTrace(k: Kernel, cfg: SimConfig): WorkloadRun {
       runsOf[t.pid]!.push(at);
       runTask[v].push(t);
     }
-    // Every task reads its pipe first; the first run's task finds the token there, and runs
-    // last of them, so that the others have blocked when the replay begins.
+    // The first run's task finds the token in its pipe; the others sleep in their read.
     const first = runTask[v][0];
     if (!first) return;
     pipeOf[first.pid]!.pipeWrite(TOKEN);
-    for (const t of order) if (t !== first) k.start(t);
+    for (const t of order) if (t !== first) k.park(t, pipeOf[t.pid]!.readWaitAt(v), true, true); // pipe_wait
     k.start(first);
   });
 

@@ -55,8 +55,8 @@ describe('vcpusim trace analyze (built CLI)', () => {
     const r = cli('run', '--workload', 'trace', '--trace', 'ring.txt', '--mode', 'kvm-paravirt', '--cache-size', '2', '--json');
     expect(r.status).toBe(0);
     const run = JSON.parse(r.stdout);
-    // 12 runs: the first task is current when the replay begins, 11 switches load cr3.
-    expect(run.guest.addressSpaceSwitches).toBe(11);
+    // 12 switches, 12 cr3 loads (the first from the idle task), as the analysis counts them.
+    expect(run.guest.addressSpaceSwitches).toBe(12);
     expect(run.config.traceSha256).toMatch(/^[0-9a-f]{64}$/);
     const sweep = cli('reproduce', 'trace-cache-sweep', '--trace', 'ring.txt', '--json', '--results', 'store');
     expect(sweep.status).toBe(0);

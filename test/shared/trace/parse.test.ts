@@ -77,6 +77,20 @@ describe('trace parsers', () => {
     expect(t.cpus).toBe(2);
   });
 
+  it('perf sched script: the unknown-thread prefix `:-1 -1` takes its pids from the switch\'s fields', () => {
+    const text = [
+      `         swapper     0 [001]  5029.569000: sched:${sw(['swapper/1', 0], ['node', 24958], 'R')}`,
+      `             :-1    -1 [001]  5029.569059:       sched:${sw(['node', 24958], ['node', 24997], 'R+')}`,
+      `            node 24997 [001]  5029.569100: sched:${sw(['node', 24997], ['bash', 300])}`,
+    ].join('\n');
+    const t = parseTrace(text, 'p');
+    expect(Array.from(t.events.a)).toEqual([0, 24958, 24997]);
+    expect(Array.from(t.events.b)).toEqual([24958, 24997, 300]);
+    // A comm is learnt from a line's own task only where the pid is known.
+    expect(t.comms.has(-1)).toBe(false);
+    expect(cr3Loads(t).perCpu[1]!.loads.length).toBe(3);
+  });
+
   it('gzip input is unpacked', () => {
     expect(traceText(gzipSync(Buffer.from(FTRACE)))).toBe(FTRACE);
   });
@@ -124,5 +138,22 @@ describe('address spaces and cr3 loads', () => {
     // sh's mm (0) is left at the exec, which loads the new one (1) at once; ls and helper alternate; mythread is a kernel thread.
     expect(Array.from(cr3Loads(t).perCpu[0]!.loads)).toEqual([0, 1, 2, 1, 3]);
     expect(Array.from(cr3Loads(t, { kthreads: /^daemon$/ }).perCpu[0]!.loads)).toEqual([0, 1, 2, 1]);
+  });
+
+  it('without parentage a kernel thread is known by the name the kernel gives it (usb-storage, scsi_eh_0), not a look-alike', () => {
+    // trace-cmd report of a board: no fork events, no TGID column.
+    const text = [
+      'cpus=1',
+      `          <idle>-0     [000]   1.000001: ${sw(['swapper', 0], ['sh', 40], 'R')}`,
+      `              sh-40    [000]   1.000002: ${sw(['sh', 40], ['usb-storage', 33])}`,
+      `     usb-storage-33    [000]   1.000003: ${sw(['usb-storage', 33], ['sh', 40])}`,
+      `              sh-40    [000]   1.000004: ${sw(['sh', 40], ['scsi_eh_0', 31])}`,
+      `       scsi_eh_0-31    [000]   1.000005: ${sw(['scsi_eh_0', 31], ['usb-storaged', 90])}`,
+      `    usb-storaged-90    [000]   1.000006: ${sw(['usb-storaged', 90], ['sh', 40])}`,
+    ].join('\n');
+    const a = cr3Loads(parseTrace(text, 'r'));
+    // sh, (usb-storage: lazy) sh: nothing, (scsi_eh_0) usb-storaged (a user program), sh.
+    expect(Array.from(a.perCpu[0]!.loads)).toEqual([0, 1, 0]);
+    expect(a.kernelThreads).toBe(2);
   });
 });

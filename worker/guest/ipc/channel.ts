@@ -40,6 +40,10 @@ export abstract class ChannelBase implements SleeperMask {
   views: Map<number, this> | null = null;
   /** Of a view: the quantum it was last copied in. */
   viewEpoch = -1;
+  /** The vCPU of the last operation merged in (-1: none yet): its cache holds the channel's lines. */
+  lastCpu = -1;
+  /** Of a view: the quantum in which its vCPU last paid for pulling the channel's lines over. */
+  linesPaidEpoch = -1;
   /** Quantum of the last operation merged in, and which vCPUs sent / received in it (first one, and whether there were others). */
   opEpoch = -1;
   sendSrc = -1;

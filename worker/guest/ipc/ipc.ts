@@ -28,6 +28,13 @@ import { UnixStream, UnixStreamOps } from './unix.js';
 
 export type Channel = Pipe | UnixStream;
 
+/**
+ * Cache lines of a channel a call reads that the last vCPU to use it wrote: its lock (the
+ * pipe's mutex, the socket's lock), its queue (the pipe buffer ring, the skb queue head)
+ * and its wait queue.
+ */
+const CHANNEL_LINES = 3;
+
 export class Ipc {
   /** Every pipe and socket, by id. */
   readonly channels: Channel[] = [];
@@ -55,9 +62,9 @@ export class Ipc {
     this.unix = new UnixStreamOps(c, sched, slab);
   }
 
-  /** pipe(): a pipe_inode_info and its 16 buffer pages. */
-  newPipe(name: string): Pipe {
-    const p = new Pipe(name, this.cpus.length);
+  /** pipe(): a pipe_inode_info and its 16 buffer pages (`syncWake`: see Pipe.syncWake). */
+  newPipe(name: string, syncWake = false): Pipe {
+    const p = new Pipe(name, this.cpus.length, undefined, syncWake);
     p.objVpn = this.mm.kernelPage();
     for (let i = 0; i < PIPE_BUFFERS; i++) p.bufVpn[i] = this.mm.kernelPage();
     return this.add(p);
@@ -82,12 +89,14 @@ export class Ipc {
   write(cpu: GuestCpu, t: Task, chan: Channel, len: number): boolean {
     this.entry.enter(cpu, t);
     const ch = this.view(cpu, chan);
+    this.pullLines(cpu, chan, ch);
     return ch.kind === CH_PIPE ? this.pipes.write(cpu, t, ch, len) : this.unix.send(cpu, t, ch, len);
   }
 
   read(cpu: GuestCpu, t: Task, chan: Channel, len: number): boolean {
     this.entry.enter(cpu, t);
     const ch = this.view(cpu, chan);
+    this.pullLines(cpu, chan, ch);
     return ch.kind === CH_PIPE ? this.pipes.read(cpu, t, ch, len) : this.unix.recv(cpu, t, ch, len);
   }
 
@@ -154,6 +163,18 @@ export class Ipc {
     return ch;
   }
 
+  /**
+   * With several vCPUs: the first call of a quantum on a channel another vCPU used last
+   * pulls its lines over (CHANNEL_LINES transfers). Who used it last is what every replica
+   * knows, the last operation merged at the quantum's end.
+   */
+  private pullLines(cpu: GuestCpu, chan: Channel, view: Channel): void {
+    const bus = this.bus;
+    if (bus === null || chan.lastCpu < 0 || chan.lastCpu === cpu.id || view.linesPaidEpoch === bus.epoch) return;
+    view.linesPaidEpoch = bus.epoch;
+    cpu.vcpu.clock += CHANNEL_LINES * this.c.cacheLineTransfer;
+  }
+
   /** The channel as `cpu` sees it: the channel itself with one vCPU, else cpu's view of it for this quantum. */
   private view(cpu: GuestCpu, ch: Channel): Channel {
     const bus = this.bus;
@@ -163,6 +184,7 @@ export class Ipc {
   /** Note a merged channel operation: who sent, who received, in this quantum. */
   private noteOp(ch: Channel, src: number, send: boolean): void {
     const epoch = this.bus!.epoch;
+    ch.lastCpu = src;
     if (ch.opEpoch !== epoch) {
       ch.opEpoch = epoch;
       ch.sendSrc = ch.recvSrc = -1;

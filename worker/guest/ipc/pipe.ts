@@ -39,6 +39,11 @@ const PIPE_READ_RESULT = {
 export class Pipe extends ChannelBase {
   readonly kind = CH_PIPE;
   /**
+   * Wake readers with a sync wake-up (no preemption of the writer on its CPU), for pipes
+   * that stand in for a recorded order of switches rather than model a program's IPC.
+   */
+  readonly syncWake: boolean;
+  /**
    * Bytes held by each page buffer (ring from curbuf). A writer sleeps when PIPE_BUFFERS
    * are in use; the merged ring grows past them (by PIPE_BUFFERS multiples, so a slot's
    * page is its index modulo PIPE_BUFFERS whatever the ring's length) because writers
@@ -56,8 +61,9 @@ export class Pipe extends ChannelBase {
   /** The pipe's pages (VPNs): the frames its buffers take, lowest free first. */
   readonly bufVpn: Int32Array;
 
-  constructor(name: string, vcpus: number, shareWith?: Pipe) {
+  constructor(name: string, vcpus: number, shareWith?: Pipe, syncWake = false) {
     super(name, vcpus, true, shareWith);
+    this.syncWake = shareWith ? shareWith.syncWake : syncWake;
     this.bufLen = new Int32Array(shareWith ? shareWith.bufLen.length : PIPE_BUFFERS);
     this.slotPage = new Int32Array(this.bufLen.length);
     this.bufVpn = shareWith ? shareWith.bufVpn : new Int32Array(PIPE_BUFFERS);
@@ -204,7 +210,7 @@ export class PipeOps {
     cpu.touch(p.bufVpn[b]!);
     cpu.stat.messages++;
     if (this.bus !== null) emitPipeWrite(this.bus, cpu.vcpu, p.id, len);
-    this.sched.wakeUpAll(cpu, p.readWaitAt(cpu.id), false);
+    this.sched.wakeUpAll(cpu, p.readWaitAt(cpu.id), p.syncWake);
     return true;
   }
 

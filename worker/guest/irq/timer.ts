@@ -44,6 +44,13 @@ export class GuestTime {
      * (lapic_next_deadline) a WRMSR each.
      */
     private readonly lapicEverywhere = false,
+    /**
+     * The i386 guest is a UP kernel with a local APIC (X86_UP_APIC): its APIC timer ticks
+     * beside IRQ0 (APIC_init_uniprocessor, setup_boot_APIC_clock), profile_tick alone on it
+     * (smp_local_timer_interrupt), and each tick of every APIC timer ends in an EOI
+     * (ack_APIC_irq: one store, apic.c).
+     */
+    private readonly upApic = false,
   ) {
     this.tickCycles = Math.round(c.clockHz / hz);
     this.nsPerCycle = 1e9 / c.clockHz;
@@ -61,8 +68,15 @@ export class GuestTime {
     }
     pit.program(this.tickCycles);
     this.irq.requestIsaIrq(io, PIT_IRQ, (cpu) => this.timerInterrupt(cpu));
-    this.irq.setVector(LOCAL_TIMER_VECTOR, (cpu) => this.apicTimerInterrupt(cpu));
-    for (const cpu of this.cpus) if (cpu.id !== 0) cpu.lapic.programTimer(LOCAL_TIMER_VECTOR, this.tickCycles);
+    this.irq.setVector(LOCAL_TIMER_VECTOR, (cpu) => (cpu.id === 0 ? this.upApicTimerInterrupt(cpu) : this.apicTimerInterrupt(cpu)));
+    for (const cpu of this.cpus) if (cpu.id !== 0 || this.upApic) cpu.lapic.programTimer(LOCAL_TIMER_VECTOR, this.tickCycles);
+  }
+
+  /** A UP kernel's local APIC timer on CPU 0, beside IRQ0: the entry, profile_tick, the EOI. */
+  private upApicTimerInterrupt(cpu: GuestCpu): void {
+    this.irq.entry(cpu);
+    cpu.touch(KTEXT.time);
+    cpu.platform.apicEoi(cpu.vcpu);
   }
 
   /** IRQ0 on CPU 0. */
@@ -111,7 +125,7 @@ export class GuestTime {
   private apicTimerInterrupt(cpu: GuestCpu): void {
     cpu.stat.timerTicks++;
     this.irq.entry(cpu);
-    if (this.lapicEverywhere) cpu.platform.apicEoi(cpu.vcpu);
+    if (this.lapicEverywhere || this.upApic) cpu.platform.apicEoi(cpu.vcpu);
     cpu.work(this.c.timerTick);
     cpu.touch(KTEXT.time);
     if (this.lapicEverywhere) cpu.platform.armTimer(cpu.vcpu);

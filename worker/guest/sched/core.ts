@@ -69,10 +69,10 @@ export class Scheduler {
   /**
    * Park a new task on a wait queue, as if it had run up to a blocking call.
    * `inSyscall`: it sleeps inside the call its program issues first (so the retry
-   * skips the entry), rather than before it.
+   * skips the entry), rather than before it; `nonInteractive` as sleepOn's.
    */
-  park(t: Task, wq: WaitQueue<Task>, inSyscall: boolean): void {
-    this.sleepOn(t, wq);
+  park(t: Task, wq: WaitQueue<Task>, inSyscall: boolean, nonInteractive = false): void {
+    this.sleepOn(t, wq, nonInteractive);
     t.inSyscall = inSyscall;
   }
 
@@ -157,7 +157,16 @@ export class Scheduler {
       cpu.touch(KTEXT.schedA);
       cpu.touch(KTEXT.schedB);
       cpu.touch(t.taskStructVpn);
-      if (t.cpu >= 0) cpu.touch(this.cpus[t.cpu]!.rqVpn); // (none while the balancer moves it)
+      if (t.cpu >= 0) {
+        cpu.touch(this.cpus[t.cpu]!.rqVpn); // (none while the balancer moves it)
+        // The other vCPU's run-queue lock and the task's state: two lines it wrote last.
+        cpu.vcpu.clock += 2 * c.cacheLineTransfer;
+        // resched_task's smp_send_reschedule: the ICR writes. Whether the woken task will
+        // preempt that vCPU's current one is known there only at the quantum's end, so the
+        // waker pays for the IPI at every wake-up of a task on another vCPU (2.6.20 sends it
+        // only when it preempts; an overcount for the wake-ups that do not).
+        cpu.platform.sendIpi(cpu.vcpu);
+      }
       emitWake(bus, cpu.vcpu, t.pid);
       return;
     }

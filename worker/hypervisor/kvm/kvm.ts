@@ -9,11 +9,11 @@
  */
 import type { Costs } from '../../../shared/costs.js';
 import { EXIT_REASON } from '../../../shared/exits.js';
-import { FROM_TIMER, type Vcpu } from '../../machine/vcpu.js';
+import { FROM_LAPIC_TIMER, FROM_TIMER, type Vcpu } from '../../machine/vcpu.js';
 import type { MmuStrategy, Platform } from '../platform.js';
 import type { VmExits } from './vmexit.js';
 
-const { EXTERNAL_INTERRUPT, HLT, IO_INSTRUCTION } = EXIT_REASON;
+const { EXCEPTION_NMI, EXTERNAL_INTERRUPT, HLT, IO_INSTRUCTION } = EXIT_REASON;
 
 export class KvmPlatform implements Platform {
   readonly guestFactor = 1;
@@ -44,7 +44,8 @@ export class KvmPlatform implements Platform {
    */
   irqArrival(v: Vcpu, wasHalted: boolean, from: number): void {
     const c = this.c;
-    const timer = from === FROM_TIMER;
+    // The PIT's edge and QEMU's APIC timer are both QEMU timers, raised in the alarm's main-loop pass.
+    const timer = from === FROM_TIMER || from === FROM_LAPIC_TIMER;
     if (timer) {
       // Raised in the alarm's main-loop pass (hostAlarm), which took the vCPU out already.
       v.clock += c.qemuTimerEvent;
@@ -87,16 +88,34 @@ export class KvmPlatform implements Platform {
     if (wasHalted) v.vmx.times.entry(v.clock);
   }
 
+  /**
+   * The idle loop's safe_halt (sti; hlt) exits to handle_halt, which skips the instruction
+   * and resumes the guest at once if an interrupt is already pending (irq_summary), else
+   * returns KVM_EXIT_HLT to QEMU, which waits for one.
+   */
   halt(v: Vcpu): void {
     const from = v.clock;
+    if (v.events.next() <= v.clock) {
+      this.exits.exit(v, HLT, this.c.hltHandler);
+      return;
+    }
     this.exits.exit(v, HLT, this.c.hltHandler + this.c.userspaceExit);
     v.vmx.times.hltFrom = from;
     v.halted = true;
   }
 
-  /** The 2007 modes run the i386 guest only (config.ts), whose local APIC is not modelled beyond its tick. */
-  apicEoi(): void {
-    throw new Error('no x86-64 guest under the 2007 KVM modes');
+  /**
+   * A write to the local APIC: QEMU emulates it (no in-kernel APIC until 2.6.24), so the
+   * store is a #PF exit on the I/O pte, its emulation and a return to QEMU (apic_mem_writel).
+   */
+  apicEoi(v: Vcpu): void {
+    this.exits.exit(v, EXCEPTION_NMI, this.c.mmioEmulate + this.c.userspaceExit);
+  }
+
+  /** ICR high, then ICR low (QEMU's apic_deliver on the low word): two such exits. */
+  sendIpi(v: Vcpu): void {
+    this.apicEoi(v);
+    this.apicEoi(v);
   }
 
   armTimer(): void {

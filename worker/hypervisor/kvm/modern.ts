@@ -73,6 +73,8 @@ export class ModernKvmPlatform implements Platform {
   halt(v: Vcpu): void {
     const from = v.clock;
     this.exits.exit(v, HLT, this.c.hltHandler);
+    // kvm_vcpu_halt returns at once with an interrupt pending.
+    if (v.events.next() <= v.clock) return;
     v.vmx.times.hltFrom = from;
     v.halted = true;
   }
@@ -80,6 +82,11 @@ export class ModernKvmPlatform implements Platform {
   /** APICv's EOI virtualisation: the WRMSR stays in the guest. */
   apicEoi(v: Vcpu): void {
     v.clock += this.c.wrmsr;
+  }
+
+  /** An x2APIC ICR write: a WRMSR that exits to its fast path (handle_fastpath_set_x2apic_icr_irqoff). */
+  sendIpi(v: Vcpu): void {
+    this.exits.exit(v, MSR_WRITE, this.c.msrWriteHandler);
   }
 
   /** The TSC-deadline WRMSR exits to its fast path. */

@@ -146,7 +146,7 @@ export class ShardCoherence {
     for (const id of this.bus.localIds) {
       if (id === src) continue;
       const s = this.cpus[id]!;
-      const root = s.pages.lookup(frame, LEVEL_PD);
+      const root = s.pages.find(frame, LEVEL_PD, 0);
       if (root >= 0 && s.pages.cachePinned(root)) this.cache!.drop(s, root);
     }
   }

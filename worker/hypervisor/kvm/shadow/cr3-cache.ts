@@ -1,24 +1,38 @@
 /**
  * The host side of the paravirtual cr3 cache (the 2007 patch's changes to mmu.c's
  * mmu_alloc_roots / mmu_free_roots and vmx.c): after a missed cr3 load exits, the new
- * root is entered in para_state at cr3_cache_idx and stays pinned while cached, the
- * evicted entry's root is unpinned, and the VMCS's CR3-target list is kept equal to the
- * cached host roots, so that a later guest mov to cr3 of one of them does not exit.
- * Each entry written costs pvCacheFill.
+ * roots are entered in para_state at cr3_cache_idx and stay pinned while cached (the four
+ * PAE directories of a 32-bit guest's cr3, behind a pae_root page of the entry's own: the
+ * -rt tree's `pae_root[KVM_CR3_CACHE_SIZE]`), the evicted entry's roots are unpinned, and
+ * the VMCS's CR3-target list is kept equal to the cached host roots, so that a later guest
+ * mov to cr3 of one of them does not exit. An entry is named by its quadrant-0 page. Each
+ * entry written costs pvCacheFill.
  */
 import type { Costs } from '../../../../shared/costs.js';
+import type { ShadowPages } from './pages.js';
 import type { ShadowVcpu } from './shadow-vcpu.js';
+import { LEVEL_PD } from './spte.js';
+
+/** Each of the four roots of the set named by its quadrant-0 page `root` (pinned pages stay hashed). */
+function forRootSet(pages: ShadowPages, root: number, f: (sp: number) => void): void {
+  const gfn = pages.gfn[root]!;
+  for (let q = 0; q < 4; q++) {
+    const sp = q === 0 ? root : pages.find(gfn, LEVEL_PD, q);
+    if (sp >= 0) f(sp);
+  }
+}
 
 export class Cr3CacheHost {
   constructor(private readonly c: Costs) {}
 
-  /** A missed cr3 load of `pdFrame` got root `root`: cache it. Returns the handler cycles. */
-  fill(s: ShadowVcpu, pdFrame: number, root: number): number {
+  /** A missed cr3 load of `pdFrame` got the roots `roots`: cache them. Returns the handler cycles. */
+  fill(s: ShadowVcpu, pdFrame: number, roots: Int32Array): number {
     const para = s.para!;
     const pages = s.pages;
+    const root = roots[0]!;
     const evicted = para.fill(pdFrame, root);
-    pages.pinForCache(root);
-    if (evicted >= 0) pages.unpinForCache(evicted);
+    for (let q = 0; q < 4; q++) pages.pinForCache(roots[q]!);
+    if (evicted >= 0) forRootSet(pages, evicted, (sp) => pages.unpinForCache(sp));
     s.v.vmx.setCr3Targets(para.hostCr3);
     return this.c.pvCacheFill;
   }
@@ -34,9 +48,13 @@ export class Cr3CacheHost {
     if (!v.vmx.isCr3Target(root)) throw new Error(`host_cr3 ${root} of cache entry ${idx} is not a CR3-target value`);
     v.clock += this.c.movCr3Target;
     v.tlb.flushNonGlobal();
-    if (s.rootHpa >= 0) s.pages.unpin(s.rootHpa);
-    s.pages.pin(root);
-    s.rootHpa = root;
+    const pages = s.pages;
+    for (let q = 0; q < 4; q++) if (s.roots[q]! >= 0) pages.unpin(s.roots[q]!);
+    let q = 0;
+    forRootSet(pages, root, (sp) => {
+      pages.pin(sp);
+      s.roots[q++] = sp;
+    });
     v.cr3 = pdFrame;
   }
 
@@ -45,7 +63,7 @@ export class Cr3CacheHost {
     const n = s.para!.invalidateHost(root);
     if (n === 0) return 0;
     const pages = s.pages;
-    for (let i = 0; i < n; i++) pages.unpinForCache(root);
+    for (let i = 0; i < n; i++) forRootSet(pages, root, (sp) => pages.unpinForCache(sp));
     s.v.vmx.setCr3Targets(s.para!.hostCr3);
     return n * this.c.pvCacheFill;
   }

@@ -1,23 +1,25 @@
 /**
- * The shadow pages of one shard of KVM's MMU (mmu.c of early 2007: the pool, the hash,
- * the active list, parent links), as one vCPU builds them.
- *
- * Shadow pages live in a bounded pool (KVM_NUM_MMU_PAGES) and are found by a hash keyed
- * by guest frame and role (`hash`, here direct-indexed: kvm->mmu_page_hash). A guest
- * frame that is shadowed is write-protected: a guest write to it traps and is emulated
- * (`pteWrite`), which drops the stale shadow entry, or zaps the whole shadow page when
- * writes flood it (the fork detector). Entries are encoded as spte.ts says. Two
- * behaviours of the same structure: 'cached' (kvm-trunk) keeps shadow pages across cr3
- * loads; 'discard' (kvm-upstream) empties the pool on every one (zapAll, a virtual TLB).
- *
- * With several vCPUs each has its own shard (see coherence.ts); the counters go to the
- * vCPU's `mmu` statistics.
+ * The shadow pages of one shard of KVM's MMU (drivers/kvm/mmu.c of 2.6.20: the pool, the
+ * hash, the active list, parent links), as one vCPU builds them. A bounded pool
+ * (KVM_NUM_MMU_PAGES), found by a hash keyed by guest frame and role (level, quadrant:
+ * spte.ts) with as many buckets as the pool has pages (`gfn % KVM_NUM_MMU_PAGES`); the model
+ * keeps the map in a table of its own and counts the chain entries a lookup walks
+ * (`probes`), which the handlers charge. A shadowed guest frame is write-protected: a write
+ * traps and is emulated (`pteWrite`), dropping the stale shadow entries, or zapping every
+ * shadow page of the frame when writes flood it. The active list is FIFO by creation: a
+ * hash hit moves nothing; eviction takes the tail; a zapped root goes back to the head.
+ * 'cached' (kvm-trunk) keeps shadow pages across cr3 loads; 'discard' (kvm-upstream, before
+ * the caching series) releases at every cr3 load every table that maps anything not global
+ * (releaseNonGlobal: kvm-2's kvm_mmu_flush_tlb skips `page->global` pages). With several
+ * vCPUs each has its own shard (coherence.ts); counters go to the vCPU's `mmu` statistics.
  */
-import { pdIndex, ptIndex } from '../../../machine/paging.js';
 import { PageHash } from './page-hash.js';
 import { newGroup, type MmuStats } from '../../../../shared/stats.js';
 import { doubled } from '../../../../shared/doubled.js';
-import { LEVEL_PD, LEVEL_PT, SPTE_ENTRIES as ENTRIES, SPTE_NONE as NONE } from './spte.js';
+import { LEVEL_PD, LEVEL_PT, SPTE_ENTRIES as ENTRIES, SPTE_NONE as NONE, rootQuadrant, shadowPdIndex, shadowPtIndex } from './spte.js';
+
+/** The hash key of a role: the frame, and its level's quadrant (4..7 a directory's, 0..1 a page table's). */
+const keyOf = (gfn: number, level: number, quadrant: number): number => gfn * 8 + (level === LEVEL_PD ? 4 : 0) + quadrant;
 
 /** Entries per block (64): a page's entries are held a block at a time. */
 const BLOCK_SHIFT = 6;
@@ -42,6 +44,10 @@ export class ShadowPages {
   /** Guest frame shadowed by each shadow page, or -1 if the page is free. */
   readonly gfn: Int32Array;
   readonly level: Uint8Array;
+  /** role.quadrant: a directory's 1 GiB (0..3), a page table's 2 MiB half (0..1). */
+  readonly quadrant: Uint8Array;
+  /** Every entry set in the page was global (a kernel page table; kvm-2's `page->global`). */
+  readonly allGlobal: Uint8Array;
   /** Pins: vCPUs using the page as their root, and cr3-cache entries holding it. */
   readonly rootCount: Int32Array;
   /** The part of rootCount that comes from cr3-cache entries (kvm-paravirt). */
@@ -62,8 +68,14 @@ export class ShadowPages {
   /** Parent links of each page: parentPage * 1024 + index (KVM's parent_pte), the first parentCount of each list. */
   private readonly parents: (number[] | undefined)[];
   private readonly parentCount: Int32Array;
-  /** (gfn, level) -> shadow page, -1 if none: KVM's mmu_page_hash, sized by the pool (page-hash.ts). */
+  /** (gfn, level, quadrant) -> shadow page, -1 if none: KVM's mmu_page_hash, sized by the pool (page-hash.ts). */
   private readonly hash: PageHash;
+  /** Shadow pages of each guest frame (any role): is it write-protected? */
+  private readonly ofGfn: PageHash;
+  /** Pages in each of mmu_page_hash's chains (bucket gfn % capacity). */
+  private readonly chain: Int32Array;
+  /** Chain entries walked by lookups since the handler last charged them (drainProbes). */
+  probes = 0;
   /** active_mmu_pages: a list, newest at head; eviction takes the tail. */
   private readonly prev: Int32Array;
   private readonly next: Int32Array;
@@ -87,6 +99,8 @@ export class ShadowPages {
     this.stat = stat;
     this.gfn = new Int32Array(capacity).fill(NONE);
     this.level = new Uint8Array(capacity);
+    this.quadrant = new Uint8Array(capacity);
+    this.allGlobal = new Uint8Array(capacity);
     this.rootCount = new Int32Array(capacity);
     this.cachePins = new Int32Array(capacity);
     this.blockOf = new Int32Array(capacity * BLOCKS_PER_PAGE).fill(NONE);
@@ -95,6 +109,8 @@ export class ShadowPages {
     this.parents = new Array<number[] | undefined>(capacity); // made at a page's first parent
     this.parentCount = new Int32Array(capacity);
     this.hash = new PageHash(capacity);
+    this.ofGfn = new PageHash(capacity);
+    this.chain = new Int32Array(Math.max(1, capacity));
     this.prev = new Int32Array(capacity).fill(NONE);
     this.next = new Int32Array(capacity).fill(NONE);
     this.freeStack = new Int32Array(capacity);
@@ -147,31 +163,55 @@ export class ShadowPages {
     return this.capacity - this.nFree;
   }
 
-  lookup(gfn: number, level: number): number {
-    return this.hash.get(gfn * 2 + level - 1);
+  /**
+   * kvm_mmu_get_page's search of `gfn`'s bucket for the role (level, quadrant): the page,
+   * or -1. The chain entries walked are counted: the whole chain for a miss, half of it
+   * (the expected position) for a hit.
+   */
+  lookup(gfn: number, level: number, quadrant: number): number {
+    const sp = this.hash.get(keyOf(gfn, level, quadrant));
+    const n = this.capacity > 0 ? this.chain[gfn % this.capacity]! : 0;
+    this.probes += sp < 0 ? n : (n + 1) / 2;
+    return sp;
+  }
+
+  /** The same, without walking a chain (the model's own bookkeeping). */
+  find(gfn: number, level: number, quadrant: number): number {
+    return this.hash.get(keyOf(gfn, level, quadrant));
+  }
+
+  /** The chain entries walked since the last call (for the handler to charge). */
+  drainProbes(): number {
+    const p = this.probes;
+    this.probes = 0;
+    return p;
   }
 
   /** Is guest frame `gfn` shadowed at any level, hence write-protected? */
   isShadowed(gfn: number): boolean {
-    return this.hash.get(gfn * 2) >= 0 || this.hash.get(gfn * 2 + 1) >= 0;
+    return this.ofGfn.get(gfn) > 0;
   }
 
   /**
    * kvm_mmu_get_page's allocation, when lookup() found no shadow page for (gfn, level): a
    * free page takes the role, enters the hash and the head of the active list.
    */
-  create(gfn: number, level: number): number {
-    const key = gfn * 2 + level - 1;
+  create(gfn: number, level: number, quadrant: number): number {
+    const key = keyOf(gfn, level, quadrant);
     if (this.nFree === 0) {
       throw new ShadowPoolExhausted(`shadow page pool of ${this.capacity} pages exhausted: every page is pinned`);
     }
     const sp = this.freeStack[--this.nFree]!;
     this.gfn[sp] = gfn;
     this.level[sp] = level;
+    this.quadrant[sp] = quadrant;
+    this.allGlobal[sp] = 1;
     this.rootCount[sp] = 0;
     this.cachePins[sp] = 0;
     this.presentCount[sp] = 0;
     this.hash.set(key, sp);
+    this.ofGfn.set(gfn, Math.max(0, this.ofGfn.get(gfn)) + 1);
+    if (this.capacity > 0) this.chain[gfn % this.capacity]!++;
     if (this.frameUse !== null) this.frameUse[gfn]!++;
     if (this.trackChanges) this.noteChanged(gfn);
     this.pushHead(sp);
@@ -205,16 +245,19 @@ export class ShadowPages {
     this.rootCount[sp]!--;
   }
 
-  /** The hardware walk of shadow tables from `root`: the level-1 spte for `vpn`, or -1. */
-  translate(root: number, vpn: number): number {
-    const child = this.entry(root * ENTRIES + pdIndex(vpn));
+  /** The hardware walk of the PAE shadow from the four roots `roots`: the level-1 spte for `vpn`, or -1. */
+  translate(roots: Int32Array, vpn: number): number {
+    const root = roots[rootQuadrant(vpn)]!;
+    if (root < 0) return NONE;
+    const child = this.entry(root * ENTRIES + shadowPdIndex(vpn));
     if (child < 0) return NONE;
-    return this.entry(child * ENTRIES + ptIndex(vpn));
+    return this.entry(child * ENTRIES + shadowPtIndex(vpn));
   }
 
-  /** The page table page directory page `pd`'s entry `index` points at, or -1. */
-  childOf(pd: number, index: number): number {
-    return this.entry(pd * ENTRIES + index);
+  /** The shadow page table that maps `vpn` under the roots `roots`, or -1. */
+  tableOf(roots: Int32Array, vpn: number): number {
+    const root = roots[rootQuadrant(vpn)]!;
+    return root < 0 ? NONE : this.entry(root * ENTRIES + shadowPdIndex(vpn));
   }
 
   /** Point entry `index` of directory page `pd` at page table page `pt`. */
@@ -228,11 +271,12 @@ export class ShadowPages {
     (this.parents[pt] ??= [])[this.parentCount[pt]!++] = pd * ENTRIES + index;
   }
 
-  /** Set level-1 entry `index` of `pt`. */
-  setPte(pt: number, index: number, value: number): void {
+  /** Set level-1 entry `index` of `pt` (a non-global one makes the page not all-global). */
+  setPte(pt: number, index: number, value: number, global: boolean): void {
     const at = pt * ENTRIES + index;
     if (this.entry(at) < 0) this.notePresent(pt, index);
     this.put(at, value);
+    if (!global) this.allGlobal[pt] = 0;
   }
 
   /** Drop one entry of a shadow page (either level). */
@@ -281,18 +325,22 @@ export class ShadowPages {
     return zapped;
   }
 
-  /** The 'discard' behaviour: every shadow page goes (pins are dropped by the caller first). */
-  zapAll(): number {
+  /**
+   * The 'discard' behaviour at a cr3 load (kvm-2's kvm_mmu_flush_tlb): every shadow page
+   * table that maps something not global is released, its parent entries cleared; the
+   * kernel's all-global tables and the roots stay. Returns how many were released.
+   */
+  releaseNonGlobal(): number {
     let n = 0;
-    while (this.head !== NONE) {
-      const sp = this.head;
-      this.parentCount[sp] = 0;
-      this.clearAll(sp);
-      this.rootCount[sp] = 0;
-      this.free(sp);
-      n++;
+    let sp = this.head;
+    while (sp !== NONE) {
+      const next = this.next[sp]!;
+      if (this.level[sp] === LEVEL_PT && this.allGlobal[sp] === 0 && this.rootCount[sp] === 0) {
+        this.zap(sp);
+        n++;
+      }
+      sp = next;
     }
-    this.stat.pagesZapped += n;
     return n;
   }
 
@@ -318,17 +366,34 @@ export class ShadowPages {
     return true;
   }
 
+  /**
+   * kvm_mmu_pre_write for guest entry `index` (0..1023) of `gfn`: it walks the frame's
+   * bucket and visits every shadow page of the frame, all quadrants and levels; flooded, it
+   * zaps each; else it drops the shadow entries the write made stale: the guest PTE's in
+   * its half's table, or the two shadow PDEs of a guest PDE in its quadrant's directory.
+   * (2.6.20 itself cleared entry index & 511 in every page of the frame, right only for a
+   * PTE; the fixes are the -rt tree's two-PDE drop and fce0657ff9f1's quadrant filter. The
+   * model drops what the write made stale, so that the guest's translations stay correct,
+   * as the published runs' did.)
+   */
   private applyPteWrite(gfn: number, index: number, flooded: boolean, skipCachePinned: boolean): number {
     let zapped = 0;
-    for (let level = LEVEL_PT; level <= LEVEL_PD; level++) {
-      const sp = this.hash.get(gfn * 2 + level - 1);
+    if (this.capacity > 0) this.probes += this.chain[gfn % this.capacity]!;
+    for (let k = 0; k < 8; k++) {
+      if (k === 2 || k === 3) continue; // page tables have two quadrants
+      const sp = this.hash.get(gfn * 8 + k);
       if (sp < 0) continue;
       // The posted patch: a root pinned by the cr3 cache cannot be zapped, and is left as it is.
       if (skipCachePinned && this.cachePins[sp]! > 0) continue;
       if (flooded) {
         this.zap(sp);
         zapped++;
-      } else this.clearEntry(sp, index);
+      } else if (this.level[sp] === LEVEL_PT) {
+        if (this.quadrant[sp] === index >>> 9) this.clearEntry(sp, index & (ENTRIES - 1));
+      } else if (this.quadrant[sp] === index >>> 8) {
+        this.clearEntry(sp, (index & 255) << 1);
+        this.clearEntry(sp, ((index & 255) << 1) | 1);
+      }
     }
     return zapped;
   }
@@ -399,9 +464,14 @@ export class ShadowPages {
   }
 
   private free(sp: number): void {
-    if (this.trackChanges) this.noteChanged(this.gfn[sp]!);
-    this.hash.delete(this.gfn[sp]! * 2 + this.level[sp]! - 1);
-    if (this.frameUse !== null) this.frameUse[this.gfn[sp]!]!--;
+    const gfn = this.gfn[sp]!;
+    if (this.trackChanges) this.noteChanged(gfn);
+    this.hash.delete(keyOf(gfn, this.level[sp]!, this.quadrant[sp]!));
+    const left = this.ofGfn.get(gfn) - 1;
+    if (left > 0) this.ofGfn.set(gfn, left);
+    else this.ofGfn.delete(gfn);
+    if (this.capacity > 0) this.chain[gfn % this.capacity]!--;
+    if (this.frameUse !== null) this.frameUse[gfn]!--;
     this.gfn[sp] = NONE;
     this.unlinkList(sp);
     this.freeStack[this.nFree++] = sp;

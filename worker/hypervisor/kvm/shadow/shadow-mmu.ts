@@ -1,27 +1,34 @@
 /**
- * The shadow MMU of early-2007 KVM (mmu.c and paging_tmpl.h for 32-bit guests), as an
- * MMU strategy of the VMX exit layer:
+ * The shadow MMU of KVM at 2.6.20 (drivers/kvm/mmu.c and paging_tmpl.h for 32-bit
+ * guests), as an MMU strategy of the VMX exit layer:
+ *  - the guest's two-level tables are shadowed with PAE tables (spte.ts): a cr3 has four
+ *    root pages, one per 1 GiB quadrant, and a guest page table up to two;
  *  - a TLB miss walks the shadow tables; a missing or read-only entry is a shadow page
  *    fault (an EXCEPTION_NMI exit with #PF): paging32_page_fault walks the guest's tables
  *    and builds the missing shadow entries;
- *  - mov to cr3 exits (CR_ACCESS): kvm_set_cr3 -> new_cr3 finds or builds the root
- *    (mmu_alloc_roots), after kvm_mmu_free_some_pages made room; with the paravirt patch
- *    the root is then entered in the cr3 cache (cr3-cache.ts); mov from cr3 exits too;
+ *  - every mov to cr3 exits (CR_ACCESS), the same value again too: paging_new_cr3 unpins
+ *    the four roots (mmu_free_roots), makes room (kvm_mmu_free_some_pages), and finds or
+ *    builds the four of the new cr3 (mmu_alloc_roots: four hash lookups); with the
+ *    paravirt patch the roots are then entered in the cr3 cache (cr3-cache.ts); mov from
+ *    cr3 exits too;
  *  - guest page tables that are shadowed are write-protected: a store traps and is
- *    emulated (kvm_mmu_pte_write), and invlpg exits.
+ *    emulated (kvm_mmu_pre_write), and invlpg exits.
+ * Every hash lookup walks its bucket's chain, each step charged `hashProbe`.
  *
  * Two flavours: 'cached' (kvm-trunk, kvm-paravirt) keeps shadow pages across cr3 loads;
- * 'discard' (kvm-upstream) zaps them all on every cr3 load, write-protects nothing, and
- * lets invlpg drop the one shadow entry (a virtual TLB). With the paravirt patch, what
- * protects a freed page directory still pinned in the cr3 cache is `pinnedRootFix`.
- * Each vCPU has its own shard of shadow pages (coherence.ts keeps them one MMU).
+ * 'discard' (kvm-upstream, kvm-2's MMU before the caching series) keeps one set of roots
+ * and at every cr3 load releases the shadow page tables that map anything not global,
+ * keeping the kernel's; it write-protects nothing, and invlpg drops the one shadow entry
+ * (a virtual TLB). With the paravirt patch, what protects a freed page directory still
+ * pinned in the cr3 cache is `pinnedRootFix`. Each vCPU has its own shard of shadow pages
+ * (coherence.ts keeps them one MMU).
  */
 import type { Costs } from '../../../../shared/costs.js';
 import { EXIT_REASON } from '../../../../shared/exits.js';
 import type { PinnedRootFix } from '../../../../shared/modes.js';
 import type { StatsRegistry } from '../../../../shared/stats.js';
 import type { GuestMemory } from '../../../machine/memory.js';
-import { PAGE_SHIFT, PTE_D, PTE_G, PTE_RW, pdIndex, ptIndex, walk } from '../../../machine/paging.js';
+import { PAGE_SHIFT, PTE_D, PTE_G, PTE_RW, pdIndex, walk } from '../../../machine/paging.js';
 import type { Vcpu } from '../../../machine/vcpu.js';
 import type { RecordBus } from '../../../smp/bus.js';
 import type { ParaState } from '../../kvm-para.js';
@@ -33,7 +40,10 @@ import { ShardCoherence } from './coherence.js';
 import { Cr3CacheHost } from './cr3-cache.js';
 import { ShadowPages } from './pages.js';
 import { ShadowVcpu } from './shadow-vcpu.js';
-import { LEVEL_PD, LEVEL_PT, makeSpte, SPTE_GLOBAL, SPTE_WRITABLE } from './spte.js';
+import { LEVEL_PD, LEVEL_PT, makeSpte, ptHalf, rootQuadrant, shadowPdIndex, shadowPtIndex, SPTE_GLOBAL, SPTE_WRITABLE } from './spte.js';
+
+/** kvm-upstream's one set of roots (kvm-2 reused a single shadow root for every cr3): kept under a frame no guest table uses. */
+const DISCARD_ROOT_GFN = 0;
 
 const { EXCEPTION_NMI, INVLPG, CR_ACCESS, VMCALL } = EXIT_REASON;
 
@@ -94,13 +104,18 @@ export class ShadowMmu implements MmuStrategy {
     return s.pages.freeSomePages() * this.c.shadowPageZap;
   }
 
+  /** The hash chains walked since the last charge, as handler cycles. */
+  private probeCycles(s: ShadowVcpu): number {
+    return s.pages.drainProbes() * this.c.hashProbe;
+  }
+
   tlbMiss(v: Vcpu, vpn: number, write: boolean): void {
     const s = this.cpus[v.id]!;
     const pages = s.pages;
-    let spte = pages.translate(s.rootHpa, vpn);
+    let spte = pages.translate(s.roots, vpn);
     if (spte < 0 || (write && (spte & SPTE_WRITABLE) === 0)) {
       this.shadowPageFault(s, vpn, write);
-      spte = pages.translate(s.rootHpa, vpn);
+      spte = pages.translate(s.roots, vpn);
     }
     // The hardware walk of the shadow tables, then the TLB fill.
     v.clock += this.c.tlbWalk;
@@ -112,27 +127,29 @@ export class ShadowMmu implements MmuStrategy {
     const v = s.v;
     const pages = s.pages;
     pages.stat.shadowFaults++;
-    s.lastPtWriteCount = 0; // the fork detector is reset by a page fault
     const zapCycles = this.makeRoom(s);
     let handler = this.c.shadowFaultHandler + zapCycles;
     const pte = walk(this.mem, v.cr3, vpn, write);
     if (pte === 0) guestPageFault(v, vpn);
-    const pdi = pdIndex(vpn);
-    const ptFrame = this.mem.readEntry(v.cr3, pdi) >>> PAGE_SHIFT;
-    let pt = pages.lookup(ptFrame, LEVEL_PT);
+    const ptFrame = this.mem.readEntry(v.cr3, pdIndex(vpn)) >>> PAGE_SHIFT;
+    // FNAME(fetch): the shadow table of the guest table's half that maps vpn.
+    const half = ptHalf(vpn);
+    let pt = pages.lookup(ptFrame, LEVEL_PT, half);
     if (pt < 0) {
-      pt = pages.create(ptFrame, LEVEL_PT);
+      pt = pages.create(ptFrame, LEVEL_PT, half);
       handler += this.c.shadowPageAlloc;
     }
-    pages.link(s.rootHpa, pdi, pt);
+    pages.link(s.roots[rootQuadrant(vpn)]!, shadowPdIndex(vpn), pt);
     // A clean page is mapped read-only so that the first write traps and sets the guest dirty bit.
     const writable = (pte & PTE_RW) !== 0 && (write || (pte & PTE_D) !== 0);
-    pages.setPte(pt, ptIndex(vpn), makeSpte(pte >>> PAGE_SHIFT, writable, (pte & PTE_G) !== 0));
+    const global = (pte & PTE_G) !== 0;
+    pages.setPte(pt, shadowPtIndex(vpn), makeSpte(pte >>> PAGE_SHIFT, writable, global), global);
+    handler += this.probeCycles(s);
     this.exits.exit(v, EXCEPTION_NMI, handler, zapCycles > 0 ? FLUSH_ALL : FLUSH_NONE);
   }
 
   /** CR_ACCESS exit of a mov to cr3 that is not a CR3-target value: kvm_set_cr3 -> new_cr3. */
-  loadCr3(v: Vcpu, pdFrame: number): void {
+  loadCr3(v: Vcpu, pdFrame: number, _pcid = 0, _noflush = false): void {
     this.newRoots(v, pdFrame, false);
   }
 
@@ -156,20 +173,27 @@ export class ShadowMmu implements MmuStrategy {
     const s = this.cpus[v.id]!;
     const pages = s.pages;
     let handler = this.c.crAccessHandler;
-    if (s.rootHpa >= 0) pages.unpin(s.rootHpa); // mmu_free_roots
+    const roots = s.roots;
+    // mmu_free_roots: the four roots' root_count dropped.
+    for (let q = 0; q < 4; q++) if (roots[q]! >= 0) pages.unpin(roots[q]!);
     const zapBefore = pages.stat.pagesZapped;
-    if (this.discard) handler += pages.zapAll() * this.c.shadowPageZap;
+    if (this.discard) handler += pages.releaseNonGlobal() * this.c.shadowPageZap;
     handler += this.makeRoom(s);
     const zapped = pages.stat.pagesZapped > zapBefore;
-    let root = pages.lookup(pdFrame, LEVEL_PD); // mmu_alloc_roots
-    if (root < 0) {
-      root = pages.create(pdFrame, LEVEL_PD);
-      handler += this.c.shadowPageAlloc;
+    // mmu_alloc_roots: the four PAE directories of the new cr3, by hash lookup, built if missing.
+    const gfn = this.discard ? DISCARD_ROOT_GFN : pdFrame;
+    for (let q = 0; q < 4; q++) {
+      let root = pages.lookup(gfn, LEVEL_PD, q);
+      if (root < 0) {
+        root = pages.create(gfn, LEVEL_PD, q);
+        handler += this.c.shadowPageAlloc;
+      }
+      pages.pin(root);
+      roots[q] = root;
     }
-    pages.pin(root);
-    s.rootHpa = root;
     v.cr3 = pdFrame;
-    if (this.cache !== null) handler += this.cache.fill(s, pdFrame, root);
+    if (this.cache !== null) handler += this.cache.fill(s, pdFrame, roots);
+    handler += this.probeCycles(s);
     this.exits.exit(v, CR_ACCESS, handler, zapped || global ? FLUSH_ALL : FLUSH_USER);
   }
 
@@ -199,13 +223,14 @@ export class ShadowMmu implements MmuStrategy {
     let handler = this.c.ptWriteEmulate;
     if (this.cache !== null && this.fix === 'unpin-on-write') {
       // The fix: a write to a root pinned by the cr3 cache first drops it from every cache.
-      const root = pages.lookup(frame, LEVEL_PD);
+      const root = pages.find(frame, LEVEL_PD, 0);
       if (root >= 0 && pages.cachePinned(root)) handler += this.cache.drop(s, root);
       if (others) coh.sendDropRoot(s, frame);
     }
     const flooded = s.floods(frame);
     const zapped = pages.pteWrite(frame, index, flooded, this.cache !== null && this.fix === 'none');
     if (others) coh.sendPtWrite(s, frame, index, flooded);
+    handler += this.probeCycles(s);
     this.exits.exit(v, EXCEPTION_NMI, handler + zapped * this.c.shadowPageZap, FLUSH_ALL);
   }
 
@@ -219,7 +244,7 @@ export class ShadowMmu implements MmuStrategy {
   pgdFree(v: Vcpu, pdFrame: number): void {
     if (this.cache === null || this.fix !== 'hypercall') return;
     const s = this.cpus[v.id]!;
-    const root = s.pages.lookup(pdFrame, LEVEL_PD);
+    const root = s.pages.find(pdFrame, LEVEL_PD, 0);
     const handler = this.c.pvHypercall + (root >= 0 ? this.cache.drop(s, root) : 0);
     this.coherence?.sendDropRoot(s, pdFrame);
     this.exits.exit(v, VMCALL, handler);
@@ -231,14 +256,15 @@ export class ShadowMmu implements MmuStrategy {
   }
 
   staleTranslations(v: Vcpu): number {
-    return countStaleTranslations(this.cpus[v.id]!.pages, this.mem);
+    // kvm-upstream's roots shadow whichever directory is loaded.
+    return countStaleTranslations(this.cpus[v.id]!.pages, this.mem, this.discard ? () => v.cr3 : null);
   }
 
   invlpg(v: Vcpu, vpn: number): void {
     const s = this.cpus[v.id]!;
     if (this.discard && s.rootHpa >= 0) {
-      const pt = s.pages.childOf(s.rootHpa, pdIndex(vpn));
-      if (pt >= 0) s.pages.clearEntry(pt, ptIndex(vpn));
+      const pt = s.pages.tableOf(s.roots, vpn);
+      if (pt >= 0) s.pages.clearEntry(pt, shadowPtIndex(vpn));
     }
     this.exits.exit(v, INVLPG, this.c.invlpgHandler);
     if (!this.exits.exitFlush) v.tlb.invalidate(vpn);

@@ -8,7 +8,7 @@ const { CR_ACCESS } = EXIT_REASON;
 function writeCr3(g: ReturnType<typeof tinyGuest>, pd: number) {
   const idx = g.para!.lookup(pd);
   if (idx >= 0) g.platform.loadCachedCr3(g.v, idx, pd);
-  else g.platform.loadCr3(g.v, pd);
+  else g.platform.loadCr3(g.v, pd, 0, false);
 }
 
 describe('paravirt cr3 cache (para_state)', () => {

@@ -6,7 +6,7 @@ import { ShadowMmu } from '../../../../../worker/hypervisor/kvm/shadow/shadow-mm
 import { VmExits } from '../../../../../worker/hypervisor/kvm/vmexit.js';
 import { ParaState } from '../../../../../worker/hypervisor/kvm-para.js';
 import { GuestMemory } from '../../../../../worker/machine/memory.js';
-import { PTE_A, PTE_D, PTE_P, PTE_RW, PTE_US } from '../../../../../worker/machine/paging.js';
+import { PTE_A, PTE_D, PTE_G, PTE_P, PTE_RW, PTE_US } from '../../../../../worker/machine/paging.js';
 import { Vcpu } from '../../../../../worker/machine/vcpu.js';
 
 export const USER_VPN = 0x08048;
@@ -34,10 +34,17 @@ export function tinyGuest(opts: { shadow: 'discard' | 'cached'; paravirt?: boole
     mem.writeEntry(pt, USER_VPN & 1023, (pages.allocFrame() << 12) | PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D);
     return { pd, pt };
   };
+  /** A kernel page table shared by the directories `pds`, mapping `vpn` global; its frame. */
+  const kernelTable = (vpn: number, pds: number[]) => {
+    const pt = pages.allocPageTable();
+    for (const pd of pds) mem.writeEntry(pd, vpn >>> 10, (pt << 12) | PTE_P | PTE_RW | PTE_A);
+    mem.writeEntry(pt, vpn & 1023, (pages.allocFrame() << 12) | PTE_P | PTE_RW | PTE_A | PTE_D | PTE_G);
+    return pt;
+  };
   /** A guest access to a page, through the TLB. */
   const touch = (vpn: number) => {
     if (!v.tlb.lookup(vpn)) platform.tlbMiss(v, vpn, false);
   };
   const exits_ = (reason: number) => v.vmx.exitCount[reason]!;
-  return { c, mem, mmu: state.pages, platform, v, para, state, newAddressSpace, touch, exits: exits_ };
+  return { c, mem, mmu: state.pages, platform, v, para, state, newAddressSpace, kernelTable, touch, exits: exits_ };
 }
