@@ -76,6 +76,12 @@ export function loadCalibrationSpec(path: string): CalibrationSpec {
   const names = parsed.data.free.map((f) => f.cost);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup) throw new ExperimentError(shown, 'free', `cost ${dup} is listed twice`);
+  // Where the search starts: a free cost's, within its bounds.
+  for (const [cost, v] of Object.entries(parsed.data.start ?? {})) {
+    const f = parsed.data.free.find((x) => x.cost === cost);
+    if (!f) throw new ExperimentError(shown, `start.${cost}`, `${cost} is not a free cost; expected one of ${names.join(', ')}`);
+    if (v === undefined || v < f.min || v > f.max) throw new ExperimentError(shown, `start.${cost}`, `${v} is not allowed; expected a value within ${cost}'s bounds [${f.min}, ${f.max}]`);
+  }
   return parsed.data;
 }
 
@@ -87,7 +93,6 @@ export interface Cell {
   published: number;
 }
 
-/** The target cells of the spec's experiment, with the base profile. */
 /** The spec's predictions as configs of profile `profile`: its list, or its experiment's runs (one per point: the spec's seeds replicate them). */
 export function predictionConfigs(spec: CalibrationSpec, profile: string, experimentsDir?: string): SimConfig[] {
   const p = spec.predictions;
@@ -97,9 +102,10 @@ export function predictionConfigs(spec: CalibrationSpec, profile: string, experi
   return expandExperiment({ ...exp, seeds: undefined, base: { ...exp.base, profile } });
 }
 
+/** The target cells of the spec's experiment, with the base profile. */
 export function targetCells(spec: CalibrationSpec, experimentsDir?: string): Cell[] {
   const exp = loadExperiment(spec.targets, experimentsDir);
-  if (!exp.published) throw new ExperimentError(exp.file ?? exp.name, 'published', 'the targets experiment has no published figures');
+  if (!exp.published) throw new ExperimentError(spec.name, 'targets', `${JSON.stringify(spec.targets)} has no published figures to fit to; expected an experiment with a published: section (published-table)`);
   const configs = expandExperiment({ ...exp, base: { ...exp.base, profile: spec.base } });
   const cells: Cell[] = [];
   for (const row of exp.published.rows) {

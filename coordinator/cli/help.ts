@@ -23,7 +23,7 @@ Finished runs are stored as they finish: an interrupted sweep resumes when run a
 
 Examples:
   vcpusim sweep --mode kvm-paravirt --workload ctxswitch --cache-size 1,2,4,8 --tasks 2,50,200 --loops 100
-  vcpusim sweep --mode kvm-paravirt --workload hackbench --cache-size 1,2,4,8,16,32,64 --groups 1,5,10 --name cr3-hackbench
+  vcpusim sweep --mode kvm-paravirt --workload hackbench --cache-size 1,2,4,8,16,32,64 --groups 1,5,10 --mmu-pages 2048 --name cr3-hackbench
   vcpusim sweep --mode kvm-trunk,kvm-paravirt --workload hackbench --mmu-pages 64,256,1024 --plot plots --json`,
   reproduce: `
 Examples:

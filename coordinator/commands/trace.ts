@@ -10,6 +10,7 @@ import { ok, type Outcome } from '../cli/outcome.js';
 import { FileProblem, PLOT_ALLOWED, checkDirPath, checkPath, displayPath, ensureDir, probeWritable } from '../store/files.js';
 
 const TRACE_PLOT = 'trace-hit-rate.svg';
+const TRACE_PNG = 'trace-hit-rate.png';
 
 export interface TraceAnalyzeOptions {
   json: boolean;
@@ -23,8 +24,10 @@ export async function traceAnalyzeCommand(file: string, o: TraceAnalyzeOptions):
   if (plotDir) {
     checkPath('--plot', PLOT_ALLOWED, () => {
       checkDirPath(plotDir, TRACE_PLOT);
+      checkDirPath(plotDir, TRACE_PNG);
       ensureDir(plotDir);
       probeWritable(plotDir, TRACE_PLOT);
+      probeWritable(plotDir, TRACE_PNG);
     });
   }
   const { loadTrace } = await import('../trace/load.js');
@@ -42,11 +45,17 @@ export async function traceAnalyzeCommand(file: string, o: TraceAnalyzeOptions):
   }
   const report = analyzeTrace(loaded.trace, { file: shown, sha256: loaded.sha256 }, { kthreads: o.kthreads, cpus: o.cpus });
   if (plotDir) {
-    const { renderSvg } = await import('../reports/plots.js');
+    const { renderPng, renderSvg } = await import('../reports/plots.js');
     const { writeFileAtomic } = await import('../store/files.js');
-    const out = join(plotDir, TRACE_PLOT);
-    writeFileAtomic(out, (await renderSvg(traceHitRatePlot(report))) + '\n');
-    process.stderr.write(`wrote ${displayPath(out)}\n`);
+    const svg = await renderSvg(traceHitRatePlot(report));
+    for (const [name, bytes] of [
+      [TRACE_PLOT, svg + '\n'],
+      [TRACE_PNG, await renderPng(svg)],
+    ] as const) {
+      const out = join(plotDir, name);
+      writeFileAtomic(out, bytes);
+      process.stderr.write(`wrote ${displayPath(out)}\n`);
+    }
   }
   return ok(o.json ? JSON.stringify({ schemaVersion: SCHEMA_VERSION, ...report }, null, 2) + '\n' : formatTraceReport(report) + '\n');
 }

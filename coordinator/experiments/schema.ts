@@ -15,11 +15,11 @@ import { MAX_SEEDS } from '../reports/replicates.js';
 export const MAX_NAME_LENGTH = 64;
 
 /** What a name may be, in words. */
-export const NAME_ALLOWED = `a name of letters, digits, ".", "_" and "-", not starting with ".", at most ${MAX_NAME_LENGTH} characters`;
+export const NAME_ALLOWED = `a name of letters, digits, ".", "_" and "-", not starting with "." or "-", at most ${MAX_NAME_LENGTH} characters`;
 
-/** Whether a name can be a directory of the store: never `.`, `..`, hidden, or a path. */
+/** Whether a name can be a directory of the store: never `.`, `..`, hidden, a path, or one a command line would take for an option (`-rf`). */
 export function isValidName(name: string): boolean {
-  return name.length <= MAX_NAME_LENGTH && /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/.test(name);
+  return name.length <= MAX_NAME_LENGTH && /^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(name);
 }
 
 /**
@@ -43,11 +43,17 @@ export const plotSchema = memo(() => {
       y: z.enum(MEASURES),
       /** Config field that tells the lines (or bar groups) apart. */
       series: z.enum(CONFIG_FIELDS as [keyof SimConfig, ...(keyof SimConfig)[]]).optional(),
-      /** Config field that splits the plot into panels side by side (each with its own y axis). */
+      /** Config field that splits the plot into panels side by side (one y axis where they share a unit, else each its own). */
       facet: z.enum(CONFIG_FIELDS as [keyof SimConfig, ...(keyof SimConfig)[]]).optional(),
       /** Only the runs whose config has these values (a plot of part of the grid, e.g. `{ pcid: true }`). */
       where: partialConfig().optional(),
-      mark: z.enum(['line', 'bar']).optional(),
+      /**
+       * line: points joined (a quantity that varies smoothly between the x values run);
+       * step: points joined by steps (a discrete x, such as a cache size: each value holds
+       * until the next size run); bar (drawn as points on a log axis, where a bar's length
+       * means nothing).
+       */
+      mark: z.enum(['line', 'step', 'bar']).optional(),
       /** Logarithmic x axis (for sizes in powers of two). */
       logX: z.boolean().optional(),
       /** Logarithmic y axis (for figures that span orders of magnitude). */

@@ -17,7 +17,7 @@ import { fmtNum, fmtPct } from './format.js';
 import { fieldTitle } from './measures.js';
 import { renderPlots } from './plots.js';
 import { publishedReport, type PublishedReport } from './published.js';
-import { runsReport, type RunsReport } from './tables.js';
+import { fieldCell, runsReport, type RunsReport } from './tables.js';
 
 export const HTML_FILE = 'index.html';
 
@@ -62,7 +62,7 @@ function runsTable(rep: RunsReport): string {
   const head = `<tr>${rep.fields.map((f) => `<th>${e(fieldTitle(f))}</th>`).join('')}${measures.map(([, t]) => `<th>${e(t)}</th>`).join('')}<th>unit</th>${rep.replicates ? '<th>n</th>' : ''}</tr>`;
   const rows = rep.runs.map(
     (r) =>
-      `<tr data-key="${e(r.key)}">${rep.fields.map((f) => `<td class="field" data-field="${e(f)}">${e(r.config[f])}</td>`).join('')}` +
+      `<tr data-key="${e(r.key)}">${rep.fields.map((f) => `<td class="field" data-field="${e(f)}">${e(fieldCell(f, r.config))}</td>`).join('')}` +
       measures.map(([m]) => `<td class="num ${m}" data-value="${num(r.values[m])}">${e(fmtNum(r.values[m], 4))}${r.ci95?.[m] ? ` ±${e(fmtNum(r.ci95[m], 2))}` : ''}</td>`).join('') +
       `<td class="unit">${e(r.metricUnit)}</td>${rep.replicates ? `<td class="num n">${r.n}</td>` : ''}</tr>`,
   );

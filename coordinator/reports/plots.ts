@@ -13,6 +13,7 @@ import type { RunRecord } from '../store/record.js';
 import { fmtNum } from './format.js';
 import { fieldTitle, measure, measureTitle } from './measures.js';
 import { inWhere, placedFields } from './plot-check.js';
+import { publishedReport } from './published.js';
 import { meanCi } from './replicates.js';
 
 export function plotFileName(def: PlotDef): string {
@@ -23,7 +24,8 @@ export function plotFileName(def: PlotDef): string {
 export const plotBaseName = (def: PlotDef): string => def.file ?? `${def.y}-vs-${def.x}`;
 
 /** The files written for a plot: the SVG, its Vega-Lite spec beside it, and a PNG. */
-export const plotFileNames = (def: PlotDef): string[] => [`${plotBaseName(def)}.svg`, `${plotBaseName(def)}.vl.json`, `${plotBaseName(def)}.png`];
+export const plotFileNames = (def: PlotDef): string[] => filesOf(plotBaseName(def));
+const filesOf = (base: string): string[] => [`${base}.svg`, `${base}.vl.json`, `${base}.png`];
 
 /** One drawn point: the mean over its replicates (seeds), its 95% interval and how many there are. */
 export interface PlotPoint {
@@ -85,7 +87,7 @@ const sortValues = (vs: readonly (string | number | boolean)[], field: keyof Sim
   return nums.length === u.length ? nums.sort((a, b) => a - b) : u;
 };
 
-/** The Vega-Lite spec of one plot over some stored runs (a panel per facet value, each with its own y axis and unit). */
+/** The Vega-Lite spec of one plot over some stored runs (a panel per facet value; one y axis for panels of one unit). */
 export function plotSpec(def: PlotDef, records: readonly RunRecord[]): TopLevelSpec {
   const all = plotData(def, records);
   // A log axis cannot draw 0: such points are named in the subtitle instead.
@@ -93,11 +95,14 @@ export function plotSpec(def: PlotDef, records: readonly RunRecord[]): TopLevelS
   const values = def.logY ? all.filter((d) => d.y > 0).map((d) => (d.lo !== undefined && d.lo <= 0 ? { ...d, lo: d.y } : d)) : all;
   const numericX = values.every((d) => typeof d.x === 'number');
   const xTitle = fieldTitle(def.x);
-  const mark = def.mark ?? (numericX ? 'line' : 'bar');
+  // A bar's length means nothing on a log axis: there, bars are drawn as points.
+  const asked = def.mark ?? (numericX ? 'line' : 'bar');
+  const mark = asked === 'bar' && def.logY ? 'point' : asked;
   const xSort = sortValues(all.map((d) => d.x), def.x);
   const xValues = [...new Set(values.filter((d) => !d.ref).map((d) => d.x))].filter((v): v is number => typeof v === 'number').sort((a, b) => a - b);
+  const categorical = mark === 'bar' || mark === 'point';
   const x =
-    mark === 'bar' || !numericX
+    categorical || !numericX
       ? { field: 'x', type: 'nominal' as const, title: xTitle, sort: xSort, axis: { labelAngle: 0 } }
       : {
           field: 'x',
@@ -121,20 +126,28 @@ export function plotSpec(def: PlotDef, records: readonly RunRecord[]): TopLevelS
         legend: { orient: 'right' as const },
       }
     : undefined;
-  const grouped = color && mark === 'bar' ? { xOffset: { field: 'series', type: 'nominal' as const, sort: seriesValues } } : {};
+  const grouped = color && categorical ? { xOffset: { field: 'series', type: 'nominal' as const, sort: seriesValues } } : {};
+  const joined = mark === 'line' || mark === 'step';
   const replicated = values.some((d) => d.n > 1);
   const yScale = def.logY ? { type: 'log' as const } : {};
   const panel = (unit: string | undefined) => {
     const yTitle = measureTitle(def.y, unit);
     // Bars are not stacked: each is one point's figure (a stack would start a log axis at 0).
     const y = { field: 'y', type: 'quantitative' as const, title: yTitle, scale: yScale, stack: null };
-    const refs = mark === 'line' && values.some((d) => d.ref);
+    const refs = joined && values.some((d) => d.ref);
     const onAxis = refs ? { transform: [{ filter: '!datum.ref' }] } : {};
     const layer: unknown[] = [
       {
         ...onAxis,
-        mark: mark === 'line' ? { type: 'line', point: true } : { type: 'bar' },
-        encoding: { x, y, ...(color ? { color } : {}), ...grouped, ...(color && mark === 'line' ? { detail: { field: 'series', type: color.type } } : {}) },
+        mark:
+          mark === 'line'
+            ? { type: 'line', point: true }
+            : mark === 'step'
+              ? { type: 'line', interpolate: 'step-after', point: true }
+              : mark === 'point'
+                ? { type: 'point', filled: true, size: 70, ...(color ? {} : { color: '#4c78a8' }) }
+                : { type: 'bar' },
+        encoding: { x, y, ...(color ? { color } : {}), ...grouped, ...(color && joined ? { detail: { field: 'series', type: color.type } } : {}) },
       },
     ];
     if (refs) {
@@ -149,15 +162,15 @@ export function plotSpec(def: PlotDef, records: readonly RunRecord[]): TopLevelS
         encoding: { x, y: { field: 'lo', type: 'quantitative', title: yTitle, scale: yScale }, y2: { field: 'hi' }, ...(color ? { color } : {}), ...grouped },
       });
     }
-    if (mark === 'bar') {
+    if (categorical) {
       layer.push({
-        mark: { type: 'text', baseline: 'bottom', dy: -3, fontSize: 9, color: '#333' },
+        mark: { type: 'text', baseline: 'bottom', dy: mark === 'point' ? -7 : -3, fontSize: 9, color: '#333' },
         encoding: { x, y: replicated ? { field: 'top', type: 'quantitative', scale: yScale } : y, text: { field: 'label' }, ...grouped },
         ...(replicated ? { transform: [{ calculate: 'isValid(datum.hi) ? datum.hi : datum.y', as: 'top' }] } : {}),
       });
     }
     // Bar groups get room for their labels: at least 95 px per x value.
-    const minWidth = mark === 'bar' ? 95 * xSort.length : 0;
+    const minWidth = categorical ? 95 * xSort.length : 0;
     return { width: Math.max(def.facet ? 300 : 480, minWidth), height: 300, layer };
   };
   const unitOf = (ds: readonly PlotPoint[]): string | undefined => {
@@ -182,7 +195,9 @@ export function plotSpec(def: PlotDef, records: readonly RunRecord[]): TopLevelS
     transform: [{ filter: { field: 'facet', equal: v } }],
     ...panel(unitOf(values.filter((d) => d.facet === v))),
   }));
-  return { ...common, hconcat: panels, resolve: { scale: { color: 'shared', y: 'independent' } } } as TopLevelSpec;
+  // Panels of one unit share their y axis (the same height means the same figure); of several units, each has its own.
+  const oneUnit = unitOf(values) !== undefined;
+  return { ...common, hconcat: panels, resolve: { scale: { color: 'shared', y: oneUnit ? 'shared' : 'independent' } } } as TopLevelSpec;
 }
 
 /** Render a Vega-Lite spec to SVG text. (vega and vega-lite load on first use: they take half a second, which a command that draws nothing should not pay.) */
@@ -214,13 +229,71 @@ export interface RenderedPlot {
   png?: Buffer;
 }
 
+/** The plot every experiment with published figures has: each figure beside the simulated one, per mode. */
+export const PUBLISHED_PLOT = 'simulated-vs-published';
+
+/** The names (file names without extension) of an experiment's plots. */
+export const plotNames = (exp: Experiment): string[] => [...(exp.plots ?? []).map(plotBaseName), ...(exp.published ? [PUBLISHED_PLOT] : [])];
+
+/**
+ * The published figures against the simulated ones: a panel per published row (its own
+ * unit), the modes along x, the published figure a hollow point, the simulated one a filled
+ * point with its 95% interval over the seeds and its error in % beside it. A log y axis
+ * (the modes differ by up to fifty times), so points, never bars.
+ */
+export function publishedPlotSpec(exp: Experiment, records: readonly RunRecord[]): TopLevelSpec {
+  const report = publishedReport(exp, records);
+  const values: Record<string, unknown>[] = [];
+  for (const row of report.rows) {
+    const panel = `${row.label} (${row.unit})`;
+    for (const c of row.cells) {
+      if (c.published !== null) values.push({ panel, mode: c.mode, source: 'published', y: c.published });
+      if (c.simulated !== null) {
+        const ci = c.ci95 ?? 0;
+        values.push({ panel, mode: c.mode, source: `simulated (mean of ${c.n} seed${c.n === 1 ? '' : 's'})`, y: c.simulated, lo: c.simulated - ci, hi: c.simulated + ci, error: c.errorPct === null ? '' : fmtPctShort(c.errorPct) });
+      }
+    }
+  }
+  const modes = report.modes;
+  const x = { field: 'mode', type: 'nominal' as const, title: 'mode', sort: modes, axis: { labelAngle: 0 } };
+  const panels = report.rows.map((row) => {
+    const panel = `${row.label} (${row.unit})`;
+    const title = `${row.unit} (log scale)`;
+    const y = { field: 'y', type: 'quantitative' as const, title, scale: { type: 'log' as const } };
+    return {
+      title: panel,
+      transform: [{ filter: { field: 'panel', equal: panel } }],
+      width: 95 * modes.length,
+      height: 300,
+      layer: [
+        { transform: [{ filter: "datum.source === 'published'" }], mark: { type: 'point', size: 110, strokeWidth: 2, filled: false, color: '#333333' }, encoding: { x, y } },
+        { transform: [{ filter: "datum.source !== 'published'" }], mark: { type: 'point', size: 70, filled: true, color: '#e45756' }, encoding: { x, y } },
+        { transform: [{ filter: 'isValid(datum.lo) && datum.hi > datum.lo' }], mark: { type: 'errorbar', ticks: true, color: '#e45756' }, encoding: { x, y: { field: 'lo', type: 'quantitative', title, scale: { type: 'log' } }, y2: { field: 'hi' } } },
+        { transform: [{ filter: "isValid(datum.error) && datum.error !== ''" }], mark: { type: 'text', align: 'left', dx: 9, fontSize: 10, color: '#e45756' }, encoding: { x, y, text: { field: 'error' } } },
+      ],
+    };
+  });
+  const seeds = [...new Set(values.filter((v) => v.source !== 'published').map((v) => v.source))].join(', ');
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: 'Simulated against published, by mode', subtitle: `${exp.name}: hollow black = published; filled red = ${seeds || 'simulated'}, with its 95% interval and its error` },
+    background: 'white',
+    data: { values },
+    hconcat: panels,
+    resolve: { scale: { y: 'independent' } },
+  } as TopLevelSpec;
+}
+
+const fmtPctShort = (v: number): string => `${v >= 0 ? '+' : ''}${v.toFixed(1)}%`;
+
 /** Render every plot of an experiment over stored runs (for files, or to embed the SVG in another document). */
 export async function renderPlots(exp: Experiment, records: readonly RunRecord[], opts: { png?: boolean } = {}): Promise<RenderedPlot[]> {
   const out: RenderedPlot[] = [];
-  for (const def of exp.plots ?? []) {
-    const spec = plotSpec(def, records);
+  const specs: [string, TopLevelSpec][] = (exp.plots ?? []).map((def) => [plotBaseName(def), plotSpec(def, records)]);
+  if (exp.published) specs.push([PUBLISHED_PLOT, publishedPlotSpec(exp, records)]);
+  for (const [name, spec] of specs) {
     const svg = await renderSvg(spec);
-    out.push({ name: plotBaseName(def), svg, spec, ...(opts.png ? { png: await renderPng(svg) } : {}) });
+    out.push({ name, svg, spec, ...(opts.png ? { png: await renderPng(svg) } : {}) });
   }
   return out;
 }
@@ -232,8 +305,8 @@ export async function renderPlots(exp: Experiment, records: readonly RunRecord[]
  * be made. Throws FileProblem.
  */
 export function checkPlotDir(exp: Experiment, dir: string): void {
-  for (const def of exp.plots ?? []) {
-    for (const name of plotFileNames(def)) {
+  for (const base of plotNames(exp)) {
+    for (const name of filesOf(base)) {
       checkDirPath(dir, name);
       const file = join(dir, name);
       if (lstatOrUndefined(file)?.isDirectory()) throw new FileProblem(file, 'is a directory, where a plot should be written');
@@ -244,17 +317,16 @@ export function checkPlotDir(exp: Experiment, dir: string): void {
 
 /** checkPlotDir, then the directory made and a file created and removed there, before anything runs. Throws FileProblem. */
 export function preparePlotDir(exp: Experiment, dir: string): void {
-  const defs = exp.plots ?? [];
-  if (defs.length === 0) return;
+  const names = plotNames(exp);
+  if (names.length === 0) return;
   checkPlotDir(exp, dir);
   ensureDir(dir);
-  for (const def of defs) for (const name of plotFileNames(def)) probeWritable(dir, name);
+  for (const base of names) for (const name of filesOf(base)) probeWritable(dir, name);
 }
 
 /** Write every plot of an experiment into `dir` (each file atomically): the SVG, its Vega-Lite spec and a PNG. Returns the files written. */
 export async function writePlots(exp: Experiment, records: readonly RunRecord[], dir: string): Promise<string[]> {
-  const defs = exp.plots ?? [];
-  if (defs.length === 0) return [];
+  if (plotNames(exp).length === 0) return [];
   preparePlotDir(exp, dir);
   const files: string[] = [];
   for (const p of await renderPlots(exp, records, { png: true })) {

@@ -3,7 +3,7 @@
  * of each run (or, with replicates, of each point: the mean over its stored seeds with the
  * metric's 95% interval and n), and the configs with no stored result; in every format.
  */
-import type { SimConfig } from '../../shared/config.js';
+import { fieldApplies, type SimConfig } from '../../shared/config.js';
 import { SCHEMA_VERSION } from '../../shared/stats.js';
 import { MODEL_VERSION } from '../../worker/model.js';
 import { variedFields } from '../experiments/expand.js';
@@ -12,15 +12,20 @@ import { alignTable, csvCell, fmtNum, type Format } from './format.js';
 import { measure, type Measure } from './measures.js';
 import { groupReplicates, meanCi } from './replicates.js';
 
-const RUN_MEASURES: Measure[] = ['metric', 'hitRate', 'exitsPerSwitch', 'exits', 'shadowFaults', 'pagesEvicted', 'rootMissesPerSwitch', 'rootFreesPerSwitch'];
+const RUN_MEASURES: Measure[] = ['metric', 'hitRate', 'exitsPerSwitch', 'exits', 'shadowFaults', 'pagesEvicted', 'rootMissesPerSwitch', 'rootFreesPerSwitch', 'staleTranslations'];
 
 /** Columns shown only when some run has them (KVM's previous roots: the modes of today that keep them). */
+/** Columns shown only where some run has them: today's roots, and the translation checker's result. */
 const ROOT_COLUMNS = [
   { m: 'rootMissesPerSwitch', head: 'root misses/switch', csv: 'root_misses_per_switch' },
   { m: 'rootFreesPerSwitch', head: 'roots freed/switch', csv: 'roots_freed_per_switch' },
+  { m: 'staleTranslations', head: 'stale translations', csv: 'stale_translations' },
 ] as const;
 
-const rootColumns = (rep: RunsReport) => ROOT_COLUMNS.filter((c) => rep.runs.some((r) => r.values[c.m] !== null));
+const rootColumns = (rep: RunsReport) => ROOT_COLUMNS.filter((c) => rep.runs.some((r) => r.values[c.m] !== null && r.values[c.m] !== undefined));
+
+/** A config field as a table shows it: empty where the field does not apply to the run (kvm-trunk has no cr3 cache size). */
+export const fieldCell = (f: keyof SimConfig, config: SimConfig): string => (fieldApplies(f, config) ? String(config[f]) : '');
 
 export interface RunsReport {
   experiment: string;
@@ -82,7 +87,7 @@ export function formatRuns(rep: RunsReport, format: Format): string {
   const roots = rootColumns(rep);
   const head = [...rep.fields, 'metric', 'unit', 'hit rate %', 'exits/switch', 'exits', 'shadow faults', 'evicted', ...roots.map((c) => c.head)];
   const body = rep.runs.map((r) => [
-    ...rep.fields.map((f) => String(r.config[f])),
+    ...rep.fields.map((f) => fieldCell(f, r.config)),
     fmtNum(r.values.metric, 4),
     r.metricUnit,
     r.values.hitRate === null ? '-' : r.values.hitRate.toFixed(1),
@@ -97,7 +102,7 @@ export function formatRuns(rep: RunsReport, format: Format): string {
   if (format === 'csv') {
     const csvHead = [...rep.fields, 'metric', 'unit', 'hit_rate_pct', 'exits_per_switch', 'exits', 'shadow_faults', 'pages_evicted', ...roots.map((c) => c.csv), 'key'];
     const csvBody = rep.runs.map((r) =>
-      [...rep.fields.map((f) => String(r.config[f])), r.values.metric, r.metricUnit, r.values.hitRate ?? '', r.values.exitsPerSwitch ?? '', r.values.exits, r.values.shadowFaults, r.values.pagesEvicted, ...roots.map((c) => r.values[c.m] ?? ''), r.key]
+      [...rep.fields.map((f) => fieldCell(f, r.config)), r.values.metric, r.metricUnit, r.values.hitRate ?? '', r.values.exitsPerSwitch ?? '', r.values.exits, r.values.shadowFaults, r.values.pagesEvicted, ...roots.map((c) => r.values[c.m] ?? ''), r.key]
         .map((v) => csvCell(String(v)))
         .join(','),
     );
@@ -116,7 +121,7 @@ function formatReplicatedRuns(rep: RunsReport, format: Exclude<Format, 'json'>, 
   if (format === 'csv') {
     const csvHead = [...rep.fields, 'metric_mean', 'metric_ci95', 'n', 'unit', 'hit_rate_pct', 'exits_per_switch', 'exits', 'shadow_faults', 'pages_evicted', ...roots.map((c) => c.csv), 'keys'];
     const csvBody = rep.runs.map((r) =>
-      [...rep.fields.map((f) => String(r.config[f])), r.values.metric ?? '', ci(r) ?? '', r.n, r.metricUnit, r.values.hitRate ?? '', r.values.exitsPerSwitch ?? '', r.values.exits ?? '', r.values.shadowFaults ?? '', r.values.pagesEvicted ?? '', ...roots.map((c) => r.values[c.m] ?? ''), r.keys!.join(' ')]
+      [...rep.fields.map((f) => fieldCell(f, r.config)), r.values.metric ?? '', ci(r) ?? '', r.n, r.metricUnit, r.values.hitRate ?? '', r.values.exitsPerSwitch ?? '', r.values.exits ?? '', r.values.shadowFaults ?? '', r.values.pagesEvicted ?? '', ...roots.map((c) => r.values[c.m] ?? ''), r.keys!.join(' ')]
         .map((v) => csvCell(String(v)))
         .join(','),
     );
@@ -124,7 +129,7 @@ function formatReplicatedRuns(rep: RunsReport, format: Exclude<Format, 'json'>, 
   }
   const head = [...rep.fields, 'metric mean', '± 95%', 'n', 'unit', 'hit rate %', 'exits/switch', 'exits', 'shadow faults', 'evicted', ...roots.map((c) => c.head)];
   const body = rep.runs.map((r) => [
-    ...rep.fields.map((f) => String(r.config[f])),
+    ...rep.fields.map((f) => fieldCell(f, r.config)),
     fmtNum(r.values.metric, 4),
     ci(r) === null ? '' : fmtNum(ci(r), 3),
     String(r.n),

@@ -7,7 +7,7 @@
  * and the same per vCPU; the exit detail (perf kvm stat's moments) per reason, per port and
  * direction (`exitDetail.ioport.0x80:POUT.meanNs`), HLT's span, for the VM and per vCPU.
  */
-import { CONFIG_FIELDS } from '../../shared/config.js';
+import { CONFIG_FIELDS, fieldApplies } from '../../shared/config.js';
 import type { RunRecord } from '../store/record.js';
 import { csvCell } from './format.js';
 
@@ -48,7 +48,8 @@ function detailNumbers(d: Omit<RunRecord['result']['exitDetail'], 'perVcpu'>): [
 export function formatTidy(records: readonly RunRecord[]): string {
   const lines = [['key', ...CONFIG_FIELDS, 'vcpu', 'statistic', 'value'].join(',')];
   for (const r of records) {
-    const cfg = CONFIG_FIELDS.map((f) => csvCell(r.config[f]));
+    // A field the run ignores is empty (its default is not a setting of that run).
+    const cfg = CONFIG_FIELDS.map((f) => (fieldApplies(f, r.config) ? csvCell(r.config[f]) : ''));
     for (const [vcpu, stat, value] of tidyStatistics(r)) lines.push([csvCell(r.key), ...cfg, csvCell(vcpu), csvCell(stat), csvCell(value)].join(','));
   }
   return lines.join('\n') + '\n';

@@ -188,20 +188,21 @@ export function traceReportDoc(r: TraceReport): unknown {
   return r;
 }
 
-/** Hit rate against cache size, one line per policy. */
+/** Hit rate against cache size, one line per policy: steps (a cache holds a whole number of entries), the legend below the plot in full. */
 export function traceHitRatePlot(r: TraceReport): TopLevelSpec {
   const values = POLICIES.flatMap((p) => Object.entries(r.hitRate[p]).map(([k, v]) => ({ size: Number(k), hitRate: v * 100, policy: POLICY_LABEL[p] })));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: `cr3 cache hit rate: ${r.file}`,
+    title: { text: 'cr3 cache hit rate by cache size', subtitle: `${r.file}: ${r.cr3Loads} cr3 loads on ${r.cpus} CPU${r.cpus === 1 ? '' : 's'}` },
+    background: 'white',
     width: 480,
     height: 300,
     data: { values },
-    mark: { type: 'line', point: true },
+    mark: { type: 'line', interpolate: 'step-after', point: { size: 12 } },
     encoding: {
-      x: { field: 'size', type: 'quantitative', scale: { type: 'log', base: 2 }, title: 'cache entries per CPU' },
+      x: { field: 'size', type: 'quantitative', scale: { type: 'log', base: 2 }, axis: { values: [1, 2, 4, 8, 16, 32, 64] }, title: 'cache entries per CPU' },
       y: { field: 'hitRate', type: 'quantitative', scale: { domain: [0, 100] }, title: 'cr3 loads that hit (%)' },
-      color: { field: 'policy', type: 'nominal', title: 'policy' },
+      color: { field: 'policy', type: 'nominal', title: 'policy', sort: POLICIES.map((p) => POLICY_LABEL[p]), legend: { orient: 'bottom', labelLimit: 0, columns: 3 } },
     },
   };
 }

@@ -171,6 +171,11 @@ function detectFormat(text: string): TraceFormat {
  * that is not an event, a comment, a header or a LOST line of the detected format, or an
  * event this parser uses whose fields are not as the kernel prints them.
  */
+/** CPUs a trace may name: Linux's NR_CPUS at most (CONFIG_MAXSMP, x86: 8192). Checked before anything per CPU is allocated. */
+export const MAX_TRACE_CPUS = 8192;
+/** The highest pid a trace may name: PID_MAX_LIMIT of 64-bit Linux (4 x 1024 x 1024, include/linux/threads.h). */
+export const MAX_TRACE_PID = 4 * 1024 * 1024;
+
 export function parseTrace(text: string, file: string): ParsedTrace {
   const format = detectFormat(text);
   const ev = new Builder();
@@ -185,6 +190,11 @@ export function parseTrace(text: string, file: string): ParsedTrace {
   const fail = (expected: string, line: string): never => {
     throw new TraceParseError(file, lineNo, expected, line);
   };
+  /** A pid of an event's fields, within Linux's limit (the events hold pids in 32-bit arrays). */
+  const pidOf = (digits: string, line: string): number => {
+    const n = Number(digits);
+    return n > MAX_TRACE_PID ? fail(`a pid of at most ${MAX_TRACE_PID} (Linux's PID_MAX_LIMIT)`, line) : n;
+  };
   while (start < text.length) {
     let end = text.indexOf('\n', start);
     if (end < 0) end = text.length;
@@ -196,6 +206,7 @@ export function parseTrace(text: string, file: string): ParsedTrace {
     if (line.startsWith('#')) {
       const p = /#P:(\d+)/.exec(line);
       if (p) headerCpus = Number(p[1]);
+      if (headerCpus > MAX_TRACE_CPUS) fail(`a CPU count of at most ${MAX_TRACE_CPUS} (Linux's NR_CPUS at most)`, line);
       continue;
     }
     const l = LOST.exec(line);
@@ -209,6 +220,7 @@ export function parseTrace(text: string, file: string): ParsedTrace {
       const c = /^\s*cpus=(\d+)\s*$/.exec(line);
       if (c) {
         headerCpus = Number(c[1]);
+        if (headerCpus > MAX_TRACE_CPUS) fail(`a CPU count of at most ${MAX_TRACE_CPUS} (Linux's NR_CPUS at most)`, line);
         continue;
       }
       if (/^\s*CPU \d+ is empty\s*$/.test(line) || /^\s*CPU\d* data recorded at offset=/.test(line) || /^\s*\d+ bytes in size/.test(line)) continue;
@@ -240,6 +252,8 @@ export function parseTrace(text: string, file: string): ParsedTrace {
       event = m[7]!;
       fields = m[8]!;
     }
+    if (cpu >= MAX_TRACE_CPUS) fail(`a CPU number below ${MAX_TRACE_CPUS} (Linux's NR_CPUS at most)`, line);
+    if (cur > MAX_TRACE_PID) fail(`a pid of at most ${MAX_TRACE_PID} (Linux's PID_MAX_LIMIT)`, line);
     if (cpu > maxCpu) maxCpu = cpu;
     // (perf's unknown thread, pid -1, tells nothing of the task that ran.)
     if (tgid !== undefined && tgid > 0 && cur > 0) tgids.set(cur, tgid);
@@ -248,8 +262,8 @@ export function parseTrace(text: string, file: string): ParsedTrace {
     switch (name) {
       case 'sched_switch': {
         const s = SWITCH_KV.exec(fields) ?? SWITCH_PLUGIN.exec(fields) ?? fail(EXPECT_SWITCH, line);
-        const prev = Number(s[2]);
-        const next = Number(s[6]);
+        const prev = pidOf(s[2]!, line);
+        const next = pidOf(s[6]!, line);
         if (prev !== 0) comms.set(prev, s[1]!);
         if (next !== 0) comms.set(next, s[5]!);
         ev.push(EV_SWITCH, cpu, prev, next, runnable(s[4]!) ? SW_PREV_RUNNABLE : 0, time);
@@ -257,30 +271,32 @@ export function parseTrace(text: string, file: string): ParsedTrace {
       }
       case 'sched_process_fork': {
         const f = FORK.exec(fields) ?? fail('a sched_process_fork with comm= pid= child_comm= child_pid=', line);
-        comms.set(Number(f[4]), f[3]!);
-        ev.push(EV_FORK, cpu, Number(f[2]), Number(f[4]), 0, time);
+        comms.set(pidOf(f[4]!, line), f[3]!);
+        ev.push(EV_FORK, cpu, pidOf(f[2]!, line), pidOf(f[4]!, line), 0, time);
         break;
       }
       case 'sched_process_exec': {
         const x = EXEC.exec(fields) ?? fail('a sched_process_exec with filename= pid= old_pid=', line);
-        ev.push(EV_EXEC, cpu, Number(x[2]), Number(x[3]), 0, time);
+        ev.push(EV_EXEC, cpu, pidOf(x[2]!, line), pidOf(x[3]!, line), 0, time);
         break;
       }
       case 'sched_process_exit': {
         const x = EXIT.exec(fields) ?? fail('a sched_process_exit with comm= pid= prio=', line);
-        ev.push(EV_EXIT, cpu, Number(x[2]), 0, 0, time);
+        ev.push(EV_EXIT, cpu, pidOf(x[2]!, line), 0, 0, time);
         break;
       }
       case 'sched_migrate_task': {
         const x = MIGRATE.exec(fields) ?? fail('a sched_migrate_task with comm= pid= prio= orig_cpu= dest_cpu=', line);
-        ev.push(EV_MIGRATE, cpu, Number(x[2]), Number(x[5]), 0, time);
+        if (Number(x[5]) >= MAX_TRACE_CPUS) fail(`a CPU number below ${MAX_TRACE_CPUS} (Linux's NR_CPUS at most)`, line);
+        ev.push(EV_MIGRATE, cpu, pidOf(x[2]!, line), Number(x[5]), 0, time);
         break;
       }
       case 'sched_wakeup':
       case 'sched_wakeup_new':
       case 'sched_waking': {
         const x = WAKEUP.exec(fields) ?? fail(`a ${name} with comm= pid= prio= [success=] target_cpu=`, line);
-        ev.push(EV_WAKEUP, cpu, Number(x[2]), Number(x[4]), 0, time);
+        if (Number(x[4]) >= MAX_TRACE_CPUS) fail(`a CPU number below ${MAX_TRACE_CPUS} (Linux's NR_CPUS at most)`, line);
+        ev.push(EV_WAKEUP, cpu, pidOf(x[2]!, line), Number(x[4]), 0, time);
         break;
       }
       default:

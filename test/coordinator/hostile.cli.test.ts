@@ -14,6 +14,7 @@ import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, s
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import { afterAll, describe, it, type ExpectStatic } from 'vitest';
 
 const BIN = fileURLToPath(new URL('../../bin/vcpusim.js', import.meta.url));
@@ -65,7 +66,54 @@ const fixtures: Record<string, string> = {
   'trace-no-switch.txt': '# tracer: nop\n          a-10 [000] d..2 1.0: sched_wakeup: comm=b pid=11 prio=120 target_cpu=000\n',
   'trace-ok.txt': '          a-10 [000] d..2 1.0: sched_switch: prev_comm=a prev_pid=10 prev_prio=120 prev_state=S ==> next_comm=b next_pid=11 next_prio=120\n',
 };
+const sw1 = (cpu: string, prev: string, next: string, t = '1.0') => `          a-${prev} [${cpu}] d..2 ${t}: sched_switch: prev_comm=a prev_pid=${prev} prev_prio=120 prev_state=S ==> next_comm=b next_pid=${next} next_prio=120`;
+// Traces, experiment files and specs of the second battery (kinds: traces, experiment files, stores, reports, calibration).
+Object.assign(fixtures, {
+  'trace-cpu-huge.txt': sw1('99999999', '10', '11') + '\n',
+  'trace-header-cpus.txt': 'version = 6\ncpus=1000000000\n' + sw1('000', '10', '11') + '\n',
+  'trace-hash-p.txt': '# entries-in-buffer/entries-written: 1/1   #P:1000000\n' + sw1('000', '10', '11') + '\n',
+  'trace-pid-huge.txt': sw1('000', '10', '99999999999') + '\n',
+  'trace-fork-pid-huge.txt': sw1('000', '10', '11') + '\n          a-10 [000] d..2 1.1: sched_process_fork: comm=a pid=10 child_comm=a child_pid=5000000\n',
+  'trace-migrate-cpu.txt': sw1('000', '10', '11') + '\n          a-10 [000] d..2 1.1: sched_migrate_task: comm=a pid=10 prio=120 orig_cpu=0 dest_cpu=70000\n',
+  'trace-binary.txt': '\u0000\u0001\u0002ELF\u0000\u0000\u00ff\n',
+  'trace-empty.txt': '',
+  'trace-only-comments.txt': '# tracer: nop\n#\n',
+  'trace-long-line.txt': 'x'.repeat(3 * 1024 * 1024) + '\n',
+  'trace-bad-switch.txt': '          a-10 [000] d..2 1.0: sched_switch: prev_comm=a prev_pid=10\n',
+  'trace-bad-fork.txt': sw1('000', '10', '11') + '\n          a-10 [000] d..2 1.1: sched_process_fork: comm=a pid=x child_comm=a child_pid=1\n',
+  'exp-inf.yaml': `${head}base: { timeScale: .inf, workload: trace }\nruns: [{}]\n`,
+  'exp-nan.yaml': `${head}runs: [{ tasks: .nan }]\n`,
+  'exp-1e400.json': '{"name":"x","description":"d","runs":[{"loops":1e400}]}',
+  'exp-neg-zero.yaml': `${head}runs: [{ tasks: -0 }]\n`,
+  'exp-float-tasks.yaml': `${head}runs: [{ tasks: 2.5 }]\n`,
+  'exp-merge.yaml': `${head}defaults: &d { tasks: 4 }\nruns: [{ <<: *d, loops: 10 }]\n`,
+  'exp-bell.yaml': `name: "x\u0007y"\ndescription: d\nruns: [{}]\n`,
+  'exp-newline-name.json': JSON.stringify({ name: 'a\nb', description: 'd', runs: [{}] }),
+  'exp-nul-name.json': JSON.stringify({ name: 'a\u0000b', description: 'd', runs: [{}] }),
+  'exp-plot-slash.yaml': `${head}runs: [{}]\nplots: [{ x: tasks, y: metric, file: "a/b" }]\n`,
+  'exp-plot-nul.json': JSON.stringify({ name: 'x', description: 'd', runs: [{}], plots: [{ x: 'tasks', y: 'metric', file: 'a\u0000b' }] }),
+  'exp-plot-dash.yaml': `${head}runs: [{}]\nplots: [{ x: tasks, y: metric, file: "-rf" }]\n`,
+  'exp-plot-unknown-y.yaml': `${head}runs: [{}]\nplots: [{ x: tasks, y: rmrf }]\n`,
+  'exp-empty-grid.yaml': `${head}grid: { tasks: [] }\n`,
+  'exp-grid-string.yaml': `${head}grid: { tasks: "1,2" }\n`,
+  'exp-seeds-0.yaml': `${head}seeds: 0\nruns: [{}]\n`,
+  'exp-seeds-huge.yaml': `${head}seeds: 1000000\nruns: [{}]\n`,
+  'exp-bom.yaml': `\ufeff${head}runs: [{ mode: kvm }]\n`,
+  'exp-crlf.yaml': `name: x\r\ndescription: d\r\nruns: [{ tasks: 0 }]\r\n`,
+  'spec-unknown-cost.yaml': 'name: s\ndescription: d\nbase: core2-2007\nmaxEvaluations: 5\ntargets: published-table\nfree:\n  - { cost: warpDrive, min: 1, max: 2, reason: r }\n',
+  'spec-min-max.yaml': 'name: s\ndescription: d\nbase: core2-2007\nmaxEvaluations: 5\ntargets: published-table\nfree:\n  - { cost: schedule, min: 5000, max: 400, reason: r }\n',
+  'spec-no-targets.yaml': 'name: s\ndescription: d\nbase: core2-2007\nmaxEvaluations: 5\ntargets: idle-guest\nfree:\n  - { cost: schedule, min: 400, max: 4000, reason: r }\n',
+  'spec-base-unknown.yaml': 'name: s\ndescription: d\nbase: pentium-1993\nmaxEvaluations: 5\ntargets: published-table\nfree:\n  - { cost: schedule, min: 400, max: 4000, reason: r }\n',
+  'spec-start-out.yaml': 'name: s\ndescription: d\nbase: core2-2007\nmaxEvaluations: 5\ntargets: published-table\nstart: { schedule: 100000 }\nfree:\n  - { cost: schedule, min: 400, max: 4000, reason: r }\n',
+  'spec-tolerance-neg.yaml': 'name: s\ndescription: d\nbase: core2-2007\nmaxEvaluations: 5\ntargets: published-table\ntolerance: -1\nfree:\n  - { cost: schedule, min: 400, max: 4000, reason: r }\n',
+});
 for (const [name, text] of Object.entries(fixtures)) writeFileSync(join(fx, name), text);
+// A gzip cut short, a gzip of 600 MiB of newlines (a bomb: 600 KiB packed), and links to devices and in a loop.
+writeFileSync(join(fx, 'trace-truncated.txt.gz'), gzipSync(Buffer.from(sw1('000', '10', '11').repeat(200))).subarray(0, 120));
+writeFileSync(join(fx, 'trace-bomb.txt.gz'), gzipSync(Buffer.alloc(600 * 1024 * 1024, 10), { level: 1 }));
+symlinkSync('/dev/urandom', join(fx, 'trace-urandom.txt'));
+symlinkSync('loop-b.txt', join(fx, 'loop-a.txt'));
+symlinkSync('loop-a.txt', join(fx, 'loop-b.txt'));
 writeFileSync(join(fx, 'trace-bad-gzip.txt.gz'), Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x6e, 0x6f, 0x74]));
 mkfifo(join(fx, 'fifo.yaml'));
 symlinkSync('/dev/zero', join(fx, 'zero.yaml'));
@@ -306,6 +354,60 @@ const CASES: Case[] = [
   { what: '--cpus past the trace (run)', args: ['run', '--workload', 'trace', '--trace', f('trace-ok.txt'), '--cpus', '4'], words: ['--cpus', '"4"', 'it has 1'] },
   { what: '--vcpus against the trace', args: ['run', '--workload', 'trace', '--trace', f('trace-ok.txt'), '--vcpus', '2'], words: ['--vcpus', '2', 'one vCPU per replayed CPU'] },
   { what: '--trace with ctxswitch', args: ['run', '--trace', f('trace-ok.txt')], words: ['--trace', 'has no effect on ctxswitch', 'applies to trace'] },
+  // --- second battery: traces (bounded memory before anything is allocated)
+  { what: 'trace: a CPU number of 10^8', args: ['trace', 'analyze', f('trace-cpu-huge.txt')], words: ['trace-cpu-huge.txt', 'line 1', 'a CPU number below 8192'] },
+  { what: 'trace: a trace-cmd header of 10^9 CPUs', args: ['trace', 'analyze', f('trace-header-cpus.txt')], words: ['trace-header-cpus.txt', 'line 2', 'a CPU count of at most 8192'] },
+  { what: 'trace: an ftrace #P of 10^6 CPUs', args: ['trace', 'analyze', f('trace-hash-p.txt')], words: ['trace-hash-p.txt', 'line 1', 'at most 8192'] },
+  { what: 'trace: a pid past PID_MAX_LIMIT', args: ['trace', 'analyze', f('trace-pid-huge.txt')], words: ['trace-pid-huge.txt', 'a pid of at most 4194304'] },
+  { what: 'trace: a forked pid past PID_MAX_LIMIT', args: ['trace', 'analyze', f('trace-fork-pid-huge.txt')], words: ['trace-fork-pid-huge.txt', 'line 2', 'a pid of at most 4194304'] },
+  { what: 'trace: a migration to CPU 70000', args: ['trace', 'analyze', f('trace-migrate-cpu.txt')], words: ['trace-migrate-cpu.txt', 'line 2', 'a CPU number below 8192'] },
+  { what: 'trace: binary bytes', args: ['trace', 'analyze', f('trace-binary.txt')], words: ['trace-binary.txt', 'line 1', 'expected'] },
+  { what: 'trace: an empty file', args: ['trace', 'analyze', f('trace-empty.txt')], words: ['trace-empty.txt', 'no sched_switch event'] },
+  { what: 'trace: comments only', args: ['trace', 'analyze', f('trace-only-comments.txt')], words: ['trace-only-comments.txt', 'no sched_switch event'] },
+  { what: 'trace: one line of 3 MiB', args: ['trace', 'analyze', f('trace-long-line.txt')], words: ['trace-long-line.txt', 'line 1', 'expected'] },
+  { what: 'trace: a switch cut short', args: ['trace', 'analyze', f('trace-bad-switch.txt')], words: ['trace-bad-switch.txt', 'line 1', 'a sched_switch with'] },
+  { what: 'trace: a fork with a pid that is no number', args: ['trace', 'analyze', f('trace-bad-fork.txt')], words: ['trace-bad-fork.txt', 'line 2', 'sched_process_fork'] },
+  { what: 'trace: a gzip cut short', args: ['trace', 'analyze', f('trace-truncated.txt.gz')], words: ['trace-truncated.txt.gz', 'gzip'] },
+  { what: 'trace: a gzip bomb (600 MiB of newlines)', args: ['trace', 'analyze', f('trace-bomb.txt.gz')], words: ['trace-bomb.txt.gz', '512 MiB'] },
+  { what: 'trace: a link to /dev/urandom (no hang)', args: ['trace', 'analyze', f('trace-urandom.txt')], words: ['trace-urandom.txt'] },
+  { what: 'trace: a link loop', args: ['trace', 'analyze', f('loop-a.txt')], words: ['loop-a.txt'] },
+  { what: 'trace workload: a gzip bomb', args: ['run', '--workload', 'trace', '--trace', f('trace-bomb.txt.gz')], words: ['--trace', 'trace-bomb.txt.gz', '512 MiB'] },
+  { what: 'trace workload: a CPU number of 10^8', args: ['run', '--workload', 'trace', '--trace', f('trace-cpu-huge.txt')], words: ['--trace', 'a CPU number below 8192'] },
+  // --- experiment files: numbers, names, plots
+  { what: 'experiment: .inf', args: ['reproduce', f('exp-inf.yaml')], words: ['exp-inf.yaml', 'timeScale'] },
+  { what: 'experiment: .nan', args: ['reproduce', f('exp-nan.yaml')], words: ['exp-nan.yaml', 'tasks'] },
+  { what: 'experiment: 1e400', args: ['reproduce', f('exp-1e400.json')], words: ['exp-1e400.json', 'loops'] },
+  { what: 'experiment: tasks -0', args: ['reproduce', f('exp-neg-zero.yaml')], words: ['exp-neg-zero.yaml', 'tasks'] },
+  { what: 'experiment: tasks 2.5', args: ['reproduce', f('exp-float-tasks.yaml')], words: ['exp-float-tasks.yaml', 'tasks', '2.5'] },
+  { what: 'experiment: a YAML merge key', args: ['reproduce', f('exp-merge.yaml')], words: ['exp-merge.yaml'] },
+  { what: 'experiment: a control character in the name', args: ['reproduce', f('exp-bell.yaml')], words: ['exp-bell.yaml', 'name'] },
+  { what: 'experiment: a newline in the name', args: ['reproduce', f('exp-newline-name.json')], words: ['exp-newline-name.json', 'name'] },
+  { what: 'experiment: a NUL in the name', args: ['reproduce', f('exp-nul-name.json')], words: ['exp-nul-name.json', 'name'] },
+  { what: 'experiment: a plot file a/b', args: ['reproduce', f('exp-plot-slash.yaml')], words: ['exp-plot-slash.yaml', 'file'] },
+  { what: 'experiment: a plot file with a NUL', args: ['reproduce', f('exp-plot-nul.json')], words: ['exp-plot-nul.json', 'file'] },
+  { what: 'experiment: a plot file -rf', args: ['reproduce', f('exp-plot-dash.yaml')], words: ['exp-plot-dash.yaml', 'file'] },
+  { what: 'experiment: a plot of an unknown measure', args: ['reproduce', f('exp-plot-unknown-y.yaml')], words: ['exp-plot-unknown-y.yaml', 'y'] },
+  { what: 'experiment: an empty grid axis', args: ['reproduce', f('exp-empty-grid.yaml')], words: ['exp-empty-grid.yaml', 'tasks'] },
+  { what: 'experiment: a grid axis as a string', args: ['reproduce', f('exp-grid-string.yaml')], words: ['exp-grid-string.yaml', 'tasks'] },
+  { what: 'experiment: seeds 0', args: ['reproduce', f('exp-seeds-0.yaml')], words: ['exp-seeds-0.yaml', 'seeds'] },
+  { what: 'experiment: seeds a million', args: ['reproduce', f('exp-seeds-huge.yaml')], words: ['exp-seeds-huge.yaml', 'seeds'] },
+  { what: 'experiment: a BOM, then a bad mode', args: ['reproduce', f('exp-bom.yaml')], words: ['exp-bom.yaml', 'mode', '"kvm"'] },
+  { what: 'experiment: CRLF line ends, then tasks 0', args: ['reproduce', f('exp-crlf.yaml')], words: ['exp-crlf.yaml', 'tasks', '0'] },
+  // --- calibration specs
+  { what: 'calibrate: an unknown cost', args: ['calibrate', f('spec-unknown-cost.yaml')], words: ['spec-unknown-cost.yaml', 'cost', 'warpDrive'] },
+  { what: 'calibrate: min above max', args: ['calibrate', f('spec-min-max.yaml')], words: ['spec-min-max.yaml', 'schedule'] },
+  { what: 'calibrate: targets without published figures', args: ['calibrate', f('spec-no-targets.yaml')], words: ['targets', '"idle-guest" has no published figures'] },
+  { what: 'calibrate: an unknown base profile', args: ['calibrate', f('spec-base-unknown.yaml')], words: ['spec-base-unknown.yaml', 'base', 'pentium-1993'] },
+  { what: 'calibrate: a start outside the bounds', args: ['calibrate', f('spec-start-out.yaml')], words: ['spec-start-out.yaml', 'schedule', '100000'] },
+  { what: 'calibrate: a negative tolerance', args: ['calibrate', f('spec-tolerance-neg.yaml')], words: ['spec-tolerance-neg.yaml', 'tolerance'] },
+  { what: 'calibrate: --max-evals 0', args: ['calibrate', '--max-evals', '0'], words: ['--max-evals', '0'] },
+  // --- compare and report
+  { what: 'compare a store with itself', args: ['compare', 'x', 'x'], words: ['compare'] },
+  { what: 'compare a FIFO (no hang)', args: ['compare', f('fifo.yaml'), 'x'], words: ['fifo.yaml'] },
+  { what: 'compare one side only', args: ['compare', 'x'], words: ['missing required argument'] },
+  { what: 'report --where on a field that is no field', args: ['report', 'x', '--where', 'rmrf=1'], words: ['--where', 'rmrf'] },
+  { what: 'report --html into /dev/null', args: ['report', 'published-table', '--html', '/dev/null'], words: ['--html', '/dev/null'] },
+  { what: 'report --plot into /dev/null', args: ['report', 'published-table', '--plot', '/dev/null'], words: ['--plot', '/dev/null'] },
 ];
 
 /**

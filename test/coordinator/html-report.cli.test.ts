@@ -102,12 +102,13 @@ describe('report --html', () => {
     }
   });
 
-  it('one inline SVG per plot, with the stored exit counts as its bars', () => {
+  it('one inline SVG per plot (the file\'s, and simulated against published), with the stored exit counts as its bars', () => {
     const plots = elements(dom, 'section', ' class="plot"');
-    expect(plots).toHaveLength(1);
+    expect(plots).toHaveLength(2);
     expect(plots[0]![0]).toContain('data-name="exits-by-mode"');
+    expect(plots[1]![0]).toContain('data-name="simulated-vs-published"');
     expect((plots[0]![1]!.match(/<svg/g) ?? []).length).toBe(1);
-    expect((dom.match(/<svg/g) ?? []).length).toBe(1);
+    expect((dom.match(/<svg/g) ?? []).length).toBe(2);
     // Each bar is a stored run's exit count (Vega's aria-label of the mark names its datum).
     for (const rec of stored) expect(plots[0]![1]).toContain(`aria-label="mode: ${rec.config.mode}; VM exits: ${rec.result.exits.total}"`);
     // The plot title, hostile as it is, is a text node of the SVG.

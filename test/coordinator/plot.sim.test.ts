@@ -39,8 +39,10 @@ describe('cr3 cache sweep plots', () => {
     recs = await runInto(exp);
   });
 
-  it('hit rate vs cache size: axis titles, one legend entry per task count, the cache sizes as ticks', async () => {
-    const svg = await renderSvg(plotSpec(exp.plots![0]!, recs));
+  it('hit rate vs cache size: steps (a size between two run holds the smaller one\'s figure), axis titles, one legend entry per task count, the cache sizes as ticks', async () => {
+    const spec = plotSpec(exp.plots![0]!, recs) as { layer: { mark: { type: string; interpolate?: string } }[] };
+    expect(spec.layer[0]!.mark).toMatchObject({ type: 'line', interpolate: 'step-after' });
+    const svg = await renderSvg(spec as never);
     const t = texts(svg);
     expect(svg.startsWith('<svg')).toBe(true);
     expect(t).toContain('cr3 cache size (entries)');
@@ -86,22 +88,37 @@ describe('published table', () => {
   let recs: RunRecord[];
   beforeAll(async () => {
     const shipped = loadExperiment('published-table');
-    exp = { ...shipped, base: { ...shipped.base, loops: 20 } };
+    exp = { ...shipped, base: { ...shipped.base, loops: 20 }, seeds: undefined };
     recs = await runInto(exp);
   });
 
-  it('exits per switch by mode on a log axis: a labelled bar per KVM mode and workload; the 0 of native and qemu said in the subtitle', async () => {
-    const spec = plotSpec(exp.plots![0]!, recs) as { layer: { encoding: { y: { scale: unknown } } }[] };
+  it('exits per switch by mode on a log axis: a labelled point (never a bar) per KVM mode and workload; the 0 of native and qemu said in the subtitle', async () => {
+    const spec = plotSpec(exp.plots![0]!, recs) as { layer: { mark: { type: string }; encoding: { y: { scale: unknown } } }[] };
     expect(spec.layer[0]!.encoding.y.scale).toEqual({ type: 'log' });
+    expect(spec.layer[0]!.mark.type).toBe('point');
     const svg = await renderSvg(spec as never);
     const t = texts(svg);
     expect(t).toEqual(expect.arrayContaining(['mode', 'VM exits per context switch', 'workload', 'ctxswitch', 'hackbench']));
     expect(t).toEqual(expect.arrayContaining(['kvm-upstream', 'kvm-trunk', 'kvm-paravirt']));
     expect(t).toContain('native ctxswitch, qemu ctxswitch, native hackbench, qemu hackbench: 0, not drawn on the log axis');
-    // One bar per KVM run: 3 modes x 2 workloads, each with its value written above it.
-    expect(svg.match(/aria-roledescription="bar"/g)).toHaveLength(6);
+    // No bar; one point per KVM run: 3 modes x 2 workloads, each with its value written above it.
+    expect(svg.match(/aria-roledescription="bar"/g)).toBeNull();
+    expect(svg.match(/aria-roledescription="point"/g)).toHaveLength(6);
     const trunk = recs.find((r) => r.config.mode === 'kvm-trunk' && r.config.workload === 'ctxswitch')!;
     expect(t).toContain(fmtNum(measure(trunk.result, 'exitsPerSwitch')));
+  });
+
+  it('simulated against published: a panel per row, published hollow and simulated filled per mode, each error written', async () => {
+    const plots = await renderPlots(exp, recs);
+    expect(plots.map((p) => p.name)).toEqual(['exits-per-switch', 'simulated-vs-published']);
+    const cmp = plots[1]!;
+    const t = texts(cmp.svg);
+    expect(t).toEqual(expect.arrayContaining(['2-task context switch (us/switch)', 'hackbench 1 (40 tasks) (s)', 'us/switch (log scale)', 's (log scale)']));
+    const rep = publishedReport(exp, recs);
+    for (const row of rep.rows) for (const c of row.cells) expect(t).toContain(`${c.errorPct! >= 0 ? '+' : ''}${c.errorPct!.toFixed(1)}%`);
+    // 10 published points and 10 simulated ones.
+    expect(cmp.svg.match(/aria-roledescription="point"/g)).toHaveLength(20);
+    expect(cmp.svg.match(/aria-roledescription="bar"/g)).toBeNull();
   });
 
   it('the report puts simulated beside published with the error in %', () => {
@@ -176,6 +193,8 @@ describe('a faceted plot with replicates', () => {
     expect(spec.hconcat.map((p) => p.title)).toEqual(['mode: kvm-trunk', 'mode: kvm-paravirt']);
     expect(spec.hconcat[0]!.layer.map((l) => l.mark.type)).toEqual(['line', 'errorbar']);
     expect(spec.hconcat[0]!.layer[0]!.encoding.y.scale).toEqual({ type: 'log' });
+    // Both panels in seconds: one y axis, so the same height is the same figure.
+    expect((spec as unknown as { resolve: { scale: { y: string } } }).resolve.scale.y).toBe('shared');
     const data = (spec as unknown as { data: { values: { x: number; facet: string; y: number; n: number; lo: number; hi: number }[] } }).data.values;
     const p = data.find((d) => d.x === 64 && d.facet === 'kvm-trunk')!;
     const ys = recs.filter((r) => r.config.mode === 'kvm-trunk' && r.config.mmuPages === 64).map((r) => r.result.metric.value);

@@ -65,8 +65,11 @@ const results = (dir: string) => new Map([...checkRecords(dir)].map(([f, r]) => 
 describe('queue mode', () => {
   it('a worker killed -9 mid-job: its job is run by the other, every record is stored and equals the local run', async () => {
     const q = uniqueQueue('kill');
-    const [a, b] = [worker(q), worker(q)];
+    const a = worker(q);
     const coord = start(['sweep', '--name', 's', '--results', join(work, 'kill-q'), '--queue', redis.url, '--queue-name', q, ...SWEEP]);
+    // `b` starts once `a` has a job, so that each takes every other one however slowly either starts.
+    await waitFor(() => took(a).length >= 1, 60000);
+    const b = worker(q);
     // Kill `a` while it holds a job, after it has finished one (so the kill is mid-sweep).
     await waitFor(() => ran(a).length >= 1 && took(a).length > ran(a).length, 60000);
     const lost = took(a).at(-1)!;

@@ -27,29 +27,32 @@ const MODES = ['native', 'qemu', 'kvm-upstream', 'kvm-trunk', 'kvm-paravirt'];
 describe('vcpusim reproduce (the published table)', () => {
   const results = join(work, 'results');
 
-  it('runs both rows in all five modes and prints simulated beside published', () => {
+  it('runs both rows in all five modes over seeds 1-3 and prints the mean and its interval beside published', () => {
     const r = cli(['reproduce', '--results', results, '--workers', '2']);
-    expect(r.stderr).toMatch(/published-table: 10 configs, 10 run, 0 already stored, 0 failed/);
+    expect(r.stderr).toMatch(/published-table: 30 configs, 30 run, 0 already stored, 0 failed/);
     expect(r.status).toBe(0);
     const lines = r.stdout.split('\n');
     const header = lines.find((l) => l.includes('native'))!;
     expect(header.trim().split(/\s+/)).toEqual(MODES);
     // The printed figures are the stored ones.
     const stored = records(join(results, 'published-table')).map((f) => JSON.parse(readFileSync(join(results, 'published-table', f), 'utf8')));
-    expect(stored).toHaveLength(10);
+    expect(stored).toHaveLength(30);
     const rowStart = [lines.findIndex((l) => l.startsWith('2-task context switch')), lines.findIndex((l) => l.startsWith('hackbench 1'))];
     expect(rowStart.every((i) => i >= 0)).toBe(true);
     ['ctxswitch', 'hackbench'].forEach((workload, row) => {
       const cells = (label: string) => lines.slice(rowStart[row], rowStart[row]! + 5).find((l) => l.trim().startsWith(label))!.trim().split(/\s+/).slice(label.split(' ').length);
-      const simulated = cells('simulated').map(Number);
+      const simulated = cells('simulated (mean)').map(Number);
+      expect(cells('95% interval, n').filter((c) => c === 'n=3')).toHaveLength(5);
       const published = cells('published').map(Number);
       expect(published).toEqual(row === 0 ? [1.11, 61.18, 53.01, 6.36, 1.6] : [0.25, 7.8, 2.8, 0.55, 0.36]);
       MODES.forEach((mode, i) => {
-        const rec = stored.find((s) => s.config.mode === mode && s.config.workload === workload);
-        expect(rec.result.metric.value).toBeGreaterThan(0);
-        expect(simulated[i]).toBeCloseTo(rec.result.metric.value, 1);
+        const recs = stored.filter((s) => s.config.mode === mode && s.config.workload === workload);
+        expect(recs.map((x) => x.config.seed).sort()).toEqual([1, 2, 3]);
+        const mean = recs.reduce((a, x) => a + x.result.metric.value, 0) / 3;
+        expect(mean).toBeGreaterThan(0);
+        expect(simulated[i]).toBeCloseTo(mean, 1);
         const err = Number(cells('error')[i]!.replace('%', ''));
-        expect(err).toBeCloseTo(((rec.result.metric.value - published[i]!) / published[i]!) * 100, 0);
+        expect(err).toBeCloseTo(((mean - published[i]!) / published[i]!) * 100, 0);
       });
     });
   });
@@ -58,7 +61,7 @@ describe('vcpusim reproduce (the published table)', () => {
     const r = cli(['reproduce', '--results', results, '--json']);
     expect(r.status).toBe(0);
     const doc = JSON.parse(r.stdout);
-    expect(doc).toMatchObject({ schemaVersion: 2, experiment: 'published-table', total: 10, ran: 0, skipped: 10, failed: [] });
+    expect(doc).toMatchObject({ schemaVersion: 2, experiment: 'published-table', total: 30, ran: 0, skipped: 30, failed: [] });
     expect(doc.report.rows.map((row: { cells: unknown[] }) => row.cells.length)).toEqual([5, 5]);
     const md = cli(['report', '--results', results, '--format', 'md']);
     expect(md.status).toBe(0);

@@ -32,14 +32,19 @@ describe('vcpusim trace analyze (built CLI)', () => {
     expect(doc.perCpu).toHaveLength(1);
   });
 
-  it('gzip gives the same analysis (its own sha256); --plot writes the SVG', () => {
+  it('gzip gives the same analysis (its own sha256); --plot writes the SVG and a PNG', () => {
     const a = JSON.parse(cli('trace', 'analyze', 'ring.txt', '--json').stdout);
     const r = cli('trace', 'analyze', 'ring.txt.gz', '--json', '--plot', 'plots');
     expect(r.status).toBe(0);
     const b = JSON.parse(r.stdout);
     expect(b.hitRate).toEqual(a.hitRate);
     expect(b.sha256).not.toBe(a.sha256);
-    expect(readFileSync(join(dir, 'plots', 'trace-hit-rate.svg'), 'utf8')).toMatch(/^<svg/);
+    const svg = readFileSync(join(dir, 'plots', 'trace-hit-rate.svg'), 'utf8');
+    expect(svg).toMatch(/^<svg/);
+    // The legend's labels whole, and a PNG beside the SVG.
+    expect(svg).toContain('round-robin (the patch)');
+    expect(svg).toContain("Belady's optimum");
+    expect([...readFileSync(join(dir, 'plots', 'trace-hit-rate.png')).subarray(0, 4)]).toEqual([0x89, 0x50, 0x4e, 0x47]);
   });
 
   it('a bad line: exit 2, one line naming the file and the line', () => {
