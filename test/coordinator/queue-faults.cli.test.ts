@@ -6,7 +6,7 @@
  * without end, never a record the coordinator did not ask for.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -111,6 +111,22 @@ describe('queue faults', () => {
     expect(code).toBe(1);
     expect(c.err().match(/removed from the queue before it finished/g)).toHaveLength(2);
     expect(c.err().trim().split('\n').every((l) => !/^\s+at /.test(l))).toBe(true);
+  }, 60000);
+
+  it('two coordinators on one queue with the same configs: each job runs once, both stores hold every record, the same', async () => {
+    const q = uniqueQueue('two');
+    const [c1, c2] = [start(sweep(redis.url, q, 'two-a', '--seed', '1,2,3,4')), start(sweep(redis.url, q, 'two-b', '--seed', '1,2,3,4'))];
+    await waitFor(() => /no worker is connected/.test(c1.err()) && /no worker is connected/.test(c2.err()), 20000);
+    const w = start(['worker', '--queue', redis.url, '--queue-name', q, '--workers', '1']);
+    const [r1, r2] = [await c1.done, await c2.done];
+    expect([r1.code, r2.code]).toEqual([0, 0]);
+    const [a, b] = [records(join(work, 'two-a', 's')), records(join(work, 'two-b', 's'))];
+    expect(a).toHaveLength(4);
+    const result = (dir: string, f: string) => JSON.stringify(JSON.parse(readFileSync(join(dir, f), 'utf8')).result);
+    expect(b.map((f) => result(join(work, 'two-b', 's'), f))).toEqual(a.map((f) => result(join(work, 'two-a', 's'), f)));
+    w.kill('SIGTERM');
+    await w.done;
+    expect(w.err().match(/^worker: took /gm)).toHaveLength(4);
   }, 60000);
 
   it('a database number the server does not have: one line, exit 2, before anything is queued', () => {
