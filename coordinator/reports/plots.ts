@@ -156,9 +156,11 @@ export function plotSpec(def: PlotDef, records: readonly RunRecord[]): TopLevelS
     }
     if (replicated) {
       // The 95% interval of the mean over the seeds.
+      // (Only where the seeds differ: a zero-width interval would draw its ticks as a bar across the point.)
+      const spread = "isValid(datum.hi) && datum.hi > datum.lo";
       layer.push({
-        ...onAxis,
-        mark: { type: 'errorbar', ticks: true, ...(color ? {} : { color: 'black' }) },
+        transform: [{ filter: refs ? `!datum.ref && ${spread}` : spread }],
+        mark: { type: 'errorbar', ticks: { size: 8 }, ...(color ? {} : { color: 'black' }) },
         encoding: { x, y: { field: 'lo', type: 'quantitative', title: yTitle, scale: yScale }, y2: { field: 'hi' }, ...(color ? { color } : {}), ...grouped },
       });
     }

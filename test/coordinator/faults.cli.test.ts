@@ -4,42 +4,24 @@
  * exit code and one line, within a second or two; nothing finished lost or changed; no
  * temp file left behind. (Faults in the store itself: store-faults.test.ts.)
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../shared/config.js';
 import { configKey } from '../../coordinator/store/record.js';
+import { BIN, sleep, startCli, waitFor, type Child } from '../support/child.js';
 import { FAULT_HOOKS } from '../support/faults.js';
 import { simulate } from '../../worker/vm.js';
 import { RECORD, checkRecords, names, records, seeds } from '../support/records.js';
 
-const BIN = fileURLToPath(new URL('../../bin/vcpusim.js', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'vcpusim-faults-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const cli = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: work, timeout: 60000 });
-const start = (args: string[], env: Record<string, string> = {}, nodeArgs: string[] = []): ChildProcess & { out: () => string; err: () => string; done: Promise<{ code: number | null; signal: string | null }> } => {
-  const child = spawn(process.execPath, [...nodeArgs, BIN, ...args], { cwd: work, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const done = new Promise<{ code: number | null; signal: string | null }>((res) => child.on('close', (code, signal) => res({ code, signal })));
-  return Object.assign(child, { out: () => out, err: () => err, done });
-};
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const start = (args: string[], env: Record<string, string> = {}, nodeArgs: string[] = []): Child => startCli(work, args, { env, nodeArgs });
 const TEMP = /\.tmp-\d+-[0-9a-f]{12}$/;
-
-async function waitFor(cond: () => boolean, ms: number): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error('timed out waiting');
-    await sleep(10);
-  }
-}
 
 describe('interrupted: exit 130 (SIGINT) or 143 (SIGTERM) within a second or two, finished runs kept', () => {
   for (const [signal, code] of [

@@ -5,11 +5,10 @@
  * have. Each ends with every finished record kept and a clear outcome: never a wait
  * without end, never a record the coordinator did not ask for.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pack } from 'msgpackr';
@@ -19,10 +18,10 @@ import { resolveConfig } from '../../shared/config.js';
 import { decodeConfig } from '../../shared/codec.js';
 import { MODEL_VERSION } from '../../worker/model.js';
 import { simulate } from '../../worker/vm.js';
+import { BIN, startCli, waitFor, type Child } from '../support/child.js';
 import { records } from '../support/records.js';
 import { privateRedis, testRedis, uniqueQueue, type PrivateRedis, type TestRedis } from '../support/redis.js';
 
-const BIN = fileURLToPath(new URL('../../bin/vcpusim.js', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'vcpusim-qfault-'));
 let redis: TestRedis;
 let own: PrivateRedis;
@@ -38,26 +37,8 @@ afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-type Child = ChildProcess & { out: () => string; err: () => string; done: Promise<{ code: number | null; signal: string | null }> };
-const start = (args: string[]): Child => {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const done = new Promise<{ code: number | null; signal: string | null }>((res) => child.on('close', (code, signal) => res({ code, signal })));
-  return Object.assign(child, { out: () => out, err: () => err, done });
-};
+const start = (args: string[]): Child => startCli(work, args, { track: children });
 const cli = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: work, timeout: 60000 });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function waitFor(cond: () => boolean, ms: number): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error('timed out waiting');
-    await sleep(20);
-  }
-}
 const connection = (url: string) => {
   const u = new URL(url);
   return { host: u.hostname, port: Number(u.port), maxRetriesPerRequest: null };

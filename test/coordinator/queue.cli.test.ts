@@ -4,17 +4,16 @@
  * coordinator killed and started again, a run failing on every attempt, an unreachable
  * server and a malformed URL.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, startCli, waitFor, type Child } from '../support/child.js';
 import { FAULT_HOOKS } from '../support/faults.js';
 import { checkRecords, records, seeds } from '../support/records.js';
 import { testRedis, uniqueQueue, type TestRedis } from '../support/redis.js';
 
-const BIN = fileURLToPath(new URL('../../bin/vcpusim.js', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'vcpusim-queue-'));
 let redis: TestRedis;
 const children: ChildProcess[] = [];
@@ -27,26 +26,8 @@ afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-type Child = ChildProcess & { out: () => string; err: () => string; done: Promise<{ code: number | null; signal: string | null }> };
-const start = (args: string[], env: Record<string, string> = {}, nodeArgs: string[] = []): Child => {
-  const child = spawn(process.execPath, [...nodeArgs, BIN, ...args], { cwd: work, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-  children.push(child);
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const done = new Promise<{ code: number | null; signal: string | null }>((res) => child.on('close', (code, signal) => res({ code, signal })));
-  return Object.assign(child, { out: () => out, err: () => err, done });
-};
+const start = (args: string[], env: Record<string, string> = {}, nodeArgs: string[] = []): Child => startCli(work, args, { env, nodeArgs, track: children });
 const cli = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: work, timeout: 60000 });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function waitFor(cond: () => boolean, ms: number): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error('timed out waiting');
-    await sleep(20);
-  }
-}
 const worker = (queue: string, env: Record<string, string> = {}, nodeArgs: string[] = []) =>
   start(['worker', '--queue', redis.url, '--queue-name', queue, '--workers', '1', '--lock-ms', '1000'], env, nodeArgs);
 const took = (w: Child) => [...w.err().matchAll(/^worker: took ([0-9a-f]{20})/gm)].map((m) => m[1]!);
