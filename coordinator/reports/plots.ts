@@ -79,6 +79,9 @@ export function plotData(def: PlotDef, records: readonly RunRecord[]): PlotPoint
   return out;
 }
 
+/** Sizes of a cache, whose result between two sizes run is that of the smaller one: drawn as steps unless a plot says otherwise. */
+const STEP_X: ReadonlySet<keyof SimConfig> = new Set(['cacheSize', 'prevRoots', 'pwc']);
+
 const sortValues = (vs: readonly (string | number | boolean)[], field: keyof SimConfig): (string | number | boolean)[] => {
   const u = [...new Set(vs)];
   if (field === 'mode') return MODES.filter((m) => u.includes(m));
@@ -96,7 +99,7 @@ export function plotSpec(def: PlotDef, records: readonly RunRecord[]): TopLevelS
   const numericX = values.every((d) => typeof d.x === 'number');
   const xTitle = fieldTitle(def.x);
   // A bar's length means nothing on a log axis: there, bars are drawn as points.
-  const asked = def.mark ?? (numericX ? 'line' : 'bar');
+  const asked = def.mark ?? (numericX ? (STEP_X.has(def.x) ? 'step' : 'line') : 'bar');
   const mark = asked === 'bar' && def.logY ? 'point' : asked;
   const xSort = sortValues(all.map((d) => d.x), def.x);
   const xValues = [...new Set(values.filter((d) => !d.ref).map((d) => d.x))].filter((v): v is number => typeof v === 'number').sort((a, b) => a - b);
