@@ -21,21 +21,15 @@
  * Entries: -1 not present; at levels 2..4 the child page; at level 1 (frame << 1) |
  * writable. KVM never sets the global bit in a shadow PTE.
  */
-import { doubled } from '../../../../shared/doubled.js';
 import { newGroup, type MmuStats } from '../../../../shared/stats.js';
 import { PageHash } from '../shadow/page-hash.js';
+import { SpteBlocks } from '../spte-blocks.js';
 
 export const ENTRIES = 512;
 export const NONE = -1;
 /** KVM_MIN_FREE_MMU_PAGES, KVM_REFILL_PAGES (arch/x86/include/asm/kvm_host.h). */
 export const KVM_MIN_FREE_MMU_PAGES = 5;
 export const KVM_REFILL_PAGES = 25;
-
-const BLOCK_SHIFT = 6;
-const BLOCK_MASK = (1 << BLOCK_SHIFT) - 1;
-const BLOCKS_PER_PAGE = ENTRIES >> BLOCK_SHIFT;
-const CHUNK_SHIFT = 6;
-const CHUNK_MASK = (1 << CHUNK_SHIFT) - 1;
 
 export const SPTE_WRITABLE = 1;
 export const makeSpte = (frame: number, writable: boolean): number => (frame << 1) | (writable ? SPTE_WRITABLE : 0);
@@ -53,11 +47,8 @@ export class ShadowPages64 {
   readonly unsync: Uint8Array;
   /** sp->write_flooding_count. */
   readonly flooding: Uint8Array;
-  private readonly blockOf: Int32Array;
-  private readonly chunks: Int32Array[] = [];
-  private nBlocks = 0;
-  private freeBlocks = new Int32Array(16);
-  private nFreeBlocks = 0;
+  /** The pages' entries (spte-blocks.ts). */
+  private readonly entries: SpteBlocks;
   /** Indices of entries that may be present, per page (to clear only what is used). */
   private readonly present: (number[] | undefined)[];
   private readonly presentCount: Int32Array;
@@ -85,7 +76,7 @@ export class ShadowPages64 {
     this.invalid = new Uint8Array(capacity);
     this.unsync = new Uint8Array(capacity);
     this.flooding = new Uint8Array(capacity);
-    this.blockOf = new Int32Array(capacity * BLOCKS_PER_PAGE).fill(NONE);
+    this.entries = new SpteBlocks(capacity, ENTRIES);
     this.present = new Array<number[] | undefined>(capacity);
     this.presentCount = new Int32Array(capacity);
     this.parents = new Array<number[] | undefined>(capacity);
@@ -103,38 +94,7 @@ export class ShadowPages64 {
   }
 
   entry(sp: number, index: number): number {
-    const at = sp * ENTRIES + index;
-    const b = this.blockOf[at >>> BLOCK_SHIFT]!;
-    return b < 0 ? NONE : this.chunks[b >>> CHUNK_SHIFT]![((b & CHUNK_MASK) << BLOCK_SHIFT) | (at & BLOCK_MASK)]!;
-  }
-
-  private put(at: number, value: number): void {
-    let b = this.blockOf[at >>> BLOCK_SHIFT]!;
-    if (b < 0) {
-      if (value === NONE) return;
-      b = this.blockOf[at >>> BLOCK_SHIFT] = this.takeBlock();
-    }
-    this.chunks[b >>> CHUNK_SHIFT]![((b & CHUNK_MASK) << BLOCK_SHIFT) | (at & BLOCK_MASK)] = value;
-  }
-
-  private takeBlock(): number {
-    if (this.nFreeBlocks > 0) return this.freeBlocks[--this.nFreeBlocks]!;
-    const b = this.nBlocks++;
-    if (b >>> CHUNK_SHIFT === this.chunks.length) this.chunks.push(new Int32Array(1 << (CHUNK_SHIFT + BLOCK_SHIFT)).fill(NONE));
-    return b;
-  }
-
-  private releaseBlocks(sp: number): void {
-    const at = sp * BLOCKS_PER_PAGE;
-    for (let i = 0; i < BLOCKS_PER_PAGE; i++) {
-      const b = this.blockOf[at + i]!;
-      if (b < 0) continue;
-      const base = (b & CHUNK_MASK) << BLOCK_SHIFT;
-      this.chunks[b >>> CHUNK_SHIFT]!.fill(NONE, base, base + BLOCK_MASK + 1);
-      this.blockOf[at + i] = NONE;
-      if (this.nFreeBlocks === this.freeBlocks.length) this.freeBlocks = doubled(this.freeBlocks);
-      this.freeBlocks[this.nFreeBlocks++] = b;
-    }
+    return this.entries.get(sp * ENTRIES + index);
   }
 
   /** kvm_mmu_find_shadow_page: the valid page shadowing `gfn` at `level`, or -1. */
@@ -192,13 +152,13 @@ export class ShadowPages64 {
     if (old === child) return;
     if (old >= 0) this.removeParent(old, at);
     else this.notePresent(parent, index);
-    this.put(at, child);
+    this.entries.set(at, child);
     (this.parents[child] ??= [])[this.parentCount[child]!++] = at;
   }
 
   setPte(sp: number, index: number, value: number): void {
     if (this.entry(sp, index) < 0) this.notePresent(sp, index);
-    this.put(sp * ENTRIES + index, value);
+    this.entries.set(sp * ENTRIES + index, value);
   }
 
   /** Drop entry `index` of `sp` (an upper entry's child stays, unlinked). */
@@ -207,7 +167,7 @@ export class ShadowPages64 {
     const old = this.entry(sp, index);
     if (old < 0) return;
     if (this.level[sp]! > 1) this.removeParent(old, at);
-    this.put(at, NONE);
+    this.entries.set(at, NONE);
   }
 
   /** The pages whose entries point at `sp`. */
@@ -250,7 +210,7 @@ export class ShadowPages64 {
   zap(sp: number): void {
     const ps = this.parents[sp];
     const n = this.parentCount[sp]!;
-    for (let i = 0; i < n; i++) this.put(ps![i]!, NONE);
+    for (let i = 0; i < n; i++) this.entries.set(ps![i]!, NONE);
     this.parentCount[sp] = 0;
     this.clearAll(sp);
     this.markSynced(sp);
@@ -319,10 +279,10 @@ export class ShadowPages64 {
       const e = this.entry(sp, idx);
       if (e < 0) continue;
       if (upper) this.removeParent(e, sp * ENTRIES + idx);
-      this.put(sp * ENTRIES + idx, NONE);
+      this.entries.set(sp * ENTRIES + idx, NONE);
     }
     this.presentCount[sp] = 0;
-    this.releaseBlocks(sp);
+    this.entries.release(sp);
   }
 
   private removeParent(child: number, link: number): void {

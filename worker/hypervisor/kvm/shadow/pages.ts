@@ -14,20 +14,13 @@
  * vCPUs each has its own shard (coherence.ts); counters go to the vCPU's `mmu` statistics.
  */
 import { PageHash } from './page-hash.js';
+import { SpteBlocks } from '../spte-blocks.js';
 import { newGroup, type MmuStats } from '../../../../shared/stats.js';
 import { doubled } from '../../../../shared/doubled.js';
 import { LEVEL_PD, LEVEL_PT, SPTE_ENTRIES as ENTRIES, SPTE_NONE as NONE, rootQuadrant, shadowPdIndex, shadowPtIndex } from './spte.js';
 
 /** The hash key of a role: the frame, and its level's quadrant (4..7 a directory's, 0..1 a page table's). */
 const keyOf = (gfn: number, level: number, quadrant: number): number => gfn * 8 + (level === LEVEL_PD ? 4 : 0) + quadrant;
-
-/** Entries per block (64): a page's entries are held a block at a time. */
-const BLOCK_SHIFT = 6;
-const BLOCK_MASK = (1 << BLOCK_SHIFT) - 1;
-const BLOCKS_PER_PAGE = ENTRIES >> BLOCK_SHIFT;
-/** Blocks per chunk of storage (64 x 256 bytes = 16 KiB). */
-const CHUNK_SHIFT = 6;
-const CHUNK_MASK = (1 << CHUNK_SHIFT) - 1;
 
 /** KVM_MIN_FREE_MMU_PAGES and KVM_REFILL_PAGES of early-2007 KVM (kvm.h). */
 export const KVM_MIN_FREE_MMU_PAGES = 5;
@@ -52,16 +45,8 @@ export class ShadowPages {
   readonly rootCount: Int32Array;
   /** The part of rootCount that comes from cr3-cache entries (kvm-paravirt). */
   private readonly cachePins: Int32Array;
-  /**
-   * Block of each 64-entry part of each page, -1 while the part holds no entry: a shadow
-   * page, like the guest table it shadows, uses few of its 1,024 entries, so only the
-   * parts written hold words (in `chunks`, added as needed, never copied).
-   */
-  private readonly blockOf: Int32Array;
-  private readonly chunks: Int32Array[] = [];
-  private nBlocks = 0;
-  private freeBlocks = new Int32Array(16);
-  private nFreeBlocks = 0;
+  /** The pages' entries (spte-blocks.ts). */
+  private readonly entries: SpteBlocks;
   /** Entries that may be present, per page (stale ones are skipped), to clear only what is used. */
   private readonly presentList: (number[] | undefined)[];
   private readonly presentCount: Int32Array;
@@ -103,7 +88,7 @@ export class ShadowPages {
     this.allGlobal = new Uint8Array(capacity);
     this.rootCount = new Int32Array(capacity);
     this.cachePins = new Int32Array(capacity);
-    this.blockOf = new Int32Array(capacity * BLOCKS_PER_PAGE).fill(NONE);
+    this.entries = new SpteBlocks(capacity, ENTRIES);
     this.presentList = new Array<number[] | undefined>(capacity); // made at a page's first entry
     this.presentCount = new Int32Array(capacity);
     this.parents = new Array<number[] | undefined>(capacity); // made at a page's first parent
@@ -120,39 +105,7 @@ export class ShadowPages {
 
   /** Entry `at` (page * 1024 + index) of the shard's pages. */
   entry(at: number): number {
-    const b = this.blockOf[at >>> BLOCK_SHIFT]!;
-    return b < 0 ? NONE : this.chunks[b >>> CHUNK_SHIFT]![((b & CHUNK_MASK) << BLOCK_SHIFT) | (at & BLOCK_MASK)]!;
-  }
-
-  private put(at: number, value: number): void {
-    let b = this.blockOf[at >>> BLOCK_SHIFT]!;
-    if (b < 0) {
-      if (value === NONE) return;
-      b = this.blockOf[at >>> BLOCK_SHIFT] = this.takeBlock();
-    }
-    this.chunks[b >>> CHUNK_SHIFT]![((b & CHUNK_MASK) << BLOCK_SHIFT) | (at & BLOCK_MASK)] = value;
-  }
-
-  /** A block of NONE entries. */
-  private takeBlock(): number {
-    if (this.nFreeBlocks > 0) return this.freeBlocks[--this.nFreeBlocks]!;
-    const b = this.nBlocks++;
-    if (b >>> CHUNK_SHIFT === this.chunks.length) this.chunks.push(new Int32Array(1 << (CHUNK_SHIFT + BLOCK_SHIFT)).fill(NONE));
-    return b;
-  }
-
-  /** Page `sp` holds no entry any more: its blocks go back (as NONE). */
-  private releaseBlocks(sp: number): void {
-    const at = sp * BLOCKS_PER_PAGE;
-    for (let i = 0; i < BLOCKS_PER_PAGE; i++) {
-      const b = this.blockOf[at + i]!;
-      if (b < 0) continue;
-      const base = (b & CHUNK_MASK) << BLOCK_SHIFT;
-      this.chunks[b >>> CHUNK_SHIFT]!.fill(NONE, base, base + BLOCK_MASK + 1);
-      this.blockOf[at + i] = NONE;
-      if (this.nFreeBlocks === this.freeBlocks.length) this.freeBlocks = doubled(this.freeBlocks);
-      this.freeBlocks[this.nFreeBlocks++] = b;
-    }
+    return this.entries.get(at);
   }
 
   get freePages(): number {
@@ -266,7 +219,7 @@ export class ShadowPages {
     const old = this.entry(at);
     if (old === pt) return;
     if (old >= 0) this.removeParent(old, pd * ENTRIES + index);
-    this.put(at, pt);
+    this.entries.set(at, pt);
     this.notePresent(pd, index);
     (this.parents[pt] ??= [])[this.parentCount[pt]!++] = pd * ENTRIES + index;
   }
@@ -275,7 +228,7 @@ export class ShadowPages {
   setPte(pt: number, index: number, value: number, global: boolean): void {
     const at = pt * ENTRIES + index;
     if (this.entry(at) < 0) this.notePresent(pt, index);
-    this.put(at, value);
+    this.entries.set(at, value);
     if (!global) this.allGlobal[pt] = 0;
   }
 
@@ -285,7 +238,7 @@ export class ShadowPages {
     const old = this.entry(at);
     if (old < 0) return;
     if (this.level[sp] === LEVEL_PD) this.removeParent(old, at);
-    this.put(at, NONE);
+    this.entries.set(at, NONE);
   }
 
   /**
@@ -296,7 +249,7 @@ export class ShadowPages {
   zap(sp: number): void {
     const ps = this.parents[sp];
     const n = this.parentCount[sp]!;
-    for (let i = 0; i < n; i++) this.put(ps![i]!, NONE);
+    for (let i = 0; i < n; i++) this.entries.set(ps![i]!, NONE);
     this.parentCount[sp] = 0;
     this.clearAll(sp);
     this.stat.pagesZapped++;
@@ -446,10 +399,10 @@ export class ShadowPages {
       const e = this.entry(at);
       if (e < 0) continue;
       if (isPd) this.removeParent(e, at);
-      this.put(at, NONE);
+      this.entries.set(at, NONE);
     }
     this.presentCount[sp] = 0;
-    this.releaseBlocks(sp);
+    this.entries.release(sp);
   }
 
   private removeParent(child: number, link: number): void {

@@ -1,0 +1,70 @@
+/**
+ * The entries of a pool of shadow pages, held sparsely. KVM gives each shadow page a whole
+ * host page (`sp->spt`, one 4 KiB page of sptes, mmu.c kvm_mmu_alloc_page); like the guest
+ * table it shadows, a shadow page uses few of its entries, so the model keeps the entries
+ * of each 64-entry part of a page in a block, made at the part's first entry and given back
+ * when the page is emptied: entry `at` is page * entriesPerPage + index, and an entry never
+ * written reads as -1 (no spte). Shared by the 2007 pool (shadow/pages.ts) and today's
+ * (mmu/pages.ts).
+ */
+import { doubled } from '../../../shared/doubled.js';
+
+const NONE = -1;
+/** Entries per block (64). */
+const BLOCK_SHIFT = 6;
+const BLOCK_MASK = (1 << BLOCK_SHIFT) - 1;
+/** Blocks per chunk of storage (64 x 256 bytes = 16 KiB), added as needed, never copied. */
+const CHUNK_SHIFT = 6;
+const CHUNK_MASK = (1 << CHUNK_SHIFT) - 1;
+
+export class SpteBlocks {
+  /** Block of each 64-entry part of each page, -1 while the part holds no entry. */
+  private readonly blockOf: Int32Array;
+  private readonly chunks: Int32Array[] = [];
+  private readonly blocksPerPage: number;
+  private nBlocks = 0;
+  private freeBlocks = new Int32Array(16);
+  private nFreeBlocks = 0;
+
+  constructor(pages: number, entriesPerPage: number) {
+    this.blocksPerPage = entriesPerPage >> BLOCK_SHIFT;
+    this.blockOf = new Int32Array(pages * this.blocksPerPage).fill(NONE);
+  }
+
+  /** Entry `at`, or -1. */
+  get(at: number): number {
+    const b = this.blockOf[at >>> BLOCK_SHIFT]!;
+    return b < 0 ? NONE : this.chunks[b >>> CHUNK_SHIFT]![((b & CHUNK_MASK) << BLOCK_SHIFT) | (at & BLOCK_MASK)]!;
+  }
+
+  set(at: number, value: number): void {
+    let b = this.blockOf[at >>> BLOCK_SHIFT]!;
+    if (b < 0) {
+      if (value === NONE) return;
+      b = this.blockOf[at >>> BLOCK_SHIFT] = this.takeBlock();
+    }
+    this.chunks[b >>> CHUNK_SHIFT]![((b & CHUNK_MASK) << BLOCK_SHIFT) | (at & BLOCK_MASK)] = value;
+  }
+
+  /** Page `page` holds no entry any more: its blocks go back (as -1). */
+  release(page: number): void {
+    const at = page * this.blocksPerPage;
+    for (let i = 0; i < this.blocksPerPage; i++) {
+      const b = this.blockOf[at + i]!;
+      if (b < 0) continue;
+      const base = (b & CHUNK_MASK) << BLOCK_SHIFT;
+      this.chunks[b >>> CHUNK_SHIFT]!.fill(NONE, base, base + BLOCK_MASK + 1);
+      this.blockOf[at + i] = NONE;
+      if (this.nFreeBlocks === this.freeBlocks.length) this.freeBlocks = doubled(this.freeBlocks);
+      this.freeBlocks[this.nFreeBlocks++] = b;
+    }
+  }
+
+  /** A block of -1 entries. */
+  private takeBlock(): number {
+    if (this.nFreeBlocks > 0) return this.freeBlocks[--this.nFreeBlocks]!;
+    const b = this.nBlocks++;
+    if (b >>> CHUNK_SHIFT === this.chunks.length) this.chunks.push(new Int32Array(1 << (CHUNK_SHIFT + BLOCK_SHIFT)).fill(NONE));
+    return b;
+  }
+}
