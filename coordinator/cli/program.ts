@@ -5,7 +5,6 @@
  * --help (the simulator, the pool, the plots, the queue) loads inside it.
  */
 import { Command, Option } from 'commander';
-import { MAX_VCPUS } from '../../shared/config.js';
 import { MODEL_VERSION } from '../../worker/model.js';
 import { calibrateCommand } from '../commands/calibrate.js';
 import { compareCommand } from '../commands/compare.js';
@@ -91,7 +90,7 @@ export function buildProgram(done: (o: Outcome) => void = () => {}): Command {
   addExitOptions(addConfigOptions(program.command('run').description('simulate one configuration and print its statistics'), false))
     .option('--exits', 'also print an exit report in the style of perf kvm stat report (--event, --vcpu, --key)')
     .option('--json', 'print one JSON document')
-    .option('--workers <n>', 'worker threads to spread a multi-vCPU VM over (default 1; at most --vcpus; the statistics are the same for any number)', intInRange('--workers', 1, MAX_VCPUS))
+    .option('--workers <n>', `worker threads to spread a multi-vCPU VM over (default 1; at most --vcpus and ${MAX_WORKERS}, each holding a replica of the VM; the statistics are the same for any number)`, intInRange('--workers', 1, MAX_WORKERS))
     .addOption(choiceOption('--placement <how>', 'with --workers: how vCPUs are dealt to threads', PLACEMENTS).default('blocks'))
     .option(...seedsOption('run seeds 1..n and print the mean of the metric with its 95% interval'))
     .option('--live', 'show the kvm_stat counters on stderr while the run goes, about once a second (Ctrl-C cancels it at a quantum boundary)')
