@@ -8,7 +8,7 @@ import type { GuestMemory } from '../machine/memory.js';
 import { PTE_G, walk, walk4 } from '../machine/paging.js';
 import type { Vcpu } from '../machine/vcpu.js';
 import { guestPageFault, type MmuStrategy, type Platform } from './platform.js';
-import { UnvirtualisedMmu } from './unvirtualised-mmu.js';
+import { UnvirtualisedMmu, movToCr3 } from './unvirtualised-mmu.js';
 
 /** The hardware MMU walking the guest's own tables. */
 export class NativeMmu extends UnvirtualisedMmu implements MmuStrategy {
@@ -71,13 +71,7 @@ export class NativeMmu64 extends UnvirtualisedMmu implements MmuStrategy {
   }
 
   loadCr3(v: Vcpu, pdFrame: number, pcid: number, noflush: boolean): void {
-    v.clock += noflush ? this.c.movCr3NoFlush : this.c.movCr3;
-    v.tlb.pcid = pcid;
-    if (!noflush) {
-      v.tlb.flushPcid(pcid);
-      v.walker!.flushPcid(pcid);
-    }
-    v.cr3 = pdFrame;
+    movToCr3(v, this.c, pdFrame, pcid, noflush);
   }
 
   writeCr4(v: Vcpu): void {

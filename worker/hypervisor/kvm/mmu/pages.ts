@@ -24,6 +24,7 @@
 import { newGroup, type MmuStats } from '../../../../shared/stats.js';
 import { PageHash } from '../shadow/page-hash.js';
 import { SpteBlocks } from '../spte-blocks.js';
+import { ActiveList } from '../active-list.js';
 
 export const ENTRIES = 512;
 export const NONE = -1;
@@ -56,11 +57,8 @@ export class ShadowPages64 {
   private readonly parents: (number[] | undefined)[];
   private readonly parentCount: Int32Array;
   private readonly hash: PageHash;
-  /** active_mmu_pages: newest at the head, the oldest at the tail. */
-  private readonly prev: Int32Array;
-  private readonly next: Int32Array;
-  private head = NONE;
-  private tail = NONE;
+  /** active_mmu_pages (active-list.ts). */
+  private readonly active: ActiveList;
   private readonly freeStack: Int32Array;
   private nFree: number;
   /** Pages that are unsync, per guest frame count (is the frame written freely?). */
@@ -82,8 +80,7 @@ export class ShadowPages64 {
     this.parents = new Array<number[] | undefined>(capacity);
     this.parentCount = new Int32Array(capacity);
     this.hash = new PageHash(capacity);
-    this.prev = new Int32Array(capacity).fill(NONE);
-    this.next = new Int32Array(capacity).fill(NONE);
+    this.active = new ActiveList(capacity);
     this.freeStack = new Int32Array(capacity);
     for (let i = 0; i < capacity; i++) this.freeStack[i] = capacity - 1 - i;
     this.nFree = capacity;
@@ -129,7 +126,7 @@ export class ShadowPages64 {
     this.flooding[sp] = 0;
     this.presentCount[sp] = 0;
     this.hash.set(gfn * 4 + level - 1, sp);
-    this.pushHead(sp);
+    this.active.pushHead(sp);
     this.stat.pagesCreated++;
     return sp;
   }
@@ -237,9 +234,9 @@ export class ShadowPages64 {
   makeAvailable(): number {
     if (this.nFree >= KVM_MIN_FREE_MMU_PAGES) return 0;
     let zapped = 0;
-    let sp = this.tail;
+    let sp = this.active.tail;
     while (this.nFree < KVM_REFILL_PAGES && sp !== NONE) {
-      const before = this.prev[sp]!;
+      const before = this.active.prev[sp]!;
       if (this.rootCount[sp] === 0) {
         this.zap(sp);
         this.stat.pagesEvicted++;
@@ -299,26 +296,7 @@ export class ShadowPages64 {
   private free(sp: number): void {
     this.gfn[sp] = NONE;
     this.invalid[sp] = 0;
-    this.unlinkList(sp);
+    this.active.unlink(sp);
     this.freeStack[this.nFree++] = sp;
-  }
-
-  private pushHead(sp: number): void {
-    this.prev[sp] = NONE;
-    this.next[sp] = this.head;
-    if (this.head !== NONE) this.prev[this.head] = sp;
-    this.head = sp;
-    if (this.tail === NONE) this.tail = sp;
-  }
-
-  private unlinkList(sp: number): void {
-    const p = this.prev[sp]!;
-    const n = this.next[sp]!;
-    if (p !== NONE) this.next[p] = n;
-    else this.head = n;
-    if (n !== NONE) this.prev[n] = p;
-    else this.tail = p;
-    this.prev[sp] = NONE;
-    this.next[sp] = NONE;
   }
 }

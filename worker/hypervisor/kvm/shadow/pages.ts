@@ -15,6 +15,7 @@
  */
 import { PageHash } from './page-hash.js';
 import { SpteBlocks } from '../spte-blocks.js';
+import { ActiveList } from '../active-list.js';
 import { newGroup, type MmuStats } from '../../../../shared/stats.js';
 import { doubled } from '../../../../shared/doubled.js';
 import { LEVEL_PD, LEVEL_PT, SPTE_ENTRIES as ENTRIES, SPTE_NONE as NONE, rootQuadrant, shadowPdIndex, shadowPtIndex } from './spte.js';
@@ -61,11 +62,8 @@ export class ShadowPages {
   private readonly chain: Int32Array;
   /** Chain entries walked by lookups since the handler last charged them (drainProbes). */
   probes = 0;
-  /** active_mmu_pages: a list, newest at head; eviction takes the tail. */
-  private readonly prev: Int32Array;
-  private readonly next: Int32Array;
-  private head = NONE;
-  private tail = NONE;
+  /** active_mmu_pages (active-list.ts). */
+  private readonly active: ActiveList;
   private readonly freeStack: Int32Array;
   private nFree: number;
 
@@ -96,8 +94,7 @@ export class ShadowPages {
     this.hash = new PageHash(capacity);
     this.ofGfn = new PageHash(capacity);
     this.chain = new Int32Array(Math.max(1, capacity));
-    this.prev = new Int32Array(capacity).fill(NONE);
-    this.next = new Int32Array(capacity).fill(NONE);
+    this.active = new ActiveList(capacity);
     this.freeStack = new Int32Array(capacity);
     for (let i = 0; i < capacity; i++) this.freeStack[i] = capacity - 1 - i;
     this.nFree = capacity;
@@ -167,7 +164,7 @@ export class ShadowPages {
     if (this.capacity > 0) this.chain[gfn % this.capacity]!++;
     if (this.frameUse !== null) this.frameUse[gfn]!++;
     if (this.trackChanges) this.noteChanged(gfn);
-    this.pushHead(sp);
+    this.active.pushHead(sp);
     this.stat.pagesCreated++;
     return sp;
   }
@@ -255,8 +252,8 @@ export class ShadowPages {
     this.stat.pagesZapped++;
     if (this.rootCount[sp] === 0) this.free(sp);
     else {
-      this.unlinkList(sp);
-      this.pushHead(sp);
+      this.active.unlink(sp);
+      this.active.pushHead(sp);
     }
   }
 
@@ -268,8 +265,8 @@ export class ShadowPages {
     if (this.nFree >= KVM_MIN_FREE_MMU_PAGES) return 0;
     let zapped = 0;
     let budget = this.capacity;
-    while (this.nFree < KVM_REFILL_PAGES && this.tail !== NONE && budget-- > 0) {
-      const sp = this.tail;
+    while (this.nFree < KVM_REFILL_PAGES && this.active.tail !== NONE && budget-- > 0) {
+      const sp = this.active.tail;
       const wasFree = this.rootCount[sp] === 0;
       this.zap(sp);
       if (wasFree) this.stat.pagesEvicted++;
@@ -285,9 +282,9 @@ export class ShadowPages {
    */
   releaseNonGlobal(): number {
     let n = 0;
-    let sp = this.head;
+    let sp = this.active.head;
     while (sp !== NONE) {
-      const next = this.next[sp]!;
+      const next = this.active.next[sp]!;
       if (this.level[sp] === LEVEL_PT && this.allGlobal[sp] === 0 && this.rootCount[sp] === 0) {
         this.zap(sp);
         n++;
@@ -426,26 +423,7 @@ export class ShadowPages {
     if (this.capacity > 0) this.chain[gfn % this.capacity]!--;
     if (this.frameUse !== null) this.frameUse[gfn]!--;
     this.gfn[sp] = NONE;
-    this.unlinkList(sp);
+    this.active.unlink(sp);
     this.freeStack[this.nFree++] = sp;
-  }
-
-  private pushHead(sp: number): void {
-    this.prev[sp] = NONE;
-    this.next[sp] = this.head;
-    if (this.head !== NONE) this.prev[this.head] = sp;
-    this.head = sp;
-    if (this.tail === NONE) this.tail = sp;
-  }
-
-  private unlinkList(sp: number): void {
-    const p = this.prev[sp]!;
-    const n = this.next[sp]!;
-    if (p !== NONE) this.next[p] = n;
-    else this.head = n;
-    if (n !== NONE) this.prev[n] = p;
-    else this.tail = p;
-    this.prev[sp] = NONE;
-    this.next[sp] = NONE;
   }
 }

@@ -17,11 +17,12 @@ import type { GuestMemory } from '../../../machine/memory.js';
 import { PAGE_SHIFT, PTE_G, pdIndex, walk, walk4, x64Index } from '../../../machine/paging.js';
 import type { Vcpu } from '../../../machine/vcpu.js';
 import { guestPageFault, type MmuStrategy } from '../../platform.js';
+import { UnvirtualisedMmu, movToCr3 } from '../../unvirtualised-mmu.js';
 import { FLUSH_ALL, type VmExits } from '../vmexit.js';
 
 const { CR_ACCESS, EPT_VIOLATION } = EXIT_REASON;
 
-export class TdpMmu implements MmuStrategy {
+export class TdpMmu extends UnvirtualisedMmu implements MmuStrategy {
   /** Guest frames the EPT maps (the host has faulted them in). */
   private readonly mapped: Uint8Array;
   /** The guest table frames of the walk under way, by level (1: the PT). */
@@ -35,6 +36,7 @@ export class TdpMmu implements MmuStrategy {
     arch: 'i386' | 'x86-64',
     frames: number,
   ) {
+    super();
     this.levels = arch === 'x86-64' ? 4 : 2;
     this.mapped = new Uint8Array(frames);
   }
@@ -71,20 +73,8 @@ export class TdpMmu implements MmuStrategy {
 
   /** The CPU loads the guest's cr3 itself. */
   loadCr3(v: Vcpu, pdFrame: number, pcid: number, noflush: boolean): void {
-    v.clock += noflush ? this.c.movCr3NoFlush : this.c.movCr3;
-    v.tlb.pcid = pcid;
-    if (!noflush) {
-      v.tlb.flushPcid(pcid);
-      v.walker!.flushPcid(pcid);
-    }
-    v.cr3 = pdFrame;
+    movToCr3(v, this.c, pdFrame, pcid, noflush);
   }
-
-  loadCachedCr3(): void {
-    throw new Error('no cr3 cache under EPT');
-  }
-
-  readCr3(): void {}
 
   /** CR4.PGE is not guest-owned: its change exits, and KVM flushes the guest's TLB (KVM_REQ_TLB_FLUSH_GUEST). */
   writeCr4(v: Vcpu): void {
@@ -95,30 +85,11 @@ export class TdpMmu implements MmuStrategy {
     v.clock += this.c.ptWrite;
   }
 
-  isWriteProtected(): boolean {
-    return false;
-  }
-
   invlpg(v: Vcpu, vpn: number): void {
     v.clock += this.c.invlpg;
     v.tlb.invalidate(vpn);
     v.walker!.flushPcid(v.tlb.pcid);
   }
-
-  pgdFree(): void {}
-
-  staleTranslations(): number {
-    return 0;
-  }
-
-  registerParaState(): void {
-    throw new Error('no para_state under EPT');
-  }
-
-  attachSmp(): void {}
-
-  /** The guest's #PF is delivered without the host. */
-  guestFault(): void {}
 
   /** Is `gfn` mapped in the EPT (tests)? */
   isMapped(gfn: number): boolean {
