@@ -1,66 +1,130 @@
 /**
- * `npm run bench`: how fast the simulator runs, on one core.
- * For each mode: hackbench 5 (200 tasks, 200,000 messages): host seconds, simulated
- * events per second (an event: a system call, a context switch, a TLB miss or a VM exit),
- * and the ratio of simulated guest time to host time. The modes of 2007 on their Core 2
- * profile with the study's i386 guest; those of today on the Skylake-SP profile with an
- * x86-64 guest (and native once more that way), with page-table isolation.
+ * `npm run bench`: how fast the simulator runs, on one core, beside the floor loop
+ * (floor.ts) measured in the same process.
+ *  1. Warm events per second: hackbench 5 (200 tasks, 200,000 messages) in each mode and
+ *     the 2-task lat_ctx switch in the modes of 2007; best of REPEAT after a warm-up run.
+ *     An event: a system call, a context switch, a TLB miss or a VM exit of the measured
+ *     part. The modes of 2007 on their Core 2 profile with the study's i386 guest; those
+ *     of today on the Skylake-SP profile with an x86-64 guest (and native once more that
+ *     way), with page-table isolation.
+ *  2. Cold against warm: a fresh process per config loads the simulator and builds and
+ *     runs the config four times; the first run (build + run) against the best of the
+ *     third and fourth.
+ *  3. The seed's table: the 15 runs of bench/seed-table.yaml through `vcpusim reproduce
+ *     --fresh` (a process of its own, worker threads, the store in a temporary directory),
+ *     wall seconds, median of three.
+ *  4. Time per event as the guest grows from 40 to 10,000 tasks (kvm-trunk hackbench).
+ * BENCH_GROUPS picks another hackbench size for part 1; BENCH_PARTS=1,2 runs some parts.
  */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { MODES, MODE_TRAITS, resolveConfig, type SimConfig } from '../shared/config.js';
 import { simulate } from '../worker/vm.js';
+import { floorRate } from './floor.js';
 import { timeRun } from './time-run.js';
 
 const REPEAT = 3;
+const PARTS = new Set((process.env.BENCH_PARTS ?? '1,2,3,4').split(',').map(Number));
+const here = (f: string): string => fileURLToPath(new URL(f, import.meta.url));
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const M = (x: number): string => (x / 1e6).toFixed(2);
+const pad = (cells: string[], first = 26, rest = 12): string => cells.map((c, i) => (i ? c.padStart(rest) : c.padEnd(first))).join('');
 
-function main(): void {
+const eventsOf = (r: ReturnType<typeof simulate>): number => r.guest.syscalls + r.guest.contextSwitches + r.tlb.misses + r.exits.total;
+
+const TODAY: Partial<SimConfig> = { profile: 'skylake-sp-2017', arch: 'x86-64', kpti: true };
+/** The published table's set-up (experiments/published-table.yaml). */
+const SEED: Partial<SimConfig> = { hz: 1000, clocksource: 'pit', lapicTimer: true };
+const seedMode = (mode: (typeof MODES)[number]): Partial<SimConfig> => ({ mode, ...SEED, ...(mode === 'kvm-trunk' || mode === 'kvm-paravirt' ? { mmuPages: 2048 } : {}) });
+
+function warm(floor: number): void {
   const groups = Number(process.env.BENCH_GROUPS ?? 5);
-  console.log(`hackbench ${groups} (${groups * 40} tasks, ${groups * 40000} messages), best of ${REPEAT}, one core`);
-  console.log(['mode', 'host s', 'events', 'events/s', 'guest s', 'guest/host'].map((h, i) => (i ? h.padStart(12) : h.padEnd(20))).join(''));
-  const today: Partial<SimConfig> = { profile: 'skylake-sp-2017', arch: 'x86-64', kpti: true };
+  console.log(`\n1. warm, one core, best of ${REPEAT} after a warm-up run; floor loop ${M(floor)} M events/s in this process`);
+  console.log(pad(['run', 'host s', 'events', 'M events/s', 'x floor', 'guest s', 'guest/host']));
   const rows: [string, Partial<SimConfig>][] = [
-    ...MODES.map((mode): [string, Partial<SimConfig>] => [mode, MODE_TRAITS[mode].modern ? { mode, ...today } : { mode }]),
-    ['native x86-64', { mode: 'native', ...today }],
+    ...MODES.map((mode): [string, Partial<SimConfig>] => [`hackbench ${groups} ${mode}`, MODE_TRAITS[mode].modern ? { mode, ...TODAY } : { mode }]),
+    [`hackbench ${groups} native x86-64`, { mode: 'native', ...TODAY }],
+    ...MODES.filter((m) => !MODE_TRAITS[m].modern).map((mode): [string, Partial<SimConfig>] => [`2-task switch ${mode}`, { ...seedMode(mode), workload: 'ctxswitch', tasks: 2 }]),
   ];
   for (const [label, c] of rows) {
-    const cfg = resolveConfig({ ...c, workload: 'hackbench', groups });
+    const cfg = resolveConfig({ workload: 'hackbench', groups, ...c });
+    simulate(cfg);
     let best = Infinity;
     let events = 0;
     let guestS = 0;
     for (let i = 0; i < REPEAT; i++) {
       const t0 = process.hrtime.bigint();
       const r = simulate(cfg);
-      const s = Number(process.hrtime.bigint() - t0) / 1e9;
-      best = Math.min(best, s);
-      events = r.guest.syscalls + r.guest.contextSwitches + r.tlb.misses + r.exits.total;
+      best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e9);
+      events = eventsOf(r);
       guestS = r.guestTimeNs / 1e9;
     }
-    console.log(
-      [
-        label.padEnd(20),
-        best.toFixed(3).padStart(12),
-        events.toLocaleString('en-US').padStart(12),
-        Math.round(events / best).toLocaleString('en-US').padStart(12),
-        guestS.toFixed(3).padStart(12),
-        (guestS / best).toFixed(1).padStart(12),
-      ].join(''),
-    );
+    const rate = events / best;
+    console.log(pad([label, best.toFixed(3), events.toLocaleString('en-US'), M(rate), (rate / floor).toFixed(3), guestS.toFixed(3), (guestS / best).toFixed(1)]));
+  }
+}
+
+function cold(): void {
+  console.log('\n2. cold against warm: a fresh process each, build + run of the first run against the best of the 3rd and 4th');
+  console.log(pad(['run', 'import s', 'first s', 'warm s', 'first/warm', 'build 1st s', 'build warm']));
+  const rows: [string, Partial<SimConfig>][] = [
+    ['2-task switch native', { ...seedMode('native'), workload: 'ctxswitch', tasks: 2 }],
+    ['2-task switch kvm-paravirt', { ...seedMode('kvm-paravirt'), workload: 'ctxswitch', tasks: 2 }],
+    ['hackbench 1 kvm-trunk', { ...seedMode('kvm-trunk'), workload: 'hackbench', groups: 1 }],
+    ['hackbench 5 native', { mode: 'native', workload: 'hackbench', groups: 5 }],
+    ['hackbench 5 kvm-paravirt', { mode: 'kvm-paravirt', workload: 'hackbench', groups: 5 }],
+    ['hackbench 5 kvm-ept', { mode: 'kvm-ept', workload: 'hackbench', groups: 5, ...TODAY }],
+  ];
+  for (const [label, c] of rows) {
+    const p = spawnSync(process.execPath, [here('./cold.js'), JSON.stringify(c), '4'], { encoding: 'utf8' });
+    if (p.status !== 0) throw new Error(`cold run of ${label} failed: ${p.stderr}`);
+    const { importS, runs } = JSON.parse(p.stdout) as { importS: number; runs: { setupS: number; runS: number }[] };
+    const total = runs.map((r) => r.setupS + r.runS);
+    const w = Math.min(total[2]!, total[3]!);
+    console.log(pad([label, importS.toFixed(3), total[0]!.toFixed(3), w.toFixed(3), (total[0]! / w).toFixed(2), runs[0]!.setupS.toFixed(3), Math.min(runs[2]!.setupS, runs[3]!.setupS).toFixed(3)]));
+  }
+}
+
+function seedTable(): void {
+  const cli = here('../../bin/vcpusim.js');
+  const yaml = here('../../bench/seed-table.yaml');
+  const walls: number[] = [];
+  const store = mkdtempSync(join(tmpdir(), 'vcpusim-bench-'));
+  try {
+    for (let i = 0; i < 3; i++) {
+      const t0 = process.hrtime.bigint();
+      const p = spawnSync(process.execPath, [cli, 'reproduce', yaml, '--fresh', '--results', store], { encoding: 'utf8' });
+      if (p.status !== 0) throw new Error(`reproduce failed: ${p.stderr}`);
+      walls.push(Number(process.hrtime.bigint() - t0) / 1e9);
+    }
+    const t0 = process.hrtime.bigint();
+    spawnSync(process.execPath, ['-e', '0']);
+    const nodeS = Number(process.hrtime.bigint() - t0) / 1e9;
+    console.log(`\n3. the seed's table (bench/seed-table.yaml, 15 runs) through reproduce --fresh: ${walls.map((w) => w.toFixed(2)).join(' ')} s wall, median ${median(walls).toFixed(2)} s (node -e 0: ${nodeS.toFixed(2)} s)`);
+  } finally {
+    rmSync(store, { recursive: true, force: true });
   }
 }
 
 /**
- * Time per simulated event as the guest grows from 40 to 4,000 tasks, at a constant
- * 40,000 messages (hackbench 1 x 100 loops, 10 x 10, 100 x 1), kvm-trunk. Building the
- * guest (page tables, tasks) is timed apart from running it.
+ * Time per simulated event as the guest grows from 40 to 10,000 tasks, kvm-trunk: 40,000
+ * messages at 40, 400 and 4,000 tasks (hackbench 1 x 100 loops, 10 x 10, 100 x 1) and
+ * 100,000 at 10,000 (hackbench 250, one loop). Building the guest is timed apart.
  */
 function scaling(): void {
-  console.log('\nscaling: hackbench in kvm-trunk, 40,000 messages, growing task count');
-  console.log(['tasks', 'set-up s', 'run s', 'events', 'ns/event', 'heap MiB'].map((h, i) => (i ? h.padStart(12) : h.padEnd(14))).join(''));
-  for (const [groups, loops] of [
-    [1, 100],
-    [10, 10],
-    [100, 1],
+  console.log('\n4. scaling: hackbench in kvm-trunk, growing task count, best of 3');
+  console.log(pad(['tasks', 'build s', 'run s', 'events', 'ns/event', 'vs 40', 'heap MiB'], 14));
+  let base = 0;
+  for (const [groups, loops, memoryMiB] of [
+    [1, 100, 256],
+    [10, 10, 256],
+    [100, 1, 512],
+    [250, 1, 1024],
   ] as const) {
-    const cfg = resolveConfig({ mode: 'kvm-trunk', workload: 'hackbench', groups, loops, memoryMiB: 512 });
+    const cfg = resolveConfig({ mode: 'kvm-trunk', workload: 'hackbench', groups, loops, memoryMiB });
     let best = Infinity;
     let setup = Infinity;
     let events = 0;
@@ -70,20 +134,16 @@ function scaling(): void {
       setup = Math.min(setup, setupS);
       best = Math.min(best, runS);
       heap = Math.max(heap, process.memoryUsage().heapUsed / 2 ** 20);
-      events = r.guest.syscalls + r.guest.contextSwitches + r.tlb.misses + r.exits.total;
+      events = eventsOf(r);
     }
-    console.log(
-      [
-        String(groups * 40).padEnd(14),
-        setup.toFixed(3).padStart(12),
-        best.toFixed(3).padStart(12),
-        events.toLocaleString('en-US').padStart(12),
-        ((best / events) * 1e9).toFixed(1).padStart(12),
-        heap.toFixed(0).padStart(12),
-      ].join(''),
-    );
+    const ns = (best / events) * 1e9;
+    base ||= ns;
+    console.log(pad([String(groups * 40), setup.toFixed(3), best.toFixed(3), events.toLocaleString('en-US'), ns.toFixed(1), (ns / base).toFixed(2), heap.toFixed(0)], 14));
   }
 }
 
-main();
-scaling();
+const floor = floorRate();
+if (PARTS.has(1)) warm(floor);
+if (PARTS.has(2)) cold();
+if (PARTS.has(3)) seedTable();
+if (PARTS.has(4)) scaling();
