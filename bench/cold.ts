@@ -11,7 +11,7 @@ const { resolveConfig } = await import('../shared/config.js');
 const { timeRun } = await import('./time-run.js');
 const importS = (performance.now() - t0) / 1e3;
 
-const cfg = resolveConfig(JSON.parse(process.argv[2] ?? '{}'));
+const cfg = resolveConfig(JSON.parse(process.argv[2] ?? '{}') as Record<string, unknown>);
 const runs = Number(process.argv[3] ?? 4);
 const out: { setupS: number; runS: number }[] = [];
 let events = 0;

@@ -15,6 +15,7 @@ import { formatSummary, type SplitInfo } from '../cli/summary.js';
 import { workersWarning, type PlacementKind } from '../execution/limits.js';
 import { reportExits, type ExitView } from '../reports/exits.js';
 import { seedList } from '../reports/replicates.js';
+import type { LocalRunner } from '../execution/local.js';
 
 export interface RunOptions {
   /** The config fields the command line gave. */
@@ -37,6 +38,18 @@ export async function runCommand(o: RunOptions): Promise<Outcome> {
   if (o.seeds !== undefined && o.given.seed !== undefined) {
     throw new UsageError({ option: '--seeds', value: o.seeds, allowed: 'seeds 1..n, without --seed', detail: `${o.seeds} runs seeds 1-${o.seeds}, and --seed ${JSON.stringify(o.given.seed)} was given as well; expected one of --seed and --seeds` });
   }
+  const { LocalRunner } = await import('../execution/local.js');
+  // On one thread (the default) the thread starts now and loads the simulator while this
+  // one resolves the config and loads the rest (docs/speed.md, "The command line").
+  const early = (o.workers ?? 1) === 1 ? new LocalRunner({ threads: 1 }).start() : undefined;
+  try {
+    return await runOn(o, early);
+  } finally {
+    await early?.close();
+  }
+}
+
+async function runOn(o: RunOptions, early: LocalRunner | undefined): Promise<Outcome> {
   const cfg = resolveConfig(o.given);
   // A parameter this workload or mode ignores is a mistake: say what it applies to.
   checkGivenApply(cfg, Object.keys(o.given));
@@ -61,7 +74,7 @@ export async function runCommand(o: RunOptions): Promise<Outcome> {
   const progressLine = progressWanted(o.json) && !o.live;
   // With --live, SIGINT cancels the run at a quantum boundary (live-view.ts); otherwise it stops the process at once.
   const unhook = o.live ? () => {} : stopOnSignals(o.json, (signal) => `interrupted by ${signal}: the run was stopped, nothing was written`, progressLine ? () => process.stderr.write(CLEAR_LINE) : undefined);
-  const runner = new LocalRunner({ threads: asked });
+  const runner = early ?? new LocalRunner({ threads: asked });
   const done: { result: RunResult; hostSeconds: number; split?: SplitInfo }[] = [];
   try {
     for (const c of o.seeds ? seedList(o.seeds).map((seed): SimConfig => ({ ...cfg, seed })) : [cfg]) {

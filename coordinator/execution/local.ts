@@ -8,6 +8,7 @@ import type { SimConfig } from '../../shared/config.js';
 import type { Costs } from '../../shared/costs.js';
 import { defaultWorkers } from './limits.js';
 import { runVmLive, type LiveSample } from './live.js';
+import { longestFirst } from './order.js';
 import { SimPool } from './pool.js';
 import { runOnLanes, type Attempt, type RunAllOptions, type RunOutcome, type Runner, type TimedRun } from './runner.js';
 import { runVmSplit, type SplitRun } from './split.js';
@@ -78,7 +79,8 @@ export class LocalRunner implements Runner {
     if (configs.length === 0) return Promise.resolve([]);
     const pool = this.#threads(configs.length);
     const attempt: Attempt = (config) => pool.run(config, opts.overrides);
-    return runOnLanes(configs, attempt, pool.threads, opts, false);
+    // The longest runs first: the last to finish is then a short one.
+    return runOnLanes(configs, attempt, pool.threads, opts, false, pool.threads > 1 ? longestFirst(configs) : undefined);
   }
 
   /**

@@ -19,14 +19,15 @@ import { configErrorOf, type AnyPartReply, type LiveTask, type PartAborted, type
 import { defaultWorkers } from './limits.js';
 
 /**
- * The worker entry, resolved relative to this file. From the build it sits next to
- * this file's directory in `dist/`; from source (vitest) it is still the built file,
- * because the new threads piscina starts do not compile TypeScript.
+ * The worker entry, resolved relative to this file: the build's one-file bundle of
+ * worker/entry.ts (scripts/bundle.js; a thread loads one module, not 135). From the build
+ * it sits next to this file's directory in `dist/`; from source (vitest) it is still the
+ * built file, because the new threads piscina starts do not compile TypeScript.
  */
 export function workerEntryUrl(): URL {
   return import.meta.url.endsWith('.ts')
-    ? new URL('../../dist/worker/entry.js', import.meta.url)
-    : new URL('../../worker/entry.js', import.meta.url);
+    ? new URL('../../dist/worker/entry.bundle.js', import.meta.url)
+    : new URL('../../worker/entry.bundle.js', import.meta.url);
 }
 
 export interface SimPoolOptions {

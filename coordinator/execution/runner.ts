@@ -101,9 +101,17 @@ async function runOne(index: number, config: SimConfig, attempt: Attempt, retrie
  * Run every config through `attempt` on `lanes` lanes: as many runs in flight as lanes, a
  * lane taking the next config when its run finishes (so nothing waits in a thread pool's
  * queue and a retry goes first). `yieldBetween`: let the reports run before the next
- * attempt (an attempt in this thread blocks the event loop).
+ * attempt (an attempt in this thread blocks the event loop). `order`: the indices in the
+ * order the lanes take them (default: the list's; order.ts's longestFirst for threads).
  */
-export async function runOnLanes(configs: readonly SimConfig[], attempt: Attempt, lanes: number, opts: RunAllOptions, yieldBetween: boolean): Promise<RunOutcome[]> {
+export async function runOnLanes(
+  configs: readonly SimConfig[],
+  attempt: Attempt,
+  lanes: number,
+  opts: RunAllOptions,
+  yieldBetween: boolean,
+  order?: readonly number[],
+): Promise<RunOutcome[]> {
   const retries = retriesOf(opts);
   const outcomes = new Array<RunOutcome>(configs.length);
   if (configs.length === 0) return outcomes;
@@ -122,7 +130,7 @@ export async function runOnLanes(configs: readonly SimConfig[], attempt: Attempt
   let next = 0;
   const lane = async (): Promise<void> => {
     while (next < configs.length && !reportError) {
-      const index = next++;
+      const index = order ? order[next++]! : next++;
       const o = await runOne(index, configs[index]!, attempt, retries, opts.onRetry);
       outcomes[index] = o;
       report(o);

@@ -1,0 +1,21 @@
+// The worker threads' entry as one file (dist/worker/entry.bundle.js), made from the
+// build by esbuild after tsc: a thread loads one module instead of 135, which took
+// about 100 ms of every thread's start (docs/speed.md). piscina stays outside: its
+// move() markers must be the pool's own.
+import { build } from 'esbuild';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+await build({
+  absWorkingDir: root,
+  entryPoints: ['dist/worker/entry.js'],
+  outfile: 'dist/worker/entry.bundle.js',
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  external: ['piscina'],
+  logLevel: 'warning',
+  // The CommonJS packages inside (msgpackr's native extractor loader) call require().
+  banner: { js: "import { createRequire as __vcpusimRequire } from 'node:module'; const require = __vcpusimRequire(import.meta.url);" },
+});
