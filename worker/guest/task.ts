@@ -4,6 +4,7 @@
  * workload's user code, a small state machine issuing one system call at a time), named
  * by its index `exe`; `pc`, `i` and `j` are its registers.
  */
+import { asDoubles } from '../../shared/double-fields.js';
 import type { WaitQueue } from './ipc/wait.js';
 
 export const TASK_RUNNING = 0; // runnable or running (on a run queue)
@@ -128,5 +129,6 @@ export class Task {
     this.cpu = cpu;
     this.mm = mm;
     this.exe = exe;
+    asDoubles(this, 'sleepAvg', 'timeSlice', 'timestamp', 'wakeAt');
   }
 }

@@ -139,6 +139,37 @@ export class GuestMemory {
   }
 
   /**
+   * Frame `f`'s first `words.length` entries (a multiple of 64: a whole table) set to
+   * `words`, a block at a time: what writeEntry of each word in turn does, in bulk (the
+   * boot's direct map fills a table at a time). A part that already holds words takes them
+   * one by one.
+   */
+  writeTable(f: number, words: Uint32Array): void {
+    if (!this.hasContents(f)) throw new Error(`write of a page table to frame ${f}, which holds no page table`);
+    if ((words.length & PART_MASK) !== 0 || words.length > PT_ENTRIES) throw new RangeError(`a table of ${words.length} entries`);
+    const at = this.ptSlot[f]! * PARTS_PER_TABLE;
+    for (let p = 0; p < words.length >>> PART_SHIFT; p++) {
+      const first = p << PART_SHIFT;
+      if (this.partDir[at + p]! >= 0) {
+        for (let i = first; i <= first + PART_MASK; i++) this.writeEntry(f, i, words[i]!);
+        continue;
+      }
+      let d = -1;
+      for (let q = 0; q < BLOCKS_PER_PART; q++) {
+        const o = first + (q << BLOCK_SHIFT);
+        let zero = true;
+        for (let j = o; j <= o + BLOCK_MASK && zero; j++) zero = words[j] === 0;
+        if (zero) continue;
+        if (d < 0) d = this.partDir[at + p] = this.takeDir();
+        const b = (this.dirs[d * BLOCKS_PER_PART + q] = this.takeBlock());
+        const chunk = this.chunks[b >>> CHUNK_SHIFT]!;
+        const base = (b & CHUNK_MASK) << BLOCK_SHIFT;
+        for (let j = 0; j <= BLOCK_MASK; j++) chunk[base + j] = words[o + j]!;
+      }
+    }
+  }
+
+  /**
    * Entries `from`..`to`-1 of frame `f` hold what the same entries of frame `like` hold
    * (both page tables): every 64-entry part of that range whose words are equal in both
    * takes `like`'s directory, and gives its own back. What either frame reads is

@@ -69,8 +69,13 @@ export class MemoryManager implements TableStore {
     const nPts = Math.ceil(low / PT_ENTRIES);
     const pts: number[] = [];
     for (let i = 0; i < nPts; i++) pts.push(this.pages.allocPageTable());
-    for (let f = 0; f < low; f++) {
-      mem.writeEntry(pts[f >>> 10]!, f & (PT_ENTRIES - 1), (f << PAGE_SHIFT) | PTE_P | PTE_RW | PTE_A | PTE_D | PTE_G);
+    // A table at a time (GuestMemory.writeTable), as the kernel's loop leaves them.
+    const words = new Uint32Array(PT_ENTRIES);
+    for (let t = 0; t < nPts; t++) {
+      const first = t * PT_ENTRIES;
+      words.fill(0);
+      for (let i = 0; i < PT_ENTRIES && first + i < low; i++) words[i] = ((first + i) << PAGE_SHIFT) | PTE_P | PTE_RW | PTE_A | PTE_D | PTE_G;
+      mem.writeTable(pts[t]!, words);
     }
     for (const pt of pts) this.kernelPdes.push((pt << PAGE_SHIFT) | PTE_P | PTE_RW | PTE_A);
   }

@@ -55,6 +55,14 @@ export class X64PageTables {
     const pdpt = this.pages.allocPageTable();
     const pds = new Map<number, number>();
     const pts = new Map<number, number>();
+    // Each page table's words, written a table at a time (GuestMemory.writeTable).
+    const words = new Uint32Array(X64_ENTRIES);
+    let filling = -1;
+    const flush = (): void => {
+      if (filling < 0) return;
+      mem.writeTable(filling, words);
+      words.fill(0);
+    };
     for (let f = 0; f < lowmemFrames; f++) {
       const vpn = kernelVpnOf(f);
       const i3 = x64Index(vpn, 3);
@@ -71,8 +79,13 @@ export class X64PageTables {
         pts.set(ptKey, pt);
         mem.writeEntry(pd, x64Index(vpn, 2), (pt << PAGE_SHIFT) | PTE_P | PTE_RW | PTE_A);
       }
-      mem.writeEntry(pt, x64Index(vpn, 1), (f << PAGE_SHIFT) | PTE_P | PTE_RW | PTE_A | PTE_D | (this.kernelGlobal(f) ? PTE_G : 0));
+      if (pt !== filling) {
+        flush();
+        filling = pt;
+      }
+      words[x64Index(vpn, 1)] = (f << PAGE_SHIFT) | PTE_P | PTE_RW | PTE_A | PTE_D | (this.kernelGlobal(f) ? PTE_G : 0);
     }
+    flush();
     this.kernelPml4e = (pdpt << PAGE_SHIFT) | PTE_P | PTE_RW | PTE_A;
     if (this.pti) {
       // The user PML4's kernel slot: a PDPT, PD and PT of its own mapping the entry text alone.
