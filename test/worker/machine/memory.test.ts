@@ -78,3 +78,32 @@ describe('guest memory: page-table words', () => {
     expect(mem.readEntry(7, 0x4a)).toBe(0);
   });
 });
+
+describe('guest memory: a table written at once', () => {
+  it('reads as the same words written one at a time, holds as many blocks, and a part already holding words takes them one by one', () => {
+    const words = new Uint32Array(1024);
+    for (let i = 0; i < 1024; i++) if (i % 97 < 40) words[i] = ((i * 2654435761) >>> 0) | 1;
+    words[1023] = 0xfffff163; // a word above 2^31
+    const bulk = new GuestMemory(4096);
+    const single = new GuestMemory(4096);
+    for (const m of [bulk, single]) m.holdPageTable(7);
+    bulk.writeEntry(7, 130, 5); // part 2 holds a word before the table is written
+    single.writeEntry(7, 130, 5);
+    bulk.writeTable(7, words);
+    for (let i = 0; i < 1024; i++) single.writeEntry(7, i, words[i]!);
+    for (let i = 0; i < 1024; i++) expect(bulk.readEntry(7, i)).toBe(single.readEntry(7, i));
+    expect(bulk.readEntry(7, 130)).toBe(words[130]);
+    expect(bulk.heldBytes).toBe(single.heldBytes);
+  });
+
+  it('writes an x86-64 table of 512 words and refuses a length that is not whole parts', () => {
+    const mem = new GuestMemory(64);
+    mem.holdPageTable(3);
+    const words = new Uint32Array(512).fill(0x63);
+    mem.writeTable(3, words);
+    expect(mem.readEntry(3, 511)).toBe(0x63);
+    expect(mem.readEntry(3, 512)).toBe(0);
+    expect(() => mem.writeTable(3, new Uint32Array(100))).toThrow(RangeError);
+    expect(() => mem.writeTable(9, words)).toThrow(/holds no page table/);
+  });
+});
