@@ -19,6 +19,7 @@ import { Rng } from '../shared/rng.js';
 import { StatsRegistry, type RunResult } from '../shared/stats.js';
 import type { GuestCpu } from './guest/cpu.js';
 import { Kernel } from './guest/kernel.js';
+import { SkbSlabExhausted } from './guest/ipc/skb.js';
 import { GuestOutOfMemory } from './guest/mm/page-alloc.js';
 import { ShadowPoolExhausted } from './hypervisor/kvm/shadow/pages.js';
 import { modeEntry } from './hypervisor/modes.js';
@@ -216,6 +217,12 @@ export class Vm implements Replica {
         throw new ConfigError('mmuPages', this.cfg.mmuPages, `a shadow page pool larger than what the cr3 cache and the vCPUs pin (${err.message})`);
       }
       if (err instanceof GuestOutOfMemory) throw outOfMemory(this.cfg, `the run ran out (${err.message})`);
+      if (err instanceof SkbSlabExhausted) {
+        // Every sender fills its socket (sndbuf / truesize skbs) before its receiver runs: what is in flight grows with the senders a vCPU runs.
+        const field = this.cfg.workload === 'hackbench' ? 'groups' : 'tasks';
+        const value = this.cfg[field];
+        throw new ConfigError(field, value, `fewer senders per vCPU: a smaller --${field}, or more --vcpus`, `${value} queues more socket buffers than a vCPU holds (${err.message}); expected fewer senders per vCPU: a smaller --${field}, or more --vcpus`);
+      }
       throw err;
     }
   }

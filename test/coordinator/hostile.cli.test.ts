@@ -187,6 +187,8 @@ const CASES: Case[] = [
   { what: 'an unknown placement', args: ['run', '--placement', 'diagonal'], words: ['--placement', '"diagonal"', 'blocks, round-robin'] },
   { what: 'an unknown mode', args: ['run', '--mode', 'kvm'], words: ['--mode', '"kvm"', 'native, qemu, kvm-upstream, kvm-trunk, kvm-paravirt'] },
   { what: 'too little memory for the guest', args: ['run', '--workload', 'hackbench', '--groups', '100', '--memory', '16'], words: ['--memory', '16 MiB is too small', 'try --memory 128'] },
+  // 5,000 senders on one vCPU each fill their socket before a receiver runs: more skbs in flight than a vCPU's slab range.
+  { what: 'more socket buffers in flight than a vCPU holds', args: ['run', '--mode', 'kvm-trunk', '--workload', 'hackbench', '--groups', '250', '--loops', '10', '--memory', '1024'], words: ['--groups', '250', 'socket buffers', 'more --vcpus'] },
   { what: 'an argument run does not take', args: ['run', 'extra'], words: ['too many arguments'] },
   { what: 'an unknown command', args: ['bogus'], words: ['unknown command', 'bogus'] },
   { what: 'no command', args: [], words: ['a command is missing', 'run, sweep, reproduce, worker, queue, report, compare, trace, list, calibrate'] },

@@ -15,6 +15,13 @@
  * highest page it has used.
  */
 
+/** A vCPU's range of the skb slab is full: more socket buffers in flight than the model keeps per vCPU. */
+export class SkbSlabExhausted extends Error {
+  constructor(readonly capacity: number) {
+    super(`a vCPU's skb slab of ${capacity.toLocaleString('en-US')} objects is full`);
+  }
+}
+
 /** A per-vCPU array that doubles as it is written past its end; unset entries read `fill`. */
 function grown(a: Int32Array, need: number, max: number, fill: number): Int32Array {
   if (need <= a.length) return a;
@@ -70,7 +77,7 @@ export class SkbSlab {
   alloc(cpu: number): number {
     if (this.nFree[cpu]! > 0) return this.freeSlots[cpu]![--this.nFree[cpu]!]!;
     const u = this.used[cpu]!;
-    if (u === this.capacity) throw new Error('skb slab exhausted');
+    if (u === this.capacity) throw new SkbSlabExhausted(this.capacity);
     this.used[cpu] = u + 1;
     return cpu * this.capacity + u;
   }
