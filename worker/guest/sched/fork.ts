@@ -36,6 +36,7 @@ import { KERNEL_VPN_BASE, KTEXT, USER } from '../layout.js';
 import type { MemoryManager } from '../mm/mm.js';
 import { TASK_DEAD, Task, ZOMBIE_WORDS, type Mm } from '../task.js';
 import type { Scheduler } from './core.js';
+import { popZombie, pushZombie } from './zombies.js';
 import { CHILD_PENALTY, effectivePrio, EXIT_WEIGHT, MAX_BONUS, penalisedSleepAvg } from './prio.js';
 
 /** CURRENT_BONUS of an interactive shell that has just read a typed command line: NS_MAX_SLEEP_AVG (see above). */
@@ -57,6 +58,8 @@ export class Processes {
   private nextPid = 1;
   private readonly ce: ChildExit = { parent: 0, child: 0, firstTimeSlice: 0, timeSlice: 0, sleepAvg: 0, cpu: 0 };
   private readonly mp: Mmput = { mm: 0 };
+  /** The zombie reap() takes (zombies.ts). */
+  private readonly reaped: number[] = new Array<number>(ZOMBIE_WORDS).fill(0);
   private readonly fk: Fork = { pid: 0, parent: 0, cpu: 0, exe: 0, arg: 0, mm: 0, newMm: 0, pdFrame: 0, kstackVpn: 0, taskStructVpn: 0, stackVpn: 0, dataVpn: 0, nPts: 0, nVpns: 0, nPrivate: 0, lists: 0 };
 
   constructor(
@@ -293,7 +296,7 @@ export class Processes {
 
   /** A child of `parent` is a zombie: queue it and wake the parent (__wake_up_parent: wake_up_interruptible_sync). */
   private childExited(cpu: GuestCpu, parent: Task, pid: number, first: number, timeSlice: number, sleepAvg: number, childCpu: number, sync: boolean, remote = false): void {
-    parent.zombies.push(pid, first, timeSlice, sleepAvg, childCpu);
+    pushZombie(parent.zombies, pid, first, timeSlice, sleepAvg, childCpu);
     this.sched.wakeUpAll(cpu, parent.childWait!, sync, remote);
   }
 
@@ -322,15 +325,13 @@ export class Processes {
    * (EXIT_WEIGHT).
    */
   private reap(parent: Task): number {
-    const z = parent.zombies;
-    let best = 0;
-    for (let i = ZOMBIE_WORDS; i < z.length; i += ZOMBIE_WORDS) if (z[i]! < z[best]!) best = i;
-    const first = z[best + 1]!;
-    const timeSlice = z[best + 2]!;
-    const sleepAvg = z[best + 3]!;
-    const childCpu = z[best + 4]!;
-    const pid = z[best]!;
-    z.splice(best, ZOMBIE_WORDS);
+    const r = this.reaped;
+    popZombie(parent.zombies, r);
+    const pid = r[0]!;
+    const first = r[1]!;
+    const timeSlice = r[2]!;
+    const sleepAvg = r[3]!;
+    const childCpu = r[4]!;
     if (first === 1 && childCpu === parent.cpu) {
       parent.timeSlice += timeSlice;
       if (parent.timeSlice > this.sched.timesliceTicks) parent.timeSlice = this.sched.timesliceTicks;
