@@ -13,7 +13,7 @@
  *  3. The seed's table: the 15 runs of bench/seed-table.yaml through `vcpusim reproduce
  *     --fresh` (a process of its own, worker threads, the store in a temporary directory),
  *     wall seconds, median of three.
- *  4. Time per event as the guest grows from 40 to 10,000 tasks (kvm-trunk hackbench).
+ *  4. Time per event as the guest grows from 40 to 10,000 tasks (hackbench in kvm-trunk and native).
  * BENCH_GROUPS picks another hackbench size for part 1; BENCH_PARTS=1,2 runs some parts.
  */
 import { spawnSync } from 'node:child_process';
@@ -109,14 +109,15 @@ function seedTable(): void {
 }
 
 /**
- * Time per simulated event as the guest grows from 40 to 10,000 tasks, kvm-trunk: 40,000
+ * Time per simulated event as the guest grows from 40 to 10,000 tasks, in kvm-trunk (where
+ * more address spaces mean more shadow page faults, each more work) and native: 40,000
  * messages at 40, 400 and 4,000 tasks (hackbench 1 x 100 loops, 10 x 10, 100 x 1) and
  * 100,000 at 10,000 (hackbench 250, one loop). The events are the whole run's: the forks
  * and exits of thousands of processes are simulated events too (hackbench's figure and
  * its statistics start after the forks). Building the guest is timed apart.
  */
-function scaling(): void {
-  console.log('\n4. scaling: hackbench in kvm-trunk, growing task count, events of the whole run, best of 3');
+function scaling(mode: 'kvm-trunk' | 'native'): void {
+  console.log(`\n4. scaling: hackbench in ${mode}, growing task count, events of the whole run, best of 3`);
   console.log(pad(['tasks', 'build s', 'run s', 'events', 'ns/event', 'vs 40', 'measured', 'ns/measured', 'heap MiB'], 14));
   let base = 0;
   for (const [groups, loops, memoryMiB] of [
@@ -125,7 +126,7 @@ function scaling(): void {
     [100, 1, 512],
     [250, 1, 1024],
   ] as const) {
-    const cfg = resolveConfig({ mode: 'kvm-trunk', workload: 'hackbench', groups, loops, memoryMiB });
+    const cfg = resolveConfig({ mode, workload: 'hackbench', groups, loops, memoryMiB });
     let best = Infinity;
     let setup = Infinity;
     let events = 0;
@@ -154,4 +155,7 @@ const floor = floorRate();
 if (PARTS.has(1)) warm(floor);
 if (PARTS.has(2)) cold();
 if (PARTS.has(3)) seedTable();
-if (PARTS.has(4)) scaling();
+if (PARTS.has(4)) {
+  scaling('kvm-trunk');
+  scaling('native');
+}
