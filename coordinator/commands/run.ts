@@ -63,30 +63,30 @@ async function runOn(o: RunOptions, early: LocalRunner | undefined): Promise<Out
   }
   const warning = workersWarning(asked);
   if (warning !== null) process.stderr.write(`${warning}\n`);
-  const [{ LocalRunner }, { placeVcpus }, { RunCancelled }, { runWithLiveView }, { CLEAR_LINE, runWithProgressLine }] = await Promise.all([
-    import('../execution/local.js'),
-    import('../execution/split.js'),
-    import('../execution/live.js'),
-    import('../cli/live-view.js'),
-    import('../cli/run-progress.js'),
-  ]);
   // On a terminal (not --json, not --live): a progress line on stderr (run-progress.ts).
   const progressLine = progressWanted(o.json) && !o.live;
+  // The views load only when they are drawn (the live view's and the progress line's modules).
+  const [{ LocalRunner }, { placeVcpus }, live, progress] = await Promise.all([
+    import('../execution/local.js'),
+    import('../execution/split.js'),
+    o.live ? Promise.all([import('../execution/live.js'), import('../cli/live-view.js')]) : undefined,
+    progressLine ? import('../cli/run-progress.js') : undefined,
+  ]);
   // With --live, SIGINT cancels the run at a quantum boundary (live-view.ts); otherwise it stops the process at once.
-  const unhook = o.live ? () => {} : stopOnSignals(o.json, (signal) => `interrupted by ${signal}: the run was stopped, nothing was written`, progressLine ? () => process.stderr.write(CLEAR_LINE) : undefined);
+  const unhook = o.live ? () => {} : stopOnSignals(o.json, (signal) => `interrupted by ${signal}: the run was stopped, nothing was written`, progress ? () => process.stderr.write(progress.CLEAR_LINE) : undefined);
   const runner = early ?? new LocalRunner({ threads: asked });
   const done: { result: RunResult; hostSeconds: number; split?: SplitInfo }[] = [];
   try {
     for (const c of o.seeds ? seedList(o.seeds).map((seed): SimConfig => ({ ...cfg, seed })) : [cfg]) {
       const placement = placeVcpus(c.vcpus, asked, o.placement);
-      const r = o.live
-        ? await runWithLiveView(runner, c, placement).catch(async (err: unknown) => {
-            if (!(err instanceof RunCancelled)) throw err;
+      const r = live
+        ? await live[1].runWithLiveView(runner, c, placement).catch(async (err: unknown) => {
+            if (!(err instanceof live[0].RunCancelled)) throw err;
             await runner.close();
             return stopNow('SIGINT', 'interrupted by SIGINT: the run was cancelled at a quantum boundary, nothing was written', o.json);
           })
-        : progressLine
-          ? await runWithProgressLine(runner, c, placement)
+        : progress
+          ? await progress.runWithProgressLine(runner, c, placement)
           : await runner.runVm(c, { placement });
       done.push({ result: r.result, hostSeconds: r.hostSeconds, ...(asked > 1 ? { split: { workers: asked, quanta: r.quanta } } : {}) });
     }
