@@ -155,7 +155,7 @@ export class Kernel {
     // pages come from the page allocator when first needed, without a modelled clear_page:
     // a slab page that reuses a frame still shadowed (freed by an exited process) does not
     // take the traps its initialisation would. Rare, and left so.
-    const slab = new SkbSlab(SKB_SLAB_OBJECTS, cpus.length, SKB_HEADS_PER_PAGE, SKB_DATA_PER_PAGE, (cpu) => this.mm.kernelPage(null, cpu));
+    const slab = new SkbSlab(SKB_SLAB_OBJECTS, cpus.length, SKB_HEADS_PER_PAGE, SKB_DATA_PER_PAGE, this.mm);
     this.ipc = new Ipc(cpus, this.mm, this.sched, this.entry, c, slab, opts.sndbuf);
     this.initMm = this.mm.bootInitMm();
     for (const cpu of cpus) {

@@ -51,7 +51,8 @@ export class SkbSlab {
     readonly cpus: number,
     readonly headsPerPage: number,
     readonly dataPerPage: number,
-    private readonly newPage: (cpu: number) => number,
+    /** Where its pages come from: a kernel page of vCPU `cpuId`'s list (the memory manager; an object, not a closure made per VM, so that the call is the same in every VM of a thread). */
+    private readonly pages: { kernelPage(cpu: null, cpuId: number): number },
   ) {
     if (capacity % headsPerPage !== 0 || capacity % dataPerPage !== 0) throw new Error('skb slab capacity must fill whole pages');
     this.headPages = capacity / headsPerPage;
@@ -108,7 +109,7 @@ export class SkbSlab {
     const map = maps[cpu]!;
     let p = j < map.length ? map[j]! : -1;
     if (p < 0) {
-      p = this.newPage(cpu);
+      p = this.pages.kernelPage(null, cpu);
       (maps[cpu] = grown(map, j + 1, pages, -1))[j] = p;
     }
     return p;

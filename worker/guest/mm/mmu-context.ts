@@ -21,15 +21,20 @@ export interface MmSwitch {
 }
 
 export class MmuContext implements MmSwitch {
-  /** write_cr3 as this guest has it: the plain mov, or the patch's kvm_write_cr3. */
-  readonly writeCr3: (cpu: GuestCpu, pdFrame: number) => void;
-
   constructor(
     private readonly c: Costs,
     /** The paravirt patch's guest side. */
     private readonly paravirt: boolean,
-  ) {
-    this.writeCr3 = paravirt ? (cpu, pdFrame) => this.kvmWriteCr3(cpu, pdFrame) : (cpu, pdFrame) => cpu.mmu.loadCr3(cpu.vcpu, pdFrame, 0, false);
+  ) {}
+
+  /**
+   * write_cr3 as this guest has it: the plain mov, or the patch's kvm_write_cr3 (a method
+   * with a branch, not a closure made per VM: a closure of the VM before, inlined where
+   * this is called, would be the wrong one for the next VM of the thread).
+   */
+  writeCr3(cpu: GuestCpu, pdFrame: number): void {
+    if (this.paravirt) this.kvmWriteCr3(cpu, pdFrame);
+    else cpu.mmu.loadCr3(cpu.vcpu, pdFrame, 0, false);
   }
 
   /** kvm_write_cr3 (the patch): a cached guest cr3 loads its host_cr3, a CR3-target value that does not exit. */
