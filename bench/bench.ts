@@ -17,6 +17,7 @@
  * BENCH_GROUPS picks another hackbench size for part 1; BENCH_PARTS=1,2 runs some parts.
  */
 import { spawnSync } from 'node:child_process';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,10 +40,26 @@ const TODAY: Partial<SimConfig> = { profile: 'skylake-sp-2017', arch: 'x86-64', 
 const SEED: Partial<SimConfig> = { hz: 1000, clocksource: 'pit', lapicTimer: true };
 const seedMode = (mode: (typeof MODES)[number]): Partial<SimConfig> => ({ mode, ...SEED, ...(mode === 'kvm-trunk' || mode === 'kvm-paravirt' ? { mmuPages: 2048 } : {}) });
 
-function warm(floor: number): void {
+/** Milliseconds of garbage collection V8 reported since the last call (PerformanceObserver's gc entries, delivered between turns of the event loop). */
+function gcClock(): () => Promise<number> {
+  let ms = 0;
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) ms += e.duration;
+  });
+  obs.observe({ entryTypes: ['gc'] });
+  return async () => {
+    await new Promise((r) => setImmediate(r));
+    const x = ms;
+    ms = 0;
+    return x;
+  };
+}
+
+async function warm(floor: number): Promise<void> {
   const groups = Number(process.env.BENCH_GROUPS ?? 5);
-  console.log(`\n1. warm, one core, best of ${REPEAT} after a warm-up run; floor loop ${M(floor)} M events/s in this process`);
-  console.log(pad(['run', 'host s', 'events', 'M events/s', 'x floor', 'guest s', 'guest/host']));
+  const gc = gcClock();
+  console.log(`\n1. warm, one core, best of ${REPEAT} after a warm-up run; floor loop ${M(floor)} M events/s in this process; GC: its share of the timed runs`);
+  console.log(pad(['run', 'host s', 'events', 'M events/s', 'x floor', 'GC %', 'guest s', 'guest/host']));
   const rows: [string, Partial<SimConfig>][] = [
     ...MODES.map((mode): [string, Partial<SimConfig>] => [`hackbench ${groups} ${mode}`, MODE_TRAITS[mode].modern ? { mode, ...TODAY } : { mode }]),
     [`hackbench ${groups} native x86-64`, { mode: 'native', ...TODAY }],
@@ -51,18 +68,23 @@ function warm(floor: number): void {
   for (const [label, c] of rows) {
     const cfg = resolveConfig({ workload: 'hackbench', groups, ...c });
     simulate(cfg);
+    await gc();
     let best = Infinity;
+    let total = 0;
     let events = 0;
     let guestS = 0;
     for (let i = 0; i < REPEAT; i++) {
       const t0 = process.hrtime.bigint();
       const r = simulate(cfg);
-      best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e9);
+      const s = Number(process.hrtime.bigint() - t0) / 1e9;
+      best = Math.min(best, s);
+      total += s;
       events = eventsOf(r);
       guestS = r.guestTimeNs / 1e9;
     }
+    const gcShare = (await gc()) / 1e3 / total;
     const rate = events / best;
-    console.log(pad([label, best.toFixed(3), events.toLocaleString('en-US'), M(rate), (rate / floor).toFixed(3), guestS.toFixed(3), (guestS / best).toFixed(1)]));
+    console.log(pad([label, best.toFixed(3), events.toLocaleString('en-US'), M(rate), (rate / floor).toFixed(3), (100 * gcShare).toFixed(1), guestS.toFixed(3), (guestS / best).toFixed(1)]));
   }
 }
 
@@ -172,7 +194,7 @@ function scaling(mode: 'kvm-trunk' | 'native'): void {
 }
 
 const floor = floorRate();
-if (PARTS.has(1)) warm(floor);
+if (PARTS.has(1)) await warm(floor);
 if (PARTS.has(2)) cold();
 if (PARTS.has(3)) seedTable();
 if (PARTS.has(4)) {

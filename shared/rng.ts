@@ -14,16 +14,6 @@ export class Rng {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return (t ^ (t >>> 14)) >>> 0;
   }
-  /** The generator's position (what the next draws depend on). */
-  get position(): number {
-    return this.state;
-  }
-
-  /** Move on by `n` draws without making them (each draw adds the same constant to the state). */
-  skip(n: number): void {
-    this.state = (this.state + Math.imul(n, 0x6d2b79f5)) >>> 0;
-  }
-
   /** Uniform integer in [0, n). */
   below(n: number): number {
     return this.nextU32() % n;

@@ -129,6 +129,6 @@ export class Task {
     this.cpu = cpu;
     this.mm = mm;
     this.exe = exe;
-    asDoubles(this, 'sleepAvg', 'timeSlice', 'timestamp', 'wakeAt');
+    asDoubles(this, 'sleepAvg', 'timeSlice', 'timestamp');
   }
 }

@@ -33,16 +33,6 @@ export class GuestOutOfMemory extends Error {
   readonly code = 'EGUESTOOM';
 }
 
-/**
- * The shuffled free lists this thread has made, by zone and generator position: the runs
- * of a sweep with the same guest memory and seed boot the same allocator, and copy its list
- * (and move the generator on by as many draws) instead of shuffling every frame again. At
- * most SHUFFLED_KEPT lists of up to 1 GiB of frames (4 MiB) each, the oldest let go first.
- */
-const SHUFFLED = new Map<string, { readonly order: Int32Array; readonly draws: number }>();
-const SHUFFLED_KEPT = 4;
-const SHUFFLED_MAX_FRAMES = 1 << 18;
-
 /** One zone's free frames: a LIFO stack, half of it dealt to per-vCPU stacks once the vCPUs start (the rest is the reserve). */
 class ZoneFree {
   /** The zone's free frames; once dealt, the reserve the per-vCPU lists refill from. */
@@ -57,31 +47,17 @@ class ZoneFree {
 
   /** Frames `lo`..`hi`-1, highest at the bottom, shuffled within 256-frame blocks by `rng`. */
   constructor(lo: number, hi: number, rng: Rng) {
-    const key = `${lo}/${hi}/${rng.position}`;
-    const made = SHUFFLED.get(key);
-    if (made !== undefined) {
-      this.stack = made.order.slice();
-      this.n = this.stack.length;
-      rng.skip(made.draws);
-      return;
-    }
     this.stack = new Int32Array(Math.max(0, hi - lo));
     for (let f = hi - 1; f >= lo; f--) this.stack[this.n++] = f;
     const block = 256;
-    let draws = 0;
     for (let start = 0; start < this.n; start += block) {
       const end = Math.min(this.n, start + block);
       for (let i = end - 1; i > start; i--) {
         const j = start + rng.below(i - start + 1);
-        draws++;
         const t = this.stack[i]!;
         this.stack[i] = this.stack[j]!;
         this.stack[j] = t;
       }
-    }
-    if (this.n > 0 && this.n <= SHUFFLED_MAX_FRAMES) {
-      if (SHUFFLED.size === SHUFFLED_KEPT) SHUFFLED.delete(SHUFFLED.keys().next().value!);
-      SHUFFLED.set(key, { order: this.stack.slice(), draws });
     }
   }
 
