@@ -1,7 +1,9 @@
-// The worker threads' entry as one file (dist/worker/entry.bundle.js), made from the
-// build by esbuild after tsc: a thread loads one module instead of 135, which took
-// about 100 ms of every thread's start (docs/speed.md). piscina stays outside: its
-// move() markers must be the pool's own.
+// Made from the build by esbuild after tsc (docs/speed.md):
+// - the worker threads' entry as one file (dist/worker/entry.bundle.js): a thread loads one
+//   module instead of 135, which took about 100 ms of every thread's start. piscina stays
+//   outside: its move() markers must be the pool's own;
+// - zod as one CommonJS file (dist/vendor/zod.cjs), which shared/lazy-lib.ts loads instead
+//   of the package's 95 files when it is there.
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 
@@ -18,4 +20,15 @@ await build({
   logLevel: 'warning',
   // The CommonJS packages inside (msgpackr's native extractor loader) call require().
   banner: { js: "import { createRequire as __vcpusimRequire } from 'node:module'; const require = __vcpusimRequire(import.meta.url);" },
+});
+
+await build({
+  absWorkingDir: root,
+  stdin: { contents: "module.exports = require('zod');", resolveDir: root, sourcefile: 'zod-entry.cjs', loader: 'js' },
+  outfile: 'dist/vendor/zod.cjs',
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  logLevel: 'warning',
 });

@@ -8,7 +8,9 @@
  * types only, test/shared/lazy-lib.test.ts checks it): one zod instance builds every schema,
  * and z.toJSONSchema (coordinator/store/json-schemas.ts) reads the schemas it built.
  */
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import type * as YamlLib from 'yaml';
 import type * as ZodLib from 'zod';
 
@@ -17,9 +19,16 @@ const require = createRequire(import.meta.url);
 let zodLib: typeof ZodLib | undefined;
 let yamlLib: typeof YamlLib | undefined;
 
+/**
+ * The build's one-file zod (scripts/bundle.js), next to the build's shared/ (and the worker
+ * bundle's worker/): it loads in about half the time of the package's 95 files. From
+ * source (tests) it is not there, and the package is loaded.
+ */
+const VENDORED_ZOD = fileURLToPath(new URL('../vendor/zod.cjs', import.meta.url));
+
 /** The zod namespace (`z`), loaded on the first call. */
 export function zod(): typeof ZodLib.z {
-  zodLib ??= require('zod') as typeof ZodLib;
+  zodLib ??= (existsSync(VENDORED_ZOD) ? require(VENDORED_ZOD) : require('zod')) as typeof ZodLib;
   return zodLib.z;
 }
 
