@@ -26,7 +26,7 @@ import { modeEntry } from './hypervisor/modes.js';
 import type { Platform } from './hypervisor/platform.js';
 import { QemuHostAlarm } from './hypervisor/qemu-alarm.js';
 import { Pc } from './machine/pc.js';
-import { FROM_IPI } from './machine/vcpu.js';
+import { FROM_IPI, type InterruptEntry, type Vcpu } from './machine/vcpu.js';
 import { RecordBus } from './smp/bus.js';
 import type { Inbox } from './smp/msgbuf.js';
 import { emitBegin, M_BEGIN } from './smp/records/begin.js';
@@ -106,15 +106,7 @@ export class Vm implements Replica {
       lapicTimer: cfg.lapicTimer,
     }));
     // An interrupt: the platform injects it, then the guest's IDT entry runs.
-    for (const v of this.pc.vcpus) {
-      const cpu = kernel.cpus[v.id]!;
-      v.interrupt = (w, vector, from, wasHalted) => {
-        if (from === FROM_IPI) platform.ipiArrival(w, wasHalted);
-        else platform.irqArrival(w, wasHalted, from);
-        w.halted = false;
-        kernel.interrupt(cpu, vector);
-      };
-    }
+    for (const v of this.pc.vcpus) v.entry = new GuestInterrupt(platform, kernel, kernel.cpus[v.id]!);
     // QEMU's host alarm, on the vCPU whose PIT QEMU emulates; the PIT's edges on its grid.
     if (mode.hostAlarmHz > 0) {
       const vcpu0 = this.pc.vcpus[0]!;
@@ -360,6 +352,22 @@ export class Vm implements Replica {
   /** The statistics of the finished run (every vCPU ran here). */
   result(): RunResult {
     return mergePartials(this.cfg, this.c.clockHz, [this.partial()]);
+  }
+}
+
+/** A vCPU's interrupt (Vcpu.entry): the platform injects it, then the guest's IDT entry runs. */
+class GuestInterrupt implements InterruptEntry {
+  constructor(
+    private readonly platform: Platform,
+    private readonly kernel: Kernel,
+    private readonly cpu: GuestCpu,
+  ) {}
+
+  take(w: Vcpu, vector: number, from: number, wasHalted: boolean): void {
+    if (from === FROM_IPI) this.platform.ipiArrival(w, wasHalted);
+    else this.platform.irqArrival(w, wasHalted, from);
+    w.halted = false;
+    this.kernel.interrupt(this.cpu, vector);
   }
 }
 

@@ -33,7 +33,7 @@ export class QemuHostAlarm {
     readonly period: number,
     private readonly pass: (v: Vcpu, wasHalted: boolean) => void,
   ) {
-    this.slot = v.events.register('qemu-alarm', PRIO_DEVICE, (w, wasHalted) => this.fire(w, wasHalted));
+    this.slot = v.events.register('qemu-alarm', PRIO_DEVICE, this);
   }
 
   /** Start at cycle `now`: alarms at every multiple of the period after it (the PIT's grid too). */
@@ -42,7 +42,7 @@ export class QemuHostAlarm {
     this.slot.set(this.next);
   }
 
-  private fire(v: Vcpu, wasHalted: boolean): void {
+  fire(v: Vcpu, wasHalted: boolean): void {
     this.pass(v, wasHalted);
     do this.next += this.period;
     while (this.next <= v.clock);

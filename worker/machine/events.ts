@@ -22,28 +22,32 @@ export interface Clocked {
 }
 
 /**
- * What a due event does; `wasHalted` is true while the vCPU still sits in HLT: for every
- * event until one wakes it (an interrupt taken). An event only the host sees (QEMU's
- * alarm) or a line the PIC masks leaves it halted.
+ * An event source: what a due event does; `wasHalted` is true while the vCPU still sits in
+ * HLT: for every event until one wakes it (an interrupt taken). An event only the host sees
+ * (QEMU's alarm) or a line the PIC masks leaves it halted. A source is an object of a class
+ * (a device, the APIC), not a closure made per VM: the code compiled for one VM's events
+ * then serves the next VM's in the same thread.
  */
-export type EventHandler<V extends Clocked> = (v: V, wasHalted: boolean) => void;
+export interface EventSource<V extends Clocked> {
+  fire(v: V, wasHalted: boolean): void;
+}
 
 const MAX_SLOTS = 8;
 
 export class TimedEvents<V extends Clocked> {
   /** Due cycle of each slot, Infinity if nothing is pending. */
   readonly at = new Float64Array(MAX_SLOTS).fill(Infinity);
-  private readonly handlers: EventHandler<V>[] = [];
+  private readonly handlers: EventSource<V>[] = [];
   private readonly slots: EventSlot[] = [];
   count = 0;
 
   /** Add a source; returns its slot. Slots of lower priority numbers come first; later ones move up. */
-  register(name: string, prio: number, handler: EventHandler<V>): EventSlot {
+  register(name: string, prio: number, source: EventSource<V>): EventSlot {
     if (this.count === MAX_SLOTS) throw new Error(`more than ${MAX_SLOTS} event sources on one vCPU`);
     let i = this.count;
     while (i > 0 && this.slots[i - 1]!.prio > prio) i--;
     const slot = new EventSlot(this, name, prio, i);
-    this.handlers.splice(i, 0, handler);
+    this.handlers.splice(i, 0, source);
     this.slots.splice(i, 0, slot);
     for (let s = this.count; s > i; s--) {
       this.at[s] = this.at[s - 1]!;
@@ -72,7 +76,7 @@ export class TimedEvents<V extends Clocked> {
     for (let s = 0; s < this.count; s++) {
       if (this.at[s]! > v.clock) continue;
       this.at[s] = Infinity;
-      this.handlers[s]!(v, halted);
+      this.handlers[s]!.fire(v, halted);
       halted = halted && v.halted;
     }
   }

@@ -3,6 +3,7 @@
  * guest's in/out instructions reach them through it (after the hypervisor has charged
  * what the access costs in its mode). A read of a port no device decodes floats: 0xFF.
  */
+import type { Vcpu } from './vcpu.js';
 
 /** A device on the port bus. `now` is the cycle of the accessing vCPU (for devices that start timed work). */
 export interface IoDevice {
@@ -34,4 +35,13 @@ export class IoBus {
     const id = this.owner[port]!;
     if (id !== 0) this.devices[id - 1]!.portWrite(port, value, now);
   }
+}
+
+/**
+ * The board's ISA interrupt lines (pc.ts raises them through the PIC): what a device that
+ * interrupts is given, an object rather than a closure made per VM, so that the code
+ * compiled for one VM's device serves the next VM's in the same thread.
+ */
+export interface IsaLines {
+  raiseIsaIrq(irq: number, v: Vcpu, wasHalted: boolean, from?: number): void;
 }

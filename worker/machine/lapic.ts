@@ -8,6 +8,21 @@
 import { PRIO_IPI, PRIO_TIMER, type EventSlot } from './events.js';
 import { FROM_IPI, FROM_LAPIC_TIMER, type Vcpu } from './vcpu.js';
 
+/** The APIC's two event sources (EventSource): an IPI's arrival and the timer's tick. */
+class IpiArrival {
+  constructor(private readonly apic: LocalApic) {}
+  fire(w: Vcpu, wasHalted: boolean): void {
+    this.apic.takeIpi(w, wasHalted);
+  }
+}
+
+class TimerTick {
+  constructor(private readonly apic: LocalApic) {}
+  fire(w: Vcpu, wasHalted: boolean): void {
+    this.apic.tick(w, wasHalted);
+  }
+}
+
 export class LocalApic {
   private readonly ipi: EventSlot;
   private ipiVector = -1;
@@ -23,7 +38,7 @@ export class LocalApic {
   grid = 0;
 
   constructor(private readonly v: Vcpu) {
-    this.ipi = v.events.register('ipi', PRIO_IPI, (w, wasHalted) => w.interrupt(w, this.ipiVector, FROM_IPI, wasHalted));
+    this.ipi = v.events.register('ipi', PRIO_IPI, new IpiArrival(this));
   }
 
   /** An IPI of `vector` reaches this vCPU at cycle `at` (the earliest one counts while one is pending). */
@@ -36,7 +51,7 @@ export class LocalApic {
   programTimer(vector: number, cycles: number): void {
     this.timerVector = vector;
     this.period = cycles;
-    this.timer ??= this.v.events.register('apic-timer', PRIO_TIMER, (w, wasHalted) => this.tick(w, wasHalted));
+    this.timer ??= this.v.events.register('apic-timer', PRIO_TIMER, new TimerTick(this));
   }
 
   /** Start counting at cycle `now` (the first interrupt one period later). */
@@ -52,7 +67,13 @@ export class LocalApic {
     return g === 0 ? cycle : Math.ceil(cycle / g) * g;
   }
 
-  private tick(w: Vcpu, wasHalted: boolean): void {
+  /** The pending IPI is taken (IpiArrival). */
+  takeIpi(w: Vcpu, wasHalted: boolean): void {
+    w.interrupt(w, this.ipiVector, FROM_IPI, wasHalted);
+  }
+
+  /** A tick of the timer (TimerTick): the interrupt, and the next tick on the grid. */
+  tick(w: Vcpu, wasHalted: boolean): void {
     w.interrupt(w, this.timerVector, FROM_LAPIC_TIMER, wasHalted);
     do this.next += this.period;
     while (this.seenAt(this.next) <= w.clock);

@@ -9,11 +9,11 @@ import type { StatsRegistry } from '../../shared/stats.js';
 import { AcpiPmTimer } from './devices/acpi-pm.js';
 import { IdeController, IDE_IRQ } from './devices/ide.js';
 import { PicPair } from './devices/i8259.js';
-import { Pit, PIT_IRQ } from './devices/pit.js';
+import { Pit } from './devices/pit.js';
 import { IoBus } from './io-bus.js';
 import { LocalApic } from './lapic.js';
 import { GuestMemory } from './memory.js';
-import { FROM_DEVICE, FROM_TIMER, Vcpu } from './vcpu.js';
+import { FROM_DEVICE, Vcpu } from './vcpu.js';
 import { PageWalker } from './walker.js';
 
 export interface PcOptions {
@@ -64,7 +64,7 @@ export class Pc {
     this.pic.attach(this.bus);
     const cpu0 = this.vcpus[0]!;
     this.ide = new IdeController(this.bus, cpu0, o.diskServiceCycles, (v, wasHalted) => this.raiseIsaIrq(IDE_IRQ, v, wasHalted));
-    this.pit = new Pit(this.bus, cpu0, (v, wasHalted) => this.raiseIsaIrq(PIT_IRQ, v, wasHalted, FROM_TIMER));
+    this.pit = new Pit(this.bus, cpu0, this);
     this.acpiPm = new AcpiPmTimer(this.bus, o.clockHz);
   }
 

@@ -21,9 +21,12 @@ export const FROM_LAPIC_TIMER = 3;
 /**
  * The vCPU takes interrupt `vector`: the hypervisor injects it (what that costs depends on
  * the mode and on where it came from), then the guest's IDT entry runs. Set up when the
- * VM is assembled (vm.ts).
+ * VM is assembled (vm.ts); an object of a class, not a closure made per VM, so that the
+ * code compiled for one VM's interrupts serves the next VM's in the same thread.
  */
-export type InterruptEntry = (v: Vcpu, vector: number, from: number, wasHalted: boolean) => void;
+export interface InterruptEntry {
+  take(v: Vcpu, vector: number, from: number, wasHalted: boolean): void;
+}
 
 export class Vcpu {
   readonly id: number;
@@ -41,9 +44,14 @@ export class Vcpu {
   readonly vmx: Vmx;
   /** What will interrupt this vCPU, and when. */
   readonly events = new TimedEvents<Vcpu>();
-  interrupt: InterruptEntry = () => {
-    throw new Error(`vCPU ${this.id} took an interrupt before the VM was assembled`);
-  };
+  /** Where its interrupts go (InterruptEntry), null until the VM is assembled. */
+  entry: InterruptEntry | null = null;
+
+  /** Interrupt `vector`, from `from` (FROM_*), arrives; `wasHalted`: the vCPU sat in HLT. */
+  interrupt(v: Vcpu, vector: number, from: number, wasHalted: boolean): void {
+    if (this.entry === null) throw new Error(`vCPU ${this.id} took an interrupt before the VM was assembled`);
+    this.entry.take(v, vector, from, wasHalted);
+  }
 
   /**
    * @param cr3Targets CR3-target values the VMCS offers (the cr3 cache's size in kvm-paravirt, else 0)

@@ -44,7 +44,7 @@ export class IdeController implements IoDevice {
   ) {
     bus.register(this, IDE_PORT_BASE, 8);
     bus.register(this, BMDMA_COMMAND, 8);
-    this.slot = cpu.events.register('ide', PRIO_DEVICE, (v, wasHalted) => this.done(v, wasHalted));
+    this.slot = cpu.events.register('ide', PRIO_DEVICE, this);
   }
 
   get busy(): boolean {
@@ -62,8 +62,8 @@ export class IdeController implements IoDevice {
     }
   }
 
-  /** The transfer is done: the bus master stops and IRQ14 is raised. */
-  private done(v: Vcpu, wasHalted: boolean): void {
+  /** The slot's event (EventSource): the transfer is done, the bus master stops and IRQ14 is raised. */
+  fire(v: Vcpu, wasHalted: boolean): void {
     this.completionAt = Infinity;
     this.raise(v, wasHalted);
   }

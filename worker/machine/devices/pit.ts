@@ -10,8 +10,8 @@
  * count, not from when it ran).
  */
 import { PRIO_TIMER, type EventSlot } from '../events.js';
-import type { IoBus, IoDevice } from '../io-bus.js';
-import type { Vcpu } from '../vcpu.js';
+import type { IoBus, IoDevice, IsaLines } from '../io-bus.js';
+import { FROM_TIMER, type Vcpu } from '../vcpu.js';
 
 export const PIT_CH0 = 0x40;
 export const PIT_MODE = 0x43;
@@ -28,15 +28,15 @@ export class Pit implements IoDevice {
 
   /**
    * @param cpu the vCPU the PIC delivers to
-   * @param raise raises ISA IRQ `PIT_IRQ` (through the PIC, to `cpu`)
+   * @param lines the board's ISA lines: the PIT raises IRQ `PIT_IRQ` (through the PIC, to `cpu`)
    */
   constructor(
     bus: IoBus,
     cpu: Vcpu,
-    private readonly raise: (v: Vcpu, wasHalted: boolean) => void,
+    private readonly lines: IsaLines,
   ) {
     bus.register(this, PIT_CH0, 4);
-    this.slot = cpu.events.register('pit', PRIO_TIMER, (v, wasHalted) => this.tick(v, wasHalted));
+    this.slot = cpu.events.register('pit', PRIO_TIMER, this);
   }
 
   portRead(): number {
@@ -63,9 +63,9 @@ export class Pit implements IoDevice {
     return g === 0 ? cycle : Math.ceil(cycle / g) * g;
   }
 
-  /** The edge: IRQ0 is raised (and taken, if the PIC passes it on), then the next edge is due; edges the handler outlasted are lost. */
-  private tick(v: Vcpu, wasHalted: boolean): void {
-    this.raise(v, wasHalted);
+  /** The slot's event (EventSource), the edge: IRQ0 is raised (and taken, if the PIC passes it on), then the next edge is due; edges the handler outlasted are lost. */
+  fire(v: Vcpu, wasHalted: boolean): void {
+    this.lines.raiseIsaIrq(PIT_IRQ, v, wasHalted, FROM_TIMER);
     do this.next += this.period;
     while (this.seenAt(this.next) <= v.clock);
     this.slot.set(this.seenAt(this.next));

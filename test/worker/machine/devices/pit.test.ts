@@ -7,7 +7,7 @@ import { Vcpu } from '../../../../worker/machine/vcpu.js';
 function pit(period: number, grid: number) {
   const v = new Vcpu(0, 64, 4, 0);
   const seen: number[] = [];
-  const p = new Pit(new IoBus(), v, (w) => seen.push(w.clock));
+  const p = new Pit(new IoBus(), v, { raiseIsaIrq: (_irq, w) => seen.push(w.clock) });
   p.grid = grid;
   p.program(period);
   p.start(0);
@@ -33,8 +33,10 @@ describe('the PIT under QEMU: edges seen on the host alarm’s grid', () => {
 
   it('an edge the handler outlasted is lost (QEMU too re-arms the channel from the current count)', () => {
     const v = new Vcpu(0, 64, 4, 0);
-    const p = new Pit(new IoBus(), v, (w) => {
-      if (w.clock === 1000) w.clock = 3500; // the first tick's handler runs until 3500
+    const p = new Pit(new IoBus(), v, {
+      raiseIsaIrq: (_irq, w) => {
+        if (w.clock === 1000) w.clock = 3500; // the first tick's handler runs until 3500
+      },
     });
     p.program(1000);
     p.start(0);
