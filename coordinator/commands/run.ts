@@ -40,16 +40,17 @@ export async function runCommand(o: RunOptions): Promise<Outcome> {
   }
   const { LocalRunner } = await import('../execution/local.js');
   // On one thread (the default) the thread starts now and loads the simulator while this
-  // one resolves the config and loads the rest (docs/speed.md, "The command line").
+  // one resolves the config and loads the rest (docs/speed.md, "run starts its thread first").
   const early = (o.workers ?? 1) === 1 ? new LocalRunner({ threads: 1 }).start() : undefined;
   try {
-    return await runOn(o, early);
+    return await runOn(o, early ?? ((threads) => new LocalRunner({ threads })));
   } finally {
     await early?.close();
   }
 }
 
-async function runOn(o: RunOptions, early: LocalRunner | undefined): Promise<Outcome> {
+/** The run itself, on the runner started early or on one made for the threads asked. */
+async function runOn(o: RunOptions, runnerFor: LocalRunner | ((threads: number) => LocalRunner)): Promise<Outcome> {
   const cfg = resolveConfig(o.given);
   // A parameter this workload or mode ignores is a mistake: say what it applies to.
   checkGivenApply(cfg, Object.keys(o.given));
@@ -66,15 +67,14 @@ async function runOn(o: RunOptions, early: LocalRunner | undefined): Promise<Out
   // On a terminal (not --json, not --live): a progress line on stderr (run-progress.ts).
   const progressLine = progressWanted(o.json) && !o.live;
   // The views load only when they are drawn (the live view's and the progress line's modules).
-  const [{ LocalRunner }, { placeVcpus }, live, progress] = await Promise.all([
-    import('../execution/local.js'),
+  const [{ placeVcpus }, live, progress] = await Promise.all([
     import('../execution/split.js'),
     o.live ? Promise.all([import('../execution/live.js'), import('../cli/live-view.js')]) : undefined,
     progressLine ? import('../cli/run-progress.js') : undefined,
   ]);
   // With --live, SIGINT cancels the run at a quantum boundary (live-view.ts); otherwise it stops the process at once.
   const unhook = o.live ? () => {} : stopOnSignals(o.json, (signal) => `interrupted by ${signal}: the run was stopped, nothing was written`, progress ? () => process.stderr.write(progress.CLEAR_LINE) : undefined);
-  const runner = early ?? new LocalRunner({ threads: asked });
+  const runner = typeof runnerFor === 'function' ? runnerFor(asked) : runnerFor;
   const done: { result: RunResult; hostSeconds: number; split?: SplitInfo }[] = [];
   try {
     for (const c of o.seeds ? seedList(o.seeds).map((seed): SimConfig => ({ ...cfg, seed })) : [cfg]) {
