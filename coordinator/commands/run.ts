@@ -15,7 +15,6 @@ import { formatSummary, type SplitInfo } from '../cli/summary.js';
 import { workersWarning, type PlacementKind } from '../execution/limits.js';
 import { reportExits, type ExitView } from '../reports/exits.js';
 import { seedList } from '../reports/replicates.js';
-import type { LocalRunner } from '../execution/local.js';
 
 export interface RunOptions {
   /** The config fields the command line gave. */
@@ -38,19 +37,6 @@ export async function runCommand(o: RunOptions): Promise<Outcome> {
   if (o.seeds !== undefined && o.given.seed !== undefined) {
     throw new UsageError({ option: '--seeds', value: o.seeds, allowed: 'seeds 1..n, without --seed', detail: `${o.seeds} runs seeds 1-${o.seeds}, and --seed ${JSON.stringify(o.given.seed)} was given as well; expected one of --seed and --seeds` });
   }
-  const { LocalRunner } = await import('../execution/local.js');
-  // On one thread (the default) the thread starts now and loads the simulator while this
-  // one resolves the config and loads the rest (docs/speed.md, "run starts its thread first").
-  const early = (o.workers ?? 1) === 1 ? new LocalRunner({ threads: 1 }).start() : undefined;
-  try {
-    return await runOn(o, early ?? ((threads) => new LocalRunner({ threads })));
-  } finally {
-    await early?.close();
-  }
-}
-
-/** The run itself, on the runner started early or on one made for the threads asked. */
-async function runOn(o: RunOptions, runnerFor: LocalRunner | ((threads: number) => LocalRunner)): Promise<Outcome> {
   const cfg = resolveConfig(o.given);
   // A parameter this workload or mode ignores is a mistake: say what it applies to.
   checkGivenApply(cfg, Object.keys(o.given));
@@ -67,14 +53,15 @@ async function runOn(o: RunOptions, runnerFor: LocalRunner | ((threads: number) 
   // On a terminal (not --json, not --live): a progress line on stderr (run-progress.ts).
   const progressLine = progressWanted(o.json) && !o.live;
   // The views load only when they are drawn (the live view's and the progress line's modules).
-  const [{ placeVcpus }, live, progress] = await Promise.all([
+  const [{ LocalRunner }, { placeVcpus }, live, progress] = await Promise.all([
+    import('../execution/local.js'),
     import('../execution/split.js'),
     o.live ? Promise.all([import('../execution/live.js'), import('../cli/live-view.js')]) : undefined,
     progressLine ? import('../cli/run-progress.js') : undefined,
   ]);
   // With --live, SIGINT cancels the run at a quantum boundary (live-view.ts); otherwise it stops the process at once.
   const unhook = o.live ? () => {} : stopOnSignals(o.json, (signal) => `interrupted by ${signal}: the run was stopped, nothing was written`, progress ? () => process.stderr.write(progress.CLEAR_LINE) : undefined);
-  const runner = typeof runnerFor === 'function' ? runnerFor(asked) : runnerFor;
+  const runner = new LocalRunner({ threads: asked });
   const done: { result: RunResult; hostSeconds: number; split?: SplitInfo }[] = [];
   try {
     for (const c of o.seeds ? seedList(o.seeds).map((seed): SimConfig => ({ ...cfg, seed })) : [cfg]) {
