@@ -41,6 +41,10 @@ export class NativeMmu extends UnvirtualisedMmu implements MmuStrategy {
     v.clock += this.c.ptWrite;
   }
 
+  ptWriteCycles(): number {
+    return this.c.ptWrite;
+  }
+
   invlpg(v: Vcpu, vpn: number): void {
     v.clock += this.c.invlpg;
     v.tlb.invalidate(vpn);
@@ -82,6 +86,10 @@ export class NativeMmu64 extends UnvirtualisedMmu implements MmuStrategy {
 
   ptWrite(v: Vcpu): void {
     v.clock += this.c.ptWrite;
+  }
+
+  ptWriteCycles(): number {
+    return this.c.ptWrite;
   }
 
   invlpg(v: Vcpu, vpn: number): void {

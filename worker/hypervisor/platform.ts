@@ -37,6 +37,8 @@ export interface MmuStrategy {
   ptWrite(v: Vcpu, frame: number, index: number): void;
   /** Would a guest store to `frame` trap (the frame is a write-protected, shadowed page table)? */
   isWriteProtected(v: Vcpu, frame: number): boolean;
+  /** What ptWrite charges `v` for a store that does not trap (to a frame not write-protected): the same for every such store. */
+  ptWriteCycles(v: Vcpu): number;
   /** invlpg of one page. */
   invlpg(v: Vcpu, vpn: number): void;
   /** The guest frees page directory `pdFrame` (pgd_free). */

@@ -46,6 +46,10 @@ export class SoftMmu extends UnvirtualisedMmu implements MmuStrategy {
     v.clock += this.c.ptWrite * this.guestFactor;
   }
 
+  ptWriteCycles(): number {
+    return this.c.ptWrite * this.guestFactor;
+  }
+
   invlpg(v: Vcpu, vpn: number): void {
     v.clock += this.c.invlpg * this.guestFactor;
     v.tlb.invalidate(vpn);

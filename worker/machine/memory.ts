@@ -189,6 +189,57 @@ export class GuestMemory {
     }
   }
 
+  /**
+   * Entries `from`.. of frame `f` set to `words`, then share(f, like, from, to): what
+   * writeEntry of each word and share() do, except that a 64-entry part that read as zeros
+   * and comes to read as `like`'s part takes `like`'s directory at once, without words of
+   * its own in between (pgd_alloc copies swapper_pg_dir's kernel half into a cleared
+   * directory: clone_pgd_range).
+   */
+  writeShared(f: number, from: number, words: Uint32Array, like: number, to: number): void {
+    if (!this.hasContents(f)) throw new Error(`write of page-table entries to frame ${f}, which holds no page table`);
+    const end = from + words.length;
+    if (end > PT_ENTRIES || to > PT_ENTRIES) throw new RangeError(`entries ${from}..${Math.max(end, to) - 1} of a ${PT_ENTRIES}-entry table`);
+    const at = this.ptSlot[f]! * PARTS_PER_TABLE;
+    const likeHas = this.hasContents(like);
+    const atLike = likeHas ? this.ptSlot[like]! * PARTS_PER_TABLE : -1;
+    const shareFirst = (from + PART_MASK) >>> PART_SHIFT;
+    const shareEnd = to >>> PART_SHIFT;
+    const last = Math.max((end + PART_MASK) >>> PART_SHIFT, shareEnd);
+    for (let p = from >>> PART_SHIFT; p < last; p++) {
+      const first = p << PART_SHIFT;
+      const lo = Math.max(from, first);
+      const hi = Math.min(end, first + PART_MASK + 1);
+      const shared = likeHas && p >= shareFirst && p < shareEnd;
+      if (shared && this.partDir[at + p]! < 0 && this.partDir[atLike + p]! >= 0) {
+        // A part of zeros: its words after the writes, against `like`'s.
+        let same = true;
+        let nonZero = false;
+        for (let i = first; i <= first + PART_MASK && same; i++) {
+          const w = i >= lo && i < hi ? words[i - from]! : 0;
+          if (w !== 0) nonZero = true;
+          same = w === this.readEntry(like, i);
+        }
+        if (same) {
+          if (nonZero) {
+            const t = this.partDir[atLike + p]!;
+            this.partDir[at + p] = t;
+            this.dirRefs[t]!++;
+          }
+          continue;
+        }
+      }
+      for (let i = lo; i < hi; i++) this.writeEntry(f, i, words[i - from]!);
+      if (!shared) continue;
+      const d = this.partDir[at + p]!;
+      const t = this.partDir[atLike + p]!;
+      if (d < 0 || t < 0 || d === t || !this.samePart(f, like, first)) continue;
+      this.partDir[at + p] = t;
+      this.dirRefs[t]!++;
+      this.releaseDir(d);
+    }
+  }
+
   /** Let go of the blocks of frame `f` whose words are all zero (they read as zero without one). */
   releaseZeroParts(f: number): void {
     if (!this.hasContents(f)) return;

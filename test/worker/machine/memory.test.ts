@@ -107,3 +107,58 @@ describe('guest memory: a table written at once', () => {
     expect(() => mem.writeTable(9, words)).toThrow(/holds no page table/);
   });
 });
+
+describe('guest memory: a kernel half copied and shared at once', () => {
+  /** A directory `like` holding `words` at 768.., and the new directory 30, cleared. */
+  function withSwapper(words: Uint32Array, extra: [number, number][] = []): GuestMemory {
+    const mem = new GuestMemory(4096);
+    mem.holdPageTable(10);
+    for (let i = 0; i < words.length; i++) mem.writeEntry(10, 768 + i, words[i]!);
+    for (const [i, w] of extra) mem.writeEntry(10, i, w);
+    mem.holdPageTable(30);
+    return mem;
+  }
+
+  it('reads as writeEntry of each word then share(), and holds the same blocks', () => {
+    const words = new Uint32Array(224);
+    for (let i = 0; i < words.length; i++) words[i] = ((i + 40) << 12) | 0x63;
+    // 992..1023 of swapper_pg_dir not zero in one case (part 15 then differs from the copy).
+    for (const extra of [[], [[1000, 0x1063]]] as [number, number][][]) {
+      const bulk = withSwapper(words, extra);
+      const single = withSwapper(words, extra);
+      bulk.writeEntry(30, 5, 0x7063); // a user entry: part 0 holds a word
+      single.writeEntry(30, 5, 0x7063);
+      bulk.writeShared(30, 768, words, 10, 1024);
+      for (let i = 0; i < words.length; i++) single.writeEntry(30, 768 + i, words[i]!);
+      single.share(30, 10, 768, 1024);
+      for (let i = 0; i < 1024; i++) expect(bulk.readEntry(30, i)).toBe(single.readEntry(30, i));
+      expect(bulk.readEntry(30, 800)).toBe(words[32]);
+      expect(bulk.heldBytes).toBe(single.heldBytes);
+    }
+    // Shared: the copy holds no blocks of its own beyond its user entry's.
+    const mem = withSwapper(words);
+    const before = mem.heldBytes;
+    mem.writeShared(30, 768, words, 10, 1024);
+    expect(mem.heldBytes).toBe(before);
+    // A later write to the copy leaves swapper_pg_dir as it was.
+    mem.writeEntry(30, 770, 0);
+    expect(mem.readEntry(30, 770)).toBe(0);
+    expect(mem.readEntry(10, 770)).toBe(words[2]);
+  });
+
+  it('a part that differs, a part already holding words and a source without contents take the words one by one', () => {
+    const words = new Uint32Array(100).fill(0x5063);
+    const mem = withSwapper(words);
+    mem.writeEntry(10, 800, 0x9063); // part 12 of the source differs from the copy
+    mem.writeEntry(30, 840, 0x1); // part 13 of the copy holds a word before
+    mem.writeShared(30, 768, words, 10, 1024);
+    for (let i = 768; i < 868; i++) expect(mem.readEntry(30, i)).toBe(0x5063);
+    expect(mem.readEntry(30, 868)).toBe(0);
+    mem.holdPageTable(31);
+    mem.writeShared(31, 768, words, 99, 1024); // frame 99 never held a page table
+    expect(mem.readEntry(31, 867)).toBe(0x5063);
+    expect(() => mem.writeShared(98, 768, words, 10, 1024)).toThrow(/holds no page table/);
+    expect(() => mem.writeShared(30, 1000, words, 10, 1024)).toThrow(RangeError);
+  });
+});
+

@@ -30,7 +30,7 @@ export class MemoryManager implements TableStore {
   /** Every address space, by id. */
   readonly mms: Mm[] = [];
   /** PDEs of the kernel half (the shared, global kernel page tables), copied into every new page directory. */
-  private readonly kernelPdes: number[] = [];
+  private kernelPdes = new Uint32Array(0);
   /** swapper_pg_dir's frame (init_mm's page directory), whose kernel half every directory copies. */
   private swapperPd = -1;
   /** Frames shared by every process: the benchmark text and libc. */
@@ -77,7 +77,7 @@ export class MemoryManager implements TableStore {
       for (let i = 0; i < PT_ENTRIES && first + i < low; i++) words[i] = ((first + i) << PAGE_SHIFT) | PTE_P | PTE_RW | PTE_A | PTE_D | PTE_G;
       mem.writeTable(pts[t]!, words);
     }
-    for (const pt of pts) this.kernelPdes.push((pt << PAGE_SHIFT) | PTE_P | PTE_RW | PTE_A);
+    this.kernelPdes = Uint32Array.from(pts, (pt) => (pt << PAGE_SHIFT) | PTE_P | PTE_RW | PTE_A);
   }
 
   /** init_mm: swapper_pg_dir, the kernel-only page directory the CPUs boot on. */
@@ -155,14 +155,31 @@ export class MemoryManager implements TableStore {
   createMm(cpu: GuestCpu | null = null): Mm {
     if (this.x64 !== null) return this.createMm64(cpu, this.x64);
     const pd = this.pageTablePage(cpu);
-    for (let i = 0; i < this.kernelPdes.length; i++) this.store(cpu, pd, KERNEL_PDE_FIRST + i, this.kernelPdes[i]!);
-    // The model's own memory: the kernel half's words are swapper_pg_dir's, held once.
-    if (this.swapperPd >= 0) this.mem.share(pd, this.swapperPd, KERNEL_PDE_FIRST, PT_ENTRIES);
+    this.cloneKernelHalf(cpu, pd);
     const mm = this.addMm(new Mm(pd));
     // Text and libc: the same frames in every process, read-only.
     this.mapUser(mm, USER.text, this.textFrame, false, cpu);
     this.mapUser(mm, USER.libc, this.libcFrame, false, cpu);
     return mm;
+  }
+
+  /**
+   * pgd_ctor's clone_pgd_range: swapper_pg_dir's kernel half copied into the new directory
+   * `pd`, a store per entry. Where none of them traps (the frame is not write-protected),
+   * each costs the same plain store, and the words are written at once. The model's own
+   * memory: the kernel half's words are swapper_pg_dir's, held once (GuestMemory.share).
+   */
+  private cloneKernelHalf(cpu: GuestCpu | null, pd: number): void {
+    const n = this.kernelPdes.length;
+    if (cpu !== null && this.swapperPd >= 0 && !cpu.mmu.isWriteProtected(cpu.vcpu, pd)) {
+      const cycles = cpu.mmu.ptWriteCycles(cpu.vcpu);
+      this.mem.writeShared(pd, KERNEL_PDE_FIRST, this.kernelPdes, this.swapperPd, PT_ENTRIES);
+      const v = cpu.vcpu;
+      for (let i = 0; i < n; i++) v.clock += cycles; // store by store, as the clock adds them
+      return;
+    }
+    for (let i = 0; i < n; i++) this.store(cpu, pd, KERNEL_PDE_FIRST + i, this.kernelPdes[i]!);
+    if (this.swapperPd >= 0) this.mem.share(pd, this.swapperPd, KERNEL_PDE_FIRST, PT_ENTRIES);
   }
 
   /** An x86-64 pgd_alloc (with PTI the pair of PML4s) and mm_init's context. */
@@ -188,8 +205,8 @@ export class MemoryManager implements TableStore {
     const mem = this.mem;
     mem.holdPageTable(pd);
     mem.zeroFrom(pd, 0);
-    for (let i = 0; i < this.kernelPdes.length; i++) mem.writeEntry(pd, KERNEL_PDE_FIRST + i, this.kernelPdes[i]!);
-    if (this.swapperPd >= 0) mem.share(pd, this.swapperPd, KERNEL_PDE_FIRST, PT_ENTRIES);
+    if (this.swapperPd >= 0) mem.writeShared(pd, KERNEL_PDE_FIRST, this.kernelPdes, this.swapperPd, PT_ENTRIES);
+    else for (let i = 0; i < this.kernelPdes.length; i++) mem.writeEntry(pd, KERNEL_PDE_FIRST + i, this.kernelPdes[i]!);
     return this.addMm(new Mm(pd));
   }
 

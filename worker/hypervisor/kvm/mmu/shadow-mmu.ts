@@ -365,6 +365,10 @@ export class PrevRootsMmu implements MmuStrategy {
     return cycles;
   }
 
+  ptWriteCycles(): number {
+    return this.c.ptWrite;
+  }
+
   isWriteProtected(_v: Vcpu, frame: number): boolean {
     const pages = this.pages;
     return pages.isTracked(frame) || (pages.leafOf(frame) >= 0 && !pages.isUnsync(frame));

@@ -234,6 +234,10 @@ export class ShadowMmu implements MmuStrategy {
     this.exits.exit(v, EXCEPTION_NMI, handler + zapped * this.c.shadowPageZap, FLUSH_ALL);
   }
 
+  ptWriteCycles(): number {
+    return this.c.ptWrite;
+  }
+
   isWriteProtected(v: Vcpu, frame: number): boolean {
     if (this.discard) return false;
     const coh = this.coherence;

@@ -85,6 +85,10 @@ export class TdpMmu extends UnvirtualisedMmu implements MmuStrategy {
     v.clock += this.c.ptWrite;
   }
 
+  ptWriteCycles(): number {
+    return this.c.ptWrite;
+  }
+
   invlpg(v: Vcpu, vpn: number): void {
     v.clock += this.c.invlpg;
     v.tlb.invalidate(vpn);
