@@ -211,18 +211,25 @@ export class GuestMemory {
       const lo = Math.max(from, first);
       const hi = Math.min(end, first + PART_MASK + 1);
       const shared = likeHas && p >= shareFirst && p < shareEnd;
-      if (shared && this.partDir[at + p]! < 0 && this.partDir[atLike + p]! >= 0) {
-        // A part of zeros: its words after the writes, against `like`'s.
+      const t = shared ? this.partDir[atLike + p]! : -1;
+      if (t >= 0 && this.partDir[at + p]! < 0) {
+        // A part of zeros: its words after the writes, against `like`'s, block by block.
         let same = true;
         let nonZero = false;
-        for (let i = first; i <= first + PART_MASK && same; i++) {
-          const w = i >= lo && i < hi ? words[i - from]! : 0;
-          if (w !== 0) nonZero = true;
-          same = w === this.readEntry(like, i);
+        for (let q = 0; q < BLOCKS_PER_PART && same; q++) {
+          const b = this.dirs[t * BLOCKS_PER_PART + q]!;
+          const chunk = b < 0 ? null : this.chunks[b >>> CHUNK_SHIFT]!;
+          const base = (b & CHUNK_MASK) << BLOCK_SHIFT;
+          const o = first + (q << BLOCK_SHIFT);
+          for (let j = 0; j <= BLOCK_MASK && same; j++) {
+            const i = o + j;
+            const w = i >= lo && i < hi ? words[i - from]! : 0;
+            if (w !== 0) nonZero = true;
+            same = w === (chunk === null ? 0 : chunk[base + j]!);
+          }
         }
         if (same) {
           if (nonZero) {
-            const t = this.partDir[atLike + p]!;
             this.partDir[at + p] = t;
             this.dirRefs[t]!++;
           }
@@ -232,7 +239,6 @@ export class GuestMemory {
       for (let i = lo; i < hi; i++) this.writeEntry(f, i, words[i - from]!);
       if (!shared) continue;
       const d = this.partDir[at + p]!;
-      const t = this.partDir[atLike + p]!;
       if (d < 0 || t < 0 || d === t || !this.samePart(f, like, first)) continue;
       this.partDir[at + p] = t;
       this.dirRefs[t]!++;
