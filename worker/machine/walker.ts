@@ -25,34 +25,89 @@ function entryTag(levels: number, vpn: number, level: number): number {
   return tag;
 }
 
-/** One paging-structure cache: (tag, PCID) pairs, round robin. */
+/**
+ * One paging-structure cache: (tag, PCID) pairs, replaced round robin. The entries are
+ * found through a hash of the pair (open addressing, linear probing, a deletion shifting
+ * back what follows it), so a lookup costs the same at 32 entries or 4,096; which entries
+ * the cache holds is the round robin's alone.
+ */
 class StructureCache {
-  private readonly keys: Float64Array;
+  /** Each entry's tag (the indices of the entry it caches), or -1. */
+  private readonly tags: Int32Array;
+  private readonly pcids: Uint16Array;
   private next = 0;
+  /** The hash: entry + 1 at each position, 0 for none. */
+  private readonly index: Int32Array;
+  private readonly mask: number;
+  private readonly shift: number;
 
   constructor(entries: number) {
-    this.keys = new Float64Array(entries).fill(-1);
+    this.tags = new Int32Array(entries).fill(-1);
+    this.pcids = new Uint16Array(entries);
+    let bits = 1;
+    while (1 << bits < entries * 2) bits++;
+    this.index = new Int32Array(1 << bits);
+    this.mask = (1 << bits) - 1;
+    this.shift = 32 - bits;
   }
 
-  /** Is `key` cached? If not, cache it. */
-  hit(key: number): boolean {
-    const k = this.keys;
-    for (let i = 0; i < k.length; i++) if (k[i] === key) return true;
-    if (k.length > 0) {
-      k[this.next] = key;
-      this.next = (this.next + 1) % k.length;
+  private home(tag: number, pcid: number): number {
+    return Math.imul(tag ^ Math.imul(pcid, 0x85ebca6b), 0x9e3779b1) >>> this.shift;
+  }
+
+  /** Is (`tag`, `pcid`) cached? If not, cache it. */
+  hit(tag: number, pcid: number): boolean {
+    const index = this.index;
+    for (let h = this.home(tag, pcid); ; h = (h + 1) & this.mask) {
+      const e = index[h]! - 1;
+      if (e < 0) break;
+      if (this.tags[e] === tag && this.pcids[e] === pcid) return true;
+    }
+    const n = this.tags.length;
+    if (n > 0) {
+      const e = this.next;
+      if (this.tags[e]! >= 0) this.unindex(e);
+      this.tags[e] = tag;
+      this.pcids[e] = pcid;
+      let h = this.home(tag, pcid);
+      while (index[h] !== 0) h = (h + 1) & this.mask;
+      index[h] = e + 1;
+      this.next = (e + 1) % n;
     }
     return false;
   }
 
-  /** Entries whose PCID (the key modulo 4096) is `pcid` go. */
+  /** Entry `e` leaves the hash; the entries probed past it move back. */
+  private unindex(e: number): void {
+    const index = this.index;
+    const mask = this.mask;
+    let i = this.home(this.tags[e]!, this.pcids[e]!);
+    while (index[i] !== e + 1) i = (i + 1) & mask;
+    for (let j = (i + 1) & mask; index[j] !== 0; j = (j + 1) & mask) {
+      const f = index[j]! - 1;
+      const k = this.home(this.tags[f]!, this.pcids[f]!);
+      // Entry f may fill the hole at i unless its home lies cyclically in (i, j].
+      if (i <= j ? k <= i || k > j : k <= i && k > j) {
+        index[i] = index[j]!;
+        i = j;
+      }
+    }
+    index[i] = 0;
+  }
+
+  /** Entries of PCID `pcid` go. */
   flushPcid(pcid: number): void {
-    const k = this.keys;
-    for (let i = 0; i < k.length; i++) if (k[i]! >= 0 && k[i]! % 4096 === pcid) k[i] = -1;
+    for (let e = 0; e < this.tags.length; e++) {
+      if (this.tags[e]! >= 0 && this.pcids[e] === pcid) {
+        this.unindex(e);
+        this.tags[e] = -1;
+      }
+    }
   }
 
   flushAll(): void {
-    this.keys.fill(-1);
+    this.tags.fill(-1);
+    this.index.fill(0);
   }
 }
 
@@ -83,7 +138,7 @@ export class PageWalker {
     // Find the lowest level whose entry (pointing at the table below) is cached: a PDE-cache hit leaves the PT only.
     let start = this.levels;
     for (let l = 2; l <= this.levels; l++) {
-      if (this.guest[l - 2]!.hit(entryTag(this.levels, vpn, l) * 4096 + pcid)) {
+      if (this.guest[l - 2]!.hit(entryTag(this.levels, vpn, l), pcid)) {
         start = l - 1;
         break;
       }
@@ -101,7 +156,7 @@ export class PageWalker {
   /** References of the host's walk of guest frame `gfn` (the lowest cached EPT level first). */
   private hostRefs(gfn: number): number {
     for (let l = 2; l <= this.hostLevels; l++) {
-      if (this.host[l - 2]!.hit(Math.floor(gfn / 2 ** (LEVEL_BITS * (l - 1))) * 4096)) return l - 1;
+      if (this.host[l - 2]!.hit(gfn >>> (LEVEL_BITS * (l - 1)), 0)) return l - 1;
     }
     return this.hostLevels;
   }
