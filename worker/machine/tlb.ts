@@ -19,6 +19,9 @@ export interface ClockOwner {
   clock: number;
 }
 
+/** PCIDs (CR3 bits 11:0). */
+const PCIDS = 4096;
+
 export class Tlb {
   readonly sets: number;
   readonly ways: number;
@@ -39,6 +42,14 @@ export class Tlb {
   private nUser = 0;
   private nGlobal = 0;
   private readonly pos: Int32Array;
+  /**
+   * Per PCID, a doubly linked list of its non-global slots, so a flush of one PCID finds
+   * its entries without looking at the others'. Made at the first flushPcid (only guests
+   * of today flush by PCID) from the slots valid then.
+   */
+  private pcHead: Int32Array | null = null;
+  private pcNext = new Int32Array(0);
+  private pcPrev = new Int32Array(0);
   /** The PCID of the loaded cr3 (0 without PCID), in both levels. */
   private cur = 0;
   /** The second level, or null. */
@@ -146,7 +157,28 @@ export class Tlb {
       this.global[slot] = 0;
       this.pos[slot] = this.nUser;
       this.userList[this.nUser++] = slot;
+      if (this.pcHead !== null) this.link(slot);
     }
+  }
+
+  /** Slot `s` (non-global) joins its PCID's list. */
+  private link(s: number): void {
+    const head = this.pcHead!;
+    const p = this.pcidOf[s]!;
+    const n = head[p]!;
+    this.pcNext[s] = n;
+    this.pcPrev[s] = -1;
+    if (n >= 0) this.pcPrev[n] = s;
+    head[p] = s;
+  }
+
+  /** Slot `s` (non-global) leaves its PCID's list. */
+  private unlink(s: number): void {
+    const n = this.pcNext[s]!;
+    const p = this.pcPrev[s]!;
+    if (p >= 0) this.pcNext[p] = n;
+    else this.pcHead![this.pcidOf[s]!] = n;
+    if (n >= 0) this.pcPrev[n] = p;
   }
 
   /** invlpg: drop the entry for one page (the current PCID's, or a global one). */
@@ -158,6 +190,7 @@ export class Tlb {
 
   /** VM exit/entry without VPID, or a soft-MMU flush: everything goes. */
   flushAll(): void {
+    this.clearPcidLists();
     this.clearList(this.userList, this.nUser);
     this.clearList(this.globalList, this.nGlobal);
     this.nUser = this.nGlobal = 0;
@@ -167,6 +200,7 @@ export class Tlb {
 
   /** mov to cr3 without PCID: non-global entries go, global (kernel) ones stay. */
   flushNonGlobal(): void {
+    this.clearPcidLists();
     this.clearList(this.userList, this.nUser);
     this.nUser = 0;
     this.stat.flushesNonGlobal++;
@@ -175,12 +209,26 @@ export class Tlb {
 
   /** mov to cr3 of PCID `pcid` without the no-flush bit: that PCID's non-global entries go. */
   flushPcid(pcid: number): void {
-    for (let i = this.nUser - 1; i >= 0; i--) {
-      const s = this.userList[i]!;
-      if (this.pcidOf[s] === pcid) this.drop(s);
+    if (this.pcHead === null) {
+      this.pcHead = new Int32Array(PCIDS).fill(-1);
+      this.pcNext = new Int32Array(this.tag.length);
+      this.pcPrev = new Int32Array(this.tag.length);
+      for (let i = 0; i < this.nUser; i++) this.link(this.userList[i]!);
+    }
+    for (let s = this.pcHead[pcid]!; s >= 0; ) {
+      const next = this.pcNext[s]!;
+      this.drop(s);
+      s = next;
     }
     this.stat.flushesNonGlobal++;
     this.l2?.flushPcid(pcid);
+  }
+
+  /** Every non-global entry goes: each PCID's list is empty. */
+  private clearPcidLists(): void {
+    const head = this.pcHead;
+    if (head === null) return;
+    for (let i = 0; i < this.nUser; i++) head[this.pcidOf[this.userList[i]!]!] = -1;
   }
 
   private clearList(list: Int32Array, n: number): void {
@@ -198,6 +246,7 @@ export class Tlb {
       this.globalList[p] = last;
       this.pos[last] = p;
     } else {
+      if (this.pcHead !== null) this.unlink(s);
       const last = this.userList[--this.nUser]!;
       this.userList[p] = last;
       this.pos[last] = p;

@@ -77,3 +77,97 @@ describe('TLB with PCIDs and a second level', () => {
     expect(tlb.stat.misses).toBe(1);
   });
 });
+
+/** A set-associative TLB as the SDM states it, slot by slot: the reference the Tlb's lists and PCID chains must agree with. */
+class PlainTlb {
+  readonly tag: number[];
+  readonly pcid: number[];
+  readonly global: boolean[];
+  readonly victim: number[];
+  cur = 0;
+  misses = 0;
+  constructor(
+    readonly sets: number,
+    readonly ways: number,
+  ) {
+    this.tag = new Array<number>(sets * ways).fill(-1);
+    this.pcid = new Array<number>(sets * ways).fill(0);
+    this.global = new Array<boolean>(sets * ways).fill(false);
+    this.victim = new Array<number>(sets).fill(0);
+  }
+  find(vpn: number): number {
+    const base = (vpn & (this.sets - 1)) * this.ways;
+    for (let w = 0; w < this.ways; w++) if (this.tag[base + w] === vpn && (this.global[base + w] || this.pcid[base + w] === this.cur)) return base + w;
+    return -1;
+  }
+  lookup(vpn: number): boolean {
+    if (this.find(vpn) >= 0) return true;
+    this.misses++;
+    return false;
+  }
+  insert(vpn: number, g: boolean): void {
+    const set = vpn & (this.sets - 1);
+    const base = set * this.ways;
+    let slot = this.tag.slice(base, base + this.ways).indexOf(-1);
+    if (slot >= 0) slot += base;
+    else {
+      slot = base + this.victim[set]!;
+      this.victim[set] = (this.victim[set]! + 1) % this.ways;
+    }
+    this.tag[slot] = vpn;
+    this.pcid[slot] = this.cur;
+    this.global[slot] = g;
+  }
+  drop(pred: (s: number) => boolean): void {
+    for (let s = 0; s < this.tag.length; s++) if (this.tag[s] !== -1 && pred(s)) this.tag[s] = -1;
+  }
+}
+
+describe('TLB: flushes by PCID', () => {
+  it('hold the same entries as a slot-by-slot TLB over random inserts, lookups, invlpg and flushes of every kind', () => {
+    let seed = 777;
+    const rnd = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    for (const [entries, ways] of [
+      [64, 4],
+      [16, 16],
+      [8, 1],
+    ] as const) {
+      const tlb = new Tlb(entries, ways);
+      const ref = new PlainTlb(entries / ways, ways);
+      // Flushes by PCID start after some entries exist (the lists are made at the first one).
+      for (let i = 0; i < 30_000; i++) {
+        const op = rnd(200);
+        const vpn = rnd(96);
+        if (op < 4) {
+          const p = rnd(5);
+          tlb.flushPcid(p);
+          ref.drop((s) => !ref.global[s] && ref.pcid[s] === p);
+        } else if (op === 4) {
+          tlb.flushNonGlobal();
+          ref.drop((s) => !ref.global[s]);
+        } else if (op === 5) {
+          tlb.flushAll();
+          ref.drop(() => true);
+        } else if (op < 12) {
+          tlb.pcid = ref.cur = rnd(5);
+        } else if (op < 20) {
+          tlb.invalidate(vpn);
+          const s = ref.find(vpn);
+          if (s >= 0) ref.tag[s] = -1;
+        } else if (!tlb.lookup(vpn)) {
+          expect(ref.lookup(vpn)).toBe(false);
+          const g = vpn >= 80;
+          tlb.insert(vpn, g);
+          ref.insert(vpn, g);
+        } else expect(ref.lookup(vpn)).toBe(true);
+        if (i % 1000 === 0) expect(tlb.size).toBe(ref.tag.filter((t) => t !== -1).length);
+      }
+      expect(tlb.stat.misses).toBe(ref.misses);
+      expect(tlb.stat.misses).toBeGreaterThan(100);
+    }
+  });
+});
+
