@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { Rng } from '../../../shared/rng.js';
 import { Tlb } from '../../../worker/machine/tlb.js';
 
 describe('TLB', () => {
@@ -125,11 +126,8 @@ class PlainTlb {
 
 describe('TLB: flushes by PCID', () => {
   it('hold the same entries as a slot-by-slot TLB over random inserts, lookups, invlpg and flushes of every kind', () => {
-    let seed = 777;
-    const rnd = (n: number): number => {
-      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-      return (seed >>> 8) % n;
-    };
+    const rng = new Rng(777);
+    const rnd = (n: number): number => rng.below(n);
     for (const [entries, ways] of [
       [64, 4],
       [16, 16],

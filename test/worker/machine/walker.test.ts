@@ -7,6 +7,7 @@
  * the cached EPT PDE: one reference each).
  */
 import { describe, expect, it } from 'vitest';
+import { Rng } from '../../../shared/rng.js';
 import { newGroup } from '../../../shared/stats.js';
 import { pdIndex, x64Index } from '../../../worker/machine/paging.js';
 import { PageWalker } from '../../../worker/machine/walker.js';
@@ -117,11 +118,8 @@ class ScannedWalker {
 
 describe('page walker: hashed caches', () => {
   it('give the references of caches searched entry by entry, over random walks and flushes', () => {
-    let seed = 12345;
-    const rnd = (n: number): number => {
-      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-      return (seed >>> 8) % n;
-    };
+    const rng = new Rng(12345);
+    const rnd = (n: number): number => rng.below(n);
     for (const [levels, hostLevels, entries] of [
       [4, 0, 32],
       [4, 4, 8],
