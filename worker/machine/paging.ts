@@ -83,17 +83,21 @@ export function x64Index(vpn: number, level: number): number {
 /**
  * The walk of an x86-64 guest's four levels from PML4 frame `pml4` for `vpn`: the PTE,
  * or 0 when an entry on the way is not present. Sets the accessed bit of every entry
- * used, and the PTE's dirty bit on a write, as the hardware does.
+ * used, and the PTE's dirty bit on a write, as the hardware does. With `tables`, the
+ * frame of the table read at each level goes to `tables[level]` (4: the PML4 .. 1: the PT)
+ * as the walk reaches it.
  */
-export function walk4(mem: PageTableMemory, pml4: number, vpn: number, write: boolean): number {
+export function walk4(mem: PageTableMemory, pml4: number, vpn: number, write: boolean, tables: Int32Array | null = null): number {
   let table = pml4;
   for (let level = 4; level > 1; level--) {
+    if (tables !== null) tables[level] = table;
     const i = x64Index(vpn, level);
     const e = mem.readEntry(table, i);
     if ((e & PTE_P) === 0) return 0;
     if ((e & PTE_A) === 0) mem.writeEntry(table, i, e | PTE_A);
     table = e >>> PAGE_SHIFT;
   }
+  if (tables !== null) tables[1] = table;
   const i = x64Index(vpn, 1);
   const pte = mem.readEntry(table, i);
   if ((pte & PTE_P) === 0) return 0;

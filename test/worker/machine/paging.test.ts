@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GuestMemory } from '../../../worker/machine/memory.js';
-import { PTE_A, PTE_D, PTE_G, PTE_P, PTE_RW, PTE_US, walk } from '../../../worker/machine/paging.js';
+import { PTE_A, PTE_D, PTE_G, PTE_P, PTE_RW, PTE_US, tableAt, walk, walk4, x64Index } from '../../../worker/machine/paging.js';
 
 /** A page-table frame with contents. */
 function table(mem: GuestMemory, f: number): number {
@@ -45,3 +45,23 @@ describe('guest memory: 32-bit two-level page walk', () => {
     expect(() => mem.writeEntry(9, 3, 1)).toThrow(/holds no page table/);
   });
 });
+
+describe('guest memory: x86-64 four-level walk', () => {
+  it('notes the frame of each table it reads, the ones tableAt finds, and the PTE with its accessed bit', () => {
+    const mem = new GuestMemory(4096);
+    const [pml4, pdpt, pd, pt] = [40, 41, 42, 43].map((f) => table(mem, f));
+    const vpn = 0x1234; // a user page: PML4 slot 0
+    mem.writeEntry(pml4!, x64Index(vpn, 4), (pdpt! << 12) | PTE_P | PTE_RW | PTE_US);
+    mem.writeEntry(pdpt!, x64Index(vpn, 3), (pd! << 12) | PTE_P | PTE_RW | PTE_US);
+    mem.writeEntry(pd!, x64Index(vpn, 2), (pt! << 12) | PTE_P | PTE_RW | PTE_US);
+    mem.writeEntry(pt!, x64Index(vpn, 1), (900 << 12) | PTE_P | PTE_RW | PTE_US);
+    const tables = new Int32Array(5).fill(-1);
+    expect(walk4(mem, pml4!, vpn, false, tables) >>> 12).toBe(900);
+    expect(Array.from(tables.subarray(1))).toEqual([pt, pd, pdpt, pml4]);
+    for (let level = 1; level <= 3; level++) expect(tables[level]).toBe(tableAt(mem, pml4!, vpn, level));
+    expect(mem.readEntry(pt!, x64Index(vpn, 1)) & PTE_A).toBe(PTE_A);
+    // Without the array the walk is the same.
+    expect(walk4(mem, pml4!, vpn, true) >>> 12).toBe(900);
+  });
+});
+

@@ -42,9 +42,10 @@ export class TdpMmu extends UnvirtualisedMmu implements MmuStrategy {
   }
 
   tlbMiss(v: Vcpu, vpn: number, write: boolean): void {
-    const pte = this.levels === 4 ? walk4(this.mem, v.cr3, vpn, write) : walk(this.mem, v.cr3, vpn, write);
+    // The x86-64 walk notes the tables it reads on the way; after a fault (the guest's handler maps the page) or on i386 they are read again.
+    const pte = this.levels === 4 ? walk4(this.mem, v.cr3, vpn, write, this.tables) : walk(this.mem, v.cr3, vpn, write);
     if (pte === 0) guestPageFault(v, vpn);
-    this.tableFrames(v.cr3, vpn);
+    if (pte === 0 || this.levels === 2) this.tableFrames(v.cr3, vpn);
     const frame = pte >>> PAGE_SHIFT;
     // Each guest-physical page the walk reaches for the first time: an EPT violation.
     for (let l = this.levels; l >= 1; l--) this.touchGfn(v, this.tables[l]!);
