@@ -21,12 +21,17 @@ export interface ClockOwner {
 
 /** PCIDs (CR3 bits 11:0). */
 const PCIDS = 4096;
+/** The PCID field of a global entry's tag: above every PCID, so a global entry matches whatever PCID is current. */
+const GLOBAL_TAG = PCIDS;
+
+/** A slot's tag: the VPN and the PCID the translation was made under (GLOBAL_TAG for a global one), as one number to compare. */
+const tagOf = (vpn: number, pcid: number): number => vpn * 8192 + pcid;
 
 export class Tlb {
   readonly sets: number;
   readonly ways: number;
-  /** VPN held by each slot, or -1. */
-  private readonly tag: Int32Array;
+  /** Each slot's tag (tagOf: its VPN and PCID), or -1. */
+  private readonly tag: Float64Array;
   /** The PCID each slot's translation was made under. */
   private readonly pcidOf: Uint16Array;
   /** 1 if the slot's translation is global. */
@@ -67,7 +72,7 @@ export class Tlb {
     this.sets = entries / ways;
     if ((this.sets & (this.sets - 1)) !== 0) throw new RangeError(`TLB set count ${this.sets} must be a power of two`);
     this.ways = ways;
-    this.tag = new Int32Array(entries).fill(-1);
+    this.tag = new Float64Array(entries).fill(-1);
     this.pcidOf = new Uint16Array(entries);
     this.global = new Uint8Array(entries);
     this.victim = new Uint8Array(this.sets);
@@ -119,9 +124,11 @@ export class Tlb {
   /** The slot holding `vpn` for the current PCID (or globally), or -1: a compare with each way of its set, as the hardware does. */
   private find(vpn: number): number {
     const base = (vpn & (this.sets - 1)) * this.ways;
+    const mine = tagOf(vpn, this.cur);
+    const global = tagOf(vpn, GLOBAL_TAG);
     for (let w = 0; w < this.ways; w++) {
-      const s = base + w;
-      if (this.tag[s] === vpn && (this.global[s] === 1 || this.pcidOf[s] === this.cur)) return s;
+      const t = this.tag[base + w];
+      if (t === mine || t === global) return base + w;
     }
     return -1;
   }
@@ -147,7 +154,7 @@ export class Tlb {
       this.victim[set] = (this.victim[set]! + 1) % this.ways;
       this.drop(slot);
     }
-    this.tag[slot] = vpn;
+    this.tag[slot] = tagOf(vpn, isGlobal ? GLOBAL_TAG : pcid);
     this.pcidOf[slot] = pcid;
     if (isGlobal) {
       this.global[slot] = 1;
