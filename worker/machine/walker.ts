@@ -40,6 +40,8 @@ class StructureCache {
   private readonly index: Int32Array;
   private readonly mask: number;
   private readonly shift: number;
+  /** Entries held for each PCID: a flush of a PCID stops once it has found them all. */
+  private readonly live = new Uint16Array(4096);
 
   constructor(entries: number) {
     this.tags = new Int32Array(entries).fill(-1);
@@ -66,9 +68,13 @@ class StructureCache {
     const n = this.tags.length;
     if (n > 0) {
       const e = this.next;
-      if (this.tags[e]! >= 0) this.unindex(e);
+      if (this.tags[e]! >= 0) {
+        this.unindex(e);
+        this.live[this.pcids[e]!]!--;
+      }
       this.tags[e] = tag;
       this.pcids[e] = pcid;
+      this.live[pcid]!++;
       let h = this.home(tag, pcid);
       while (index[h] !== 0) h = (h + 1) & this.mask;
       index[h] = e + 1;
@@ -97,15 +103,19 @@ class StructureCache {
 
   /** Entries of PCID `pcid` go. */
   flushPcid(pcid: number): void {
-    for (let e = 0; e < this.tags.length; e++) {
+    let left = this.live[pcid]!;
+    for (let e = 0; left > 0; e++) {
       if (this.tags[e]! >= 0 && this.pcids[e] === pcid) {
         this.unindex(e);
         this.tags[e] = -1;
+        left--;
       }
     }
+    this.live[pcid] = 0;
   }
 
   flushAll(): void {
+    for (let e = 0; e < this.tags.length; e++) if (this.tags[e]! >= 0) this.live[this.pcids[e]!] = 0;
     this.tags.fill(-1);
     this.index.fill(0);
   }
