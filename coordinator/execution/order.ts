@@ -32,14 +32,14 @@ const MODE_FACTOR: Readonly<Record<Mode, number>> = {
   'kvm-upstream': 2,
   'kvm-trunk': 1.3,
   'kvm-paravirt': 1.4,
-  'kvm-ept': 9,
-  'kvm-shadow': 6,
-  'kvm-shadow-pv': 9,
+  'kvm-ept': 5,
+  'kvm-shadow': 5.5,
+  'kvm-shadow-pv': 6,
 };
 
 /** An estimate of a run's host seconds on one thread (for ordering, not for display). */
 export function expectedSeconds(c: SimConfig): number {
-  const x64 = c.arch === 'x86-64' && c.mode === 'native' ? 7 : 1;
+  const x64 = c.arch === 'x86-64' && c.mode === 'native' ? 5 : 1;
   return (UNIT_US[c.workload](c) * c.loops * MODE_FACTOR[c.mode] * x64) / 1e6;
 }
 
