@@ -3,7 +3,7 @@
 //   module instead of 135, which took about 100 ms of every thread's start. piscina stays
 //   outside: its move() markers must be the pool's own;
 // - zod as one CommonJS file (dist/vendor/zod.cjs), which shared/lazy-lib.ts loads instead
-//   of the package's 95 files when it is there.
+//   of the package's 95 files when it is there, with its English messages only.
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 
@@ -22,6 +22,23 @@ await build({
   banner: { js: "import { createRequire as __vcpusimRequire } from 'node:module'; const require = __vcpusimRequire(import.meta.url);" },
 });
 
+/**
+ * zod's locales/index.cjs requires all of its ~50 locales when it loads (43% of the
+ * bundle's lines); every message zod gives here is English, which zod's schemas take from
+ * locales/en.cjs directly. `z.locales` keeps English alone.
+ */
+const englishOnly = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onResolve({ filter: /[\\/]locales[\\/]index\.cjs$/ }, (args) => (/[\\/]zod[\\/]/.test(args.importer) ? { path: args.path, namespace: 'zod-locales', pluginData: args.resolveDir } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
+      contents: 'Object.defineProperty(exports, "__esModule", { value: true });\nexports.en = require("./en.cjs").default;\n',
+      resolveDir: `${args.pluginData}/../locales`,
+      loader: 'js',
+    }));
+  },
+};
+
 await build({
   absWorkingDir: root,
   stdin: { contents: "module.exports = require('zod');", resolveDir: root, sourcefile: 'zod-entry.cjs', loader: 'js' },
@@ -30,5 +47,6 @@ await build({
   platform: 'node',
   format: 'cjs',
   target: 'node20',
+  plugins: [englishOnly],
   logLevel: 'warning',
 });
