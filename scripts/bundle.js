@@ -8,6 +8,22 @@ import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * msgpackr's optional native string extractor (msgpackr-extract) cannot load from an ES
+ * module bundle (its loader is called with `__dirname`, which a module has not: msgpackr
+ * catches that and unpacks in JavaScript), yet loading its loader first loaded
+ * node-gyp-build, detect-libc and node:child_process in every thread. It is left out:
+ * msgpackr finds no extractor, as it did.
+ */
+const noNativeExtractor = {
+  name: 'no-msgpackr-extract',
+  setup(b) {
+    b.onResolve({ filter: /^msgpackr-extract$/ }, () => ({ path: 'msgpackr-extract', namespace: 'no-native' }));
+    b.onLoad({ filter: /.*/, namespace: 'no-native' }, () => ({ contents: 'module.exports = null;', loader: 'js' }));
+  },
+};
+
 await build({
   absWorkingDir: root,
   entryPoints: ['dist/worker/entry.js'],
@@ -17,6 +33,7 @@ await build({
   format: 'esm',
   target: 'node20',
   external: ['piscina'],
+  plugins: [noNativeExtractor],
   logLevel: 'warning',
   // The CommonJS packages inside (msgpackr's native extractor loader) call require().
   banner: { js: "import { createRequire as __vcpusimRequire } from 'node:module'; const require = __vcpusimRequire(import.meta.url);" },
