@@ -1,21 +1,12 @@
 /**
  * The `vcpusim` program (commander): each command's arguments, options, help and
  * examples, and the action that hands the parsed options to its module in commands/ —
- * a function from options to an Outcome (outcome.ts). What a command needs beyond
- * --help (the simulator, the pool, the plots, the queue) loads inside it.
+ * a function from options to an Outcome (outcome.ts), loaded when its command runs (a
+ * `run` loads none of the others'). What a command needs beyond --help (the simulator,
+ * the pool, the plots, the queue) loads inside it.
  */
 import { Command, Option } from 'commander';
 import { MODEL_VERSION } from '../../worker/model.js';
-import { calibrateCommand } from '../commands/calibrate.js';
-import { compareCommand } from '../commands/compare.js';
-import { listCommand } from '../commands/list.js';
-import { queueCommand } from '../commands/queue.js';
-import { reportCommand } from '../commands/report.js';
-import { reproduceCommand } from '../commands/reproduce.js';
-import { runCommand } from '../commands/run.js';
-import { sweepCommand } from '../commands/sweep.js';
-import { traceAnalyzeCommand } from '../commands/trace.js';
-import { workerCommand } from '../commands/worker.js';
 import { MAX_RETRIES, MAX_WORKERS, PLACEMENTS, defaultWorkers, type PlacementKind } from '../execution/limits.js';
 import { defaultExperimentsDir } from '../experiments/load.js';
 import { MAX_POINTS } from '../experiments/schema.js';
@@ -97,7 +88,7 @@ export function buildProgram(done: (o: Outcome) => void = () => {}): Command {
     .addHelpText('after', HELP.run)
     .action(
       act(async (opts: Opts, cmd: Command) =>
-        runCommand({
+        (await import('../commands/run.js')).runCommand({
           given: configFromOptions(opts, false, (attr) => cmd.getOptionValueSource(attr) === 'cli'),
           exits: opts.exits === true,
           exitView: (vcpus) => exitViewFromOptions(opts, vcpus),
@@ -117,7 +108,7 @@ export function buildProgram(done: (o: Outcome) => void = () => {}): Command {
     .addHelpText('after', HELP.sweep(MAX_POINTS))
     .action(
       act(async (opts: Opts, cmd: Command) =>
-        sweepCommand({
+        (await import('../commands/sweep.js')).sweepCommand({
           ...(await experimentRunOptions(opts)),
           name: String(opts.name),
           fields: configFromOptions(opts, true, (attr) => cmd.getOptionValueSource(attr) === 'cli'),
@@ -133,7 +124,7 @@ export function buildProgram(done: (o: Outcome) => void = () => {}): Command {
     .addHelpText('after', HELP.reproduce)
     .action(
       act(async (name: string, opts: Opts) =>
-        reproduceCommand(name, { ...(await experimentRunOptions(opts)), experiments: String(opts.experiments), trace: opts.trace as string | undefined, seeds: opts.seeds as number | undefined }),
+        (await import('../commands/reproduce.js')).reproduceCommand(name, { ...(await experimentRunOptions(opts)), experiments: String(opts.experiments), trace: opts.trace as string | undefined, seeds: opts.seeds as number | undefined }),
       ),
     );
 
@@ -147,8 +138,8 @@ export function buildProgram(done: (o: Outcome) => void = () => {}): Command {
   )
     .addHelpText('after', HELP.worker)
     .action(
-      act((opts: Opts) =>
-        workerCommand({
+      act(async (opts: Opts) =>
+        (await import('../commands/worker.js')).workerCommand({
           queue: String(opts.queue),
           queueName: (opts.queueName as string | undefined) ?? DEFAULT_QUEUE_NAME,
           workers: Math.min((opts.workers as number | undefined) ?? defaultWorkers(), MAX_WORKERS),
@@ -163,7 +154,7 @@ export function buildProgram(done: (o: Outcome) => void = () => {}): Command {
     ['drain', 'remove the jobs that wait (running jobs finish; finished ones stay to be collected)'],
   ] as const) {
     queueNameOption(queue.command(action).argument('<url>', 'the Redis queue (redis://host:port)').description(description).option('--json', 'print one JSON document')).action(
-      act((url: string, opts: Opts) => queueCommand(action, url, { queueName: (opts.queueName as string | undefined) ?? DEFAULT_QUEUE_NAME, json: opts.json === true })),
+      act(async (url: string, opts: Opts) => (await import('../commands/queue.js')).queueCommand(action, url, { queueName: (opts.queueName as string | undefined) ?? DEFAULT_QUEUE_NAME, json: opts.json === true })),
     );
   }
 
@@ -178,8 +169,8 @@ export function buildProgram(done: (o: Outcome) => void = () => {}): Command {
     .option('--tidy', 'with --format csv: long form, one row per run x statistic (every counter, exits by reason, per vCPU) with the full config')
     .addHelpText('after', HELP.report)
     .action(
-      act((name: string, opts: Opts) =>
-        reportCommand(name, {
+      act(async (name: string, opts: Opts) =>
+        (await import('../commands/report.js')).reportCommand(name, {
           results: String(opts.results),
           experiments: String(opts.experiments),
           format: opts.json ? 'json' : (opts.format as Format),
@@ -198,7 +189,7 @@ export function buildProgram(done: (o: Outcome) => void = () => {}): Command {
     .addOption(choiceOption('--format <format>', 'output format', FORMATS).default('table'))
     .option('--json', 'print one JSON document on stdout (same as --format json)')
     .addHelpText('after', HELP.compare)
-    .action(act((a: string, b: string, opts: Opts) => compareCommand(a, b, { results: String(opts.results), experiments: String(opts.experiments), format: opts.json ? 'json' : (opts.format as Format) })));
+    .action(act(async (a: string, b: string, opts: Opts) => (await import('../commands/compare.js')).compareCommand(a, b, { results: String(opts.results), experiments: String(opts.experiments), format: opts.json ? 'json' : (opts.format as Format) })));
 
   program
     .command('trace')
@@ -211,12 +202,12 @@ export function buildProgram(done: (o: Outcome) => void = () => {}): Command {
     .option('--kthreads <regex>', 'also treat tasks whose comm matches this pattern as kernel threads (lazy TLB, no cr3 load)', regexOption('--kthreads'))
     .option('--cpus <list>', 'only these CPUs (comma list)', cpuListOption)
     .addHelpText('after', HELP.trace)
-    .action(act((file: string, opts: Opts) => traceAnalyzeCommand(file, { json: opts.json === true, plot: opts.plot as string | undefined, kthreads: opts.kthreads as RegExp | undefined, cpus: opts.cpus as number[] | undefined })));
+    .action(act(async (file: string, opts: Opts) => (await import('../commands/trace.js')).traceAnalyzeCommand(file, { json: opts.json === true, plot: opts.plot as string | undefined, kthreads: opts.kthreads as RegExp | undefined, cpus: opts.cpus as number[] | undefined })));
 
   experimentsOption(program.command('list').description('list experiments, modes, workloads, cost profiles and config fields'))
     .option('--json', 'print one JSON document')
     .addHelpText('after', HELP.list)
-    .action(act((opts: Opts) => listCommand({ experiments: String(opts.experiments), json: opts.json === true })));
+    .action(act(async (opts: Opts) => (await import('../commands/list.js')).listCommand({ experiments: String(opts.experiments), json: opts.json === true })));
 
   program
     .command('calibrate')
@@ -230,8 +221,8 @@ export function buildProgram(done: (o: Outcome) => void = () => {}): Command {
     .option('--json', 'print one JSON document')
     .addHelpText('after', HELP.calibrate)
     .action(
-      act((spec: string, opts: Opts) =>
-        calibrateCommand(spec, {
+      act(async (spec: string, opts: Opts) =>
+        (await import('../commands/calibrate.js')).calibrateCommand(spec, {
           maxEvals: opts.maxEvals as number | undefined,
           out: opts.out as string | undefined,
           start: opts.start as string | undefined,
