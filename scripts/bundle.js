@@ -1,28 +1,13 @@
 // Made from the build by esbuild after tsc (docs/speed.md):
 // - the worker threads' entry as one file (dist/worker/entry.bundle.js): a thread loads one
 //   module instead of 135, which took about 100 ms of every thread's start. piscina stays
-//   outside: its move() markers must be the pool's own;
+//   outside: the marker of a moved reply is its worker's own (worker/moved.ts);
 // - zod as one CommonJS file (dist/vendor/zod.cjs), which shared/lazy-lib.ts loads instead
 //   of the package's 95 files when it is there, with its English messages only.
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-
-/**
- * msgpackr's optional native string extractor (msgpackr-extract) cannot load from an ES
- * module bundle (its loader is called with `__dirname`, which a module has not: msgpackr
- * catches that and unpacks in JavaScript), yet loading its loader first loaded
- * node-gyp-build, detect-libc and node:child_process in every thread. It is left out:
- * msgpackr finds no extractor, as it did.
- */
-const noNativeExtractor = {
-  name: 'no-msgpackr-extract',
-  setup(b) {
-    b.onResolve({ filter: /^msgpackr-extract$/ }, () => ({ path: 'msgpackr-extract', namespace: 'no-native' }));
-    b.onLoad({ filter: /.*/, namespace: 'no-native' }, () => ({ contents: 'module.exports = null;', loader: 'js' }));
-  },
-};
 
 await build({
   absWorkingDir: root,
@@ -33,10 +18,7 @@ await build({
   format: 'esm',
   target: 'node20',
   external: ['piscina'],
-  plugins: [noNativeExtractor],
   logLevel: 'warning',
-  // The CommonJS packages inside (msgpackr's native extractor loader) call require().
-  banner: { js: "import { createRequire as __vcpusimRequire } from 'node:module'; const require = __vcpusimRequire(import.meta.url);" },
 });
 
 /**

@@ -7,11 +7,20 @@
  * number encodings are preserved, so a result decoded here is JSON-identical to the
  * one the worker produced.
  */
-import { Packr } from 'msgpackr';
+import type * as Msgpackr from 'msgpackr';
+import * as msgpackrPack from 'msgpackr/pack';
 import type { SimConfig } from './config.js';
 import type { RunResult } from './stats.js';
 import type { VmPartial } from './partial.js';
 
+/**
+ * msgpackr's plain build (its "./pack" entry: Packr and its unpacking, nothing else). Its
+ * main entry on node also loads its stream classes (node:stream) and looks for the optional
+ * native string extractor (node-gyp-build, detect-libc, child_process): ~10 ms of a `run`'s
+ * start, for strings a result has few of. Its declaration file re-exports from a directory,
+ * which TypeScript does not resolve in an ES module: the main entry's types are the same.
+ */
+const { Packr } = msgpackrPack as unknown as typeof Msgpackr;
 const packr = new Packr({ useRecords: false });
 
 /**

@@ -8,7 +8,7 @@
  * vCPUs' statistics. Result buffers are moved (transferred), not copied, back to the
  * coordinator.
  */
-import { move, transferableSymbol, valueSymbol } from 'piscina';
+import { moved, type Moved } from './moved.js';
 import { decodeConfig, encodePartial, encodeResult } from '../shared/codec.js';
 import { simulate, Vm } from './vm.js';
 import { Partition } from './smp/partition.js';
@@ -16,7 +16,7 @@ import { ExchangeAborted, SabExchange, abortExchange } from './smp/sab-exchange.
 import { ConfigError } from '../shared/errors.js';
 import type { PartAborted, PartConfigError, PartReply, PartTask, SimReply, SimTask } from './protocol.js';
 
-export default function runTask(task: SimTask): ReturnType<typeof move> | PartConfigError {
+export default function runTask(task: SimTask): Moved<SimReply> | PartConfigError {
   const config = decodeConfig(task.config);
   const t0 = process.hrtime.bigint();
   let result: Uint8Array;
@@ -29,13 +29,10 @@ export default function runTask(task: SimTask): ReturnType<typeof move> | PartCo
   }
   const reply: SimReply = { result, hostSeconds: Number(process.hrtime.bigint() - t0) / 1e9 };
   // A Transferable: piscina posts the value and transfers the result's buffer with it.
-  return move({
-    [transferableSymbol]: [result.buffer],
-    [valueSymbol]: reply,
-  });
+  return moved(reply, [result.buffer]);
 }
 
-export function runPart(task: PartTask): ReturnType<typeof move> | PartConfigError | PartAborted {
+export function runPart(task: PartTask): Moved<PartReply> | PartConfigError | PartAborted {
   const config = decodeConfig(task.config);
   try {
     const t0 = process.hrtime.bigint();
@@ -50,10 +47,7 @@ export function runPart(task: PartTask): ReturnType<typeof move> | PartConfigErr
       setupSeconds: Number(t1 - t0) / 1e9,
       quanta: part.quanta,
     };
-    return move({
-      [transferableSymbol]: [partial.buffer],
-      [valueSymbol]: reply,
-    });
+    return moved(reply, [partial.buffer]);
   } catch (err) {
     if (err instanceof ExchangeAborted) return { aborted: true };
     if (!(err instanceof ConfigError)) throw err;

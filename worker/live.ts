@@ -13,7 +13,7 @@
  */
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { expose, type Endpoint } from 'comlink';
-import { move, transferableSymbol, valueSymbol } from 'piscina';
+import { moved, type Moved } from './moved.js';
 import { decodeConfig, encodePartial } from '../shared/codec.js';
 import { ConfigError } from '../shared/errors.js';
 import { kvmCountersOfVcpus } from '../shared/kvm-stat.js';
@@ -61,7 +61,7 @@ const waitAsync = (a: Int32Array, i: number, v: number, ms: number): { async: bo
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-export async function runLive(task: LiveTask): Promise<ReturnType<typeof move> | PartConfigError | PartAborted | PartCancelled> {
+export async function runLive(task: LiveTask): Promise<Moved<PartReply> | PartConfigError | PartAborted | PartCancelled> {
   const config = decodeConfig(task.config);
   const flag = new Int32Array(task.flag);
   const ep = new PolledEndpoint(task.control);
@@ -127,7 +127,7 @@ export async function runLive(task: LiveTask): Promise<ReturnType<typeof move> |
     }
     const partial = encodePartial(vm.partial());
     const reply: PartReply = { partial, hostSeconds, setupSeconds: Number(t1 - t0) / 1e9, quanta: part?.quanta ?? 1 };
-    return move({ [transferableSymbol]: [partial.buffer], [valueSymbol]: reply });
+    return moved(reply, [partial.buffer]);
   } catch (err) {
     if (err instanceof ExchangeAborted) return cancelled ? { cancelled: true, quanta: part?.quanta ?? 0 } : { aborted: true };
     if (!(err instanceof ConfigError)) throw err;

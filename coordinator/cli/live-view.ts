@@ -14,9 +14,10 @@ import type { LocalRunner } from '../execution/local.js';
 import type { LiveSample } from '../execution/live.js';
 import type { SplitRun } from '../execution/split.js';
 import { EXIT_CODES } from './outcome.js';
+import { grouped } from '../../shared/grouped.js';
 
 const pad = (s: string, n: number) => s.padStart(n);
-const int = (x: number) => Math.round(x).toLocaleString('en-US');
+const int = (x: number) => grouped(Math.round(x));
 
 function header(s: LiveSample): string {
   const exited = s.progress.reduce((a, p) => a + p.exited, 0);

@@ -9,6 +9,7 @@ import { CommanderError } from 'commander';
 import { UsageError } from '../../shared/errors.js';
 import { faultDoc, printError, userErrorDoc } from './errors.js';
 import { EXIT_CODES, exitCodeOf, type Outcome } from './outcome.js';
+import { closeEarly } from './early.js';
 import { buildProgram } from './program.js';
 
 /** Whether the command line asks for JSON on stdout (--json, or --format json), options only. */
@@ -49,6 +50,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     await program.parseAsync(argv);
   } catch (err) {
+    await closeEarly();
     // Help and version exit 0.
     if (err instanceof CommanderError && err.exitCode === 0) return EXIT_CODES.ok;
     const commands = program.commands.map((c) => c.name());
@@ -64,6 +66,7 @@ export async function main(argv: string[]): Promise<number> {
     printError(faultDoc(err), json);
     return EXIT_CODES.failed;
   }
+  await closeEarly();
   if (!outcome) return EXIT_CODES.ok;
   pendingCode = exitCodeOf(outcome);
   if (outcome.stdout) process.stdout.write(outcome.stdout);

@@ -10,6 +10,7 @@ import type { SimConfig } from '../../shared/config.js';
 import type { LocalRunner } from '../execution/local.js';
 import type { LiveSample } from '../execution/live.js';
 import type { SplitRun } from '../execution/split.js';
+import { grouped } from '../../shared/grouped.js';
 
 /** Erase the current terminal line (carriage return, erase to end of line). */
 export const CLEAR_LINE = '\r\x1b[K';
@@ -19,7 +20,7 @@ export function formatProgressLine(s: LiveSample): string {
   const guestMs = Math.max(...s.progress.map((p) => p.guestNs)) / 1e6;
   const quanta = Math.max(...s.progress.map((p) => p.quanta));
   const exited = s.progress.reduce((a, p) => a + p.exited, 0);
-  return `run: guest ${guestMs.toFixed(2)} ms simulated, tasks exited ${exited}/${s.progress[0]!.tasks}, quanta ${quanta.toLocaleString('en-US')}, elapsed ${Math.round(s.wallSeconds)} s`;
+  return `run: guest ${guestMs.toFixed(2)} ms simulated, tasks exited ${exited}/${s.progress[0]!.tasks}, quanta ${grouped(quanta)}, elapsed ${Math.round(s.wallSeconds)} s`;
 }
 
 /** Run `cfg` over `placement`, drawing the progress line on `out` (a terminal). */

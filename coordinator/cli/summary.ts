@@ -1,8 +1,9 @@
 /** The readable summary of one run (`vcpusim run` without --json). */
 import type { RunResult } from '../../shared/stats.js';
+import { grouped } from '../../shared/grouped.js';
 import { MODE_TRAITS } from '../../shared/modes.js';
 
-const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const fmt = grouped;
 
 /** How a multi-vCPU run was simulated (threads, quanta), for the summary line. */
 export interface SplitInfo {

@@ -8,6 +8,7 @@
 import { checkGivenApply, resolveConfig, type SimConfig } from '../../shared/config.js';
 import type { RunResult } from '../../shared/stats.js';
 import { UsageError } from '../../shared/errors.js';
+import { takeEarly } from '../cli/early.js';
 import { ok, stopNow, stopOnSignals, type Outcome } from '../cli/outcome.js';
 import { progressWanted } from '../cli/progress.js';
 import { formatReplicates, replicatesDoc } from '../cli/replicates-view.js';
@@ -34,36 +35,41 @@ export interface RunOptions {
 }
 
 export async function runCommand(o: RunOptions): Promise<Outcome> {
-  if (o.seeds !== undefined && o.given.seed !== undefined) {
-    throw new UsageError({ option: '--seeds', value: o.seeds, allowed: 'seeds 1..n, without --seed', detail: `${o.seeds} runs seeds 1-${o.seeds}, and --seed ${JSON.stringify(o.given.seed)} was given as well; expected one of --seed and --seeds` });
-  }
-  const cfg = resolveConfig(o.given);
-  // A parameter this workload or mode ignores is a mistake: say what it applies to.
-  checkGivenApply(cfg, Object.keys(o.given));
-  const exitView = o.exitView(cfg.vcpus);
   const asked = o.workers ?? 1;
-  if (asked > cfg.vcpus) {
-    throw new UsageError({ option: '--workers', value: asked, allowed: `at most --vcpus (${cfg.vcpus})`, detail: `${asked} is more threads than the VM has vCPUs; expected at most ${cfg.vcpus} (--vcpus)` });
-  }
-  if (asked === 1 && o.placementGiven) {
-    throw new UsageError({ option: '--placement', value: o.placement, allowed: 'it applies with --workers 2 or more', detail: `${o.placement} has no effect on one thread; it applies with --workers 2 or more` });
-  }
-  const warning = workersWarning(asked);
-  if (warning !== null) process.stderr.write(`${warning}\n`);
-  // On a terminal (not --json, not --live): a progress line on stderr (run-progress.ts).
-  const progressLine = progressWanted(o.json) && !o.live;
-  // The views load only when they are drawn (the live view's and the progress line's modules).
-  const [{ LocalRunner }, { placeVcpus }, live, progress] = await Promise.all([
-    import('../execution/local.js'),
-    import('../execution/split.js'),
-    o.live ? Promise.all([import('../execution/live.js'), import('../cli/live-view.js')]) : undefined,
-    progressLine ? import('../cli/run-progress.js') : undefined,
-  ]);
-  // With --live, SIGINT cancels the run at a quantum boundary (live-view.ts); otherwise it stops the process at once.
-  const unhook = o.live ? () => {} : stopOnSignals(o.json, (signal) => `interrupted by ${signal}: the run was stopped, nothing was written`, progress ? () => process.stderr.write(progress.CLEAR_LINE) : undefined);
-  const runner = new LocalRunner({ threads: asked });
+  // The threads start first: a thread's start (node's worker bootstrap, piscina, the
+  // simulator's bundle: ~120 ms) then overlaps this thread's checks of the config (zod's
+  // load and parse, ~50 ms) instead of following them. A config refused stops them again.
+  // A plain run's thread was started before the command line was parsed (cli/early.ts).
+  const runner = (await takeEarly()) ?? new (await import('../execution/local.js')).LocalRunner({ threads: asked }).start();
+  let unhook = (): void => {};
   const done: { result: RunResult; hostSeconds: number; split?: SplitInfo }[] = [];
+  let exitView: ExitView;
   try {
+    if (o.seeds !== undefined && o.given.seed !== undefined) {
+      throw new UsageError({ option: '--seeds', value: o.seeds, allowed: 'seeds 1..n, without --seed', detail: `${o.seeds} runs seeds 1-${o.seeds}, and --seed ${JSON.stringify(o.given.seed)} was given as well; expected one of --seed and --seeds` });
+    }
+    const cfg = resolveConfig(o.given);
+    // A parameter this workload or mode ignores is a mistake: say what it applies to.
+    checkGivenApply(cfg, Object.keys(o.given));
+    exitView = o.exitView(cfg.vcpus);
+    if (asked > cfg.vcpus) {
+      throw new UsageError({ option: '--workers', value: asked, allowed: `at most --vcpus (${cfg.vcpus})`, detail: `${asked} is more threads than the VM has vCPUs; expected at most ${cfg.vcpus} (--vcpus)` });
+    }
+    if (asked === 1 && o.placementGiven) {
+      throw new UsageError({ option: '--placement', value: o.placement, allowed: 'it applies with --workers 2 or more', detail: `${o.placement} has no effect on one thread; it applies with --workers 2 or more` });
+    }
+    const warning = workersWarning(asked);
+    if (warning !== null) process.stderr.write(`${warning}\n`);
+    // On a terminal (not --json, not --live): a progress line on stderr (run-progress.ts).
+    const progressLine = progressWanted(o.json) && !o.live;
+    // The views load only when they are drawn (the live view's and the progress line's modules).
+    const [{ placeVcpus }, live, progress] = await Promise.all([
+      import('../execution/split.js'),
+      o.live ? Promise.all([import('../execution/live.js'), import('../cli/live-view.js')]) : undefined,
+      progressLine ? import('../cli/run-progress.js') : undefined,
+    ]);
+    // With --live, SIGINT cancels the run at a quantum boundary (live-view.ts); otherwise it stops the process at once.
+    if (!o.live) unhook = stopOnSignals(o.json, (signal) => `interrupted by ${signal}: the run was stopped, nothing was written`, progress ? () => process.stderr.write(progress.CLEAR_LINE) : undefined);
     for (const c of o.seeds ? seedList(o.seeds).map((seed): SimConfig => ({ ...cfg, seed })) : [cfg]) {
       const placement = placeVcpus(c.vcpus, asked, o.placement);
       const r = live

@@ -93,4 +93,20 @@ describe('lazy loading', () => {
     expect(files.some((f) => f.startsWith('node_modules/zod/'))).toBe(false);
     expect(files.some((f) => f.startsWith('node_modules/yaml/'))).toBe(false);
   });
+
+  it("a plain run starts its thread's pool before the command line loads; with --workers, after (cli/early.ts)", () => {
+    const plain = probe(['run', '--mode', 'native', '--workload', 'ctxswitch', '--tasks', '2', '--loops', '200', '--json']).urls;
+    expect(plain.indexOf('dist/coordinator/execution/pool.js')).toBeGreaterThan(-1);
+    expect(plain.indexOf('dist/coordinator/execution/pool.js')).toBeLessThan(plain.indexOf('dist/coordinator/cli/main.js'));
+    const two = probe(['run', '--mode', 'native', '--workload', 'ctxswitch', '--tasks', '2', '--loops', '200', '--vcpus', '2', '--workers', '2', '--json']).urls;
+    expect(two.indexOf('dist/coordinator/cli/main.js')).toBeGreaterThan(-1);
+    expect(two.indexOf('dist/coordinator/execution/pool.js')).toBeGreaterThan(two.indexOf('dist/coordinator/cli/main.js'));
+  });
+
+  it("a run decodes with msgpackr's plain build: neither its stream classes nor the native extractor's loaders", () => {
+    const { urls, files } = probe(['run', '--mode', 'native', '--workload', 'ctxswitch', '--tasks', '2', '--loops', '200', '--json']);
+    expect(urls).toContain('node_modules/msgpackr/index.js');
+    expect(urls.filter((u) => /^node_modules\/msgpackr\/(node-index|stream)\.js$/.test(u))).toEqual([]);
+    expect(files.filter((f) => /^node_modules\/(msgpackr-extract|node-gyp-build|detect-libc)/.test(f))).toEqual([]);
+  });
 });

@@ -14,11 +14,12 @@
  * ascending order, as a freshly grown slab's are), and its page map grows to the
  * highest page it has used.
  */
+import { grouped } from '../../../shared/grouped.js';
 
 /** A vCPU's range of the skb slab is full: more socket buffers in flight than the model keeps per vCPU. */
 export class SkbSlabExhausted extends Error {
   constructor(readonly capacity: number) {
-    super(`a vCPU's skb slab of ${capacity.toLocaleString('en-US')} objects is full`);
+    super(`a vCPU's skb slab of ${grouped(capacity)} objects is full`);
   }
 }
 
