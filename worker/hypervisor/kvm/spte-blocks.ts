@@ -13,14 +13,18 @@ const NONE = -1;
 /** Entries per block (64). */
 const BLOCK_SHIFT = 6;
 const BLOCK_MASK = (1 << BLOCK_SHIFT) - 1;
-/** Blocks per chunk of storage (64 x 256 bytes = 16 KiB), added as needed, never copied. */
-const CHUNK_SHIFT = 6;
-const CHUNK_MASK = (1 << CHUNK_SHIFT) - 1;
+/** Blocks the storage starts with (64 x 256 bytes = 16 KiB); it doubles as needed. */
+const FIRST_BLOCKS = 64;
 
 export class SpteBlocks {
   /** Block of each 64-entry part of each page, -1 while the part holds no entry. */
   private readonly blockOf: Int32Array;
-  private readonly chunks: Int32Array[] = [];
+  /**
+   * The blocks' entries, block b at b * 64: one array, so that a read is two dependent
+   * loads (the part's block, the entry), not four through a list of chunks (the hardware
+   * walk of the shadow tables reads it at every TLB miss).
+   */
+  private words: Int32Array;
   private readonly blocksPerPage: number;
   private nBlocks = 0;
   private freeBlocks = new Int32Array(16);
@@ -29,12 +33,13 @@ export class SpteBlocks {
   constructor(pages: number, entriesPerPage: number) {
     this.blocksPerPage = entriesPerPage >> BLOCK_SHIFT;
     this.blockOf = new Int32Array(pages * this.blocksPerPage).fill(NONE);
+    this.words = new Int32Array(Math.min(FIRST_BLOCKS, this.blockOf.length) << BLOCK_SHIFT).fill(NONE);
   }
 
   /** Entry `at`, or -1. */
   get(at: number): number {
     const b = this.blockOf[at >>> BLOCK_SHIFT]!;
-    return b < 0 ? NONE : this.chunks[b >>> CHUNK_SHIFT]![((b & CHUNK_MASK) << BLOCK_SHIFT) | (at & BLOCK_MASK)]!;
+    return b < 0 ? NONE : this.words[(b << BLOCK_SHIFT) | (at & BLOCK_MASK)]!;
   }
 
   set(at: number, value: number): void {
@@ -43,7 +48,7 @@ export class SpteBlocks {
       if (value === NONE) return;
       b = this.blockOf[at >>> BLOCK_SHIFT] = this.takeBlock();
     }
-    this.chunks[b >>> CHUNK_SHIFT]![((b & CHUNK_MASK) << BLOCK_SHIFT) | (at & BLOCK_MASK)] = value;
+    this.words[(b << BLOCK_SHIFT) | (at & BLOCK_MASK)] = value;
   }
 
   /** Page `page` holds no entry any more: its blocks go back (as -1). */
@@ -52,8 +57,7 @@ export class SpteBlocks {
     for (let i = 0; i < this.blocksPerPage; i++) {
       const b = this.blockOf[at + i]!;
       if (b < 0) continue;
-      const base = (b & CHUNK_MASK) << BLOCK_SHIFT;
-      this.chunks[b >>> CHUNK_SHIFT]!.fill(NONE, base, base + BLOCK_MASK + 1);
+      this.words.fill(NONE, b << BLOCK_SHIFT, (b + 1) << BLOCK_SHIFT);
       this.blockOf[at + i] = NONE;
       if (this.nFreeBlocks === this.freeBlocks.length) this.freeBlocks = doubled(this.freeBlocks);
       this.freeBlocks[this.nFreeBlocks++] = b;
@@ -64,7 +68,12 @@ export class SpteBlocks {
   private takeBlock(): number {
     if (this.nFreeBlocks > 0) return this.freeBlocks[--this.nFreeBlocks]!;
     const b = this.nBlocks++;
-    if (b >>> CHUNK_SHIFT === this.chunks.length) this.chunks.push(new Int32Array(1 << (CHUNK_SHIFT + BLOCK_SHIFT)).fill(NONE));
+    if (b << BLOCK_SHIFT === this.words.length) {
+      // Twice as many, but no more than every part of every page could take.
+      const w = new Int32Array(Math.min(this.words.length * 2, this.blockOf.length << BLOCK_SHIFT)).fill(NONE, this.words.length);
+      w.set(this.words);
+      this.words = w;
+    }
     return b;
   }
 }
