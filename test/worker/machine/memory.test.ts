@@ -23,6 +23,24 @@ describe('guest memory: page-table words', () => {
     expect(mem.readEntry(900_000, 5)).toBe(0xfeedf00d);
   });
 
+  it('keeps every word as its storage grows past the room it was made with (16,384 blocks here), shared and copied parts too', () => {
+    // 400 full tables: 25,600 blocks of 16 words, then a copy on write of a shared part past the growth.
+    const mem = new GuestMemory(512);
+    const word = (f: number, i: number) => ((f * 1024 + i) * 2654435761) >>> 0 || 1;
+    for (let f = 0; f < 400; f++) {
+      mem.holdPageTable(f);
+      for (let i = 0; i < 1024; i++) mem.writeEntry(f, i, word(f, i));
+    }
+    expect(mem.heldBytes).toBe(400 * 64 * 64);
+    mem.holdPageTable(450);
+    for (let i = 0; i < 64; i++) mem.writeEntry(450, i, word(0, i));
+    mem.share(450, 0, 0, 64);
+    mem.writeEntry(450, 3, 7);
+    for (let f = 0; f < 400; f++) for (let i = 0; i < 1024; i++) if (mem.readEntry(f, i) !== word(f, i)) expect.fail(`frame ${f} entry ${i}`);
+    expect(mem.readEntry(450, 3)).toBe(7);
+    expect(mem.readEntry(450, 4)).toBe(word(0, 4));
+  });
+
   it('equal parts share one block: the same reads, 4 blocks fewer held', () => {
     const mem = twoDirectories();
     // Each directory: the 16-entry block of entry 32, and 768..999 in parts 12..15: 4 + 4 + 4 + 3 blocks (992..1007 the last): 16 blocks of 64 bytes.
