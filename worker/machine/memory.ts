@@ -25,9 +25,9 @@ const PARTS_PER_TABLE = PT_ENTRIES >> PART_SHIFT;
 const BLOCK_SHIFT = 4;
 const BLOCK_MASK = (1 << BLOCK_SHIFT) - 1;
 const BLOCKS_PER_PART = 1 << (PART_SHIFT - BLOCK_SHIFT);
-/** Blocks of storage at least, and at most before it has to grow (16,384 and 2^20 x 64 bytes: 1 MiB, 64 MiB). */
-const MIN_BLOCKS = 1 << 14;
-const MAX_FIRST_BLOCKS = 1 << 20;
+/** Blocks per storage chunk (16,384 x 64 bytes = 1 MiB). */
+const CHUNK_SHIFT = 14;
+const CHUNK_MASK = (1 << CHUNK_SHIFT) - 1;
 
 /** `a` copied into a longer Int32Array (by half again, at least `need`), the rest -1. */
 function grown(a: Int32Array, need: number, max = Infinity): Int32Array<ArrayBuffer> {
@@ -50,15 +50,10 @@ export class GuestMemory {
   private nDirs = 0;
   private freeDirs = new Int32Array(64);
   private nFreeDirs = 0;
-  /**
-   * Block words, block b at b * 16, in one array: a read is one load fewer than through a
-   * list of chunks (every guest walk reads it). Made at the first block with room for a
-   * block per guest frame (64 bytes a frame, 1/64 of the guest's memory; a 10,000-task
-   * hackbench in 1 GiB uses ~150,000 of its 262,144), address space that costs nothing
-   * until a block is used: the kernel gives an array this large zeroed pages on first
-   * touch. It doubles (a copy) only past that. A block belongs to one directory.
-   */
-  private words = new Uint32Array(0);
+  /** Block words in chunks of 2^CHUNK_SHIFT blocks (added as needed, never copied). A block belongs to one directory. */
+  private readonly chunks: Uint32Array[] = [];
+  /** chunks[0], once made (the blocks of a guest of up to ~1,000 processes all fit in it). */
+  private chunk0: Uint32Array = new Uint32Array(0);
   private nBlocks = 0;
   /** Blocks zeroed and free for another directory. */
   private freeBlocks = new Int32Array(64);
@@ -93,7 +88,9 @@ export class GuestMemory {
     const d = this.partDir[slot * PARTS_PER_TABLE + (index >>> PART_SHIFT)]!;
     if (d < 0) return 0;
     const b = this.dirs[d * BLOCKS_PER_PART + ((index >>> BLOCK_SHIFT) & (BLOCKS_PER_PART - 1))]!;
-    return b < 0 ? 0 : this.words[(b << BLOCK_SHIFT) + (index & BLOCK_MASK)]!;
+    if (b < 0) return 0;
+    // The first chunk straight from its field: one list lookup fewer (every guest walk reads here).
+    return b <= CHUNK_MASK ? this.chunk0[(b << BLOCK_SHIFT) + (index & BLOCK_MASK)]! : this.chunks[b >>> CHUNK_SHIFT]![((b & CHUNK_MASK) << BLOCK_SHIFT) + (index & BLOCK_MASK)]!;
   }
 
   /** Zero entries `from`..1023 of a frame with contents (the untrapped rest of a clear_page). */
@@ -118,8 +115,8 @@ export class GuestMemory {
           this.dirs[d * BLOCKS_PER_PART + q] = -1;
           this.releaseBlock(b);
         } else {
-          const base = b << BLOCK_SHIFT;
-          this.words.fill(0, base + first, base + BLOCK_MASK + 1);
+          const base = (b & CHUNK_MASK) << BLOCK_SHIFT;
+          this.chunks[b >>> CHUNK_SHIFT]!.fill(0, base + first, base + BLOCK_MASK + 1);
         }
       }
     }
@@ -142,7 +139,7 @@ export class GuestMemory {
       if (value === 0) return; // these 16 entries read as zeros already
       b = this.dirs[q] = this.takeBlock();
     }
-    this.words[(b << BLOCK_SHIFT) + (index & BLOCK_MASK)] = value >>> 0;
+    this.chunks[b >>> CHUNK_SHIFT]![((b & CHUNK_MASK) << BLOCK_SHIFT) + (index & BLOCK_MASK)] = value >>> 0;
   }
 
   /**
@@ -169,8 +166,8 @@ export class GuestMemory {
         if (zero) continue;
         if (d < 0) d = this.partDir[at + p] = this.takeDir();
         const b = (this.dirs[d * BLOCKS_PER_PART + q] = this.takeBlock());
-        const chunk = this.words;
-        const base = b << BLOCK_SHIFT;
+        const chunk = this.chunks[b >>> CHUNK_SHIFT]!;
+        const base = (b & CHUNK_MASK) << BLOCK_SHIFT;
         for (let j = 0; j <= BLOCK_MASK; j++) chunk[base + j] = words[o + j]!;
       }
     }
@@ -225,8 +222,8 @@ export class GuestMemory {
         let nonZero = false;
         for (let q = 0; q < BLOCKS_PER_PART && same; q++) {
           const b = this.dirs[t * BLOCKS_PER_PART + q]!;
-          const chunk = b < 0 ? null : this.words;
-          const base = b << BLOCK_SHIFT;
+          const chunk = b < 0 ? null : this.chunks[b >>> CHUNK_SHIFT]!;
+          const base = (b & CHUNK_MASK) << BLOCK_SHIFT;
           const o = first + (q << BLOCK_SHIFT);
           for (let j = 0; j <= BLOCK_MASK && same; j++) {
             const i = o + j;
@@ -264,8 +261,8 @@ export class GuestMemory {
       for (let q = 0; q < BLOCKS_PER_PART; q++) {
         const b = this.dirs[d * BLOCKS_PER_PART + q]!;
         if (b < 0) continue;
-        const words = this.words;
-        const o = b << BLOCK_SHIFT;
+        const words = this.chunks[b >>> CHUNK_SHIFT]!;
+        const o = (b & CHUNK_MASK) << BLOCK_SHIFT;
         let zero = true;
         for (let j = 0; j <= BLOCK_MASK && zero; j++) zero = words[o + j] === 0;
         if (!zero) left++;
@@ -294,8 +291,8 @@ export class GuestMemory {
       const b = this.dirs[d * BLOCKS_PER_PART + q]!;
       if (b < 0) continue;
       const nb = this.takeBlock();
-      const o = b << BLOCK_SHIFT;
-      this.words.copyWithin(nb << BLOCK_SHIFT, o, o + BLOCK_MASK + 1);
+      const o = (b & CHUNK_MASK) << BLOCK_SHIFT;
+      this.chunks[nb >>> CHUNK_SHIFT]!.set(this.chunks[b >>> CHUNK_SHIFT]!.subarray(o, o + BLOCK_MASK + 1), (nb & CHUNK_MASK) << BLOCK_SHIFT);
       this.dirs[nd * BLOCKS_PER_PART + q] = nb;
     }
     this.dirRefs[d]!--;
@@ -337,19 +334,17 @@ export class GuestMemory {
   private takeBlock(): number {
     if (this.nFreeBlocks > 0) return this.freeBlocks[--this.nFreeBlocks]!;
     const b = this.nBlocks++;
-    if (b << BLOCK_SHIFT === this.words.length) {
-      const blocks = this.words.length === 0 ? Math.max(MIN_BLOCKS, Math.min(this.numFrames, MAX_FIRST_BLOCKS)) : 2 * (this.words.length >>> BLOCK_SHIFT);
-      const w = new Uint32Array(blocks << BLOCK_SHIFT);
-      w.set(this.words);
-      this.words = w;
+    if (b >>> CHUNK_SHIFT === this.chunks.length) {
+      this.chunks.push(new Uint32Array(1 << (CHUNK_SHIFT + BLOCK_SHIFT)));
+      if (b === 0) this.chunk0 = this.chunks[0]!;
     }
     return b;
   }
 
   /** Block `b` is let go of: zeroed and free. */
   private releaseBlock(b: number): void {
-    const base = b << BLOCK_SHIFT;
-    this.words.fill(0, base, base + BLOCK_MASK + 1);
+    const base = (b & CHUNK_MASK) << BLOCK_SHIFT;
+    this.chunks[b >>> CHUNK_SHIFT]!.fill(0, base, base + BLOCK_MASK + 1);
     if (this.nFreeBlocks === this.freeBlocks.length) this.freeBlocks = doubled(this.freeBlocks);
     this.freeBlocks[this.nFreeBlocks++] = b;
   }
