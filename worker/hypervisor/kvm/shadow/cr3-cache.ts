@@ -13,16 +13,21 @@ import type { ShadowPages } from './pages.js';
 import type { ShadowVcpu } from './shadow-vcpu.js';
 import { LEVEL_PD } from './spte.js';
 
-/** Each of the four roots of the set named by its quadrant-0 page `root` (pinned pages stay hashed). */
-function forRootSet(pages: ShadowPages, root: number, f: (sp: number) => void): void {
+/** The roots of the set named by its quadrant-0 page `root` (pinned pages stay hashed) into `out`, in quadrant order; returns how many. */
+function rootSet(pages: ShadowPages, root: number, out: Int32Array): number {
   const gfn = pages.gfn[root]!;
+  let n = 0;
   for (let q = 0; q < 4; q++) {
     const sp = q === 0 ? root : pages.find(gfn, LEVEL_PD, q);
-    if (sp >= 0) f(sp);
+    if (sp >= 0) out[n++] = sp;
   }
+  return n;
 }
 
 export class Cr3CacheHost {
+  /** rootSet's answer (no closure or array made per cr3 load). */
+  private readonly set = new Int32Array(4);
+
   constructor(private readonly c: Costs) {}
 
   /** A missed cr3 load of `pdFrame` got the roots `roots`: cache them. Returns the handler cycles. */
@@ -32,7 +37,7 @@ export class Cr3CacheHost {
     const root = roots[0]!;
     const evicted = para.fill(pdFrame, root);
     for (let q = 0; q < 4; q++) pages.pinForCache(roots[q]!);
-    if (evicted >= 0) forRootSet(pages, evicted, (sp) => pages.unpinForCache(sp));
+    if (evicted >= 0) for (let i = 0, n = rootSet(pages, evicted, this.set); i < n; i++) pages.unpinForCache(this.set[i]!);
     s.v.vmx.setCr3Targets(para.hostCr3);
     return this.c.pvCacheFill;
   }
@@ -50,11 +55,10 @@ export class Cr3CacheHost {
     v.tlb.flushNonGlobal();
     const pages = s.pages;
     for (let q = 0; q < 4; q++) if (s.roots[q]! >= 0) pages.unpin(s.roots[q]!);
-    let q = 0;
-    forRootSet(pages, root, (sp) => {
-      pages.pin(sp);
-      s.roots[q++] = sp;
-    });
+    for (let i = 0, n = rootSet(pages, root, this.set); i < n; i++) {
+      pages.pin(this.set[i]!);
+      s.roots[i] = this.set[i]!;
+    }
     v.cr3 = pdFrame;
   }
 
@@ -63,7 +67,7 @@ export class Cr3CacheHost {
     const n = s.para!.invalidateHost(root);
     if (n === 0) return 0;
     const pages = s.pages;
-    for (let i = 0; i < n; i++) forRootSet(pages, root, (sp) => pages.unpinForCache(sp));
+    for (let i = 0; i < n; i++) for (let j = 0, m = rootSet(pages, root, this.set); j < m; j++) pages.unpinForCache(this.set[j]!);
     s.v.vmx.setCr3Targets(s.para!.hostCr3);
     return n * this.c.pvCacheFill;
   }
