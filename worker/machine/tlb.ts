@@ -39,6 +39,12 @@ export class Tlb {
   /** Next way to replace, per set (round-robin replacement). */
   private readonly victim: Uint8Array;
   /**
+   * The free ways of each set as bits (way w: bit w), for TLBs of up to 32 ways (null
+   * beyond, where a fill looks through the set): a fill takes the lowest free way, as the
+   * search it replaces did, without looking at the others.
+   */
+  private readonly freeWays: Uint32Array | null;
+  /**
    * Dense lists of the valid slots, one for non-global and one for global entries, and
    * each slot's position in its list: a mov to cr3 walks only the non-global list.
    */
@@ -76,6 +82,7 @@ export class Tlb {
     this.pcidOf = new Uint16Array(entries);
     this.global = new Uint8Array(entries);
     this.victim = new Uint8Array(this.sets);
+    this.freeWays = ways <= 32 ? new Uint32Array(this.sets).fill(ways === 32 ? 0xffffffff : 2 ** ways - 1) : null;
     this.userList = new Int32Array(entries);
     this.globalList = new Int32Array(entries);
     this.pos = new Int32Array(entries).fill(-1);
@@ -143,10 +150,17 @@ export class Tlb {
     const set = vpn & (this.sets - 1);
     const base = set * this.ways;
     let slot = -1;
-    for (let w = 0; w < this.ways; w++) {
-      if (this.tag[base + w] === -1) {
-        slot = base + w;
-        break;
+    const free = this.freeWays;
+    if (free !== null) {
+      const bits = free[set]!;
+      // The lowest free way: the lowest set bit.
+      if (bits !== 0) slot = base + 31 - Math.clz32(bits & -bits);
+    } else {
+      for (let w = 0; w < this.ways; w++) {
+        if (this.tag[base + w] === -1) {
+          slot = base + w;
+          break;
+        }
       }
     }
     if (slot < 0) {
@@ -154,6 +168,7 @@ export class Tlb {
       this.victim[set] = (this.victim[set]! + 1) % this.ways;
       this.drop(slot);
     }
+    if (free !== null) free[set] = free[set]! & ~(1 << (slot - base));
     this.tag[slot] = tagOf(vpn, isGlobal ? GLOBAL_TAG : pcid);
     this.pcidOf[slot] = pcid;
     if (isGlobal) {
@@ -239,11 +254,19 @@ export class Tlb {
   }
 
   private clearList(list: Int32Array, n: number): void {
+    const free = this.freeWays;
     for (let i = 0; i < n; i++) {
       const s = list[i]!;
       this.tag[s] = -1;
       this.pos[s] = -1;
+      if (free !== null) this.freeWay(free, s);
     }
+  }
+
+  /** Slot `s` is free: its way's bit in its set's mask. */
+  private freeWay(free: Uint32Array, s: number): void {
+    const set = (s / this.ways) | 0;
+    free[set] = free[set]! | (1 << (s - set * this.ways));
   }
 
   private drop(s: number): void {
@@ -260,5 +283,6 @@ export class Tlb {
     }
     this.tag[s] = -1;
     this.pos[s] = -1;
+    if (this.freeWays !== null) this.freeWay(this.freeWays, s);
   }
 }

@@ -132,6 +132,10 @@ describe('TLB: flushes by PCID', () => {
       [64, 4],
       [16, 16],
       [8, 1],
+      // A Skylake STLB's 12 ways; 32 ways (the last bit of a set's free-way mask); 64 (no mask: a search).
+      [96, 12],
+      [64, 32],
+      [64, 64],
     ] as const) {
       const tlb = new Tlb(entries, ways);
       const ref = new PlainTlb(entries / ways, ways);
