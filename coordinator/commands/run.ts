@@ -9,6 +9,7 @@ import { checkGivenApply, resolveConfig, type SimConfig } from '../../shared/con
 import type { RunResult } from '../../shared/stats.js';
 import { UsageError } from '../../shared/errors.js';
 import { takeEarly } from '../cli/early.js';
+import type { LocalRunner } from '../execution/local.js';
 import { ok, stopNow, stopOnSignals, type Outcome } from '../cli/outcome.js';
 import { progressWanted } from '../cli/progress.js';
 import { formatReplicates, replicatesDoc } from '../cli/replicates-view.js';
@@ -36,11 +37,11 @@ export interface RunOptions {
 
 export async function runCommand(o: RunOptions): Promise<Outcome> {
   const asked = o.workers ?? 1;
-  // The threads start first: a thread's start (node's worker bootstrap, piscina, the
-  // simulator's bundle: ~120 ms) then overlaps this thread's checks of the config (zod's
-  // load and parse, ~50 ms) instead of following them. A config refused stops them again.
-  // A plain run's thread was started before the command line was parsed (cli/early.ts).
-  const runner = (await takeEarly()) ?? new (await import('../execution/local.js')).LocalRunner({ threads: asked }).start();
+  // A plain run's thread was started before the command line was parsed (cli/early.ts): it
+  // boots while this thread checks the config. Over several threads they start once the
+  // config is known. A config refused stops an early thread again (finally, below).
+  const early = takeEarly();
+  let runner: LocalRunner | undefined;
   let unhook = (): void => {};
   const done: { result: RunResult; hostSeconds: number; split?: SplitInfo }[] = [];
   let exitView: ExitView;
@@ -68,24 +69,26 @@ export async function runCommand(o: RunOptions): Promise<Outcome> {
       o.live ? Promise.all([import('../execution/live.js'), import('../cli/live-view.js')]) : undefined,
       progressLine ? import('../cli/run-progress.js') : undefined,
     ]);
+    const threads = (await early) ?? new (await import('../execution/local.js')).LocalRunner({ threads: asked });
+    runner = threads;
     // With --live, SIGINT cancels the run at a quantum boundary (live-view.ts); otherwise it stops the process at once.
     if (!o.live) unhook = stopOnSignals(o.json, (signal) => `interrupted by ${signal}: the run was stopped, nothing was written`, progress ? () => process.stderr.write(progress.CLEAR_LINE) : undefined);
     for (const c of o.seeds ? seedList(o.seeds).map((seed): SimConfig => ({ ...cfg, seed })) : [cfg]) {
       const placement = placeVcpus(c.vcpus, asked, o.placement);
       const r = live
-        ? await live[1].runWithLiveView(runner, c, placement).catch(async (err: unknown) => {
+        ? await live[1].runWithLiveView(threads, c, placement).catch(async (err: unknown) => {
             if (!(err instanceof live[0].RunCancelled)) throw err;
-            await runner.close();
+            await threads.close();
             return stopNow('SIGINT', 'interrupted by SIGINT: the run was cancelled at a quantum boundary, nothing was written', o.json);
           })
         : progress
-          ? await progress.runWithProgressLine(runner, c, placement)
-          : await runner.runVm(c, { placement });
+          ? await progress.runWithProgressLine(threads, c, placement)
+          : await threads.runVm(c, { placement });
       done.push({ result: r.result, hostSeconds: r.hostSeconds, ...(asked > 1 ? { split: { workers: asked, quanta: r.quanta } } : {}) });
     }
   } finally {
     unhook();
-    await runner.close();
+    await (runner ?? (await early?.catch(() => undefined)))?.close();
   }
   const exitReport = (r: RunResult) => reportExits([{ key: '', result: r }], exitView, 'table');
   if (o.seeds) return ok(o.json ? JSON.stringify(replicatesDoc(done.map((d) => d.result)), null, 2) + '\n' : formatReplicates(done, o.exits, exitReport));
