@@ -13,6 +13,7 @@
  * valid (as v86 does), not the whole array.
  */
 import { newGroup, type TlbStats } from '../../shared/stats.js';
+import { TlbIndex } from './tlb-index.js';
 
 /** What a second-level hit is charged to: the vCPU's clock. */
 export interface ClockOwner {
@@ -31,7 +32,7 @@ export class Tlb {
   readonly sets: number;
   readonly ways: number;
   /** Each slot's tag (tagOf: its VPN and PCID), or -1. */
-  private readonly tag: Float64Array;
+  protected readonly tag: Float64Array;
   /** The PCID each slot's translation was made under. */
   private readonly pcidOf: Uint16Array;
   /** 1 if the slot's translation is global. */
@@ -44,6 +45,12 @@ export class Tlb {
    * search it replaces did, without looking at the others.
    */
   private readonly freeWays: Uint32Array | null;
+  /**
+   * Beyond 32 ways (Zen 2's fully associative L1 DTLB of 64), the slots by tag instead,
+   * kept here and read by IndexedTlb's lookup (newTlb makes one): comparing every way of a
+   * 64-way set at every page touch was a third of such a run.
+   */
+  protected readonly index: TlbIndex | null;
   /**
    * Dense lists of the valid slots, one for non-global and one for global entries, and
    * each slot's position in its list: a mov to cr3 walks only the non-global list.
@@ -62,7 +69,7 @@ export class Tlb {
   private pcNext = new Int32Array(0);
   private pcPrev = new Int32Array(0);
   /** The PCID of the loaded cr3 (0 without PCID), in both levels. */
-  private cur = 0;
+  protected cur = 0;
   /** The second level, or null. */
   private l2: Tlb | null = null;
   private l2Hit = 0;
@@ -83,6 +90,7 @@ export class Tlb {
     this.global = new Uint8Array(entries);
     this.victim = new Uint8Array(this.sets);
     this.freeWays = ways <= 32 ? new Uint32Array(this.sets).fill(ways === 32 ? 0xffffffff : 2 ** ways - 1) : null;
+    this.index = ways > 32 ? new TlbIndex(entries) : null;
     this.userList = new Int32Array(entries);
     this.globalList = new Int32Array(entries);
     this.pos = new Int32Array(entries).fill(-1);
@@ -90,7 +98,7 @@ export class Tlb {
 
   /** Back this TLB with a second level of `entries` x `ways`, a hit in which costs `owner` `hitCycles`. */
   addSecondLevel(entries: number, ways: number, hitCycles: number, owner: ClockOwner, stat: { stlbHits: number }): void {
-    this.l2 = new Tlb(entries, ways, newGroup('tlb'));
+    this.l2 = newTlb(entries, ways, newGroup('tlb'));
     this.l2.cur = this.cur;
     this.l2Hit = hitCycles;
     this.owner = owner;
@@ -129,7 +137,7 @@ export class Tlb {
   }
 
   /** The slot holding `vpn` for the current PCID (or globally), or -1: a compare with each way of its set, as the hardware does. */
-  private find(vpn: number): number {
+  protected find(vpn: number): number {
     const base = (vpn & (this.sets - 1)) * this.ways;
     const mine = tagOf(vpn, this.cur);
     const global = tagOf(vpn, GLOBAL_TAG);
@@ -168,8 +176,9 @@ export class Tlb {
       this.victim[set] = (this.victim[set]! + 1) % this.ways;
       this.drop(slot);
     }
-    if (free !== null) free[set] = free[set]! & ~(1 << (slot - base));
     this.tag[slot] = tagOf(vpn, isGlobal ? GLOBAL_TAG : pcid);
+    if (free !== null) free[set] = free[set]! & ~(1 << (slot - base));
+    else this.index!.add(slot, this.tag[slot]!);
     this.pcidOf[slot] = pcid;
     if (isGlobal) {
       this.global[slot] = 1;
@@ -257,9 +266,10 @@ export class Tlb {
     const free = this.freeWays;
     for (let i = 0; i < n; i++) {
       const s = list[i]!;
+      if (free !== null) this.freeWay(free, s);
+      else this.index!.remove(s, this.tag);
       this.tag[s] = -1;
       this.pos[s] = -1;
-      if (free !== null) this.freeWay(free, s);
     }
   }
 
@@ -281,8 +291,28 @@ export class Tlb {
       this.userList[p] = last;
       this.pos[last] = p;
     }
+    if (this.freeWays !== null) this.freeWay(this.freeWays, s);
+    else this.index!.remove(s, this.tag);
     this.tag[s] = -1;
     this.pos[s] = -1;
-    if (this.freeWays !== null) this.freeWay(this.freeWays, s);
   }
+}
+
+/**
+ * A TLB of more than 32 ways, whose lookup goes through the index of its tags. A class of
+ * its own, so that the lookup of every other TLB stays the compare of its ways and nothing else.
+ */
+class IndexedTlb extends Tlb {
+  protected override find(vpn: number): number {
+    const index = this.index!;
+    // Both may be held (a global entry made while another PCID's was there): the lower way answers, as a compare of the ways in order would.
+    const a = index.find(tagOf(vpn, this.cur), this.tag);
+    const b = index.find(tagOf(vpn, GLOBAL_TAG), this.tag);
+    return a < 0 ? b : b < 0 || a < b ? a : b;
+  }
+}
+
+/** A TLB of `entries` x `ways`: an IndexedTlb beyond 32 ways. */
+export function newTlb(entries: number, ways: number, stat: TlbStats = newGroup('tlb')): Tlb {
+  return ways > 32 ? new IndexedTlb(entries, ways, stat) : new Tlb(entries, ways, stat);
 }

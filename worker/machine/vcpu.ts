@@ -7,7 +7,7 @@
  */
 import { newGroup, type TlbStats } from '../../shared/stats.js';
 import { TimedEvents } from './events.js';
-import { Tlb } from './tlb.js';
+import { newTlb, type Tlb } from './tlb.js';
 import { Vmx } from './vmx.js';
 import type { PageWalker } from './walker.js';
 
@@ -58,7 +58,7 @@ export class Vcpu {
    */
   constructor(id: number, tlbEntries: number, tlbWays: number, cr3Targets: number, tlbStat: TlbStats = newGroup('tlb')) {
     this.id = id;
-    this.tlb = new Tlb(tlbEntries, tlbWays, tlbStat);
+    this.tlb = newTlb(tlbEntries, tlbWays, tlbStat);
     this.vmx = new Vmx(cr3Targets);
   }
 
