@@ -175,6 +175,27 @@ export class ShadowPages64 {
     return out;
   }
 
+  /** How many entries point at `sp`; parentPage(sp, i) is the page holding the i-th (read without a list made). */
+  parentLinks(sp: number): number {
+    return this.parentCount[sp]!;
+  }
+
+  parentPage(sp: number, i: number): number {
+    return Math.floor(this.parents[sp]![i]! / ENTRIES);
+  }
+
+  /**
+   * The length of `sp`'s list of entries that may be present; presentIndex(sp, k) is the
+   * k-th index in it, whose entry may have gone since (entry() < 0). Read without a list made.
+   */
+  presentLength(sp: number): number {
+    return this.present[sp] === undefined ? 0 : this.presentCount[sp]!;
+  }
+
+  presentIndex(sp: number, k: number): number {
+    return this.present[sp]![k]!;
+  }
+
   /** The present entries of `sp` (their indices). */
   presentEntries(sp: number): readonly number[] {
     const list = this.present[sp];

@@ -26,10 +26,17 @@ export class RootCache {
   /** The previous roots, most recently used first (sp -1: empty). */
   readonly prevKey: Float64Array;
   readonly prevSp: Int32Array;
+  /**
+   * The roots the last switchTo, freePcid or freeInvalid let go of, in the order KVM drops
+   * their root_count: freed[0 .. nFreed) (the caller drops them; no callback is made per cr3 load).
+   */
+  readonly freed: Int32Array;
+  nFreed = 0;
 
   constructor(readonly n: number) {
     this.prevKey = new Float64Array(n).fill(-1);
     this.prevSp = new Int32Array(n).fill(-1);
+    this.freed = new Int32Array(n + 1);
   }
 
   private usable(pages: ShadowPages64, key: number, sp: number, want: number): boolean {
@@ -39,9 +46,10 @@ export class RootCache {
   /**
    * fast_pgd_switch to `want`: true when a cached root serves it (it is now the current
    * one), false when the load missed (the current root is invalid; a root freed from the
-   * cache has had its root_count dropped). `onFree` is told of each root freed.
+   * cache is in `freed` for its root_count to be dropped).
    */
-  switchTo(pages: ShadowPages64, want: number, onFree: (sp: number) => void): boolean {
+  switchTo(pages: ShadowPages64, want: number): boolean {
+    this.nFreed = 0;
     if (this.sp >= 0) {
       if (this.usable(pages, this.key, this.sp, want)) return true;
       for (let i = 0; i < this.n; i++) {
@@ -54,7 +62,7 @@ export class RootCache {
         if (this.usable(pages, k, s, want)) return true;
       }
       // The least recently used root, now in the current slot, is freed.
-      if (this.sp >= 0) onFree(this.sp);
+      if (this.sp >= 0) this.freed[this.nFreed++] = this.sp;
       this.key = -1;
       this.sp = -1;
       return false;
@@ -90,23 +98,37 @@ export class RootCache {
     this.sp = s;
   }
 
-  /** Free the roots `drop` selects (current and previous), telling `onFree`; returns whether the current one went. */
-  freeWhere(drop: (key: number, sp: number) => boolean, onFree: (sp: number) => void): boolean {
-    let current = false;
+  /** kvm_invalidate_pcid's prev_roots freed: the roots of PCID `pcid` but `except` leave the cache (into `freed`); returns whether the current one went. */
+  freePcid(pcid: number, except: number): boolean {
+    return this.freeWhere(null, pcid, except);
+  }
+
+  /** KVM_REQ_MMU_FREE_OBSOLETE_ROOTS: the roots whose shadow page is invalid leave the cache (into `freed`); returns whether the current one went. */
+  freeInvalid(pages: ShadowPages64): boolean {
+    return this.freeWhere(pages, -1, -1);
+  }
+
+  /** The roots that are invalid in `pages`, or without `pages` of PCID `pcid` but `except`, freed: the previous ones first, in order, then the current one. */
+  private freeWhere(pages: ShadowPages64 | null, pcid: number, except: number): boolean {
+    this.nFreed = 0;
     for (let i = 0; i < this.n; i++) {
       const s = this.prevSp[i]!;
-      if (s < 0 || !drop(this.prevKey[i]!, s)) continue;
-      onFree(s);
+      if (s < 0 || !this.drops(pages, pcid, except, this.prevKey[i]!, s)) continue;
+      this.freed[this.nFreed++] = s;
       this.prevSp[i] = -1;
       this.prevKey[i] = -1;
     }
-    if (this.sp >= 0 && drop(this.key, this.sp)) {
-      onFree(this.sp);
+    if (this.sp >= 0 && this.drops(pages, pcid, except, this.key, this.sp)) {
+      this.freed[this.nFreed++] = this.sp;
       this.sp = -1;
       this.key = -1;
-      current = true;
+      return true;
     }
-    return current;
+    return false;
+  }
+
+  private drops(pages: ShadowPages64 | null, pcid: number, except: number, key: number, sp: number): boolean {
+    return pages !== null ? pages.invalid[sp] === 1 : sp !== except && key % 4096 === pcid;
   }
 
   /** Every valid root's shadow page (current first). */

@@ -132,7 +132,9 @@ export class PrevRootsMmu implements MmuStrategy {
     v.cr3 = frame;
     s.pcid = pcid;
     const key = rootKey(frame, pcid);
-    if (s.roots.switchTo(pages, key, (sp) => this.freeRoot(s, sp))) {
+    const hit = s.roots.switchTo(pages, key);
+    this.freeRoots(s);
+    if (hit) {
       s.stat.fastSwitches++;
       pages.flooding[s.roots.sp] = 0;
       this.rootChanged(s);
@@ -162,10 +164,14 @@ export class PrevRootsMmu implements MmuStrategy {
     return cycles;
   }
 
-  /** A root leaves the cache: its root_count drops (the page stays hashed unless invalid). */
-  private freeRoot(s: RootsVcpu, sp: number): void {
-    s.stat.frees++;
-    this.pages.unpin(sp);
+  /** The roots that left the cache (RootCache.freed): each one's root_count drops (the page stays hashed unless invalid). */
+  private freeRoots(s: RootsVcpu): void {
+    const r = s.roots;
+    for (let i = 0; i < r.nFreed; i++) {
+      s.stat.frees++;
+      this.pages.unpin(r.freed[i]!);
+    }
+    r.nFreed = 0;
   }
 
   /**
@@ -178,7 +184,8 @@ export class PrevRootsMmu implements MmuStrategy {
     if (s.roots.sp >= 0 && !s.loaded) cycles += this.syncRoot(s, s.roots.sp) + this.flushCurrent(s);
     if (pcid !== 0) {
       const current = s.roots.sp;
-      s.roots.freeWhere((key, sp) => sp !== current && key % 4096 === pcid, (sp) => this.freeRoot(s, sp));
+      s.roots.freePcid(pcid, current);
+      this.freeRoots(s);
     }
     return cycles;
   }
@@ -359,7 +366,8 @@ export class PrevRootsMmu implements MmuStrategy {
   private freeObsoleteRoots(s: RootsVcpu): number {
     let cycles = 0;
     for (const w of this.cpus) {
-      const lostCurrent = w.roots.freeWhere((_key, sp) => this.pages.invalid[sp] === 1, (sp) => this.freeRoot(w, sp));
+      const lostCurrent = w.roots.freeInvalid(this.pages);
+      this.freeRoots(w);
       if (lostCurrent && w === s) cycles += this.loadRoot(w, w.v.cr3, w.pcid);
     }
     return cycles;

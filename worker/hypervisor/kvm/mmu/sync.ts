@@ -54,7 +54,8 @@ export class UnsyncPages {
   private reaches(root: number, sp: number, depth: number): boolean {
     if (sp === root) return true;
     if (depth > 3) return false;
-    for (const p of this.pages.parentPages(sp)) if (this.reaches(root, p, depth + 1)) return true;
+    const pages = this.pages;
+    for (let i = 0, n = pages.parentLinks(sp); i < n; i++) if (this.reaches(root, pages.parentPage(sp, i), depth + 1)) return true;
     return false;
   }
 
@@ -62,8 +63,11 @@ export class UnsyncPages {
   private syncPage(sp: number): void {
     const pages = this.pages;
     const gfn = pages.gfn[sp]!;
-    for (const i of pages.presentEntries(sp)) {
+    // Syncing clears entries, never adds or moves one in the list: it is read in place.
+    for (let k = 0, n = pages.presentLength(sp); k < n; k++) {
+      const i = pages.presentIndex(sp, k);
       const e = pages.entry(sp, i);
+      if (e < 0) continue;
       const pte = this.mem.readEntry(gfn, i);
       if ((pte & PTE_P) === 0 || pte >>> PAGE_SHIFT !== spteFrame(e) || ((e & SPTE_WRITABLE) !== 0 && (pte & PTE_RW) === 0)) pages.clearEntry(sp, i);
     }
