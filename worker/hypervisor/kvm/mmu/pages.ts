@@ -167,15 +167,7 @@ export class ShadowPages64 {
     this.entries.set(at, NONE);
   }
 
-  /** The pages whose entries point at `sp`. */
-  parentPages(sp: number): number[] {
-    const ps = this.parents[sp];
-    const out: number[] = [];
-    for (let i = 0; i < this.parentCount[sp]!; i++) out.push(Math.floor(ps![i]! / ENTRIES));
-    return out;
-  }
-
-  /** How many entries point at `sp`; parentPage(sp, i) is the page holding the i-th (read without a list made). */
+  /** How many entries point at `sp` (the pages holding them: parentPage(sp, 0 ..), read without a list made). */
   parentLinks(sp: number): number {
     return this.parentCount[sp]!;
   }
