@@ -61,7 +61,7 @@ describe('interrupted: exit 130 (SIGINT) or 143 (SIGTERM) within a second or two
   }
 
   it('SIGINT stops a long single run at once', async () => {
-    // The CLI with the test preload, which says when the run's pool is made (its signal handlers are then in place).
+    // The CLI with the test preload, which says when the run's pool is given its task (the signal handlers are then in place).
     const ready = join(work, 'pool-ready');
     const child = start(['run', '--mode', 'kvm-trunk', '--tasks', '2', '--loops', '50000000'], { VCPUSIM_POOL_READY: ready }, ['--import', FAULT_HOOKS.href]);
     await waitFor(() => existsSync(ready), 30000);

@@ -1,7 +1,9 @@
 /**
  * dist/coordinator/execution/pool.js, with pools whose threads load fault-entry.js unless told
  * otherwise (see fault-hooks.js); with VCPUSIM_POOL_READY set, a pool writes that file
- * once it is made.
+ * when it is given its first task (the command's signal handlers are then in place: a plain
+ * `run` makes its pool before the command line loads, cli/early.ts, so the pool's making
+ * says nothing about them).
  */
 import { writeFileSync } from 'node:fs';
 import { SimPool as BuiltSimPool } from '../../dist/coordinator/execution/pool.js';
@@ -10,10 +12,28 @@ export * from '../../dist/coordinator/execution/pool.js';
 
 const FAULT_ENTRY = new URL('./fault-entry.js', import.meta.url);
 
+/** A test that must know when a run has started (to interrupt it) waits for this file. */
+function tasked() {
+  if (process.env.VCPUSIM_POOL_READY) writeFileSync(process.env.VCPUSIM_POOL_READY, '');
+}
+
 export class SimPool extends BuiltSimPool {
   constructor(opts = {}) {
     super({ entry: FAULT_ENTRY, ...opts });
-    // A test that must know when runs can start (to interrupt one) waits for this file.
-    if (process.env.VCPUSIM_POOL_READY) writeFileSync(process.env.VCPUSIM_POOL_READY, '');
+  }
+
+  run(...args) {
+    tasked();
+    return super.run(...args);
+  }
+
+  runPart(...args) {
+    tasked();
+    return super.runPart(...args);
+  }
+
+  runLive(...args) {
+    tasked();
+    return super.runLive(...args);
   }
 }
