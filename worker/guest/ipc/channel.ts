@@ -19,6 +19,38 @@ import { WaitQueue, type SleeperMask } from './wait.js';
 export const CH_PIPE = 0;
 export const CH_UNIX = 1;
 
+/** The masks of a channel on one vCPU, which keeps none (never written). */
+const NO_MASK = new Int32Array(0);
+
+/**
+ * One direction's queues, by vCPU: the first vCPU to use it in fields of its own (on one
+ * vCPU the only one; the look-up at every read and write a compare), any other in a map
+ * made when a second vCPU comes. A channel's views share them with the channel.
+ */
+class CpuQueues {
+  firstCpu = -1;
+  first: WaitQueue<Task> | null = null;
+  private more: Map<number, WaitQueue<Task>> | null = null;
+
+  constructor(
+    private readonly owner: SleeperMask | null,
+    private readonly reads: boolean,
+  ) {}
+
+  /** vCPU `cpu`'s queue, made on first use. */
+  at(cpu: number): WaitQueue<Task> {
+    if (this.firstCpu === cpu) return this.first!;
+    if (this.first === null) {
+      this.firstCpu = cpu;
+      return (this.first = new WaitQueue<Task>(this.owner, cpu, this.reads));
+    }
+    const more = (this.more ??= new Map<number, WaitQueue<Task>>());
+    let q = more.get(cpu);
+    if (q === undefined) more.set(cpu, (q = new WaitQueue<Task>(this.owner, cpu, this.reads)));
+    return q;
+  }
+}
+
 export abstract class ChannelBase implements SleeperMask {
   readonly name: string;
   /** Index in the kernel's channel table (what records name it by). */
@@ -28,10 +60,8 @@ export abstract class ChannelBase implements SleeperMask {
   /** Bytes queued. */
   bytes = 0;
   /** Each vCPU's queues, made on first use (a channel is used by few of a big VM's vCPUs). */
-  private readonly readWaits: Map<number, WaitQueue<Task>>;
-  private readonly writeWaits: Map<number, WaitQueue<Task>>;
-  /** The merged channel (itself, or the one this view copies). */
-  protected readonly auth: ChannelBase;
+  private readonly readWaits: CpuQueues;
+  private readonly writeWaits: CpuQueues;
   /** Keep the masks of vCPUs with sleepers (several vCPUs only: one has no quantum's end to wake at). */
   private readonly sleepMasks: boolean;
 
@@ -60,7 +90,6 @@ export abstract class ChannelBase implements SleeperMask {
    */
   constructor(name: string, vcpus: number, oneQueue: boolean, shareWith?: ChannelBase) {
     this.name = name;
-    this.auth = shareWith ?? this;
     this.sleepMasks = shareWith ? shareWith.sleepMasks : vcpus > 1;
     if (shareWith) {
       this.id = shareWith.id;
@@ -70,24 +99,21 @@ export abstract class ChannelBase implements SleeperMask {
       this.readers = shareWith.readers;
       this.writers = shareWith.writers;
     } else {
-      this.readWaits = new Map<number, WaitQueue<Task>>();
-      this.writeWaits = oneQueue ? this.readWaits : new Map<number, WaitQueue<Task>>();
-      this.readers = cpumaskNew(this.sleepMasks ? vcpus : 0);
-      this.writers = cpumaskNew(this.sleepMasks ? vcpus : 0);
+      this.readWaits = new CpuQueues(this.sleepMasks ? this : null, true);
+      this.writeWaits = oneQueue ? this.readWaits : new CpuQueues(this.sleepMasks ? this : null, false);
+      this.readers = this.sleepMasks ? cpumaskNew(vcpus) : NO_MASK;
+      this.writers = this.sleepMasks ? cpumaskNew(vcpus) : NO_MASK;
     }
   }
 
   readWaitAt(cpu: number): WaitQueue<Task> {
-    let q = this.readWaits.get(cpu);
-    if (q === undefined) this.readWaits.set(cpu, (q = new WaitQueue<Task>(this.sleepMasks ? this.auth : null, cpu, true)));
-    return q;
+    const w = this.readWaits;
+    return w.firstCpu === cpu ? w.first! : w.at(cpu);
   }
 
   writeWaitAt(cpu: number): WaitQueue<Task> {
-    if (this.writeWaits === this.readWaits) return this.readWaitAt(cpu);
-    let q = this.writeWaits.get(cpu);
-    if (q === undefined) this.writeWaits.set(cpu, (q = new WaitQueue<Task>(this.sleepMasks ? this.auth : null, cpu, false)));
-    return q;
+    const w = this.writeWaits;
+    return w.firstCpu === cpu ? w.first! : w.at(cpu);
   }
 
   noteSleepers(cpu: number, reads: boolean, any: boolean): void {
