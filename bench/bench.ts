@@ -13,7 +13,8 @@
  *  3. The seed's table: the 15 runs of bench/seed-table.yaml through `vcpusim reproduce
  *     --fresh` (a process of its own, worker threads, the store in a temporary directory),
  *     wall seconds, median of three.
- *  4. Time per event as the guest grows from 40 to 10,000 tasks (hackbench in kvm-trunk and native).
+ *  4. Time per event as the guest grows from 40 to 10,000 tasks (hackbench in kvm-trunk and
+ *     native): SCALING_REPEAT runs of each size, the best and the median.
  * BENCH_GROUPS picks another hackbench size for part 1; BENCH_PARTS=1,2 runs some parts.
  */
 import { spawnSync } from 'node:child_process';
@@ -28,8 +29,8 @@ import { floorRate } from './floor.js';
 import { eventsOf, timeRun } from './time-run.js';
 
 const REPEAT = 3;
-/** Runs of one size in part 4 at most, while less than a second has gone on them. */
-const SCALING_MAX_REPEAT = 15;
+/** Runs of each size in part 4. */
+const SCALING_REPEAT = 7;
 const PARTS = new Set((process.env.BENCH_PARTS ?? '1,2,3,4').split(',').map(Number));
 const here = (f: string): string => fileURLToPath(new URL(f, import.meta.url));
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -159,11 +160,16 @@ function seedTable(): void {
  * 100,000 at 10,000 (hackbench 250, one loop). The events are the whole run's: the forks
  * and exits of thousands of processes are simulated events too (hackbench's figure and
  * its statistics start after the forks). Building the guest is timed apart.
+ *
+ * Every size runs the same number of times (SCALING_REPEAT): a best of fifteen short runs
+ * against a best of three long ones would favour the short, on a machine whose times move
+ * by half between minutes. The best and the median are both shown, and both ratios.
  */
 function scaling(mode: 'kvm-trunk' | 'native'): void {
-  console.log(`\n4. scaling: hackbench in ${mode}, growing task count, events of the whole run, best of ${REPEAT} (of up to ${SCALING_MAX_REPEAT} for runs shorter than a third of a second)`);
-  console.log(pad(['tasks', 'build s', 'run s', 'events', 'ns/event', 'vs 40', 'measured', 'ns/measured', 'heap MiB'], 14));
+  console.log(`\n4. scaling: hackbench in ${mode}, growing task count, events of the whole run, ${SCALING_REPEAT} runs each: best and median`);
+  console.log(pad(['tasks', 'build s', 'run s', 'events', 'ns/event', 'vs 40', 'median ns', 'vs 40', 'measured', 'ns/measured', 'heap MiB'], 14));
   let base = 0;
+  let baseMedian = 0;
   for (const [groups, loops, memoryMiB] of [
     [1, 100, 256],
     [10, 10, 256],
@@ -171,27 +177,39 @@ function scaling(mode: 'kvm-trunk' | 'native'): void {
     [250, 1, 1024],
   ] as const) {
     const cfg = resolveConfig({ mode, workload: 'hackbench', groups, loops, memoryMiB });
-    let best = Infinity;
+    const runs: number[] = [];
     let setup = Infinity;
     let events = 0;
     let measured = 0;
     let heap = 0;
-    // Short runs (40 tasks: 0.04-0.07 s) are repeated until a second is spent on them: the best of three moved them by up to 2x here.
-    let spent = 0;
-    for (let i = 0; i < REPEAT || (i < SCALING_MAX_REPEAT && spent < 1); i++) {
+    for (let i = 0; i < SCALING_REPEAT; i++) {
       const { setupS, runS, result: r, allEvents } = timeRun(cfg);
-      spent += setupS + runS;
       setup = Math.min(setup, setupS);
-      best = Math.min(best, runS);
+      runs.push(runS);
       heap = Math.max(heap, process.memoryUsage().heapUsed / 2 ** 20);
       events = allEvents;
       measured = eventsOf(r);
     }
+    const best = Math.min(...runs);
     const ns = (best / events) * 1e9;
+    const nsMedian = (median(runs) / events) * 1e9;
     base ||= ns;
+    baseMedian ||= nsMedian;
     console.log(
       pad(
-        [String(groups * 40), setup.toFixed(3), best.toFixed(3), events.toLocaleString('en-US'), ns.toFixed(1), (ns / base).toFixed(2), measured.toLocaleString('en-US'), ((best / measured) * 1e9).toFixed(1), heap.toFixed(0)],
+        [
+          String(groups * 40),
+          setup.toFixed(3),
+          best.toFixed(3),
+          events.toLocaleString('en-US'),
+          ns.toFixed(1),
+          (ns / base).toFixed(2),
+          nsMedian.toFixed(1),
+          (nsMedian / baseMedian).toFixed(2),
+          measured.toLocaleString('en-US'),
+          ((best / measured) * 1e9).toFixed(1),
+          heap.toFixed(0),
+        ],
         14,
       ),
     );
