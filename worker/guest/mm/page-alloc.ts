@@ -33,9 +33,23 @@ export class GuestOutOfMemory extends Error {
   readonly code = 'EGUESTOOM';
 }
 
-/** One zone's free frames: a LIFO stack, half of it dealt to per-vCPU stacks once the vCPUs start (the rest is the reserve). */
+/** Frames per block the free stack is shuffled within (1 MiB). */
+const SHUFFLE_BLOCK = 256;
+
+/**
+ * One zone's free frames: a LIFO stack, half of it dealt to per-vCPU stacks once the vCPUs
+ * start (the rest is the reserve).
+ *
+ * The stack starts as the zone's frames, highest at the bottom, each 256-frame block
+ * shuffled in turn from the bottom by the seed's generator (a Fisher-Yates shuffle per
+ * block). A block is laid out and shuffled when the allocator first reaches it, not at
+ * boot: a run uses a few blocks of a 256 MiB guest's 256. The frames are the same: the
+ * generator is mulberry32, whose state after k draws is its start plus k steps (Rng.skip),
+ * so a block's shuffle takes the draws it would have had in order, and the kernel's
+ * generator passes over all of them at boot.
+ */
 class ZoneFree {
-  /** The zone's free frames; once dealt, the reserve the per-vCPU lists refill from. */
+  /** The zone's free frames; once dealt, the reserve the per-vCPU lists refill from. Below `laidOut`: not yet written. */
   stack: Int32Array;
   n = 0;
   cpuStacks: Int32Array[] | null = null;
@@ -44,21 +58,49 @@ class ZoneFree {
   share = new Int32Array(0);
   /** Frames handed out from this zone (monotonic: the zone's allocation counter). */
   allocs = 0;
+  /** Slots below this still hold their boot order and shuffle, not yet laid out (a multiple of SHUFFLE_BLOCK, or all of them). */
+  private laidOut: number;
+  /** The zone's highest frame + 1 (slot i of the boot order holds frame hi - 1 - i). */
+  private readonly hi: number;
+  /** The generator where the zone's shuffle began. */
+  private readonly rng0: Rng;
 
-  /** Frames `lo`..`hi`-1, highest at the bottom, shuffled within 256-frame blocks by `rng`. */
+  /** Frames `lo`..`hi`-1, highest at the bottom, shuffled within 256-frame blocks by `rng` (which passes over those draws now). */
   constructor(lo: number, hi: number, rng: Rng) {
-    this.stack = new Int32Array(Math.max(0, hi - lo));
-    for (let f = hi - 1; f >= lo; f--) this.stack[this.n++] = f;
-    const block = 256;
-    for (let start = 0; start < this.n; start += block) {
-      const end = Math.min(this.n, start + block);
+    const n = Math.max(0, hi - lo);
+    this.stack = new Int32Array(n);
+    this.n = this.laidOut = n;
+    this.hi = hi;
+    this.rng0 = rng.copy();
+    // A block of m frames takes m - 1 draws.
+    const full = Math.floor(n / SHUFFLE_BLOCK);
+    const last = n - full * SHUFFLE_BLOCK;
+    rng.skip(full * (SHUFFLE_BLOCK - 1) + (last > 0 ? last - 1 : 0));
+  }
+
+  /** Lay out and shuffle the blocks down to slot `to` (the boot order of each, then its shuffle). */
+  private layOut(to: number): void {
+    const st = this.stack;
+    while (this.laidOut > to) {
+      const start = Math.floor((this.laidOut - 1) / SHUFFLE_BLOCK) * SHUFFLE_BLOCK;
+      const end = this.laidOut;
+      for (let i = start; i < end; i++) st[i] = this.hi - 1 - i;
+      const r = this.rng0.copy();
+      r.skip((start / SHUFFLE_BLOCK) * (SHUFFLE_BLOCK - 1));
       for (let i = end - 1; i > start; i--) {
-        const j = start + rng.below(i - start + 1);
-        const t = this.stack[i]!;
-        this.stack[i] = this.stack[j]!;
-        this.stack[j] = t;
+        const j = start + r.below(i - start + 1);
+        const t = st[i]!;
+        st[i] = st[j]!;
+        st[j] = t;
       }
+      this.laidOut = start;
     }
+  }
+
+  /** The top of the stack, taken off it. */
+  private pop(): number {
+    if (this.n <= this.laidOut) this.layOut(this.n - 1);
+    return this.stack[--this.n]!;
   }
 
   get free(): number {
@@ -77,7 +119,7 @@ class ZoneFree {
     }
     if (this.n === 0) return -1;
     this.allocs++;
-    return this.stack[--this.n]!;
+    return this.pop();
   }
 
   /** Frames `cpu`'s list asks of the reserve at a quantum's end: back to its share once below half of it (0: none). */
@@ -92,7 +134,7 @@ class ZoneFree {
   refill(cpu: number, count: number, local: boolean, maxFrames: number): void {
     const k = Math.min(count, this.n);
     for (let i = 0; i < k; i++) {
-      const f = this.stack[--this.n]!;
+      const f = this.pop();
       if (local) this.put(f, cpu, maxFrames);
     }
   }
@@ -118,6 +160,7 @@ class ZoneFree {
   split(cpus: number): void {
     const n = this.n;
     const dealt = n - (n >>> 1);
+    this.layOut(n - dealt);
     this.cpuFree = Int32Array.from({ length: cpus }, (_, c) => Math.ceil((dealt - c) / cpus));
     this.share = this.cpuFree.slice();
     // Each list is sized by its share and grows when frees exceed it (put).
