@@ -29,38 +29,42 @@ const BLOCKS_PER_PART = 1 << (PART_SHIFT - BLOCK_SHIFT);
 const CHUNK_SHIFT = 14;
 const CHUNK_MASK = (1 << CHUNK_SHIFT) - 1;
 
-/** `a` copied into a longer Int32Array (by half again, at least `need`), the rest -1. */
-function grown(a: Int32Array, need: number, max = Infinity): Int32Array<ArrayBuffer> {
-  const b = new Int32Array(Math.min(max, Math.max(need, a.length + (a.length >>> 1), 1024))).fill(-1);
-  b.set(a);
-  return b;
-}
 
 export class GuestMemory {
   readonly numFrames: number;
-  /** Page-table slot of a frame, or -1 (as far as the highest frame that held a page table). */
+  /*
+   * Number 0 is "none" in each of the three indexes below, and names something that reads
+   * as zeros: slot 0 is a table whose parts have no directory, directory 0 one without
+   * blocks, block 0 sixteen zero words, none of them ever written. A walk then reads a word
+   * through the same loads whether it is there or not, and the arrays need no filling: a
+   * new one is the zeros calloc gives, whose pages the host maps only as they are written.
+   * On this kind of machine a first touch of a page costs ~11 us; filling each grown array
+   * with -1 touched it all, some 12 MB a run at 10,000 tasks.
+   */
+  /** Page-table slot of each frame (0: none); made with the first page table, one entry per frame. */
   private ptSlot = new Int32Array(0);
-  private nSlots = 0;
-  /** Directory of each 64-entry part of each slot, -1 while that part is all zeros. */
-  private partDir = new Int32Array(0);
-  /** Each directory's four blocks (-1: those 16 entries are zeros). */
-  private dirs = new Int32Array(0);
+  private nSlots = 1;
+  /** Directory of each 64-entry part of each slot (0 while the part is all zeros). */
+  private partDir = new Int32Array(PARTS_PER_TABLE);
+  /** Each directory's four blocks (0: those 16 entries are zeros). */
+  private dirs = new Int32Array(BLOCKS_PER_PART);
   /** Parts that use each directory (1 unless shared); 0 for a free one. */
-  private dirRefs = new Int32Array(0);
-  private nDirs = 0;
+  private dirRefs = new Int32Array(16);
+  private nDirs = 1;
   private freeDirs = new Int32Array(64);
   private nFreeDirs = 0;
   /** Block words in chunks of 2^CHUNK_SHIFT blocks (added as needed, never copied). A block belongs to one directory. */
   private readonly chunks: Uint32Array[] = [];
-  /** chunks[0], once made (the blocks of a guest of up to ~1,000 processes all fit in it). */
-  private chunk0: Uint32Array = new Uint32Array(0);
-  private nBlocks = 0;
+  /** chunks[0] (block 0 and the blocks of a guest of up to ~1,000 processes). */
+  private readonly chunk0 = new Uint32Array(1 << (CHUNK_SHIFT + BLOCK_SHIFT));
+  private nBlocks = 1;
   /** Blocks zeroed and free for another directory. */
   private freeBlocks = new Int32Array(64);
   private nFreeBlocks = 0;
 
   constructor(numFrames: number) {
     this.numFrames = numFrames;
+    this.chunks.push(this.chunk0);
   }
 
   /**
@@ -68,27 +72,24 @@ export class GuestMemory {
    * before, else zeros. The guest kernel then writes its entries itself.
    */
   holdPageTable(f: number): void {
-    if (f >= this.ptSlot.length) this.ptSlot = grown(this.ptSlot, f + 1, this.numFrames);
-    if (this.ptSlot[f]! >= 0) return;
+    if (this.ptSlot.length === 0) this.ptSlot = new Int32Array(this.numFrames);
+    if (this.ptSlot[f]! !== 0) return;
     const slot = this.nSlots++;
-    if ((slot + 1) * PARTS_PER_TABLE > this.partDir.length) this.partDir = grown(this.partDir, (slot + 1) * PARTS_PER_TABLE);
+    if ((slot + 1) * PARTS_PER_TABLE > this.partDir.length) this.partDir = doubled(this.partDir);
     this.ptSlot[f] = slot;
   }
 
   /** Does frame `f` hold words the model tracks (it is, or was, a page table)? */
   hasContents(f: number): boolean {
-    return f < this.ptSlot.length && this.ptSlot[f]! >= 0;
+    return f < this.ptSlot.length && this.ptSlot[f]! !== 0;
   }
 
   /** Read entry `index` of the page table (or directory) in frame `f`. A frame without page-table contents reads as zero. */
   readEntry(f: number, index: number): number {
     if (f >= this.ptSlot.length) return 0;
-    const slot = this.ptSlot[f]!;
-    if (slot < 0) return 0;
-    const d = this.partDir[slot * PARTS_PER_TABLE + (index >>> PART_SHIFT)]!;
-    if (d < 0) return 0;
+    // Slot, directory and block 0 read as zeros: no test on the way.
+    const d = this.partDir[this.ptSlot[f]! * PARTS_PER_TABLE + (index >>> PART_SHIFT)]!;
     const b = this.dirs[d * BLOCKS_PER_PART + ((index >>> BLOCK_SHIFT) & (BLOCKS_PER_PART - 1))]!;
-    if (b < 0) return 0;
     // The first chunk straight from its field: one list lookup fewer (every guest walk reads here).
     return b <= CHUNK_MASK ? this.chunk0[(b << BLOCK_SHIFT) + (index & BLOCK_MASK)]! : this.chunks[b >>> CHUNK_SHIFT]![((b & CHUNK_MASK) << BLOCK_SHIFT) + (index & BLOCK_MASK)]!;
   }
@@ -99,20 +100,20 @@ export class GuestMemory {
     const at = this.ptSlot[f]! * PARTS_PER_TABLE;
     for (let i = from >>> PART_SHIFT; i < PARTS_PER_TABLE; i++) {
       let d = this.partDir[at + i]!;
-      if (d < 0) continue;
+      if (d === 0) continue;
       const lo = i === from >>> PART_SHIFT ? from & PART_MASK : 0;
       if (lo === 0) {
-        this.partDir[at + i] = -1;
+        this.partDir[at + i] = 0;
         this.releaseDir(d);
         continue;
       }
       if (this.dirRefs[d]! > 1) d = this.partDir[at + i] = this.unshare(d);
       for (let q = lo >>> BLOCK_SHIFT; q < BLOCKS_PER_PART; q++) {
         const b = this.dirs[d * BLOCKS_PER_PART + q]!;
-        if (b < 0) continue;
+        if (b === 0) continue;
         const first = q === lo >>> BLOCK_SHIFT ? lo & BLOCK_MASK : 0;
         if (first === 0) {
-          this.dirs[d * BLOCKS_PER_PART + q] = -1;
+          this.dirs[d * BLOCKS_PER_PART + q] = 0;
           this.releaseBlock(b);
         } else {
           const base = (b & CHUNK_MASK) << BLOCK_SHIFT;
@@ -126,7 +127,7 @@ export class GuestMemory {
     if (!this.hasContents(f)) throw new Error(`write of a page-table entry to frame ${f}, which holds no page table`);
     const at = this.ptSlot[f]! * PARTS_PER_TABLE + (index >>> PART_SHIFT);
     let d = this.partDir[at]!;
-    if (d < 0) {
+    if (d === 0) {
       if (value === 0) return; // the part reads as zeros already
       d = this.partDir[at] = this.takeDir();
     } else if (this.dirRefs[d]! > 1) {
@@ -135,7 +136,7 @@ export class GuestMemory {
     }
     const q = d * BLOCKS_PER_PART + ((index >>> BLOCK_SHIFT) & (BLOCKS_PER_PART - 1));
     let b = this.dirs[q]!;
-    if (b < 0) {
+    if (b === 0) {
       if (value === 0) return; // these 16 entries read as zeros already
       b = this.dirs[q] = this.takeBlock();
     }
@@ -154,17 +155,17 @@ export class GuestMemory {
     const at = this.ptSlot[f]! * PARTS_PER_TABLE;
     for (let p = 0; p < words.length >>> PART_SHIFT; p++) {
       const first = p << PART_SHIFT;
-      if (this.partDir[at + p]! >= 0) {
+      if (this.partDir[at + p]! !== 0) {
         for (let i = first; i <= first + PART_MASK; i++) this.writeEntry(f, i, words[i]!);
         continue;
       }
-      let d = -1;
+      let d = 0;
       for (let q = 0; q < BLOCKS_PER_PART; q++) {
         const o = first + (q << BLOCK_SHIFT);
         let zero = true;
         for (let j = o; j <= o + BLOCK_MASK && zero; j++) zero = words[j] === 0;
         if (zero) continue;
-        if (d < 0) d = this.partDir[at + p] = this.takeDir();
+        if (d === 0) d = this.partDir[at + p] = this.takeDir();
         const b = (this.dirs[d * BLOCKS_PER_PART + q] = this.takeBlock());
         const chunk = this.chunks[b >>> CHUNK_SHIFT]!;
         const base = (b & CHUNK_MASK) << BLOCK_SHIFT;
@@ -186,7 +187,7 @@ export class GuestMemory {
     for (let i = (from + PART_MASK) >>> PART_SHIFT; i < to >>> PART_SHIFT; i++) {
       const d = this.partDir[at + i]!;
       const t = this.partDir[atLike + i]!;
-      if (d < 0 || t < 0 || d === t || !this.samePart(f, like, i << PART_SHIFT)) continue;
+      if (d === 0 || t === 0 || d === t || !this.samePart(f, like, i << PART_SHIFT)) continue;
       this.partDir[at + i] = t;
       this.dirRefs[t]!++;
       this.releaseDir(d);
@@ -215,14 +216,14 @@ export class GuestMemory {
       const lo = Math.max(from, first);
       const hi = Math.min(end, first + PART_MASK + 1);
       const shared = likeHas && p >= shareFirst && p < shareEnd;
-      const t = shared ? this.partDir[atLike + p]! : -1;
-      if (t >= 0 && this.partDir[at + p]! < 0) {
+      const t = shared ? this.partDir[atLike + p]! : 0;
+      if (t !== 0 && this.partDir[at + p]! === 0) {
         // A part of zeros: its words after the writes, against `like`'s, block by block.
         let same = true;
         let nonZero = false;
         for (let q = 0; q < BLOCKS_PER_PART && same; q++) {
           const b = this.dirs[t * BLOCKS_PER_PART + q]!;
-          const chunk = b < 0 ? null : this.chunks[b >>> CHUNK_SHIFT]!;
+          const chunk = b === 0 ? null : this.chunks[b >>> CHUNK_SHIFT]!;
           const base = (b & CHUNK_MASK) << BLOCK_SHIFT;
           const o = first + (q << BLOCK_SHIFT);
           for (let j = 0; j <= BLOCK_MASK && same; j++) {
@@ -243,7 +244,7 @@ export class GuestMemory {
       for (let i = lo; i < hi; i++) this.writeEntry(f, i, words[i - from]!);
       if (!shared) continue;
       const d = this.partDir[at + p]!;
-      if (d < 0 || t < 0 || d === t || !this.samePart(f, like, first)) continue;
+      if (d === 0 || t === 0 || d === t || !this.samePart(f, like, first)) continue;
       this.partDir[at + p] = t;
       this.dirRefs[t]!++;
       this.releaseDir(d);
@@ -256,23 +257,23 @@ export class GuestMemory {
     const at = this.ptSlot[f]! * PARTS_PER_TABLE;
     for (let i = 0; i < PARTS_PER_TABLE; i++) {
       const d = this.partDir[at + i]!;
-      if (d < 0 || this.dirRefs[d]! > 1) continue;
+      if (d === 0 || this.dirRefs[d]! > 1) continue;
       let left = 0;
       for (let q = 0; q < BLOCKS_PER_PART; q++) {
         const b = this.dirs[d * BLOCKS_PER_PART + q]!;
-        if (b < 0) continue;
+        if (b === 0) continue;
         const words = this.chunks[b >>> CHUNK_SHIFT]!;
         const o = (b & CHUNK_MASK) << BLOCK_SHIFT;
         let zero = true;
         for (let j = 0; j <= BLOCK_MASK && zero; j++) zero = words[o + j] === 0;
         if (!zero) left++;
         else {
-          this.dirs[d * BLOCKS_PER_PART + q] = -1;
+          this.dirs[d * BLOCKS_PER_PART + q] = 0;
           this.releaseBlock(b);
         }
       }
       if (left === 0) {
-        this.partDir[at + i] = -1;
+        this.partDir[at + i] = 0;
         this.releaseDir(d);
       }
     }
@@ -289,7 +290,7 @@ export class GuestMemory {
     const nd = this.takeDir();
     for (let q = 0; q < BLOCKS_PER_PART; q++) {
       const b = this.dirs[d * BLOCKS_PER_PART + q]!;
-      if (b < 0) continue;
+      if (b === 0) continue;
       const nb = this.takeBlock();
       const o = (b & CHUNK_MASK) << BLOCK_SHIFT;
       this.chunks[nb >>> CHUNK_SHIFT]!.set(this.chunks[b >>> CHUNK_SHIFT]!.subarray(o, o + BLOCK_MASK + 1), (nb & CHUNK_MASK) << BLOCK_SHIFT);
@@ -301,7 +302,7 @@ export class GuestMemory {
 
   /** Bytes of page-table words held in blocks (the model's own memory, without the slots and directories that index them). */
   get heldBytes(): number {
-    return (this.nBlocks - this.nFreeBlocks) << (BLOCK_SHIFT + 2);
+    return (this.nBlocks - 1 - this.nFreeBlocks) << (BLOCK_SHIFT + 2);
   }
 
   /** An empty directory used by one part. */
@@ -310,7 +311,7 @@ export class GuestMemory {
     if (this.nFreeDirs > 0) d = this.freeDirs[--this.nFreeDirs]!;
     else {
       d = this.nDirs++;
-      if ((d + 1) * BLOCKS_PER_PART > this.dirs.length) this.dirs = grown(this.dirs, (d + 1) * BLOCKS_PER_PART);
+      if ((d + 1) * BLOCKS_PER_PART > this.dirs.length) this.dirs = doubled(this.dirs);
       if (d >= this.dirRefs.length) this.dirRefs = doubled(this.dirRefs);
     }
     this.dirRefs[d] = 1;
@@ -322,8 +323,8 @@ export class GuestMemory {
     if (--this.dirRefs[d]! > 0) return;
     for (let q = 0; q < BLOCKS_PER_PART; q++) {
       const b = this.dirs[d * BLOCKS_PER_PART + q]!;
-      if (b < 0) continue;
-      this.dirs[d * BLOCKS_PER_PART + q] = -1;
+      if (b === 0) continue;
+      this.dirs[d * BLOCKS_PER_PART + q] = 0;
       this.releaseBlock(b);
     }
     if (this.nFreeDirs === this.freeDirs.length) this.freeDirs = doubled(this.freeDirs);
@@ -334,10 +335,7 @@ export class GuestMemory {
   private takeBlock(): number {
     if (this.nFreeBlocks > 0) return this.freeBlocks[--this.nFreeBlocks]!;
     const b = this.nBlocks++;
-    if (b >>> CHUNK_SHIFT === this.chunks.length) {
-      this.chunks.push(new Uint32Array(1 << (CHUNK_SHIFT + BLOCK_SHIFT)));
-      if (b === 0) this.chunk0 = this.chunks[0]!;
-    }
+    if (b >>> CHUNK_SHIFT === this.chunks.length) this.chunks.push(new Uint32Array(1 << (CHUNK_SHIFT + BLOCK_SHIFT)));
     return b;
   }
 
