@@ -14,7 +14,9 @@
  *     --fresh` (a process of its own, worker threads, the store in a temporary directory),
  *     wall seconds, median of three.
  *  4. Time per event as the guest grows from 40 to 10,000 tasks (hackbench in kvm-trunk and
- *     native): SCALING_REPEAT runs of each size, the best and the median.
+ *     native): SCALING_REPEAT runs of each size, the best and the median, and the minor
+ *     page faults of a run (the host pages touched for the first time), beside what a first
+ *     touch of a page costs on this machine.
  * BENCH_GROUPS picks another hackbench size for part 1; BENCH_PARTS=1,2 runs some parts.
  */
 import { spawnSync } from 'node:child_process';
@@ -117,6 +119,27 @@ function cold(): void {
   }
 }
 
+/**
+ * Microseconds a first touch of a host page costs here: a fresh 64 MiB array (calloc's
+ * mmap: no page mapped yet) filled, the fill's time less that of filling it again, per
+ * 4 KiB page. A run that grows its heap or arrays pays this for every page it takes.
+ */
+function firstTouchMicros(): number {
+  const pages = 16_384;
+  const times: number[] = [];
+  for (let k = 0; k < 3; k++) {
+    const a = new Int32Array(pages * 1024);
+    let t0 = process.hrtime.bigint();
+    a.fill(k + 1);
+    const first = Number(process.hrtime.bigint() - t0);
+    t0 = process.hrtime.bigint();
+    a.fill(k + 2);
+    const again = Number(process.hrtime.bigint() - t0);
+    times.push((first - again) / 1e3 / pages);
+  }
+  return median(times);
+}
+
 function seedTable(): void {
   const cli = here('../../bin/vcpusim.js');
   const yaml = here('../../bench/seed-table.yaml');
@@ -165,9 +188,10 @@ function seedTable(): void {
  * against a best of three long ones would favour the short, on a machine whose times move
  * by half between minutes. The best and the median are both shown, and both ratios.
  */
-function scaling(mode: 'kvm-trunk' | 'native'): void {
+function scaling(mode: 'kvm-trunk' | 'native', touchUs: number): void {
   console.log(`\n4. scaling: hackbench in ${mode}, growing task count, events of the whole run, ${SCALING_REPEAT} runs each: best and median`);
-  console.log(pad(['tasks', 'build s', 'run s', 'events', 'ns/event', 'vs 40', 'median ns', 'vs 40', 'measured', 'ns/measured', 'heap MiB'], 14));
+  console.log(`   faults/run: minor page faults of a run, median; a first touch of a 4 KiB page costs ${touchUs.toFixed(2)} us here now (a fresh 64 MiB array filled)`);
+  console.log(pad(['tasks', 'build s', 'run s', 'events', 'ns/event', 'vs 40', 'median ns', 'vs 40', 'measured', 'ns/measured', 'heap MiB', 'faults/run'], 14));
   let base = 0;
   let baseMedian = 0;
   for (const [groups, loops, memoryMiB] of [
@@ -178,12 +202,15 @@ function scaling(mode: 'kvm-trunk' | 'native'): void {
   ] as const) {
     const cfg = resolveConfig({ mode, workload: 'hackbench', groups, loops, memoryMiB });
     const runs: number[] = [];
+    const faults: number[] = [];
     let setup = Infinity;
     let events = 0;
     let measured = 0;
     let heap = 0;
     for (let i = 0; i < SCALING_REPEAT; i++) {
+      const f0 = process.resourceUsage().minorPageFault;
       const { setupS, runS, result: r, allEvents } = timeRun(cfg);
+      faults.push(process.resourceUsage().minorPageFault - f0);
       setup = Math.min(setup, setupS);
       runs.push(runS);
       heap = Math.max(heap, process.memoryUsage().heapUsed / 2 ** 20);
@@ -209,6 +236,7 @@ function scaling(mode: 'kvm-trunk' | 'native'): void {
           measured.toLocaleString('en-US'),
           ((best / measured) * 1e9).toFixed(1),
           heap.toFixed(0),
+          String(median(faults)),
         ],
         14,
       ),
@@ -221,6 +249,7 @@ if (PARTS.has(1)) await warm(floor);
 if (PARTS.has(2)) cold();
 if (PARTS.has(3)) seedTable();
 if (PARTS.has(4)) {
-  scaling('kvm-trunk');
-  scaling('native');
+  const touchUs = firstTouchMicros();
+  scaling('kvm-trunk', touchUs);
+  scaling('native', touchUs);
 }
