@@ -20,7 +20,6 @@ export async function workerCommand(o: WorkerOptions): Promise<Outcome> {
   const log = (line: string) => process.stderr.write(`worker: ${line}\n`);
   const { startQueueWorker } = await import('../queue/consumer.js');
   const w = await startQueueWorker(target, { threads: o.workers, lockMs: o.lockMs, log });
-  log(`taking jobs from queue ${target.name} at ${target.url} on ${o.workers} thread${o.workers > 1 ? 's' : ''}`);
   let stoppedBy: StopSignal | undefined;
   const handler = (signal: StopSignal) => {
     if (stoppedBy === undefined) {
@@ -36,6 +35,8 @@ export async function workerCommand(o: WorkerOptions): Promise<Outcome> {
   const on = { SIGINT: () => handler('SIGINT'), SIGTERM: () => handler('SIGTERM') };
   process.on('SIGINT', on.SIGINT);
   process.on('SIGTERM', on.SIGTERM);
+  // Said once the handlers are in place: from this line on, a signal finishes the jobs and exits with its code.
+  log(`taking jobs from queue ${target.name} at ${target.url} on ${o.workers} thread${o.workers > 1 ? 's' : ''}`);
   try {
     await w.closed;
   } finally {
