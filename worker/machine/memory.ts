@@ -37,7 +37,8 @@ export class GuestMemory {
    * as zeros: slot 0 is a table whose parts have no directory, directory 0 one without
    * blocks, block 0 sixteen zero words, none of them ever written. A walk then reads a word
    * through the same loads whether it is there or not, and the arrays need no filling: a
-   * new one is the zeros calloc gives, whose pages the host maps only as they are written.
+   * new one is the zeros calloc gives (whose pages the host maps only as they are written
+   * when calloc maps fresh memory: in the main thread, not always in a worker's arena).
    * On this kind of machine a first touch of a page costs ~11 us; filling each grown array
    * with -1 touched it all, some 12 MB a run at 10,000 tasks.
    */
