@@ -29,7 +29,6 @@ const BLOCKS_PER_PART = 1 << (PART_SHIFT - BLOCK_SHIFT);
 const CHUNK_SHIFT = 14;
 const CHUNK_MASK = (1 << CHUNK_SHIFT) - 1;
 
-
 export class GuestMemory {
   readonly numFrames: number;
   /*
