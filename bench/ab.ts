@@ -13,6 +13,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { median } from './median.js';
 
 type TimeRun = (cfg: unknown) => { runS: number; allEvents: number };
 interface Build {
@@ -38,7 +39,6 @@ async function load(root: string, json: unknown): Promise<Build> {
   }
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const nsPerEvent = (b: Build): number => {
   const r = b.timeRun(b.cfg);
   return (r.runS / r.allEvents) * 1e9;

@@ -28,6 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { MODES, MODE_TRAITS, resolveConfig, type SimConfig } from '../shared/config.js';
 import { simulate } from '../worker/vm.js';
 import { floorRate } from './floor.js';
+import { median } from './median.js';
 import { eventsOf, timeRun } from './time-run.js';
 
 const REPEAT = 3;
@@ -35,7 +36,6 @@ const REPEAT = 3;
 const SCALING_REPEAT = 7;
 const PARTS = new Set((process.env.BENCH_PARTS ?? '1,2,3,4').split(',').map(Number));
 const here = (f: string): string => fileURLToPath(new URL(f, import.meta.url));
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const M = (x: number): string => (x / 1e6).toFixed(2);
 const pad = (cells: string[], first = 26, rest = 12): string => cells.map((c, i) => (i ? c.padStart(rest) : c.padEnd(first))).join('');
 

@@ -14,6 +14,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
+import { median } from './median.js';
 
 const BIN = fileURLToPath(new URL('../../bin/vcpusim.js', import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 12);
@@ -61,7 +62,6 @@ function startWorker(url: string, queue: string): Promise<ChildProcess> {
   });
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 let pass = 0;
 
 async function measure(label: string, run: () => Promise<number>): Promise<void> {

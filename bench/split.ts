@@ -13,12 +13,12 @@ import { Worker } from 'node:worker_threads';
 import { SimPool } from '../coordinator/execution/pool.js';
 import { placeVcpus, runVmSplit } from '../coordinator/execution/split.js';
 import { resolveConfig, type SimConfig } from '../shared/config.js';
+import { median } from './median.js';
 
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 5);
 const GROUPS = Number(process.env.BENCH_GROUPS ?? 10);
 /** Iterations of the integer loop of the ceiling (BENCH_LOOP). */
 const LOOP_N = Number(process.env.BENCH_LOOP ?? 300_000_000);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const f = (x: number, d = 2) => x.toFixed(d);
 
 /** The integer loop, in a worker thread: seconds it took. */

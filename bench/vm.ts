@@ -13,13 +13,13 @@ import { SimPool } from '../coordinator/execution/pool.js';
 import { placeVcpus, runVmSplit } from '../coordinator/execution/split.js';
 import { resolveConfig, type SimConfig } from '../shared/config.js';
 import { Vm } from '../worker/vm.js';
+import { median } from './median.js';
 
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
 const QUANTA = (process.env.BENCH_QUANTA ?? '20,100').split(',').map(Number);
 const MiB = 2 ** 20;
 
 const min = (xs: number[]) => Math.min(...xs);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const f = (x: number, d = 2) => x.toFixed(d);
 
 async function split(cfg: SimConfig): Promise<void> {
