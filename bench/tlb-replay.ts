@@ -195,14 +195,19 @@ try {
 // The run, recorded from the VM's build on (boot fills the TLBs the measured part starts with).
 const rec = new Recording();
 const stopRecording = record(rec);
-const vm = new Vm(cfg);
+let vm: Vm;
 let before = 0;
-const begin = vm.kernel.onMeasurementStart;
-vm.kernel.onMeasurementStart = (cpu) => {
-  before = eventsOf(vm.result());
-  begin?.(cpu);
-};
-vm.run();
+try {
+  vm = new Vm(cfg);
+  const begin = vm.kernel.onMeasurementStart;
+  vm.kernel.onMeasurementStart = (cpu) => {
+    before = eventsOf(vm.result());
+    begin?.(cpu);
+  };
+  vm.run();
+} catch (e) {
+  fail(`the run of this config failed: ${(e as Error).message.split('\n')[0]}`);
+}
 stopRecording();
 const events = before + eventsOf(vm.result());
 

@@ -45,6 +45,7 @@ describe('bench/tlb-replay: a run\'s TLB operations, replayed alone', () => {
     [['{x'], /^tlb-replay: config: not JSON: \{x$/],
     [['{"mode":"nope"}'], /^tlb-replay: config refused: mode: "nope" is not allowed/],
     [['{}', '0'], /^tlb-replay: rounds: 0 is not a whole number from 1 to 1000$/],
+    [['{"memoryMiB":16,"workload":"hackbench","groups":250}'], /^tlb-replay: the run of this config failed: memoryMiB: guest memory of 16 MiB is too small/],
     [[], /^tlb-replay: usage: /],
   ])('refuses %j with one line and exit 2', (args, line) => {
     const p = replay(...args);
