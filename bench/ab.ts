@@ -13,6 +13,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { configArg, failer, roundsArg } from './args.js';
 import { median } from './median.js';
 
 type TimeRun = (cfg: unknown) => { runS: number; allEvents: number };
@@ -21,10 +22,7 @@ interface Build {
   timeRun: TimeRun;
 }
 
-function fail(line: string): never {
-  process.stderr.write(`ab: ${line}\n`);
-  process.exit(2);
-}
+const fail: (line: string) => never = failer('ab');
 
 async function load(root: string, json: unknown): Promise<Build> {
   const config = join(root, 'dist/shared/config.js');
@@ -44,16 +42,10 @@ const nsPerEvent = (b: Build): number => {
   return (r.runS / r.allEvents) * 1e9;
 };
 
-const [other, text, roundsArg = '10'] = process.argv.slice(2);
+const [other, text, roundsText = '10'] = process.argv.slice(2);
 if (other === undefined || text === undefined) fail("usage: node dist/bench/ab.js <other built tree> '<config json>' [rounds]");
-let json: unknown;
-try {
-  json = JSON.parse(text);
-} catch {
-  fail(`config: not JSON: ${text}`);
-}
-const rounds = Number(roundsArg);
-if (!Number.isInteger(rounds) || rounds < 1 || rounds > 1000) fail(`rounds: ${roundsArg} is not a whole number from 1 to 1000`);
+const json = configArg(text, fail);
+const rounds = roundsArg(roundsText, fail);
 
 /** This tree: dist/bench/ab.js is two levels below it. */
 const here = fileURLToPath(new URL('../..', import.meta.url));

@@ -18,13 +18,11 @@ import { Tlb, newTlb, type ClockOwner } from '../worker/machine/tlb.js';
 import { GuestCpu } from '../worker/guest/cpu.js';
 import { Vm } from '../worker/vm.js';
 import { floorRate } from './floor.js';
+import { configArg, failer, roundsArg } from './args.js';
 import { median } from './median.js';
 import { eventsOf } from './time-run.js';
 
-function fail(line: string): never {
-  process.stderr.write(`tlb-replay: ${line}\n`);
-  process.exit(2);
-}
+const fail: (line: string) => never = failer('tlb-replay');
 
 /** Operation codes in the recorded stream; a lookup is its VPN (>= 0). */
 const OP_FILL = -1;
@@ -175,16 +173,10 @@ function replay(ops: Float64Array, n: number, tlbs: Tlb[], check: Uint8Array | n
   return -1;
 }
 
-const [text, roundsArg = '7'] = process.argv.slice(2);
+const [text, roundsText = '7'] = process.argv.slice(2);
 if (text === undefined) fail("usage: node dist/bench/tlb-replay.js '<config json>' [rounds]");
-let json: unknown;
-try {
-  json = JSON.parse(text);
-} catch {
-  fail(`config: not JSON: ${text}`);
-}
-const rounds = Number(roundsArg);
-if (!Number.isInteger(rounds) || rounds < 1 || rounds > 1000) fail(`rounds: ${roundsArg} is not a whole number from 1 to 1000`);
+const json = configArg(text, fail);
+const rounds = roundsArg(roundsText, fail);
 let cfg: SimConfig;
 try {
   cfg = resolveConfig(json as Partial<SimConfig>);
