@@ -20,7 +20,7 @@ import { Vm } from '../worker/vm.js';
 import { floorRate } from './floor.js';
 import { configArg, failer, roundsArg } from './args.js';
 import { median } from './median.js';
-import { eventsOf } from './time-run.js';
+import { timeRun } from './time-run.js';
 
 const fail: (line: string) => never = failer('tlb-replay');
 
@@ -187,21 +187,14 @@ try {
 // The run, recorded from the VM's build on (boot fills the TLBs the measured part starts with).
 const rec = new Recording();
 const stopRecording = record(rec);
-let vm: Vm;
-let before = 0;
+let recorded: ReturnType<typeof timeRun>;
 try {
-  vm = new Vm(cfg);
-  const begin = vm.kernel.onMeasurementStart;
-  vm.kernel.onMeasurementStart = (cpu) => {
-    before = eventsOf(vm.result());
-    begin?.(cpu);
-  };
-  vm.run();
+  recorded = timeRun(cfg);
 } catch (e) {
   fail(`the run of this config failed: ${(e as Error).message.split('\n')[0]}`);
 }
 stopRecording();
-const events = before + eventsOf(vm.result());
+const { vm, allEvents: events, result } = recorded;
 
 const bad = replay(rec.ops, rec.n, freshTlbs(rec.geometry), rec.outcomes);
 if (bad >= 0) fail(`lookup ${bad} of the replay did not have its outcome in the run (${rec.outcomes[bad] === 1 ? 'a hit' : 'a miss'} there)`);
@@ -263,7 +256,6 @@ console.log(
 console.log(
   `run (build and run) ${(run * 1e3).toFixed(1)} ms, ${fmt(events)} events; the TLB's operations replayed alone ${(alone * 1e3).toFixed(1)} ms (${((alone / run) * 100).toFixed(0)}% of the run, ${((alone / (rec.lookups + fills + flushes + invlpg)) * 1e9).toFixed(1)} ns an operation); medians of ${rounds}`,
 );
-const result = vm.result();
 console.log(
   `without the guest's memory accesses (touch a no-op) ${(median(bareS) * 1e3).toFixed(1)} ms: ${fmt(bareResult.guest.syscalls)} system calls and ${fmt(bareResult.guest.contextSwitches)} context switches measured, against ${fmt(result.guest.syscalls)} and ${fmt(result.guest.contextSwitches)} in the run`,
 );
